@@ -1,0 +1,763 @@
+"""Tests of workbench.metrics.
+
+Three kinds of check:
+
+* worked examples on five returns, with the arithmetic in comments so it can be redone
+  with a pencil (``periods_per_year`` is chosen as 4, 5 or 100 so square roots stay simple);
+* slow, obviously-correct re-implementations (plain Python loops) on random series;
+* metamorphic properties where exact answers are hard (scale invariance, monotone equity).
+"""
+
+from __future__ import annotations
+
+import doctest
+import math
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from workbench import metrics as m
+from workbench.errors import ConfigError, DataError, DataWarning
+
+PHI = NormalDist()
+
+
+def series(values: list[float], start: str = "2024-01-01") -> pd.Series:
+    """Returns on consecutive business days from ``start``."""
+    return pd.Series(values, index=pd.bdate_range(start, periods=len(values)), dtype="float64")
+
+
+def day(i: int, start: str = "2024-01-01") -> pd.Timestamp:
+    return pd.bdate_range(start, periods=i + 1)[-1]
+
+
+def random_returns(seed: int, n: int = 500, mean: float = 0.0005, std: float = 0.015) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    return series(rng.normal(mean, std, n).tolist())
+
+
+# R5: the worked example used throughout.
+#   r          = 0.01, -0.02, 0.03, -0.01, 0.02
+#   mean       = 0.03 / 5 = 0.006
+#   deviations = 0.004, -0.026, 0.024, -0.016, 0.014  (in 1e-3: 4, -26, 24, -16, 14)
+#   squares    = 16, 676, 576, 256, 196 (1e-6), sum 1720e-6
+#   var ddof=1 = 1720e-6 / 4 = 430e-6 = 4.3e-4
+#   wealth     = 1.01, 1.01*0.98 = 0.9898, *1.03 = 1.019494, *0.99 = 1.00929906,
+#                *1.02 = 1.0294850412
+R5 = [0.01, -0.02, 0.03, -0.01, 0.02]
+
+
+# --------------------------------------------------------------------------- worked examples
+
+
+def test_total_return_by_hand():
+    assert m.total_return(series(R5)) == pytest.approx(0.0294850412, abs=1e-12)
+
+
+def test_annual_return_by_hand():
+    # n = 5 = periods_per_year: one year, so CAGR = total return
+    assert m.annual_return(series(R5), periods_per_year=5) == pytest.approx(0.0294850412)
+    # n = 5 of 10 per year: half a year, CAGR = 1.0294850412 ** 2 - 1
+    #   = 1 + 2 * 0.0294850412 + 0.0294850412 ** 2 - 1 = 0.0589700824 + 0.000869367655
+    assert m.annual_return(series(R5), periods_per_year=10) == pytest.approx(0.059839450055)
+
+
+def test_annual_volatility_by_hand():
+    # var ddof=1 = 4.3e-4 per period; * 100 periods = 0.043 a year; vol = sqrt(0.043)
+    assert m.annual_volatility(series(R5), periods_per_year=100) == pytest.approx(
+        math.sqrt(0.043))
+    assert m.annual_volatility(series(R5), periods_per_year=100) == pytest.approx(0.2073644)
+
+
+def test_sharpe_ratio_by_hand():
+    # mean 0.006 / std sqrt(4.3e-4) * sqrt(100) = 0.06 / 0.0207364 = 2.893457
+    assert m.sharpe_ratio(series(R5), periods_per_year=100) == pytest.approx(
+        0.006 / math.sqrt(4.3e-4) * 10)
+    assert m.sharpe_ratio(series(R5), periods_per_year=100) == pytest.approx(2.893457, rel=1e-6)
+    # risk-free 0.001 a period: excess mean 0.005, same std
+    assert m.sharpe_ratio(series(R5), risk_free=0.001, periods_per_year=100) == pytest.approx(
+        0.005 / math.sqrt(4.3e-4) * 10)
+
+
+def test_sharpe_ratio_default_periods_is_252():
+    assert m.PERIODS_PER_YEAR == 252
+    assert m.sharpe_ratio(series(R5)) == pytest.approx(0.006 / math.sqrt(4.3e-4) * math.sqrt(252))
+
+
+def test_sortino_and_downside_deviation_by_hand():
+    # shortfalls below 0: 0, -0.02, 0, -0.01, 0 -> squares 4e-4 + 1e-4 = 5e-4
+    # mean over all 5 periods = 1e-4 -> downside deviation 0.01 a period, * sqrt(100) = 0.1
+    assert m.downside_deviation(series(R5), periods_per_year=100) == pytest.approx(0.1)
+    # Sortino = 0.006 / 0.01 * sqrt(100) = 6
+    assert m.sortino_ratio(series(R5), periods_per_year=100) == pytest.approx(6.0)
+    # required 0.01: r - req = 0, -0.03, 0.02, -0.02, 0.01; mean -0.004
+    #   shortfall squares 9e-4 + 4e-4 = 13e-4, / 5 = 2.6e-4
+    assert m.sortino_ratio(series(R5), required_return=0.01, periods_per_year=100) == (
+        pytest.approx(-0.004 / math.sqrt(2.6e-4) * 10))
+
+
+def test_drawdown_series_and_max_drawdown_by_hand():
+    # wealth 1.01 (peak), 0.9898 = 1.01 * 0.98 -> -0.02, 1.019494 (new peak),
+    # 1.00929906 = peak * 0.99 -> -0.01, 1.0294850412 (new peak)
+    dd = m.drawdown_series(series(R5))
+    assert dd.tolist() == pytest.approx([0.0, -0.02, 0.0, -0.01, 0.0], abs=1e-12)
+    assert dd.index.equals(series(R5).index)
+    assert m.max_drawdown(series(R5)) == pytest.approx(-0.02)
+
+
+def test_calmar_ratio_by_hand():
+    # one year (ppy = n = 5): CAGR = total = 0.0294850412; / 0.02 = 1.47425206
+    assert m.calmar_ratio(series(R5), periods_per_year=5) == pytest.approx(1.47425206)
+
+
+# --------------------------------------------------------------------------- drawdown dates
+
+
+def test_drawdown_period_with_recovery():
+    # wealth: d0 1.1 (peak), d1 0.99, d2 0.891 (trough: 0.9 * 0.9 = 0.81 of peak -> -19 %),
+    #         d3 1.11375 >= 1.1 (recovered), d4 1.1694375
+    p = m.max_drawdown_period(series([0.10, -0.10, -0.10, 0.25, 0.05]))
+    assert p is not None
+    assert (p.peak, p.trough, p.recovery) == (day(0), day(2), day(3))
+    assert p.drawdown == pytest.approx(-0.19)
+
+
+def test_drawdown_period_without_recovery():
+    # wealth: d0 1.1 (peak), d1 0.99, d2 1.0395, d3 0.8316 (trough: 0.8316 / 1.1 = 0.756),
+    #         d4 0.91476 < 1.1: not recovered
+    p = m.max_drawdown_period(series([0.10, -0.10, 0.05, -0.20, 0.10]))
+    assert p is not None
+    assert (p.peak, p.trough) == (day(0), day(3))
+    assert p.recovery is pd.NaT
+    assert p.drawdown == pytest.approx(-0.244)
+
+
+def test_drawdown_from_starting_capital_has_no_peak_date():
+    # the first day loses 5 %: the peak is the starting capital, before the first date
+    r = series([-0.05, 0.10])
+    p = m.max_drawdown_period(r)
+    assert p is not None
+    assert p.peak is pd.NaT
+    assert (p.trough, p.recovery) == (day(0), day(1))
+    assert m.max_drawdown(r) == pytest.approx(-0.05)
+
+
+def test_drawdown_details_lists_every_episode_deepest_first():
+    # wealth 1.1, 0.99 (-10 %), 1.188 (recovered), 0.594 (-50 %), 0.6534 (not recovered)
+    details = m.drawdown_details(series([0.1, -0.1, 0.2, -0.5, 0.1]))
+    assert list(details.columns) == ["peak", "trough", "recovery", "drawdown"]
+    assert details["peak"].tolist() == [day(2), day(0)]
+    assert details["trough"].tolist() == [day(3), day(1)]
+    assert details["recovery"].iloc[1] == day(2)
+    assert pd.isna(details["recovery"].iloc[0])
+    assert details["drawdown"].tolist() == pytest.approx([-0.5, -0.1])
+    assert len(m.drawdown_details(series([0.1, -0.1, 0.2, -0.5, 0.1]), top=1)) == 1
+
+
+def test_no_drawdown_gives_no_period():
+    assert m.max_drawdown_period(series([0.01, 0.0, 0.02])) is None
+    assert m.drawdown_details(series([0.01, 0.0, 0.02])).empty
+    assert m.max_drawdown(series([0.01, 0.0, 0.02])) == 0.0
+
+
+# --------------------------------------------------------------------------- benchmark
+
+
+# B4 / S4: strategy and benchmark on four dates
+#   b = 0.01, -0.01, 0.02, 0.00   mean 0.005, devs 0.005, -0.015, 0.015, -0.005
+#   r = 0.03, -0.01, 0.02, 0.00   mean 0.010, devs 0.020, -0.020, 0.010, -0.010
+#   sum dev_b^2 = (25 + 225 + 225 + 25)e-6 = 500e-6
+#   sum dev_b * dev_r = (100 + 300 + 150 + 50)e-6 = 600e-6  -> beta = 1.2
+#   daily alpha = mean(r) - beta * mean(b) = 0.010 - 0.006 = 0.004
+B4 = [0.01, -0.01, 0.02, 0.00]
+S4 = [0.03, -0.01, 0.02, 0.00]
+
+
+def test_alpha_beta_by_hand():
+    alpha, beta = m.alpha_beta(series(S4), series(B4), periods_per_year=4)
+    assert beta == pytest.approx(1.2)
+    # (1 + 0.004) ** 4 - 1 = 1.008016 ** 2 - 1 = 0.016096256256
+    assert alpha == pytest.approx(0.016096256256)
+
+
+def test_alpha_beta_with_risk_free_by_hand():
+    # beta is unchanged by a constant rf; daily alpha = (0.010 - rf) - 1.2 * (0.005 - rf)
+    #   = 0.004 + 0.2 * rf = 0.0042 for rf = 0.001
+    alpha, beta = m.alpha_beta(series(S4), series(B4), risk_free=0.001, periods_per_year=4)
+    assert beta == pytest.approx(1.2)
+    assert alpha == pytest.approx(1.0042**4 - 1)
+
+
+def test_information_ratio_by_hand():
+    # active = r - b = 0.02, 0, 0, 0; mean 0.005; devs 0.015, -0.005 x3
+    #   sum sq = (225 + 3 * 25)e-6 = 300e-6; / 3 = 1e-4; std 0.01
+    #   IR = 0.005 / 0.01 * sqrt(4) = 1.0
+    assert m.information_ratio(series(S4), series(B4), periods_per_year=4) == pytest.approx(1.0)
+
+
+def test_benchmark_is_aligned_on_common_dates():
+    longer = series([0.05, *B4, -0.03], start="2023-12-29")  # one extra date on each side
+    assert m.alpha_beta(series(S4), longer, periods_per_year=4) == pytest.approx(
+        m.alpha_beta(series(S4), series(B4), periods_per_year=4))
+    assert m.information_ratio(series(S4), longer, periods_per_year=4) == pytest.approx(1.0)
+
+
+def test_returns_dates_missing_from_benchmark_warn():
+    with pytest.warns(DataWarning, match="1 of 4 return dates have no benchmark return"):
+        _, beta = m.alpha_beta(series(S4), series(B4).iloc[:3])
+    assert np.isfinite(beta)
+
+
+def test_benchmark_without_overlap_raises():
+    with pytest.raises(DataError, match="no date in common"):
+        m.alpha_beta(series(S4), series(B4, start="2020-01-01"))
+    with pytest.raises(DataError, match="no date in common"):
+        m.information_ratio(series(S4), series(B4, start="2020-01-01"))
+
+
+def test_benchmark_with_nan_raises():
+    b = series(B4)
+    b.iloc[2] = np.nan
+    with pytest.raises(DataError, match=r"benchmark .*2024-01-03"):
+        m.alpha_beta(series(S4), b)
+
+
+# --------------------------------------------------------------------------- Sharpe inference
+
+
+def test_psr_by_hand():
+    # R5 in units of 1e-3: devs 4, -26, 24, -16, 14 (population moments, divisor 5)
+    #   m2 = (16 + 676 + 576 + 256 + 196) / 5 = 344            (1e-6)
+    #   m3 = (64 - 17576 + 13824 - 4096 + 2744) / 5 = -1008     (1e-9)
+    #   m4 = (256 + 456976 + 331776 + 65536 + 38416) / 5 = 178592 (1e-12)
+    skew = -1008 / 344**1.5  # -0.157988
+    kurt = 178592 / 344**2  # 1.509194 (not excess)
+    sr = 0.006 / math.sqrt(4.3e-4)  # per-period Sharpe, ddof=1: 0.289346
+    term = 1 - skew * sr + (kurt - 1) / 4 * sr**2  # 1 + 0.045713 + 0.010658 = 1.056371
+    z = sr * math.sqrt(5 - 1) / math.sqrt(term)  # 0.578691 / 1.027799 = 0.563040
+    assert skew == pytest.approx(-0.157988, abs=1e-6)
+    assert kurt == pytest.approx(1.509194, abs=1e-6)
+    assert term == pytest.approx(1.056371, abs=1e-6)
+    assert z == pytest.approx(0.563040, abs=1e-6)
+    psr = m.probabilistic_sharpe_ratio(series(R5), periods_per_year=4)
+    assert psr == pytest.approx(PHI.cdf(z), abs=1e-12)
+    assert psr == pytest.approx(0.71330, abs=1e-5)  # Φ(0.563) from a normal table: 0.7133
+    # annualised SR* = 1 with 4 periods a year is 0.5 a period:
+    #   z = (0.289346 - 0.5) * 2 / 1.027799 = -0.409913
+    psr1 = m.probabilistic_sharpe_ratio(series(R5), benchmark_sharpe=1.0, periods_per_year=4)
+    assert psr1 == pytest.approx(PHI.cdf((sr - 0.5) * 2 / math.sqrt(term)), abs=1e-12)
+    # standard error of the annualised Sharpe: sqrt(term / (n - 1)) * sqrt(ppy)
+    assert m.sharpe_standard_error(series(R5), periods_per_year=4) == pytest.approx(
+        math.sqrt(term / 4) * 2)
+
+
+def test_sharpe_standard_error_matches_lo_for_normal_returns():
+    # normal returns: skew ~ 0, kurt ~ 3 -> Mertens reduces to Lo's sqrt((1 + SR^2 / 2) / n)
+    r = random_returns(7, n=20_000, mean=0.001, std=0.01)
+    sr = r.mean() / r.std()
+    lo = math.sqrt((1 + sr**2 / 2) / len(r))
+    assert m.sharpe_standard_error(r, periods_per_year=1) == pytest.approx(lo, rel=0.02)
+
+
+def test_psr_close_to_one_for_a_strong_long_record():
+    r = random_returns(1, n=2520, mean=0.001, std=0.01)  # ~1.6 annual Sharpe over 10 years
+    assert m.probabilistic_sharpe_ratio(r) > 0.999
+    assert m.probabilistic_sharpe_ratio(-r) < 0.001
+
+
+def test_psr_is_one_half_at_its_own_sharpe_and_falls_with_the_threshold():
+    r = random_returns(2, n=300)
+    own = m.sharpe_ratio(r)
+    assert m.probabilistic_sharpe_ratio(r, benchmark_sharpe=own) == pytest.approx(0.5)
+    thresholds = [-1.0, 0.0, 1.0, 2.0]
+    psrs = [m.probabilistic_sharpe_ratio(r, benchmark_sharpe=t) for t in thresholds]
+    assert psrs == sorted(psrs, reverse=True)
+
+
+def test_expected_max_sharpe_by_formula_and_by_simulation():
+    # N = 10, V = 0.5: sqrt(0.5) * ((1 - γ) Φ⁻¹(0.9) + γ Φ⁻¹(1 - 1 / (10 e)))
+    g = 0.5772156649015329
+    by_hand = math.sqrt(0.5) * ((1 - g) * 1.2815516 + g * PHI.inv_cdf(1 - 1 / (10 * math.e)))
+    assert m.expected_max_sharpe(10, 0.5) == pytest.approx(by_hand, rel=1e-6)
+    # the approximation is close to the simulated mean maximum of 100 standard normals
+    draws = np.random.default_rng(0).standard_normal((20_000, 100)).max(axis=1).mean()
+    assert m.expected_max_sharpe(100, 1.0) == pytest.approx(draws, abs=0.05)
+    assert m.expected_max_sharpe(1, 4.0) == 0.0
+
+
+def test_deflated_sharpe_ratio_by_hand():
+    # DSR is PSR with SR* = expected max Sharpe of the trials, per period:
+    #   annual variance 0.5 over 4 periods a year -> per-period sd sqrt(0.5 / 4)
+    sr_star = m.expected_max_sharpe(10, 0.5 / 4)
+    expected = m.probabilistic_sharpe_ratio(series(R5), benchmark_sharpe=sr_star * 2,
+                                            periods_per_year=4)
+    dsr = m.deflated_sharpe_ratio(series(R5), n_trials=10, trials_sharpe_variance=0.5,
+                                  periods_per_year=4)
+    assert dsr == pytest.approx(expected)
+    assert dsr < m.probabilistic_sharpe_ratio(series(R5), periods_per_year=4)
+
+
+def test_deflated_sharpe_ratio_falls_with_more_trials():
+    r = random_returns(3, n=750, mean=0.001)
+    dsrs = [m.deflated_sharpe_ratio(r, n, 1.0) for n in (1, 10, 100, 1000)]
+    assert dsrs[0] == pytest.approx(m.probabilistic_sharpe_ratio(r))
+    assert dsrs == sorted(dsrs, reverse=True)
+
+
+# --------------------------------------------------------------------------- rolling
+
+
+def test_rolling_by_hand():
+    # windows of 3 over 0.02, 0.00, 0.01, 0.02, 0.00, 0.00, 0.00:
+    #   {0.02, 0, 0.01}, {0, 0.01, 0.02}, {0.01, 0.02, 0}: mean 0.01, std 0.01 -> SR 1 * sqrt(4)
+    #   {0.02, 0, 0}: mean 0.02/3, std 0.02/sqrt(3) -> 1/sqrt(3) * 2; {0, 0, 0}: NaN
+    r = series([0.02, 0.00, 0.01, 0.02, 0.00, 0.00, 0.00])
+    rs = m.rolling_sharpe(r, 3, periods_per_year=4)
+    assert rs.index.equals(r.index)
+    assert rs.iloc[:2].isna().all()
+    assert rs.iloc[2:6].tolist() == pytest.approx([2.0, 2.0, 2.0, 2 / math.sqrt(3)])
+    assert np.isnan(rs.iloc[6])
+    rv = m.rolling_volatility(r, 3, periods_per_year=4)
+    assert rv.iloc[2:].tolist() == pytest.approx([0.02, 0.02, 0.02, 0.04 / math.sqrt(3), 0.0])
+
+
+# --------------------------------------------------------------------------- slow references
+
+
+def slow_mean(xs: list[float]) -> float:
+    return sum(xs) / len(xs)
+
+
+def slow_std(xs: list[float]) -> float:
+    mu = slow_mean(xs)
+    return math.sqrt(sum((x - mu) ** 2 for x in xs) / (len(xs) - 1))
+
+
+def slow_drawdowns(xs: list[float]) -> list[float]:
+    wealth, peak, out = 1.0, 1.0, []
+    for x in xs:
+        wealth *= 1 + x
+        peak = max(peak, wealth)
+        out.append(wealth / peak - 1)
+    return out
+
+
+def slow_beta(ys: list[float], xs: list[float]) -> float:
+    my, mx = slow_mean(ys), slow_mean(xs)
+    cov = sum((y - my) * (x - mx) for y, x in zip(ys, xs, strict=True))
+    return cov / sum((x - mx) ** 2 for x in xs)
+
+
+def slow_psr(xs: list[float], sr_star: float) -> float:
+    n, mu = len(xs), slow_mean(xs)
+    m2 = sum((x - mu) ** 2 for x in xs) / n
+    skew = sum((x - mu) ** 3 for x in xs) / n / m2**1.5
+    kurt = sum((x - mu) ** 4 for x in xs) / n / m2**2
+    sr = mu / slow_std(xs)
+    return PHI.cdf((sr - sr_star) * math.sqrt(n - 1)
+                   / math.sqrt(1 - skew * sr + (kurt - 1) / 4 * sr**2))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_against_slow_reimplementation(seed: int):
+    r = random_returns(seed)
+    b = random_returns(seed + 100, mean=0.0003, std=0.012) + 0.5 * r
+    xs, bs, ppy = r.tolist(), b.tolist(), 252
+    wealth = math.prod(1 + x for x in xs)
+    assert m.total_return(r) == pytest.approx(wealth - 1)
+    assert m.annual_return(r) == pytest.approx(wealth ** (ppy / len(xs)) - 1)
+    assert m.annual_volatility(r) == pytest.approx(slow_std(xs) * math.sqrt(ppy))
+    assert m.sharpe_ratio(r, 0.0001) == pytest.approx(
+        slow_mean([x - 0.0001 for x in xs]) / slow_std(xs) * math.sqrt(ppy))
+    shortfall = math.sqrt(sum(min(x, 0.0) ** 2 for x in xs) / len(xs))
+    assert m.sortino_ratio(r) == pytest.approx(slow_mean(xs) / shortfall * math.sqrt(ppy))
+    dds = slow_drawdowns(xs)
+    assert m.drawdown_series(r).tolist() == pytest.approx(dds)
+    assert m.max_drawdown(r) == pytest.approx(min(dds))
+    assert m.calmar_ratio(r) == pytest.approx((wealth ** (ppy / len(xs)) - 1) / -min(dds))
+    beta = slow_beta(xs, bs)
+    alpha = (1 + slow_mean([y - beta * x for y, x in zip(xs, bs, strict=True)])) ** ppy - 1
+    assert m.alpha_beta(r, b) == pytest.approx((alpha, beta))
+    active = [y - x for y, x in zip(xs, bs, strict=True)]
+    assert m.information_ratio(r, b) == pytest.approx(
+        slow_mean(active) / slow_std(active) * math.sqrt(ppy))
+    assert m.probabilistic_sharpe_ratio(r, benchmark_sharpe=0.5) == pytest.approx(
+        slow_psr(xs, 0.5 / math.sqrt(ppy)))
+    window = 60
+    slow_roll = [slow_mean(xs[i - window + 1:i + 1]) / slow_std(xs[i - window + 1:i + 1])
+                 * math.sqrt(ppy) for i in range(window - 1, len(xs))]
+    assert m.rolling_sharpe(r, window).iloc[window - 1:].tolist() == pytest.approx(slow_roll)
+    slow_vol = [slow_std(xs[i - window + 1:i + 1]) * math.sqrt(ppy)
+                for i in range(window - 1, len(xs))]
+    assert m.rolling_volatility(r, window).iloc[window - 1:].tolist() == pytest.approx(slow_vol)
+
+
+def test_drawdown_periods_against_slow_scan():
+    r = random_returns(5, n=400, mean=0.0)
+    dds = slow_drawdowns(r.tolist())
+    trough = int(np.argmin(dds))
+    peak = max((i for i in range(trough) if dds[i] == 0.0), default=None)
+    recovery = next((i for i in range(trough, len(dds)) if dds[i] == 0.0), None)
+    p = m.max_drawdown_period(r)
+    assert p is not None
+    assert p.trough == r.index[trough]
+    assert p.peak == (r.index[peak] if peak is not None else pd.NaT)
+    assert p.recovery is pd.NaT if recovery is None else p.recovery == r.index[recovery]
+
+
+# --------------------------------------------------------------------------- metamorphic
+
+
+@pytest.mark.parametrize("k", [0.5, 2.0, 10.0])
+def test_sharpe_is_scale_invariant_and_volatility_scales(k: float):
+    r = random_returns(11, n=250)
+    assert m.sharpe_ratio(k * r) == pytest.approx(m.sharpe_ratio(r))
+    assert m.sharpe_ratio(-k * r) == pytest.approx(-m.sharpe_ratio(r))
+    assert m.annual_volatility(k * r) == pytest.approx(k * m.annual_volatility(r))
+    assert m.information_ratio(k * r, 0 * r) == pytest.approx(m.sharpe_ratio(r))
+
+
+def test_adding_a_constant_raises_cagr():
+    r = random_returns(12, n=250)
+    cagrs = [m.annual_return(r + c) for c in (-0.001, 0.0, 0.0005, 0.001)]
+    assert cagrs == sorted(cagrs)
+    assert len(set(cagrs)) == len(cagrs)
+
+
+def test_monotone_equity_has_no_drawdown():
+    r = random_returns(13, n=250).abs()
+    assert m.max_drawdown(r) == 0.0
+    assert (m.drawdown_series(r) == 0.0).all()
+
+
+def test_benchmark_against_itself():
+    r = random_returns(14, n=250)
+    alpha, beta = m.alpha_beta(r, r)
+    assert beta == pytest.approx(1.0)
+    assert alpha == pytest.approx(0.0, abs=1e-12)
+    assert np.isnan(m.information_ratio(r, r))
+    assert m.alpha_beta(2 * r, r)[1] == pytest.approx(2.0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(min_value=-0.99, max_value=2.0, allow_subnormal=False),
+                min_size=1, max_size=60))
+def test_drawdown_bounds(values: list[float]):
+    r = series(values)
+    dd = m.drawdown_series(r)
+    assert (dd <= 0.0).all()
+    assert (dd >= -1.0).all()
+    assert m.max_drawdown(r) == dd.min()
+    p = m.max_drawdown_period(r)
+    assert (p is None) == (dd.min() == 0.0)
+    if p is not None:
+        assert p.drawdown == dd.min()
+        assert pd.isna(p.peak) or p.peak < p.trough
+        assert pd.isna(p.recovery) or p.recovery > p.trough
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(min_value=-0.1, max_value=0.1, allow_subnormal=False),
+                min_size=3, max_size=60))
+def test_psr_is_a_probability(values: list[float]):
+    psr = m.probabilistic_sharpe_ratio(series(values))
+    assert np.isnan(psr) or 0.0 <= psr <= 1.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(min_value=-1.0, max_value=1.0), max_size=40))
+def test_scalar_metrics_never_warn_and_return_a_real_float_or_nan(values: list[float]):
+    # any RuntimeWarning (0/0, overflow) would fail here: pytest turns warnings into errors
+    r = series(values)
+    for func in SCALARS:
+        out = func(r)
+        assert isinstance(out, float), func.__name__
+        assert not math.isinf(out) or func is m.annual_return, func.__name__
+    alpha, beta = m.alpha_beta(r, r[::-1].set_axis(r.index))
+    assert isinstance(alpha, float) and isinstance(beta, float)
+
+
+def test_total_loss():
+    r = series([0.1, -1.0, 0.2])  # wealth 1.1, 0, 0
+    assert m.total_return(r) == -1.0
+    assert m.annual_return(r) == -1.0
+    assert m.max_drawdown(r) == -1.0
+    p = m.max_drawdown_period(r)
+    assert p is not None and p.recovery is pd.NaT
+
+
+# --------------------------------------------------------------------------- edge cases
+
+
+SCALARS = [m.total_return, m.annual_return, m.annual_volatility, m.sharpe_ratio,
+           m.sortino_ratio, m.downside_deviation, m.max_drawdown, m.calmar_ratio,
+           m.probabilistic_sharpe_ratio, m.sharpe_standard_error]
+
+
+@pytest.mark.parametrize("func", SCALARS, ids=lambda f: f.__name__)
+def test_empty_series_gives_nan(func):
+    assert np.isnan(func(pd.Series([], dtype="float64", index=pd.DatetimeIndex([]))))
+
+
+def test_empty_series_elsewhere():
+    empty = pd.Series([], dtype="float64", index=pd.DatetimeIndex([]))
+    assert m.drawdown_series(empty).empty
+    assert m.max_drawdown_period(empty) is None
+    assert m.rolling_sharpe(empty, 5).empty
+    assert np.isnan(m.alpha_beta(empty, series(B4))[1])
+    s = m.summary(empty)
+    assert s["n_periods"] == 0 and s["start"] is pd.NaT and np.isnan(s["sharpe_ratio"])
+
+
+def test_all_zero_returns_give_nan_ratios_not_inf():
+    zero = series([0.0] * 10)
+    assert np.isnan(m.sharpe_ratio(zero))
+    assert np.isnan(m.sortino_ratio(zero))
+    assert np.isnan(m.probabilistic_sharpe_ratio(zero))
+    assert np.isnan(m.sharpe_standard_error(zero))
+    assert np.isnan(m.calmar_ratio(zero))
+    assert m.annual_volatility(zero) == 0.0
+    assert m.total_return(zero) == 0.0
+    assert m.annual_return(zero) == 0.0
+    assert m.max_drawdown(zero) == 0.0
+    assert m.rolling_sharpe(zero, 3).isna().all()
+
+
+def test_constant_nonzero_returns_give_nan_sharpe_not_a_huge_number():
+    flat = series([0.001] * 10)  # float std of equal values can be 1e-19, not 0
+    assert np.isnan(m.sharpe_ratio(flat))
+    assert m.annual_volatility(flat) == 0.0
+    assert np.isnan(m.sortino_ratio(flat))  # no shortfall: NaN rather than inf
+
+
+def test_single_return():
+    one = series([0.01])
+    assert m.total_return(one) == pytest.approx(0.01)
+    assert np.isnan(m.sharpe_ratio(one))
+    assert np.isnan(m.annual_volatility(one))
+
+
+def test_nan_return_raises_naming_the_first_date():
+    r = series([0.01, np.nan, 0.02, np.nan])
+    with pytest.raises(DataError, match=r"2 NaN or infinite value\(s\); the first \(NaN\) is on "
+                                        r"2024-01-02"):
+        m.sharpe_ratio(r)
+    with pytest.raises(DataError, match="2024-01-02"):
+        m.max_drawdown(r)
+
+
+def test_other_bad_returns_raise():
+    with pytest.raises(DataError, match="infinite"):
+        m.total_return(series([0.01, np.inf]))
+    with pytest.raises(DataError, match="below -1"):
+        m.total_return(series([0.01, -1.5]))
+    with pytest.raises(DataError, match="sorted"):
+        m.total_return(series(R5).iloc[::-1])
+    with pytest.raises(DataError, match="duplicate"):
+        m.total_return(pd.concat([series(R5), series(R5)]).sort_index())
+    with pytest.raises(DataError, match="pandas Series"):
+        m.total_return(R5)  # type: ignore[arg-type]
+
+
+def test_bad_parameters_raise_config_error():
+    r = series(R5)
+    with pytest.raises(ConfigError, match="periods_per_year"):
+        m.sharpe_ratio(r, periods_per_year=0)
+    with pytest.raises(ConfigError, match="risk_free"):
+        m.sharpe_ratio(r, risk_free=float("nan"))
+    with pytest.raises(ConfigError, match="window"):
+        m.rolling_sharpe(r, 1)
+    with pytest.raises(ConfigError, match="n_trials"):
+        m.deflated_sharpe_ratio(r, 0, 1.0)
+    with pytest.raises(ConfigError, match="trials_sharpe_variance"):
+        m.deflated_sharpe_ratio(r, 5, -1.0)
+    with pytest.raises(ConfigError, match="top"):
+        m.drawdown_details(r, top=0)
+
+
+def test_inputs_are_not_mutated():
+    r, b = series(S4), series(B4)
+    r_before, b_before = r.copy(), b.copy()
+    m.summary(r, b)
+    pd.testing.assert_series_equal(r, r_before)
+    pd.testing.assert_series_equal(b, b_before)
+
+
+# --------------------------------------------------------------------------- trades
+
+
+def trade_log(rows: list[tuple]) -> pd.DataFrame:
+    columns = ["date", "symbol", "side", "shares", "price", "commission", "stamp_duty",
+               "transfer_fee", "slippage", "reason"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+# Two round trips, one win one loss, with A-share fees (commission 3 bps, min 5 CNY;
+# stamp duty 5 bps on sells; transfer fee 0.1 bp both sides):
+#   600519.SH buy  100 @ 1700 = 170 000: commission 51.00, transfer 1.70          -> 52.70
+#   000001.SZ buy 1000 @ 10.0 =  10 000: commission  5.00 (min), transfer 0.10    ->  5.10
+#   600519.SH sell 100 @ 1800 = 180 000: commission 54.00, stamp 90.00, transfer 1.80 -> 145.80
+#   000001.SZ sell 1000 @ 9.5 =   9 500: commission  5.00, stamp 4.75, transfer 0.095 -> 9.845
+# P&L 600519: 180 000 - 170 000 - 52.70 - 145.80 = 9 801.50   (win, held 2 -> 10 Jan: 8 days)
+# P&L 000001:   9 500 -  10 000 -  5.10 -   9.845 =  -514.945  (loss, held 3 -> 12 Jan: 9 days)
+HAND_LOG = trade_log([
+    ("2024-01-02", "600519.SH", "buy", 100, 1700.0, 51.0, 0.0, 1.70, 8.5, "entry"),
+    ("2024-01-03", "000001.SZ", "buy", 1000, 10.0, 5.0, 0.0, 0.10, 5.0, "entry"),
+    ("2024-01-10", "600519.SH", "sell", 100, 1800.0, 54.0, 90.0, 1.80, 9.0, "exit"),
+    ("2024-01-12", "000001.SZ", "sell", 1000, 9.5, 5.0, 4.75, 0.095, 4.75, "stop"),
+])
+
+
+def test_round_trips_by_hand():
+    trips = m.round_trips(HAND_LOG)
+    assert trips["symbol"].tolist() == ["600519.SH", "000001.SZ"]
+    assert trips["pnl_cny"].tolist() == pytest.approx([9801.50, -514.945])
+    assert trips["costs_cny"].tolist() == pytest.approx([198.50, 14.945])
+    assert trips["holding_days"].tolist() == [8, 9]
+    # return on entry value: 9801.5 / 170 000, -514.945 / 10 000
+    assert trips["return"].tolist() == pytest.approx([9801.5 / 170_000, -0.0514945])
+
+
+def test_trade_statistics_by_hand():
+    s = m.trade_statistics(HAND_LOG)
+    assert (s["n_fills"], s["n_buys"], s["n_sells"]) == (4, 2, 2)
+    assert (s["n_round_trips"], s["n_wins"], s["n_losses"]) == (2, 1, 1)
+    assert s["win_rate"] == 0.5
+    # profit factor = 9801.50 / 514.945 = 19.0341...
+    assert s["profit_factor"] == pytest.approx(9801.50 / 514.945)
+    assert s["gross_profit_cny"] == pytest.approx(9801.50)
+    assert s["gross_loss_cny"] == pytest.approx(514.945)
+    assert s["net_pnl_cny"] == pytest.approx(9801.50 - 514.945)
+    # share-weighted: (100 * 8 + 1000 * 9) / 1100 = 9800 / 1100
+    assert s["avg_holding_days"] == pytest.approx(9800 / 1100)
+    assert s["costs_cny"] == pytest.approx(198.50 + 14.945)
+    assert s["slippage_cny"] == pytest.approx(8.5 + 5.0 + 9.0 + 4.75)
+    assert s["open_shares"] == 0
+
+
+def test_fifo_matching_splits_a_sell_across_lots_and_prorates_costs():
+    # buy 200 @ 10 (cost 2.00 -> 0.01/share), buy 100 @ 12 (cost 1.00 -> 0.01/share)
+    # sell 150 @ 11 (cost 3.00 -> 0.02/share): 150 from lot 1
+    #     P&L 150 * (11 - 10) - 150 * (0.01 + 0.02) = 150 - 4.5 = 145.5
+    # sell 150 @ 11 (cost 1.50 -> 0.01/share): 50 from lot 1, then 100 from lot 2
+    #     lot 1: 50 * 1 - 50 * 0.02 = 49.0;  lot 2: 100 * (11 - 12) - 100 * 0.02 = -102.0
+    log = trade_log([
+        ("2024-01-02", "600000.SH", "buy", 200, 10.0, 2.0, 0.0, 0.0, 0.0, ""),
+        ("2024-01-03", "600000.SH", "buy", 100, 12.0, 1.0, 0.0, 0.0, 0.0, ""),
+        ("2024-01-04", "600000.SH", "sell", 150, 11.0, 3.0, 0.0, 0.0, 0.0, ""),
+        ("2024-01-05", "600000.SH", "sell", 150, 11.0, 1.5, 0.0, 0.0, 0.0, ""),
+    ])
+    trips = m.round_trips(log)
+    assert trips["shares"].tolist() == [150, 50, 100]
+    assert trips["entry_price"].tolist() == [10.0, 10.0, 12.0]
+    assert trips["pnl_cny"].tolist() == pytest.approx([145.5, 49.0, -102.0])
+    assert trips["holding_days"].tolist() == [2, 3, 2]
+    s = m.trade_statistics(log)
+    assert s["profit_factor"] == pytest.approx((145.5 + 49.0) / 102.0)
+    assert s["win_rate"] == pytest.approx(2 / 3)
+
+
+def test_gain_eaten_by_costs_is_a_loss_and_open_lots_are_not_counted():
+    # +0.01 CNY on 100 shares = 1.00 gross, minus 5 + 5 commission: -9.00 net
+    log = trade_log([
+        ("2024-01-02", "600000.SH", "buy", 100, 10.00, 5.0, 0.0, 0.0, 0.0, ""),
+        ("2024-01-03", "600000.SH", "sell", 100, 10.01, 5.0, 0.0, 0.0, 0.0, ""),
+        ("2024-01-03", "000001.SZ", "buy", 300, 10.00, 5.0, 0.0, 0.0, 0.0, ""),
+    ])
+    s = m.trade_statistics(log)
+    assert s["n_round_trips"] == 1
+    assert s["net_pnl_cny"] == pytest.approx(-9.0)
+    assert (s["win_rate"], s["n_losses"]) == (0.0, 1)
+    assert s["profit_factor"] == 0.0
+    assert s["open_shares"] == 300
+
+
+def test_trade_statistics_degenerate_logs():
+    empty = m.trade_statistics(trade_log([]))
+    assert (empty["n_fills"], empty["n_round_trips"]) == (0, 0)
+    assert np.isnan(empty["win_rate"]) and np.isnan(empty["profit_factor"])
+    only_wins = m.trade_statistics(HAND_LOG.iloc[[0, 2]])
+    assert only_wins["profit_factor"] == math.inf
+
+
+def test_bad_trade_logs_raise():
+    with pytest.raises(DataError, match="exceeds the 0 shares held"):
+        m.round_trips(HAND_LOG.iloc[[2]])
+    bad_side = HAND_LOG.assign(side=["buy", "buy", "short", "sell"])
+    with pytest.raises(DataError, match="row 2: side 'short'"):
+        m.trade_statistics(bad_side)
+    with pytest.raises(DataError, match=r"missing columns \['commission'\]"):
+        m.round_trips(HAND_LOG.drop(columns="commission"))
+    with pytest.raises(DataError, match="shares must be positive"):
+        m.round_trips(HAND_LOG.assign(shares=[100, -1000, 100, 1000]))
+
+
+def test_turnover_by_hand():
+    # equity 1 000 000 CNY each day; traded value 170 000 on 2 Jan, 10 000 on 3 Jan,
+    # 180 000 on 10 Jan, 9 500 on 12 Jan. Daily turnover = value / 2 / equity:
+    #   0.085, 0.005, 0.09, 0.00475, and 0 on the other sessions
+    equity = pd.Series(1_000_000.0, index=pd.bdate_range("2024-01-02", "2024-01-12"))
+    daily = m.turnover(HAND_LOG, equity)
+    assert daily.index.equals(equity.index)
+    assert daily.loc["2024-01-02"] == pytest.approx(0.085)
+    assert daily.loc["2024-01-03"] == pytest.approx(0.005)
+    assert daily.loc["2024-01-10"] == pytest.approx(0.09)
+    assert daily.loc["2024-01-12"] == pytest.approx(0.00475)
+    assert daily.sum() == pytest.approx(0.18475)
+    # 9 sessions: mean 0.18475 / 9 per session, * 252 a year
+    assert m.annual_turnover(HAND_LOG, equity) == pytest.approx(0.18475 / 9 * 252)
+    assert m.trade_statistics(HAND_LOG, equity)["annual_turnover"] == pytest.approx(
+        0.18475 / 9 * 252)
+
+
+def test_turnover_rejects_unknown_dates_and_bad_equity():
+    equity = pd.Series(1_000_000.0, index=pd.bdate_range("2024-01-02", "2024-01-05"))
+    with pytest.raises(DataError, match=r"not in the equity index.*2024-01-10"):
+        m.turnover(HAND_LOG, equity)
+    with pytest.raises(DataError, match="equity must be positive"):
+        m.turnover(HAND_LOG.iloc[:0], equity * 0)
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def test_summary_gathers_the_headline_metrics():
+    r = series(S4, start="2024-01-02")
+    b = series(B4, start="2024-01-02")
+    equity = 1_000_000.0 * (1 + r).cumprod()
+    log = HAND_LOG.iloc[[0, 1]]  # buys on 2 and 3 Jan, both open
+    s = m.summary(r, b, log, equity, periods_per_year=4)
+    assert s["start"] == pd.Timestamp("2024-01-02") and s["end"] == pd.Timestamp("2024-01-05")
+    assert s["n_periods"] == 4
+    assert s["sharpe_ratio"] == m.sharpe_ratio(r, periods_per_year=4)
+    assert s["max_drawdown"] == m.max_drawdown(r)
+    assert s["max_drawdown_trough"] == pd.Timestamp("2024-01-03")
+    assert (s["alpha"], s["beta"]) == pytest.approx(m.alpha_beta(r, b, periods_per_year=4))
+    assert s["information_ratio"] == pytest.approx(1.0)
+    assert s["benchmark_total_return"] == m.total_return(b)
+    assert s["n_fills"] == 2 and s["open_shares"] == 1100
+    assert "annual_turnover" in s
+    assert m.summary(r).keys().isdisjoint({"alpha", "n_fills"})
+
+
+# --------------------------------------------------------------------------- docs
+
+
+def test_docstring_examples_pass():
+    # testpaths is tests/, so the module's doctests are run here as well
+    result = doctest.testmod(m, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 20
+    assert result.failed == 0
+
+
+def test_public_api_is_documented():
+    for name in m.__all__:
+        obj = getattr(m, name)
+        if callable(obj):
+            assert obj.__doc__, name
+            if not isinstance(obj, type):
+                assert "Examples" in obj.__doc__, name

@@ -1,0 +1,47 @@
+"""workbench: an A-share quant research workbench.
+
+Data with real exchange rules, backtests that trade the way the exchange lets you trade,
+pre-trade risk checks and Plotly reports. ``__all__`` is the public contract.
+"""
+
+from workbench import calendar, data, errors, indicators, metrics, risk, rules, symbols
+from workbench.data import Market, load_market
+from workbench.errors import ConfigError, DataError, DataWarning, LookupFailed, WorkbenchError
+from workbench.risk import (
+    Decision,
+    Order,
+    PreTradeValidator,
+    Reason,
+    RiskLimits,
+    rejection_counts,
+)
+from workbench.symbols import Board, normalize_symbol
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Board",
+    "ConfigError",
+    "DataError",
+    "DataWarning",
+    "Decision",
+    "LookupFailed",
+    "Market",
+    "Order",
+    "PreTradeValidator",
+    "Reason",
+    "RiskLimits",
+    "WorkbenchError",
+    "__version__",
+    "calendar",
+    "data",
+    "errors",
+    "indicators",
+    "load_market",
+    "metrics",
+    "normalize_symbol",
+    "rejection_counts",
+    "risk",
+    "rules",
+    "symbols",
+]

@@ -1,0 +1,38 @@
+"""A-share market data: the canonical model, loaders, importers and the synthetic default.
+
+The public entry points::
+
+    market = load_market()                      # synthetic default, built on first use
+    market = load_market("data/real")           # a folder written by `python -m workbench import`
+    bars = import_bars("600519.csv", source="auto")
+    validate(bars)
+"""
+
+from workbench.data.importers import (
+    import_adj_factors,
+    import_bars,
+    import_benchmark,
+    import_market,
+    import_securities,
+)
+from workbench.data.market import Market, default_data_dir, load_market, save_market
+from workbench.data.synthetic import SyntheticConfig, ensure_default_market, synthetic_market
+from workbench.data.validation import validate, validate_bars, validate_market
+
+__all__ = [
+    "Market",
+    "SyntheticConfig",
+    "default_data_dir",
+    "ensure_default_market",
+    "import_adj_factors",
+    "import_bars",
+    "import_benchmark",
+    "import_market",
+    "import_securities",
+    "load_market",
+    "save_market",
+    "synthetic_market",
+    "validate",
+    "validate_bars",
+    "validate_market",
+]

@@ -1,0 +1,646 @@
+"""Import tushare, akshare and baostock CSV exports into canonical bars and a Market.
+
+Each file's layout is recognised from its header (``source="auto"``); a header in no known
+layout is an error that lists the layouts and the columns each needs, never a guess.
+
+Bar layouts (:data:`BAR_LAYOUTS`) and their conversions:
+
+* ``tushare`` — pro ``daily``: ``ts_code, trade_date, open, high, low, close, pre_close,
+  change, pct_chg, vol, amount``. ``vol`` lots × 100 → shares, ``amount`` thousands of CNY
+  × 1000 → CNY, ``pre_close`` → ``prev_close``.
+* ``akshare`` — ``stock_zh_a_hist``: ``日期, 股票代码, 开盘, 收盘, 最高, 最低, 成交量, 成交额,
+  振幅, 涨跌幅, 涨跌额, 换手率``. ``成交量`` lots × 100 → shares. Older exports lack
+  ``股票代码``; the symbol then comes from the file name (``600519.csv``, ``sh600519.csv``).
+* ``baostock`` — ``query_history_k_data_plus``: ``date, code, open, high, low, close,
+  preclose, volume, amount, adjustflag, turn, tradestatus, pctChg, peTTM, pbMRQ, psTTM,
+  pcfNcfTTM, isST``. ``tradestatus`` 0 → ``suspended``, ``isST`` → ``is_st``, ``peTTM`` /
+  ``pbMRQ`` → ``pe_ttm`` / ``pb_mrq``; ``adjustflag`` other than 3 (raw) warns.
+* ``canonical`` — the workbench's own bar columns (``REQUIRED_BAR_COLUMNS`` at least).
+
+Adjustment factors come in tushare ``adj_factor`` layout, the security master in tushare
+``stock_basic`` layout, a benchmark in baostock index or tushare ``index_daily`` layout.
+Bar columns a source lacks are derived by :mod:`workbench.data.derive`. Every fault raises
+:class:`~workbench.errors.DataError` naming the file, the line (header = line 1), the column
+and the fault; oddities warn (:class:`~workbench.errors.DataWarning`). No bar is dropped.
+
+Two definitional fills, not guesses: a baostock row with ``tradestatus`` 0 (suspended) and
+an empty ``volume`` or ``amount`` gets 0 (nothing traded), and an empty ``preclose`` is
+derived like a missing one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from workbench.calendar import CALENDAR_END, CALENDAR_START, sessions
+from workbench.data import csvread as cr
+from workbench.data.csvread import Layout, PathLike
+from workbench.data.derive import derive_bar_columns, st_periods
+from workbench.data.market import Market, save_market
+from workbench.data.schema import (
+    BAR_COLUMNS,
+    BENCHMARK_COLUMNS,
+    DERIVED_BAR_COLUMNS,
+    FUNDAMENTAL_COLUMNS,
+    OPTIONAL_BAR_COLUMNS,
+    REQUIRED_BAR_COLUMNS,
+    SECURITY_COLUMNS,
+)
+from workbench.data.validation import validate_bars, where
+from workbench.errors import DataError, DataWarning
+from workbench.symbols import boards_of, normalize_symbol
+
+__all__ = [
+    "ADJ_FACTOR_LAYOUT",
+    "BAR_LAYOUTS",
+    "BENCHMARK_LAYOUTS",
+    "SECURITY_LAYOUT",
+    "Layout",
+    "import_adj_factors",
+    "import_bars",
+    "import_benchmark",
+    "import_market",
+    "import_securities",
+]
+
+BAR_LAYOUTS: dict[str, Layout] = {
+    "tushare": Layout(
+        name="tushare", export="tushare pro daily",
+        required=("ts_code", "trade_date", "open", "high", "low", "close", "vol", "amount"),
+        optional=("pre_close", "change", "pct_chg"),
+    ),
+    "akshare": Layout(
+        name="akshare", export="akshare stock_zh_a_hist",
+        required=("日期", "开盘", "收盘", "最高", "最低", "成交量", "成交额"),
+        optional=("股票代码", "振幅", "涨跌幅", "涨跌额", "换手率"),
+    ),
+    "baostock": Layout(
+        name="baostock", export="baostock query_history_k_data_plus",
+        required=("date", "code", "open", "high", "low", "close", "volume", "amount"),
+        optional=("preclose", "adjustflag", "turn", "tradestatus", "pctChg", "peTTM",
+                  "pbMRQ", "psTTM", "pcfNcfTTM", "isST"),
+    ),
+    "canonical": Layout(
+        name="canonical", export="workbench canonical bars",
+        required=REQUIRED_BAR_COLUMNS, optional=DERIVED_BAR_COLUMNS + OPTIONAL_BAR_COLUMNS,
+    ),
+}
+ADJ_FACTOR_LAYOUT = Layout(name="tushare", export="tushare pro adj_factor",
+                           required=("ts_code", "trade_date", "adj_factor"))
+SECURITY_LAYOUT = Layout(
+    name="tushare", export="tushare pro stock_basic",
+    required=("ts_code", "name", "industry", "list_date"),
+    optional=("symbol", "area", "market", "delist_date", "list_status"),
+)
+BENCHMARK_LAYOUTS: dict[str, Layout] = {
+    "baostock": Layout(
+        name="baostock", export="baostock index daily",
+        required=("date", "code", "open", "high", "low", "close", "volume", "amount"),
+        optional=("preclose", "pctChg"),
+    ),
+    "tushare": Layout(
+        name="tushare", export="tushare pro index_daily",
+        required=("ts_code", "trade_date", "open", "high", "low", "close", "vol", "amount"),
+        optional=("pre_close", "change", "pct_chg"),
+    ),
+}
+
+
+# -- bar layouts ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _BarFile:
+    path: Path
+    layout: str
+    frame: pd.DataFrame  # canonical-named columns (date, symbol, ...) and "_line"
+    names: dict[str, str]  # canonical column -> the file's column
+
+
+def _prices(t: cr.Table, names: dict[str, str]) -> dict[str, np.ndarray]:
+    return {c: cr.numbers(t, names[c]) for c in ("open", "high", "low", "close")}
+
+
+def _tushare_bars(t: cr.Table) -> tuple[dict[str, object], dict[str, str]]:
+    names = {"date": "trade_date", "symbol": "ts_code", "open": "open", "high": "high",
+             "low": "low", "close": "close", "volume": "vol", "amount": "amount",
+             "prev_close": "pre_close"}
+    out: dict[str, object] = {"date": cr.dates(t, "trade_date", "%Y%m%d"),
+                              "symbol": cr.symbols(t, "ts_code"), **_prices(t, names)}
+    out["volume"] = cr.shares(t, "vol", cr.numbers(t, "vol"), scale=100)
+    out["amount"] = cr.numbers(t, "amount") * 1000.0
+    if "pre_close" in t.columns:
+        out["prev_close"] = cr.numbers(t, "pre_close", allow_missing=True)
+    return out, names
+
+
+def _akshare_bars(t: cr.Table) -> tuple[dict[str, object], dict[str, str]]:
+    names = {"date": "日期", "symbol": "股票代码", "open": "开盘", "high": "最高", "low": "最低",
+             "close": "收盘", "volume": "成交量", "amount": "成交额"}
+    if "股票代码" in t.columns:
+        symbols = cr.symbols(t, "股票代码")
+    else:
+        stem = t.path.name[:-4] if t.path.name.lower().endswith(".csv") else t.path.stem
+        try:
+            symbols = np.full(len(t), normalize_symbol(stem), dtype=object)
+        except DataError:
+            raise DataError(
+                f"{t.path}: no 股票代码 column and the file name {t.path.name!r} names no "
+                "symbol; add the column or name the file after the stock, e.g. 600519.csv "
+                "or sh600519.csv") from None
+        names["symbol"] = f"file name {t.path.name}"
+    out: dict[str, object] = {"date": cr.dates(t, "日期", "ISO8601"), "symbol": symbols,
+                              **_prices(t, names)}
+    out["volume"] = cr.shares(t, "成交量", cr.numbers(t, "成交量"), scale=100)
+    out["amount"] = cr.numbers(t, "成交额")
+    return out, names
+
+
+def _baostock_bars(t: cr.Table) -> tuple[dict[str, object], dict[str, str]]:
+    names = {"date": "date", "symbol": "code", "open": "open", "high": "high", "low": "low",
+             "close": "close", "volume": "volume", "amount": "amount",
+             "prev_close": "preclose", "suspended": "tradestatus", "is_st": "isST",
+             "pe_ttm": "peTTM", "pb_mrq": "pbMRQ"}
+    out: dict[str, object] = {"date": cr.dates(t, "date", "ISO8601"),
+                              "symbol": cr.symbols(t, "code"), **_prices(t, names)}
+    halted = np.zeros(len(t), dtype=bool)
+    if "tradestatus" in t.columns:
+        traded = cr.flags(t, "tradestatus", "tradestatus (1 traded, 0 suspended)")
+        out["suspended"] = ~traded
+        halted = (~traded).fillna(False).to_numpy(dtype=bool)
+    for col in ("volume", "amount"):
+        values = cr.numbers(t, col, allow_missing=True)
+        t.fail(np.isnan(values) & ~halted, col, f"missing {col} on a traded day")
+        values = np.where(np.isnan(values) & halted, 0.0, values)  # suspended: nothing traded
+        out[col] = cr.shares(t, col, values, scale=1) if col == "volume" else values
+    if "isST" in t.columns:
+        out["is_st"] = cr.flags(t, "isST", "isST")
+    for src, dst in (("preclose", "prev_close"), ("peTTM", "pe_ttm"), ("pbMRQ", "pb_mrq")):
+        if src in t.columns:
+            out[dst] = cr.numbers(t, src, allow_missing=True)
+    if "adjustflag" in t.columns:
+        flag = t.column("adjustflag")
+        adjusted = ~t.missing("adjustflag") & (flag != "3")
+        if adjusted.any():
+            warnings.warn(
+                f"{where(str(t.path), t.lines, np.flatnonzero(adjusted))}: adjustflag "
+                f"{sorted(set(flag[adjusted]))} means adjusted prices (1 backward, 2 forward), "
+                "not raw; limits, lots and costs need raw prices. Re-export with "
+                "adjustflag='3' and give the factors separately.",
+                DataWarning, stacklevel=5)
+    return out, names
+
+
+def _canonical_bars(t: cr.Table) -> tuple[dict[str, object], dict[str, str]]:
+    names = {c: c for c in BAR_COLUMNS + OPTIONAL_BAR_COLUMNS}
+    out: dict[str, object] = {"date": cr.dates(t, "date", "ISO8601"),
+                              "symbol": cr.symbols(t, "symbol"), **_prices(t, names)}
+    out["volume"] = cr.shares(t, "volume", cr.numbers(t, "volume"), scale=1)
+    out["amount"] = cr.numbers(t, "amount")
+    out["adj_factor"] = cr.numbers(t, "adj_factor")
+    for col in ("prev_close", "limit_up", "limit_down", *OPTIONAL_BAR_COLUMNS):
+        if col in t.columns:
+            out[col] = cr.numbers(t, col, allow_missing=True)
+    for col in ("suspended", "is_st"):
+        if col in t.columns:
+            out[col] = cr.flags(t, col, col)
+    if ("limit_up" in t.columns) != ("limit_down" in t.columns):
+        raise DataError(f"{t.path}: line 1: give both limit_up and limit_down or neither "
+                        "(then they are derived)")
+    return out, names
+
+
+_CONVERTERS = {"tushare": _tushare_bars, "akshare": _akshare_bars,
+               "baostock": _baostock_bars, "canonical": _canonical_bars}
+
+
+def _load_bar_file(path: Path, source: str) -> _BarFile:
+    table = cr.read_table(path)
+    layout = cr.pick_layout(table, source, BAR_LAYOUTS, "bar")
+    columns, names = _CONVERTERS[layout.name](table)
+    frame = pd.DataFrame({k: (v.array if isinstance(v, pd.Series) else v)
+                          for k, v in columns.items()})
+    frame["_line"] = table.lines
+    return _BarFile(path, layout.name, frame, names)
+
+
+def _bar_files(path: PathLike) -> list[Path]:
+    root = Path(path)
+    if root.is_file():
+        return [root]
+    if root.is_dir():
+        files = sorted(p for p in root.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
+        if not files:
+            raise DataError(f"{root}: folder holds no .csv files; expected one export per "
+                            "stock (e.g. sh.600519.csv) or one file of many stocks")
+        return files
+    raise DataError(f"{root}: no such file or folder of bar exports")
+
+
+# -- bars: assembling files -------------------------------------------------------------------
+def _check_duplicates(frame: pd.DataFrame, parts: list[_BarFile]) -> None:
+    dup = frame.duplicated(["date", "symbol"], keep=False).to_numpy()
+    if not dup.any():
+        return
+    first = frame.loc[dup].iloc[0]
+    same = frame.loc[dup & (frame["date"] == first["date"]).to_numpy()
+                     & (frame["symbol"] == first["symbol"]).to_numpy()]
+    at = "; ".join(
+        f"{parts[f].path}: line {n}, columns ({parts[f].names['date']!r}, "
+        f"{parts[f].names['symbol']!r})"
+        for f, n in zip(same["_file"], same["_line"], strict=True))
+    raise DataError(f"{at}: duplicate (date, symbol) ({pd.Timestamp(first['date']).date()}, "
+                    f"{first['symbol']}); each symbol may have one bar per session")
+
+
+def _attach_adj_factors(
+    frame: pd.DataFrame, parts: list[_BarFile], adj_factors: pd.DataFrame | PathLike | None,
+    origin: str,
+) -> tuple[pd.Series, str | None]:
+    """Each bar's adj_factor, and the warning to give once the bars are known to be valid."""
+    own = np.array([p.layout == "canonical" for p in parts])[frame["_file"].to_numpy()]
+    if adj_factors is None:
+        factors = frame["adj_factor"] if "adj_factor" in frame else pd.Series(np.nan, frame.index)
+        warning = None if own.all() else (
+            f"{origin}: no adjustment factors given, so adj_factor is 1.0 on "
+            f"{int((~own).sum()):,} bars and returns across dividends, bonus shares and "
+            "splits will be wrong; pass adj_factors= (--adj-factors) with a tushare "
+            "adj_factor export")
+        return factors.where(own, 1.0).astype(float), warning
+    if own.any():
+        part = parts[int(frame.loc[own, "_file"].iloc[0])]
+        raise DataError(f"{part.path}: carries its own adj_factor column and adj_factors= was "
+                        "given too; pass one source of adjustment factors")
+    label = str(adj_factors) if not isinstance(adj_factors, pd.DataFrame) else "adj_factors"
+    fac = (adj_factors if isinstance(adj_factors, pd.DataFrame)
+           else import_adj_factors(adj_factors))
+    keys = pd.MultiIndex.from_arrays([fac["symbol"].astype(str).to_numpy(dtype=object),
+                                      fac["date"].to_numpy(dtype="datetime64[ns]")])
+    pos = keys.get_indexer(pd.MultiIndex.from_arrays(
+        [frame["symbol"].to_numpy(dtype=object), frame["date"].to_numpy(dtype="datetime64[ns]")]))
+    if (pos < 0).any():
+        lost = frame.loc[pos < 0]
+        f = int(lost["_file"].iloc[0])
+        rows = lost.loc[lost["_file"] == f]
+        first = rows.iloc[0]
+        raise DataError(
+            f"{where(str(parts[f].path), rows['_line'].to_numpy(), np.arange(len(rows)))}: no "
+            f"adj_factor in {label} for {first['symbol']} on "
+            f"{pd.Timestamp(first['date']).date()} ({int((pos < 0).sum()):,} bars in all); "
+            "export the factors for every symbol and session of the bars")
+    return pd.Series(fac["adj_factor"].to_numpy(dtype=float)[pos], index=frame.index), None
+
+
+def _session_range(dates: pd.Series) -> pd.DatetimeIndex | None:
+    lo, hi = dates.min(), dates.max()
+    if lo < CALENDAR_START or hi > CALENDAR_END:
+        return None
+    return sessions(lo, hi)
+
+
+def _validate_parts(bars: pd.DataFrame, parts: list[_BarFile]) -> None:
+    gaps = _session_range(bars["date"])
+    for f, part in enumerate(parts):
+        rows = bars.loc[bars["_file"] == f]
+        try:
+            validate_bars(rows.drop(columns=["_file", "_line"]), source=str(part.path),
+                          lines=rows["_line"].to_numpy(), gaps=gaps)
+        except DataError as exc:
+            message = str(exc)
+            for canonical, column in part.names.items():
+                if canonical != column:  # name the file's column, not ours
+                    message = message.replace(f"column {canonical!r}", f"column {column!r}")
+            raise DataError(message) from None
+
+
+def _import_bars(
+    path: PathLike, source: str, adj_factors: pd.DataFrame | PathLike | None,
+    securities: pd.DataFrame | PathLike | None,
+) -> tuple[pd.DataFrame, list[_BarFile], pd.DataFrame | None]:
+    """Canonical bars, the files they came from and the security master (bar symbols only)."""
+    parts = [_load_bar_file(p, source) for p in _bar_files(path)]
+    frame = pd.concat([p.frame.assign(_file=i) for i, p in enumerate(parts)],
+                      ignore_index=True)
+    _check_duplicates(frame, parts)
+    frame["adj_factor"], unadjusted = _attach_adj_factors(frame, parts, adj_factors, str(path))
+    master, list_dates = None, None
+    if securities is not None:
+        master = (securities if isinstance(securities, pd.DataFrame)
+                  else import_securities(securities, symbols=set(frame["symbol"])))
+        list_dates = pd.Series(master["list_date"].to_numpy(dtype="datetime64[ns]"),
+                               index=master["symbol"].astype(str).to_numpy(dtype=object))
+    given = np.array([p.layout == "canonical" and "limit_up" in p.frame for p in parts])
+    # Absurd but finite inputs (a factor jumping 1e12-fold) must reach validation as values,
+    # not stop it with a floating-point warning.
+    with np.errstate(all="ignore"):
+        bars = derive_bar_columns(frame, list_dates=list_dates,
+                                  limits_given=given[frame["_file"].to_numpy()])
+        _validate_parts(bars, parts)
+    if unadjusted:
+        warnings.warn(unadjusted, DataWarning, stacklevel=3)
+    bars = bars.sort_values(["date", "symbol"], ignore_index=True)
+    extra = [c for c in OPTIONAL_BAR_COLUMNS if c in bars.columns]
+    bars = bars[list(BAR_COLUMNS) + extra]
+    bars["symbol"] = pd.Categorical(bars["symbol"].astype(str))
+    return bars, parts, master
+
+
+def import_bars(
+    path: PathLike,
+    source: str = "auto",
+    *,
+    adj_factors: pd.DataFrame | PathLike | None = None,
+    securities: pd.DataFrame | PathLike | None = None,
+) -> pd.DataFrame:
+    """Read daily bar exports (one CSV, or a folder of them) into canonical bars.
+
+    Parameters
+    ----------
+    path
+        A CSV file, or a folder whose ``*.csv`` files are each one export (any mix of
+        layouts when ``source="auto"``).
+    source
+        ``"auto"`` (recognise each file's layout from its header), ``"tushare"``,
+        ``"akshare"``, ``"baostock"`` or ``"canonical"``.
+    adj_factors
+        Backward adjustment factors: a tushare ``adj_factor`` CSV or the frame
+        :func:`import_adj_factors` returns. Without them ``adj_factor`` is 1.0 (with a
+        ``DataWarning``) unless the files are canonical and carry it.
+    securities
+        A tushare ``stock_basic`` CSV or :func:`import_securities` frame; its ``list_date``
+        leaves a new listing's first sessions without a price limit.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``schema.BAR_COLUMNS`` (plus ``pe_ttm``, ``pb_mrq`` when a file has them), raw CNY
+        prices, volume in shares, amount in CNY, sorted by ``(date, symbol)``, ``symbol``
+        categorical. Derived columns follow :mod:`workbench.data.derive`.
+
+    Raises
+    ------
+    DataError
+        A file in no known layout, or any malformed cell or row, naming file, line, column.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "daily.csv").write_text(
+    ...     "ts_code,trade_date,open,high,low,close,pre_close,change,pct_chg,vol,amount\\n"
+    ...     "600000.SH,20240716,8.55,8.65,8.5,8.6,8.55,0.05,0.5848,250012,215010.32\\n")
+    >>> with warnings.catch_warnings(action="ignore", category=DataWarning):
+    ...     bars = import_bars(folder / "daily.csv")
+    >>> bars[["symbol", "volume", "amount", "prev_close", "limit_up", "limit_down"]]
+          symbol    volume       amount  prev_close  limit_up  limit_down
+    0  600000.SH  25001200  215010320.0        8.55      9.41         7.7
+    """
+    bars, _, _ = _import_bars(path, source, adj_factors, securities)
+    return bars
+
+
+# -- other tables -----------------------------------------------------------------------------
+def _duplicate_keys(t: cr.Table, keys: list[np.ndarray], columns: list[str]) -> None:
+    dup = pd.DataFrame(dict(enumerate(keys))).duplicated(keep=False).to_numpy()
+    t.fail(dup, ", ".join(columns), "duplicate key; each may appear once")
+
+
+def import_adj_factors(path: PathLike) -> pd.DataFrame:
+    """Read a tushare ``adj_factor`` export (``ts_code, trade_date, adj_factor``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``symbol, date, adj_factor`` (backward factor, positive), sorted by symbol and date.
+
+    Raises
+    ------
+    DataError
+        Missing columns, unparseable cells, non-positive factors or a duplicate
+        ``(ts_code, trade_date)``, naming file, line and column.
+    """
+    t = cr.read_table(path)
+    cr.pick_layout(t, "tushare", {"tushare": ADJ_FACTOR_LAYOUT}, "adjustment factor")
+    symbol, date = cr.symbols(t, "ts_code"), cr.dates(t, "trade_date", "%Y%m%d")
+    factor = cr.numbers(t, "adj_factor")
+    t.fail(factor <= 0, "adj_factor", "adjustment factor must be positive")
+    _duplicate_keys(t, [symbol, date], ["ts_code", "trade_date"])
+    out = pd.DataFrame({"symbol": pd.Series(symbol, dtype="str"),
+                        "date": pd.Series(date, dtype="datetime64[ns]"), "adj_factor": factor})
+    return out.sort_values(["symbol", "date"], ignore_index=True)
+
+
+def import_securities(path: PathLike, *, symbols: Collection[str] | None = None) -> pd.DataFrame:
+    """Read a tushare ``stock_basic`` export into the security master (``SECURITY_COLUMNS``).
+
+    Exchange and board come from the code (``workbench.symbols``), ``sector`` from
+    ``industry``, ``list_date`` and ``delist_date`` (NaT when absent or empty) from the file.
+    ``stock_basic`` is a snapshot of one day: its names are that day's (with prefixes such as
+    ``XD`` or ``*ST``) and are not used for ST history.
+
+    Parameters
+    ----------
+    path
+        The CSV file.
+    symbols
+        Keep only these canonical symbols (rows for other codes, including codes the
+        workbench does not know, are not parsed); default every row, strictly.
+
+    Raises
+    ------
+    DataError
+        Missing columns, a bad code or date, or a symbol listed twice, naming file, line and
+        column.
+    """
+    t = cr.read_table(path)
+    cr.pick_layout(t, "tushare", {"tushare": SECURITY_LAYOUT}, "security master")
+    if symbols is not None:
+        canonical = pd.Series(t.column("ts_code"), dtype=object).map(
+            cr.symbol_map(t.column("ts_code")))
+        t = t.take(canonical.isin(set(symbols)).to_numpy())
+    symbol = cr.symbols(t, "ts_code")
+    _duplicate_keys(t, [symbol], ["ts_code"])
+    delist = (cr.dates(t, "delist_date", "%Y%m%d", allow_missing=True)
+              if "delist_date" in t.columns else np.full(len(t), np.datetime64("NaT"), "M8[ns]"))
+    out = pd.DataFrame({
+        "symbol": symbol,
+        "name": np.where(t.missing("name"), None, t.column("name")),
+        "exchange": [s[-2:] for s in symbol],
+        "board": [str(b) for b in boards_of(symbol)],
+        "sector": np.where(t.missing("industry"), None, t.column("industry")),
+        "list_date": cr.dates(t, "list_date", "%Y%m%d"),
+        "delist_date": delist,
+    }, columns=list(SECURITY_COLUMNS))
+    return _security_dtypes(out).sort_values("symbol", ignore_index=True)
+
+
+def _security_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.astype({"symbol": "str", "name": "str", "exchange": "str", "board": "str",
+                         "sector": "str", "list_date": "datetime64[ns]",
+                         "delist_date": "datetime64[ns]"})
+
+
+def import_benchmark(path: PathLike, source: str = "auto") -> pd.DataFrame:
+    """Read a benchmark index export (baostock index daily or tushare ``index_daily``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``BENCHMARK_COLUMNS`` in index points, volume in shares and amount in CNY (tushare's
+        lots and thousands converted), float64, NaN where the file is empty (e.g. baostock
+        has no amount before 2018), sorted by date.
+
+    Raises
+    ------
+    DataError
+        Unknown layout, bad cells, more than one index in the file, duplicate dates or
+        inconsistent prices, naming file, line and column.
+    """
+    t = cr.read_table(path)
+    layout = cr.pick_layout(t, source, BENCHMARK_LAYOUTS, "benchmark")
+    tushare = layout.name == "tushare"
+    code, day = ("ts_code", "trade_date") if tushare else ("code", "date")
+    t.fail(t.missing(code), code, "missing index code")
+    codes = pd.unique(pd.Series(t.column(code), dtype=object))
+    t.fail(t.column(code) != codes[0], code,
+           f"a benchmark file holds one index; found {sorted(codes)[:5]}")
+    date = cr.dates(t, day, "%Y%m%d" if tushare else "ISO8601")
+    _duplicate_keys(t, [date], [day])
+    prices = {c: cr.numbers(t, c) for c in ("open", "high", "low", "close")}
+    for c, v in prices.items():
+        t.fail(v <= 0, c, "non-positive index level")
+    t.fail(prices["high"] < np.maximum(prices["open"], prices["close"]) - 1e-9, "high",
+           "high below max(open, close)")
+    t.fail(prices["low"] > np.minimum(prices["open"], prices["close"]) + 1e-9, "low",
+           "low above min(open, close)")
+    vol_col = "vol" if tushare else "volume"
+    volume = cr.numbers(t, vol_col, allow_missing=True) * (100.0 if tushare else 1.0)
+    amount = cr.numbers(t, "amount", allow_missing=True) * (1000.0 if tushare else 1.0)
+    t.fail(volume < 0, vol_col, "negative volume")
+    t.fail(amount < 0, "amount", "negative amount")
+    out = pd.DataFrame({"date": pd.Series(date, dtype="datetime64[ns]"), **prices,
+                        "volume": volume, "amount": amount}, columns=list(BENCHMARK_COLUMNS))
+    return out.sort_values("date", ignore_index=True)
+
+
+# -- a whole Market ---------------------------------------------------------------------------
+def _empty_fundamentals() -> pd.DataFrame:
+    dtypes = {c: "float64" for c in FUNDAMENTAL_COLUMNS}
+    dtypes.update(symbol="str", period_end="datetime64[ns]", announce_date="datetime64[ns]")
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in dtypes.items()})
+
+
+def _securities_for(bars: pd.DataFrame, master: pd.DataFrame | None,
+                    label: str | None) -> pd.DataFrame:
+    """One security row per bar symbol; symbols the master lacks get a warned stub row."""
+    first = bars.groupby("symbol", observed=True)["date"].min()
+    wanted = pd.Index(first.index.astype(str), name="symbol")
+    have = (master.loc[master["symbol"].isin(wanted)] if master is not None
+            else pd.DataFrame(columns=list(SECURITY_COLUMNS)))
+    lacking = wanted.difference(have["symbol"].astype(str))
+    if len(lacking):
+        stub = pd.DataFrame({
+            "symbol": lacking, "name": None, "exchange": [s[-2:] for s in lacking],
+            "board": [str(b) for b in boards_of(lacking)], "sector": None,
+            "list_date": first.reindex(lacking).to_numpy(dtype="datetime64[ns]"),
+            "delist_date": pd.NaT,
+        }, columns=list(SECURITY_COLUMNS))
+        listed = f"{', '.join(lacking[:5])}{' ...' if len(lacking) > 5 else ''}"
+        what = (f"{len(lacking)} bar symbols missing from {label} ({listed})" if master is not None
+                else f"no security master given for the {len(lacking)} bar symbols ({listed})")
+        warnings.warn(
+            f"{what}: their securities rows have no name or sector (missing values) and "
+            "list_date = their first bar (the real listing may be earlier); pass a tushare "
+            "stock_basic export as securities= (--securities)",
+            DataWarning, stacklevel=3)
+        have = stub if master is None else pd.concat([have, stub], ignore_index=True)
+    return _security_dtypes(have).sort_values("symbol", ignore_index=True)
+
+
+def _benchmark_for(bars: pd.DataFrame, bench: pd.DataFrame, label: str) -> pd.DataFrame:
+    """The benchmark over the bars' date range; sessions it lacks are warned about."""
+    lo, hi = bars["date"].min(), bars["date"].max()
+    inside = bench.loc[(bench["date"] >= lo) & (bench["date"] <= hi)].reset_index(drop=True)
+    lacking = pd.DatetimeIndex(bars["date"].unique()).difference(pd.DatetimeIndex(inside["date"]))
+    if len(lacking):
+        warnings.warn(f"{label}: benchmark lacks {len(lacking)} sessions of the bars (first "
+                      f"{lacking[0].date()})", DataWarning, stacklevel=3)
+    return inside
+
+
+def import_market(
+    *,
+    bars: PathLike,
+    adj_factors: PathLike | None = None,
+    securities: PathLike | None = None,
+    benchmark: PathLike | None = None,
+    out: PathLike,
+    name: str | None = None,
+) -> Market:
+    """Import exports into a :class:`~workbench.data.Market`, write it to ``out`` and return it.
+
+    Parameters
+    ----------
+    bars
+        Folder (or file) of daily bar exports, see :func:`import_bars`.
+    adj_factors
+        tushare ``adj_factor`` CSV; without it adj_factor is 1.0 and a warning says so.
+    securities
+        tushare ``stock_basic`` CSV. Only symbols in the bars are kept; a bar symbol it
+        lacks (or every symbol, when not given) gets a row with a missing name and sector
+        and ``list_date`` = its first bar, with a ``DataWarning``; no bar is dropped.
+    benchmark
+        Index CSV (:func:`import_benchmark`), cut to the bars' date range; a session of the
+        bars it lacks is a ``DataWarning``. Without it the benchmark table is empty.
+    out
+        Market folder to write (replaced atomically, see :func:`save_market`).
+    name
+        Dataset name in ``meta.json``; default the folder name of ``out``.
+
+    Returns
+    -------
+    Market
+        The imported market; ``fundamentals`` is empty (exports carry daily valuation ratios,
+        ``pe_ttm`` and ``pb_mrq`` on the bars, not point-in-time statements).
+
+    Raises
+    ------
+    DataError
+        Any malformed input, naming file, line and column.
+    """
+    factors = import_adj_factors(adj_factors) if adj_factors is not None else None
+    frame, parts, master = _import_bars(bars, "auto", factors, securities)
+    sec = _securities_for(frame, master, str(securities) if securities is not None else None)
+    bench = (_benchmark_for(frame, import_benchmark(benchmark), str(benchmark))
+             if benchmark is not None
+             else pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "date" else float)
+                                for c in BENCHMARK_COLUMNS}))
+    layouts = pd.Series([p.layout for p in parts]).value_counts().sort_index().to_dict()
+    meta = {
+        "name": name or Path(out).name,
+        "source": "import",
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "inputs": {"bars": str(bars), "adj_factors": _str(adj_factors),
+                   "securities": _str(securities), "benchmark": _str(benchmark)},
+        "bar_files": {k: int(v) for k, v in layouts.items()},
+        "notes": [
+            "prices raw (CNY); close * adj_factor is the adjusted close",
+            "prev_close from the source where given, else derived from the previous close "
+            "and adj_factor (ex-rights), rounded to the fen",
+            "benchmark cut to the bars' date range",
+            "fundamentals empty: exports carry daily pe_ttm / pb_mrq on the bars instead",
+        ],
+    }
+    market = Market(bars=frame, securities=sec, fundamentals=_empty_fundamentals(),
+                    st_periods=st_periods(frame), benchmark=bench, meta=meta)
+    save_market(market, out)
+    return market
+
+
+def _str(path: PathLike | None) -> str | None:
+    return None if path is None else str(path)

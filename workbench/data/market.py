@@ -1,0 +1,306 @@
+"""The :class:`Market`: bars, security master, fundamentals, ST episodes and a benchmark.
+
+A Market is stored as a folder of Parquet files (``bars.parquet``, ``securities.parquet``,
+``fundamentals.parquet``, ``st_periods.parquet``, ``benchmark.parquet``) plus
+``meta.json``. :func:`load_market` reads one; with no path it builds (once) and loads the
+deterministic synthetic default market.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from workbench.errors import ConfigError, DataError
+
+__all__ = ["TABLES", "Market", "default_data_dir", "load_market", "save_market"]
+
+TABLES: tuple[str, ...] = ("bars", "securities", "fundamentals", "st_periods", "benchmark")
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True, eq=False)
+class Market:
+    """A-share market data in canonical shape (see ``workbench.data.schema``).
+
+    Attributes
+    ----------
+    bars
+        Daily bars sorted by ``(date, symbol)``; ``symbol`` is categorical.
+    securities
+        Security master indexed by nothing (column ``symbol``), one row per symbol.
+    fundamentals
+        Point-in-time statements; use :meth:`fundamentals_asof` to avoid look-ahead.
+    st_periods
+        Risk-warning episodes (``symbol, start, end``), ``end`` inclusive.
+    benchmark
+        Benchmark index bars (``date, open, high, low, close, volume, amount``), points.
+    meta
+        Provenance: ``source`` ('synthetic', 'import'), seed, creation time, notes.
+    """
+
+    bars: pd.DataFrame
+    securities: pd.DataFrame
+    fundamentals: pd.DataFrame
+    st_periods: pd.DataFrame
+    benchmark: pd.DataFrame
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    # -- shape -----------------------------------------------------------------------------
+    @property
+    def calendar(self) -> pd.DatetimeIndex:
+        """Sessions covered by the bars (XSHG sessions), sorted, named ``date``."""
+        if "calendar" not in self._cache:
+            dates = np.unique(self.bars["date"].to_numpy(dtype="datetime64[ns]"))
+            self._cache["calendar"] = pd.DatetimeIndex(dates, name="date")
+        return self._cache["calendar"]
+
+    @property
+    def symbols(self) -> pd.Index:
+        """Every symbol in the security master, sorted."""
+        if "symbols" not in self._cache:
+            self._cache["symbols"] = pd.Index(
+                sorted(self.securities["symbol"].astype(str)), name="symbol"
+            )
+        return self._cache["symbols"]
+
+    @property
+    def name(self) -> str:
+        """Short name of the dataset (from ``meta``)."""
+        return str(self.meta.get("name", "market"))
+
+    def panel(self, column: str) -> pd.DataFrame:
+        """Return one bar column as a wide frame: sessions × symbols (NaN where no bar).
+
+        Built once per column with integer indexing (no pivot) and cached; treat the
+        result as read-only.
+        """
+        key = f"panel:{column}"
+        if key not in self._cache:
+            if column not in self.bars.columns:
+                raise ConfigError(
+                    f"no bar column {column!r}; available: {sorted(self.bars.columns)}"
+                )
+            rows, cols = self._panel_index()
+            values = self.bars[column].to_numpy()
+            if values.dtype == bool:
+                grid = np.zeros((len(self.calendar), len(self.symbols)), dtype=bool)
+            else:
+                grid = np.full((len(self.calendar), len(self.symbols)), np.nan)
+            grid[rows, cols] = values
+            self._cache[key] = pd.DataFrame(grid, index=self.calendar, columns=self.symbols)
+        return self._cache[key]
+
+    def _panel_index(self) -> tuple[np.ndarray, np.ndarray]:
+        if "panel_index" not in self._cache:
+            dates = self.bars["date"].to_numpy(dtype="datetime64[ns]")
+            rows = np.searchsorted(self.calendar.to_numpy(), dates)
+            cols = self.symbols.get_indexer(self.bars["symbol"].astype(str))
+            if (cols < 0).any():
+                missing = sorted(set(self.bars["symbol"].astype(str)) - set(self.symbols))
+                raise DataError(f"bars name symbols missing from the security master: "
+                                f"{missing[:10]}")
+            self._cache["panel_index"] = (rows, cols)
+        return self._cache["panel_index"]
+
+    # -- point in time --------------------------------------------------------------------
+    def universe(self, date: str | pd.Timestamp) -> pd.DataFrame:
+        """Return the securities listed on ``date``: ``list_date <= date < delist_date``.
+
+        Survivorship-free: a stock delisted later is in the universe before it left, and a
+        stock listed later is not there yet.
+        """
+        day = pd.Timestamp(date)
+        sec = self.securities
+        gone = sec["delist_date"]
+        listed = (sec["list_date"] <= day) & (gone.isna() | (gone > day))
+        return sec.loc[listed].reset_index(drop=True)
+
+    def fundamentals_asof(self, date: str | pd.Timestamp) -> pd.DataFrame:
+        """Return, per symbol, the latest report announced on or before ``date``.
+
+        "Latest" is by report period; a report becomes visible on its announcement date,
+        never before. Symbols with no announced report are absent.
+        """
+        day = pd.Timestamp(date)
+        f = self.fundamentals
+        seen = f.loc[f["announce_date"] <= day]
+        if seen.empty:
+            return seen.reset_index(drop=True)
+        seen = seen.sort_values(["symbol", "period_end", "announce_date"])
+        return seen.groupby("symbol", observed=True).tail(1).reset_index(drop=True)
+
+    def is_st(self, date: str | pd.Timestamp) -> pd.Index:
+        """Return the symbols under risk warning (ST / *ST) on ``date``."""
+        day = pd.Timestamp(date)
+        p = self.st_periods
+        on = (p["start"] <= day) & (p["end"].isna() | (p["end"] >= day))
+        return pd.Index(sorted(p.loc[on, "symbol"].astype(str).unique()), name="symbol")
+
+    # -- display --------------------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        """Headline facts: symbols, sessions, date range, boards, sectors, events."""
+        sec = self.securities
+        cal = self.calendar
+        return {
+            "name": self.name,
+            "source": self.meta.get("source", "unknown"),
+            "symbols": len(sec),
+            "sessions": len(cal),
+            "start": str(cal[0].date()) if len(cal) else None,
+            "end": str(cal[-1].date()) if len(cal) else None,
+            "bars": len(self.bars),
+            "boards": sec["board"].astype(str).value_counts().sort_index().to_dict(),
+            "sectors": int(sec["sector"].nunique()),
+            "delisted": int(sec["delist_date"].notna().sum()),
+            "suspended_days": int(self.bars["suspended"].sum()),
+            "st_episodes": len(self.st_periods),
+            "reports": len(self.fundamentals),
+        }
+
+    def __repr__(self) -> str:
+        s = self.summary()
+        boards = ", ".join(f"{k} {v}" for k, v in s["boards"].items())
+        return (
+            f"<Market {s['name']!r} ({s['source']}): {s['symbols']} symbols × "
+            f"{s['sessions']} sessions, {s['start']}..{s['end']}, {s['bars']:,} bars; "
+            f"boards: {boards}; {s['sectors']} sectors; {s['delisted']} delisted; "
+            f"{s['suspended_days']:,} suspended days; {s['st_episodes']} ST episodes; "
+            f"{s['reports']:,} reports>"
+        )
+
+
+# -- storage ---------------------------------------------------------------------------------
+def default_data_dir() -> Path:
+    """Folder that holds generated datasets: ``$WORKBENCH_DATA_DIR`` or the repo's ``data/``.
+
+    Outside a source checkout it falls back to ``~/.cache/workbench``.
+    """
+    env = os.environ.get("WORKBENCH_DATA_DIR")
+    if env:
+        return Path(env)
+    repo = Path(__file__).resolve().parents[2]
+    if (repo / "pyproject.toml").is_file() and (repo / "data").is_dir():
+        return repo / "data"
+    return Path.home() / ".cache" / "workbench"
+
+
+def _fingerprint(folder: Path) -> dict[str, list[int]]:
+    """Size and modification time of each table file: what a validation record vouches for."""
+    out = {}
+    for table in TABLES:
+        st = (folder / f"{table}.parquet").stat()
+        out[table] = [st.st_size, st.st_mtime_ns]
+    return out
+
+
+def save_market(market: Market, path: str | os.PathLike[str], *, validate: bool = True
+                ) -> Path:
+    """Write a Market as Parquet files plus ``meta.json``, atomically.
+
+    The market is validated first (a fault raises ``DataError`` and nothing is written).
+    The files go to a temporary sibling folder, which then replaces ``path``; a failure
+    part-way leaves any previous dataset at ``path`` as it was. ``meta.json`` records the
+    size and modification time of each file that passed validation, so that
+    :func:`load_market` can skip re-validating files that have not changed since.
+    """
+    if validate:
+        from workbench.data.validation import validate_market
+
+        validate_market(market, source=str(path))
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        for table in TABLES:
+            frame: pd.DataFrame = getattr(market, table)
+            pq.write_table(
+                pa.Table.from_pandas(frame, preserve_index=False),
+                tmp / f"{table}.parquet",
+                compression="zstd",
+            )
+        meta = {k: v for k, v in dict(market.meta).items() if k not in ("path", "validated")}
+        meta["format_version"] = FORMAT_VERSION
+        if validate:
+            meta["validated"] = _fingerprint(tmp)
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
+        old = None
+        if target.exists():
+            old = target.with_name(f".{target.name}.old-{os.getpid()}")
+            os.replace(target, old)
+        os.replace(tmp, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+def _read_table(folder: Path, table: str) -> pd.DataFrame:
+    file = folder / f"{table}.parquet"
+    if not file.is_file():
+        raise DataError(f"{folder}: missing {file.name}; a Market folder holds {list(TABLES)} "
+                        "as Parquet. Build one with `python -m workbench import ...`.")
+    try:
+        return pq.read_table(file).to_pandas(self_destruct=True, split_blocks=True)
+    except (OSError, pa.ArrowException) as exc:
+        raise DataError(f"{file}: not a readable Parquet file ({exc})") from None
+
+
+def load_market(
+    path: str | os.PathLike[str] | None = None, *, validate: bool | None = None
+) -> Market:
+    """Load a Market from a folder of Parquet files, or the synthetic default.
+
+    Parameters
+    ----------
+    path
+        A folder written by :func:`save_market` (``python -m workbench import`` writes one).
+        ``None`` loads the default synthetic market from :func:`default_data_dir`, building
+        it first if it is not there (deterministic; a few seconds).
+    validate
+        ``True``: check every table (vectorised, about a second per million bars).
+        ``False``: skip the checks. ``None`` (default): check, unless ``meta.json`` records
+        that these very files (same sizes and modification times) passed validation when
+        they were written.
+
+    Raises
+    ------
+    DataError
+        Missing or unreadable files, or data that fails validation.
+    """
+    if path is None:
+        from workbench.data.synthetic import ensure_default_market
+
+        folder = ensure_default_market()
+    else:
+        folder = Path(path)
+        if not folder.is_dir():
+            raise DataError(f"{folder}: no such Market folder; build one with "
+                            f"`python -m workbench import ... --out {folder}` or call "
+                            "load_market() for the synthetic default")
+    meta_file = folder / "meta.json"
+    meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
+    meta.setdefault("name", folder.name)
+    tables = {t: _read_table(folder, t) for t in TABLES}
+    if validate is None:
+        validate = meta.get("validated") != _fingerprint(folder)
+    market = Market(**tables, meta={**meta, "path": str(folder)})
+    if validate:
+        from workbench.data.validation import validate_market
+
+        validate_market(market, source=str(folder))
+    return market

@@ -1,0 +1,255 @@
+"""Checks that bars and market tables are well-formed; every fault names where it is.
+
+Errors (raise :class:`~workbench.errors.DataError`): missing required columns,
+unparseable dates, duplicate ``(date, symbol)``, non-positive prices,
+``high < max(open, close)``, ``low > min(open, close)``, negative volume, an unknown board
+prefix. Warnings (:class:`~workbench.errors.DataWarning`): gaps in a symbol's sessions and
+close-to-close moves beyond the board's limit (usually an unadjusted split). Nothing is
+dropped or filled.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from workbench.data.schema import (
+    FUNDAMENTAL_COLUMNS,
+    REQUIRED_BAR_COLUMNS,
+    SECURITY_COLUMNS,
+    ST_COLUMNS,
+)
+from workbench.errors import DataError, DataWarning
+
+if TYPE_CHECKING:
+    from workbench.data.market import Market
+
+__all__ = ["require_columns", "validate", "validate_bars", "validate_market", "where"]
+
+#: How many offending rows a message lists before it says "and N more".
+SHOWN = 5
+
+
+def where(source: str, lines: np.ndarray | None, positions: np.ndarray) -> str:
+    """Describe rows for a message: file line numbers when known, else row positions."""
+    idx = np.asarray(positions)[:SHOWN]
+    if lines is not None:
+        shown = ", ".join(str(int(lines[i])) for i in idx)
+        label = "line" if len(idx) == 1 else "lines"
+    else:
+        shown = ", ".join(str(int(i)) for i in idx)
+        label = "row" if len(idx) == 1 else "rows"
+    more = f" and {len(positions) - SHOWN} more" if len(positions) > SHOWN else ""
+    return f"{source}: {label} {shown}{more}"
+
+
+def require_columns(frame: pd.DataFrame, required: tuple[str, ...], *, source: str,
+                    hint: str = "") -> None:
+    """Raise DataError naming the missing columns, the expected set and a hint."""
+    if missing := [c for c in required if c not in frame.columns]:
+        raise DataError(
+            f"{source}: missing columns {missing}; expected {list(required)}, found "
+            f"{list(frame.columns)}.{' ' + hint if hint else ''}"
+        )
+
+
+def _fail(source: str, lines: np.ndarray | None, bad: np.ndarray, column: str,
+          fault: str) -> None:
+    pos = np.flatnonzero(bad)
+    if len(pos):
+        raise DataError(f"{where(source, lines, pos)}, column {column!r}: {fault}")
+
+
+def _numbers(column: pd.Series) -> np.ndarray:
+    """Float values of a column; anything non-numeric becomes NaN (reported by the caller)."""
+    if column.dtype.kind in "fiu":
+        return column.to_numpy(dtype=float)
+    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+
+
+def validate_bars(
+    bars: pd.DataFrame,
+    *,
+    source: str = "bars",
+    lines: np.ndarray | None = None,
+    gaps: pd.DatetimeIndex | None = None,
+) -> None:
+    """Validate canonical bars; raise DataError on the first fault, warn on oddities.
+
+    Parameters
+    ----------
+    bars
+        Canonical bars (``workbench.data.schema.REQUIRED_BAR_COLUMNS`` at least).
+    source
+        File or dataset name used in messages.
+    lines
+        File line number of each row (header is line 1), for messages; default row
+        positions.
+    gaps
+        The sessions the data should cover; when given, a symbol missing sessions between
+        its first and last bar is reported as a ``DataWarning``.
+
+    Raises
+    ------
+    DataError
+        Naming the source, the line(s), the column and the fault.
+    """
+    from workbench.symbols import normalize_symbol, symbol_codes
+
+    require_columns(bars, REQUIRED_BAR_COLUMNS, source=source)
+    n = len(bars)
+    dates = bars["date"]
+    if not pd.api.types.is_datetime64_any_dtype(dates):
+        parsed = pd.to_datetime(dates, errors="coerce", format="mixed")
+        _fail(source, lines, parsed.isna().to_numpy(), "date",
+              f"unparseable date {dates[parsed.isna()].iloc[0]!r}" if parsed.isna().any()
+              else "")
+        dates = parsed
+    else:
+        _fail(source, lines, dates.isna().to_numpy(), "date", "missing date")
+    codes, names = symbol_codes(bars["symbol"])
+    for k, name in enumerate(names):
+        try:
+            normalize_symbol(name)
+        except DataError as exc:
+            _fail(source, lines, codes == k, "symbol", str(exc))
+    day = dates.to_numpy(dtype="datetime64[ns]").view(np.int64) // 86_400_000_000_000
+    offset = day - day.min() if n else day
+    key = codes * (int(offset.max()) + 1 if n else 1) + offset
+    order = np.argsort(key, kind="stable")  # by (symbol, date)
+    same_key = key[order][1:] == key[order][:-1]
+    if same_key.any():
+        clash = key == key[order][1:][same_key][0]
+        first = np.flatnonzero(clash)
+        raise DataError(
+            f"{where(source, lines, first)}: duplicate (date, symbol) "
+            f"({pd.Timestamp(dates.iloc[first[0]]).date()}, {names[codes[first[0]]]}); "
+            "each symbol may have one bar per session"
+        )
+    prices = {}
+    for col in ("open", "high", "low", "close"):
+        values = _numbers(bars[col])
+        _fail(source, lines, ~np.isfinite(values), col, "missing or non-numeric price")
+        _fail(source, lines, values <= 0, col,
+              f"non-positive price {values[values <= 0][:1].tolist()}")
+        prices[col] = values
+    o, h, lo, c = prices["open"], prices["high"], prices["low"], prices["close"]
+    eps = 1e-9
+    _fail(source, lines, h < np.maximum(o, c) - eps, "high", "high below max(open, close)")
+    _fail(source, lines, lo > np.minimum(o, c) + eps, "low", "low above min(open, close)")
+    vol = _numbers(bars["volume"])
+    _fail(source, lines, np.isnan(vol), "volume", "missing or non-numeric volume")
+    _fail(source, lines, vol < 0, "volume", "negative volume")
+    amt = _numbers(bars["amount"])
+    _fail(source, lines, amt < 0, "amount", "negative amount")
+    adj = _numbers(bars["adj_factor"])
+    _fail(source, lines, ~(adj > 0), "adj_factor", "adjustment factor must be positive")
+    if n:
+        _warn_limit_moves(bars, c, adj, codes, names, day, order, source)
+        if gaps is not None:
+            _warn_gaps(names[codes], dates, gaps, source)
+
+
+def _warn_limit_moves(bars: pd.DataFrame, close: np.ndarray, adj: np.ndarray,
+                      codes: np.ndarray, names: pd.Index, day: np.ndarray, order: np.ndarray,
+                      source: str) -> None:
+    """Warn about adjusted close-to-close moves beyond the day's price limit.
+
+    The limit is the rule table's (board, date, ST) percentage; the slack allows for the
+    exchange rounding both the ex-rights reference price and the limit price to the fen.
+    Days without a limit (``limit_up`` NaN: a new listing's first sessions) are skipped.
+    ``order`` sorts the rows by (symbol, date).
+    """
+    from workbench.data.derive import limit_percents
+
+    c = codes[order]
+    d = (day[order] * 86_400_000_000_000).astype("datetime64[ns]")
+    adj_o = adj[order]
+    adj_close = close[order] * adj_o
+    same = c[1:] == c[:-1]
+    ret = adj_close[1:] / adj_close[:-1] - 1.0
+    st = bars["is_st"].to_numpy(dtype=bool)[order] if "is_st" in bars.columns else (
+        np.zeros(len(c), dtype=bool))
+    later = pd.Categorical.from_codes(c[1:], categories=names)
+    limit = limit_percents(later, d[1:], st[1:]) / 100.0
+    reference = adj_close[:-1] / adj_o[1:]  # the ex-rights reference price, CNY
+    slack = 0.0125 / np.maximum(reference, 0.01)
+    if "limit_up" in bars.columns:
+        unlimited = bars["limit_up"].isna().to_numpy()[order][1:]
+    else:
+        unlimited = np.zeros(len(ret), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        big = same & ~unlimited & (np.abs(ret) > limit + slack + 1e-9)
+    if big.any():
+        k = np.flatnonzero(big)
+        examples = ", ".join(
+            f"{names[c[i + 1]]} {pd.Timestamp(d[i + 1]).date()} {ret[i]:+.1%}" for i in k[:SHOWN]
+        )
+        warnings.warn(
+            f"{source}: {len(k)} adjusted daily moves beyond the board's price limit "
+            f"({examples}); check for unadjusted splits or a missing adj_factor",
+            DataWarning,
+            stacklevel=3,
+        )
+
+
+def _warn_gaps(sym: pd.Series, dates: pd.Series, sessions: pd.DatetimeIndex,
+               source: str) -> None:
+    frame = pd.DataFrame({"symbol": sym.to_numpy(), "date": dates.to_numpy()})
+    pos = sessions.get_indexer(pd.DatetimeIndex(frame["date"]))
+    if (pos < 0).any():
+        bad = frame.loc[pos < 0, "date"].iloc[0]
+        warnings.warn(f"{source}: {int((pos < 0).sum())} bars fall on non-sessions "
+                      f"(first {pd.Timestamp(bad).date()})", DataWarning, stacklevel=3)
+    frame = frame.loc[pos >= 0].assign(pos=pos[pos >= 0])
+    g = frame.groupby("symbol")["pos"].agg(["min", "max", "count"])
+    missing = g["max"] - g["min"] + 1 - g["count"]
+    if (missing > 0).any():
+        worst = missing[missing > 0].sort_values(ascending=False)
+        listed = ", ".join(f"{s} ({m})" for s, m in worst.head(SHOWN).items())
+        warnings.warn(
+            f"{source}: {len(worst)} symbols miss sessions between their first and last bar: "
+            f"{listed}; suspended days should be rows with suspended=True",
+            DataWarning,
+            stacklevel=3,
+        )
+
+
+def validate_market(market: Market, *, source: str = "market") -> None:
+    """Validate every table of a Market and their consistency with each other."""
+    from workbench.symbols import symbol_codes
+
+    validate_bars(market.bars, source=f"{source}/bars.parquet")
+    require_columns(market.securities, SECURITY_COLUMNS, source=f"{source}/securities.parquet")
+    require_columns(market.fundamentals, FUNDAMENTAL_COLUMNS,
+                    source=f"{source}/fundamentals.parquet")
+    require_columns(market.st_periods, ST_COLUMNS, source=f"{source}/st_periods.parquet")
+    require_columns(market.benchmark, ("date", "close"), source=f"{source}/benchmark.parquet")
+    sec = market.securities["symbol"].astype(str)
+    if sec.duplicated().any():
+        raise DataError(f"{source}/securities.parquet: duplicate symbols "
+                        f"{sorted(sec[sec.duplicated()].unique())[:SHOWN]}")
+    codes, names = symbol_codes(market.bars["symbol"])
+    used = names[np.bincount(codes[codes >= 0], minlength=len(names)) > 0]
+    unknown = set(used) - set(sec)
+    if unknown:
+        raise DataError(f"{source}/bars.parquet: symbols missing from the security master: "
+                        f"{sorted(unknown)[:SHOWN]}")
+    f = market.fundamentals
+    early = (f["announce_date"] < f["period_end"]).to_numpy()
+    _fail(f"{source}/fundamentals.parquet", None, early, "announce_date",
+          "announced before the end of its report period")
+
+
+def validate(data: pd.DataFrame | Market, *, source: str = "data") -> None:
+    """Validate canonical bars or a whole :class:`Market` (see module docstring)."""
+    from workbench.data.market import Market
+
+    if isinstance(data, Market):
+        validate_market(data, source=source)
+    else:
+        validate_bars(data, source=source)
+

@@ -1,0 +1,78 @@
+"""Pre-trade risk validation: six risk layers plus the A-share exchange's order rules.
+
+A :class:`PreTradeValidator` keeps the portfolio's state (cash, positions, marks, sector
+values, equity, its peak and the day's P&L base), updated in O(1) on each fill and price,
+and judges every :class:`Order` in microseconds. It fails closed: whatever it cannot
+establish (a NaN price, an unknown symbol, a naive timestamp, missing limit prices, an
+internal error) rejects the order with its own reason code.
+
+Checks run in this order and stop at the first failure (the order of :class:`Reason`):
+
+====  ==================  ============================================================
+step  layer               reasons
+====  ==================  ============================================================
+1     ``input``           NAIVE_TIMESTAMP, BAD_SIDE, BAD_QUANTITY, BAD_PRICE
+2     ``market_hours``    MARKET_HOURS: outside 09:30-11:30, 13:00-15:00 China time of
+                          the started XSHG session (09:15-09:25 too if the opening
+                          auction is allowed), or no session started
+3     ``security``        UNKNOWN_SYMBOL, DELISTED, SUSPENDED, ST_BLOCKED (buys only)
+4     ``order_rules``     T_PLUS_1 (sells), LOT, UNKNOWN_LIMITS, PRICE_BAND
+5     ``valuation``       MISSING_PRICE: a held symbol has no valid mark (buys only)
+6     ``daily_loss``      DAILY_LOSS (buys only)
+7     ``drawdown``        DRAWDOWN (buys only)
+8     ``position_size``   POSITION_SIZE (buys only)
+9     ``sector``          SECTOR (buys only)
+10    ``leverage``        LEVERAGE (buys only)
+–     ``internal``        INTERNAL_ERROR: any exception inside ``check``
+====  ==================  ============================================================
+
+Conventions (what a risk officer signs):
+
+* Long-only cash or margin account: a sell can never exceed the T+1 sellable shares, so
+  every valid sell reduces risk and skips steps 5-10; the loss and drawdown stops block
+  buys only.
+* Equity is ``cash + Σ shares × mark`` (CNY), the mark being the last ``on_price`` or
+  fill price. A buy is valued at its limit price (the most it can cost); fees are not
+  counted. Caps use equity before the order. With ``max_gross_leverage=1.0`` the
+  leverage layer is the cash check (cost <= cash).
+* A value passes when ``value <= rate × base + TOLERANCE_RATE × |base|``: exactly at the
+  limit passes; float rounding of sums (far below a fen) never decides a boundary.
+* Times are half-open: 09:30:00 is in, 11:30:00 is out. Limit prices are per day:
+  ``start_day`` forgets yesterday's; NaN means "no limit today" (IPO days, as in the bar
+  schema); a symbol without limits for today is UNKNOWN_LIMITS. Suspended / ST / delisted
+  flags persist until a frame changes them.
+* A sell must be board lots (:func:`workbench.rules.lot_rule`) unless it includes the whole
+  odd-lot remainder of the sellable shares (the part below one lot is sold at once).
+
+Modules: ``limits`` (:class:`RiskLimits`), ``orders`` (:class:`Order`, :class:`Decision`,
+:class:`Reason`, :class:`Layer`, :func:`rejection_counts`), ``validator``
+(:class:`PreTradeValidator`), ``batch`` (the vectorised ``check_batch``).
+"""
+
+from workbench.risk.limits import TOLERANCE_RATE, RiskLimits
+from workbench.risk.orders import (
+    LAYER_OF,
+    MAX_ORDER_SHARES,
+    MAX_PRICE_CNY,
+    Decision,
+    Layer,
+    Order,
+    Reason,
+    rejection_counts,
+)
+from workbench.risk.validator import UNKNOWN_SECTOR, PreTradeValidator
+
+__all__ = [
+    "LAYER_OF",
+    "MAX_ORDER_SHARES",
+    "MAX_PRICE_CNY",
+    "TOLERANCE_RATE",
+    "UNKNOWN_SECTOR",
+    "Decision",
+    "Layer",
+    "Order",
+    "PreTradeValidator",
+    "Reason",
+    "RiskLimits",
+    "rejection_counts",
+]

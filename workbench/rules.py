@@ -1,0 +1,224 @@
+"""The dated A-share rule table: price limits, board lots, stamp duty and transfer fee.
+
+Every rule that the exchanges or the tax office have changed over time is a row with the
+first day it applies. A rule change is one new row here, not new code. Rates are fractions
+of traded value (``0.001`` is 0.1 %); price limits are whole percents of the previous
+close because the exchanges compute limit prices in integer fen.
+
+Modelling notes (what is and is not modelled):
+
+* Price limit: ``round_half_up(prev_close * (1 ± limit), 0.01 CNY)``, computed in integer
+  fen so that no float rounding can move a limit by a fen. ``prev_close`` is the exchange's
+  reference price (ex-rights on ex-dividend days).
+* Main-board ST/*ST stocks have a 5 % limit until 2025-07-06 and 10 % from 2025-07-07. On
+  ChiNext (from 2020-08-24), STAR and BSE an ST stock has the board's ordinary limit.
+* New listings: on the first ``ipo_unlimited_days`` sessions there is no daily limit in
+  this model. Main boards (and ChiNext before 2020-08-24) really cap the first day at
+  +44 % / -36 % of the issue price; the issue price is not in daily bars, so the model
+  leaves that day unlimited. ChiNext (from 2020-08-24) and STAR: five unlimited days. BSE:
+  one.
+* Transfer fee: a fraction of value on both sides. Before 2015-08-01 Shanghai charged it
+  per share; the model applies the 2015 value rate throughout that earlier stretch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from workbench.symbols import Board
+
+__all__ = [
+    "LOT_RULES",
+    "PRICE_LIMITS",
+    "STAMP_DUTY",
+    "TRANSFER_FEE",
+    "LotRule",
+    "PriceLimitRule",
+    "RateRule",
+    "ipo_unlimited_days",
+    "limit_percent",
+    "limit_prices",
+    "lot_rule",
+    "rate_on",
+    "rates_on",
+]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PriceLimitRule:
+    """Daily price limit of a board from ``start`` on, in whole percent of the previous close."""
+
+    board: Board
+    start: pd.Timestamp
+    limit_pct: int
+    st_limit_pct: int
+    ipo_unlimited_days: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class RateRule:
+    """A charge as a fraction of traded value, effective from ``start`` (inclusive)."""
+
+    start: pd.Timestamp
+    rate: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class LotRule:
+    """Order-size rule of a board, in shares: ``min_shares`` then steps of ``step_shares``."""
+
+    board: Board
+    min_shares: int
+    step_shares: int
+
+
+_T = pd.Timestamp
+
+PRICE_LIMITS: tuple[PriceLimitRule, ...] = (
+    PriceLimitRule(
+        board=Board.SH_MAIN, start=_T("1996-12-16"), limit_pct=10, st_limit_pct=5,
+        ipo_unlimited_days=1,
+    ),
+    PriceLimitRule(
+        board=Board.SH_MAIN, start=_T("2025-07-07"), limit_pct=10, st_limit_pct=10,
+        ipo_unlimited_days=1,
+    ),
+    PriceLimitRule(
+        board=Board.SZ_MAIN, start=_T("1996-12-16"), limit_pct=10, st_limit_pct=5,
+        ipo_unlimited_days=1,
+    ),
+    PriceLimitRule(
+        board=Board.SZ_MAIN, start=_T("2025-07-07"), limit_pct=10, st_limit_pct=10,
+        ipo_unlimited_days=1,
+    ),
+    PriceLimitRule(
+        board=Board.CHINEXT, start=_T("2009-10-30"), limit_pct=10, st_limit_pct=5,
+        ipo_unlimited_days=1,
+    ),
+    PriceLimitRule(
+        board=Board.CHINEXT, start=_T("2020-08-24"), limit_pct=20, st_limit_pct=20,
+        ipo_unlimited_days=5,
+    ),
+    PriceLimitRule(
+        board=Board.STAR, start=_T("2019-07-22"), limit_pct=20, st_limit_pct=20,
+        ipo_unlimited_days=5,
+    ),
+    PriceLimitRule(
+        board=Board.BSE, start=_T("2021-11-15"), limit_pct=30, st_limit_pct=30,
+        ipo_unlimited_days=1,
+    ),
+)
+
+#: Stamp duty, charged on sells only.
+STAMP_DUTY: tuple[RateRule, ...] = (
+    RateRule(start=_T("2008-09-19"), rate=0.001),
+    RateRule(start=_T("2023-08-28"), rate=0.0005),
+)
+
+#: Transfer fee (过户费), charged on both sides.
+TRANSFER_FEE: tuple[RateRule, ...] = (
+    RateRule(start=_T("2000-01-01"), rate=0.00002),
+    RateRule(start=_T("2022-04-29"), rate=0.00001),
+)
+
+LOT_RULES: dict[Board, LotRule] = {
+    Board.SH_MAIN: LotRule(board=Board.SH_MAIN, min_shares=100, step_shares=100),
+    Board.SZ_MAIN: LotRule(board=Board.SZ_MAIN, min_shares=100, step_shares=100),
+    Board.CHINEXT: LotRule(board=Board.CHINEXT, min_shares=100, step_shares=100),
+    Board.STAR: LotRule(board=Board.STAR, min_shares=200, step_shares=1),
+    Board.BSE: LotRule(board=Board.BSE, min_shares=100, step_shares=1),
+}
+
+
+def _rule_for(board: Board, day: pd.Timestamp) -> PriceLimitRule | None:
+    found = None
+    for rule in PRICE_LIMITS:
+        if rule.board == board and rule.start <= day:
+            found = rule
+    return found
+
+
+def limit_percent(board: Board | str, day: str | pd.Timestamp, *, st: bool = False) -> int:
+    """Return the daily price limit in whole percent for a board on a day.
+
+    Raises
+    ------
+    ValueError
+        When the board did not exist yet on ``day``.
+
+    Examples
+    --------
+    >>> limit_percent("ChiNext", "2020-08-21"), limit_percent("ChiNext", "2020-08-24")
+    (10, 20)
+    >>> limit_percent("SH main", "2019-01-02", st=True)
+    5
+    """
+    day = pd.Timestamp(day)
+    rule = _rule_for(Board(board), day)
+    if rule is None:
+        raise ValueError(f"board {board} had no price-limit rule on {day.date()}")
+    return rule.st_limit_pct if st else rule.limit_pct
+
+
+def ipo_unlimited_days(board: Board | str, day: str | pd.Timestamp) -> int:
+    """Return how many first sessions of a new listing on ``day`` trade without a limit."""
+    rule = _rule_for(Board(board), pd.Timestamp(day))
+    return 1 if rule is None else rule.ipo_unlimited_days
+
+
+def limit_prices(
+    prev_close: np.ndarray | float, limit_pct: np.ndarray | int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the limit-up and limit-down prices (CNY) the exchange derives from ``prev_close``.
+
+    Computed in integer fen: ``(fen * (100 ± pct) + 50) // 100``, i.e. rounded half up to
+    the fen, with the limit-down price at least 0.01 CNY. NaN ``prev_close`` gives NaN.
+
+    Examples
+    --------
+    >>> up, down = limit_prices(np.array([10.05, 1.76]), 10)
+    >>> up.tolist(), down.tolist()
+    ([11.06, 1.94], [9.05, 1.58])
+    """
+    prev = np.asarray(prev_close, dtype=float)
+    pct = np.asarray(limit_pct, dtype=np.int64)
+    valid = np.isfinite(prev)
+    fen = np.where(valid, np.rint(np.where(valid, prev, 0.0) * 100.0), 0).astype(np.int64)
+    up = (fen * (100 + pct) + 50) // 100
+    down = np.maximum((fen * (100 - pct) + 50) // 100, 1)
+    return (
+        np.where(valid, up / 100.0, np.nan),
+        np.where(valid, down / 100.0, np.nan),
+    )
+
+
+def rate_on(table: tuple[RateRule, ...], day: str | pd.Timestamp) -> float:
+    """Return the rate of a dated table in force on ``day`` (0.0 before its first row).
+
+    Examples
+    --------
+    >>> rate_on(STAMP_DUTY, "2023-08-25"), rate_on(STAMP_DUTY, "2023-08-28")
+    (0.001, 0.0005)
+    """
+    day = pd.Timestamp(day)
+    rate = 0.0
+    for rule in table:
+        if rule.start <= day:
+            rate = rule.rate
+    return rate
+
+
+def rates_on(table: tuple[RateRule, ...], days: pd.DatetimeIndex | np.ndarray) -> np.ndarray:
+    """Vectorised :func:`rate_on` over many days (float array, same length)."""
+    values = np.asarray(days, dtype="datetime64[ns]")
+    starts = np.array([r.start.to_datetime64() for r in table], dtype="datetime64[ns]")
+    rates = np.array([0.0] + [r.rate for r in table])
+    return rates[np.searchsorted(starts, values, side="right")]
+
+
+def lot_rule(board: Board | str) -> LotRule:
+    """Return the buy-size rule of a board (100-share lots; STAR 200 then 1; BSE 100 then 1)."""
+    return LOT_RULES[Board(board)]
