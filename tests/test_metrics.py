@@ -761,3 +761,19 @@ def test_public_api_is_documented():
             assert obj.__doc__, name
             if not isinstance(obj, type):
                 assert "Examples" in obj.__doc__, name
+
+
+def test_settlements_are_not_turnover_and_a_write_off_is_a_valid_fill():
+    equity = pd.Series(100_000.0, index=pd.bdate_range("2024-01-01", periods=3))
+    log = pd.DataFrame({
+        "date": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"]),
+        "symbol": "600000.SH", "side": ["buy", "buy", "sell"], "shares": [5000, 500, 5500],
+        "price": [10.0, 10.0, 0.0], "commission": [5.0, 0.0, 0.0], "stamp_duty": 0.0,
+        "transfer_fee": 0.0, "reason": ["signal", "corporate_action", "delisted"]})
+    # only the signal buy counts: 50 000 / 2 / 100 000
+    assert m.turnover(log, equity).tolist() == [0.25, 0.0, 0.0]
+    trips = m.round_trips(log)
+    assert trips["exit_price"].eq(0.0).all()
+    bad = log.assign(reason="signal")
+    with pytest.raises(DataError, match="price must be positive"):
+        m.turnover(bad, equity)

@@ -4,7 +4,22 @@ Data with real exchange rules, backtests that trade the way the exchange lets yo
 pre-trade risk checks and Plotly reports. ``__all__`` is the public contract.
 """
 
-from workbench import calendar, data, errors, indicators, metrics, risk, rules, symbols
+from workbench import (
+    backtest,
+    calendar,
+    costs,
+    data,
+    errors,
+    indicators,
+    metrics,
+    risk,
+    rules,
+    strategies,
+    symbols,
+)
+from workbench.backtest import BacktestConfig, BacktestResult, load_result
+from workbench.backtest import run as run_backtest
+from workbench.costs import Costs
 from workbench.data import Market, load_market
 from workbench.errors import ConfigError, DataError, DataWarning, LookupFailed, WorkbenchError
 from workbench.risk import (
@@ -20,8 +35,11 @@ from workbench.symbols import Board, normalize_symbol
 __version__ = "0.1.0"
 
 __all__ = [
+    "BacktestConfig",
+    "BacktestResult",
     "Board",
     "ConfigError",
+    "Costs",
     "DataError",
     "DataWarning",
     "Decision",
@@ -33,15 +51,20 @@ __all__ = [
     "RiskLimits",
     "WorkbenchError",
     "__version__",
+    "backtest",
     "calendar",
+    "costs",
     "data",
     "errors",
     "indicators",
     "load_market",
+    "load_result",
     "metrics",
     "normalize_symbol",
     "rejection_counts",
     "risk",
     "rules",
+    "run_backtest",
+    "strategies",
     "symbols",
 ]

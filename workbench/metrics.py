@@ -85,6 +85,9 @@ __all__ = [
 #: Periods (sessions) per year used to annualise daily figures; see the module docstring.
 PERIODS_PER_YEAR: int = 252
 
+#: Trade-log reasons that are settlements, not trades: left out of turnover.
+NON_TRADING_REASONS: tuple[str, ...] = ("delisted", "corporate_action")
+
 #: Columns of the backtester's trade log, one row per fill.
 TRADE_COLUMNS: tuple[str, ...] = (
     "date",  # session of the fill
@@ -1025,11 +1028,17 @@ def _clean_trades(trades: pd.DataFrame) -> pd.DataFrame:
         row = int(bad.idxmax())
         raise DataError(f"trades row {row}: side {trades['side'].iloc[row]!r} is not allowed; "
                         "use 'buy' or 'sell'")
+    reason = t["reason"].astype(str) if "reason" in t.columns else pd.Series("", index=t.index)
+    written_off = (reason == "delisted") & (t["price"] == 0)  # a delisting written down to 0
     for col in ("shares", "price"):
-        if (bad := t[col] <= 0).any():
+        bad = t[col] <= 0
+        if col == "price":
+            bad &= ~written_off
+        if bad.any():
             row = int(bad.idxmax())
             raise DataError(f"trades row {row}: {col} must be positive, got {t[col][row]!r}; "
-                            "the side says the direction, shares are always positive")
+                            "the side says the direction, shares are always positive (a price "
+                            "of 0 is allowed only for a delisting written off)")
     if (bad := (t[list(COST_COLUMNS)] < 0).any(axis=1)).any():
         raise DataError(f"trades row {int(bad.idxmax())}: costs {list(COST_COLUMNS)} must be "
                         ">= 0 CNY")
@@ -1189,7 +1198,8 @@ def turnover(trades: pd.DataFrame, equity: pd.Series) -> pd.Series:
     Halving counts a full switch of the portfolio (sell everything, buy something else)
     as a turnover of 1.0 (100 %), and a buy-and-hold entry as 0.5: it is the mean of the
     bought and sold value as a fraction of equity. Traded value is ``shares * price``
-    summed over all fills of the day, costs excluded.
+    summed over all fills of the day, costs excluded; settlement rows (reasons in
+    :data:`NON_TRADING_REASONS`: delistings, bonus shares) are not trades and are left out.
 
     Parameters
     ----------
@@ -1223,6 +1233,8 @@ def turnover(trades: pd.DataFrame, equity: pd.Series) -> pd.Series:
         bad = eq.index[np.flatnonzero(eq.to_numpy() <= 0)[0]]
         raise DataError(f"equity must be positive CNY, got {eq[bad]!r} on {_label(bad)}")
     t = _clean_trades(trades)
+    if "reason" in t.columns:  # forced settlements are not trading decisions
+        t = t.loc[~t["reason"].astype(str).isin(NON_TRADING_REASONS)]
     traded = (t["shares"] * t["price"]).groupby(t["date"]).sum()
     if missing := traded.index.difference(eq.index).tolist():
         raise DataError(f"trades on {len(missing)} date(s) not in the equity index (the first "

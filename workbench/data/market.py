@@ -105,14 +105,18 @@ class Market:
 
     def _panel_index(self) -> tuple[np.ndarray, np.ndarray]:
         if "panel_index" not in self._cache:
+            from workbench.symbols import symbol_codes
+
             dates = self.bars["date"].to_numpy(dtype="datetime64[ns]")
             rows = np.searchsorted(self.calendar.to_numpy(), dates)
-            cols = self.symbols.get_indexer(self.bars["symbol"].astype(str))
-            if (cols < 0).any():
-                missing = sorted(set(self.bars["symbol"].astype(str)) - set(self.symbols))
+            codes, names = symbol_codes(self.bars["symbol"])
+            column_of = self.symbols.get_indexer(names)
+            used = np.bincount(codes, minlength=len(names)) > 0
+            if (column_of[used] < 0).any():
+                missing = sorted(names[used & (column_of < 0)])
                 raise DataError(f"bars name symbols missing from the security master: "
                                 f"{missing[:10]}")
-            self._cache["panel_index"] = (rows, cols)
+            self._cache["panel_index"] = (rows, column_of[codes])
         return self._cache["panel_index"]
 
     # -- point in time --------------------------------------------------------------------

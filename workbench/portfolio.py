@@ -1,0 +1,559 @@
+"""The cash account and how one session's orders fill under A-share rules (vectorised).
+
+:class:`Portfolio` holds cash, shares and sellable shares per symbol as dense numpy arrays
+and applies, in this order on every session:
+
+1. **Corporate actions** (ex-dates, detected as ``prev_close`` differing from the previous
+   close): the value the ex-date takes out of the price, ``shares * (close_prev -
+   prev_close)``, is paid out (the daily ``corporate_action_cny``). ``'reinvest'`` buys
+   whole shares with it at the ex-rights price (``floor(shares * close_prev /
+   prev_close)`` held afterwards, the leftover stays cash); ``'cash'`` keeps it as cash
+   (a dividend) and adjusts shares only when the reference price rose (a reverse split).
+   Share changes are trade-log rows with reason ``'corporate_action'`` at the ex-rights
+   price and no charges, so buys minus sells always equal the holdings. Either way equity
+   is unchanged across the ex-date.
+2. **Delistings**: a holding whose ``delist_date`` has arrived is settled at its last close
+   (or written off at 0): a trade-log row with reason ``'delisted'`` and no charges, since
+   it is a settlement, not an exchange trade.
+3. **T+1**: sellable shares are reset to the shares held at the start of the session;
+   shares bought in a session cannot be sold in it.
+4. **Orders**, sells before buys, each checked in turn: listed, has a bar, not suspended,
+   not at the price limit against it (no buy at ``limit_up``, no sell at ``limit_down``; a
+   NaN limit, as on IPO days, means no limit), lot size (buys in board lots: 100 shares,
+   STAR 200 then steps of 1, BSE 100 then 1; a sell is lots or the whole holding, so an
+   odd-lot remainder goes in one piece), T+1, the volume participation cap, and for buys
+   the cash left after the sells: buys are scaled down together, in whole lots, until they
+   and their costs fit. Whatever does not fill is logged with its reason.
+
+Fill prices move against the trader by the slippage rate and are clamped to the day's
+limits (nothing prints outside them); see :mod:`workbench.costs` for charges and rounding.
+Orders are sparse (only the symbols that trade), so a session costs a fixed number of
+numpy calls on short arrays, whatever the size of the market.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from workbench.costs import Costs
+
+__all__ = [
+    "FILL_REASONS",
+    "SIDES",
+    "UNFILLED_REASONS",
+    "Log",
+    "Orders",
+    "Portfolio",
+    "SessionBars",
+    "block_codes",
+    "lot_floor",
+    "sell_floor",
+]
+
+#: Why an order (or part of it) did not fill.
+UNFILLED_REASONS: tuple[str, ...] = (
+    "limit_up",  # buy at a sealed limit-up price
+    "limit_down",  # sell at a sealed limit-down price
+    "suspended",  # no trading that session (carried or dropped, see BacktestConfig)
+    "lot_too_small",  # less than one board lot (or not a whole-lot sell of part of a holding)
+    "volume_cap",  # beyond the participation cap of the session's volume
+    "t_plus_1",  # shares bought this session cannot be sold in it
+    "insufficient_cash",  # buys scaled down to the cash available after costs
+    "delisted",  # the stock left the market before the order could fill
+    "not_listed",  # the stock is not listed (yet) on the decision or fill day
+    "no_bar",  # listed but no bar that session (a data gap)
+)
+#: Why a fill happened.
+FILL_REASONS: tuple[str, ...] = ("signal", "carried", "delisted", "corporate_action")
+#: Sides, coded 0 and 1 in the logs.
+SIDES: tuple[str, ...] = ("buy", "sell")
+
+_R = {name: code for code, name in enumerate(UNFILLED_REASONS, start=1)}
+_LIMIT_EPS = 1e-9
+# 0 signal and 1 carried are logged as bools
+_DELISTED, _CORPORATE = FILL_REASONS.index("delisted"), FILL_REASONS.index("corporate_action")
+
+
+def lot_floor(shares: np.ndarray, lot_min: np.ndarray, lot_step: np.ndarray) -> np.ndarray:
+    """Round share counts down to a valid buy size: 0, or ``lot_min + k * lot_step``.
+
+    Examples
+    --------
+    >>> lot_floor(np.array([99, 250, 199, 201]), np.array([100, 100, 200, 200]),
+    ...           np.array([100, 100, 1, 1])).tolist()
+    [0, 200, 0, 201]
+    """
+    q = np.asarray(shares, dtype=np.int64)
+    return np.where(q >= lot_min, lot_min + (q - lot_min) // lot_step * lot_step, 0)
+
+
+def sell_floor(shares: np.ndarray, holding: np.ndarray, lot_min: np.ndarray,
+               lot_step: np.ndarray) -> np.ndarray:
+    """Round sell sizes down to what may be sold: the whole holding, or whole lots of it.
+
+    Examples
+    --------
+    >>> one = np.array([100, 100, 100])
+    >>> sell_floor(np.array([150, 120, 50]), np.array([150, 150, 150]), one, one).tolist()
+    [150, 100, 0]
+    """
+    q = np.minimum(np.asarray(shares, dtype=np.int64), holding)
+    return np.where(q >= holding, holding, lot_floor(q, lot_min, lot_step))
+
+
+def _valid(q: np.ndarray, held: np.ndarray, sell: np.ndarray, lot_min: np.ndarray,
+           lot_step: np.ndarray) -> np.ndarray:
+    """Buys: :func:`lot_floor`; sells: :func:`sell_floor` (``q <= held`` for sells)."""
+    return np.where(sell & (q >= held), held, lot_floor(q, lot_min, lot_step))
+
+
+def block_codes(price: np.ndarray, limit_up: np.ndarray, limit_down: np.ndarray,
+                suspended: np.ndarray, listed: np.ndarray, delisted: np.ndarray, *,
+                price_limits: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Why a buy and why a sell cannot fill, elementwise (0: they can; else a reason code).
+
+    Works on one session (vectors) or many (sessions × symbols), so the engine computes it
+    for a whole run at once. Reason codes index :data:`UNFILLED_REASONS` from 1.
+    """
+    base = np.select(
+        [delisted, ~listed, suspended, ~np.isfinite(price)],
+        [_R["delisted"], _R["not_listed"], _R["suspended"], _R["no_bar"]], 0,
+    ).astype(np.int8)
+    buy, sell = base, base.copy()
+    if price_limits:
+        with np.errstate(invalid="ignore"):  # NaN limits: no limit
+            buy = np.where((base == 0) & (price >= limit_up - _LIMIT_EPS),
+                           _R["limit_up"], base).astype(np.int8)
+            sell = np.where((base == 0) & (price <= limit_down + _LIMIT_EPS),
+                            _R["limit_down"], base).astype(np.int8)
+    return buy, sell
+
+
+class SessionBars(NamedTuple):
+    """What the fill session's bars say, one value per symbol (full-width arrays)."""
+
+    price: np.ndarray  # market price at the fill time (open, close or VWAP proxy), CNY
+    limit_up: np.ndarray  # NaN: no limit
+    limit_down: np.ndarray
+    volume: np.ndarray  # shares (float, NaN without a bar)
+    buy_block: np.ndarray  # int8 reason code why a buy cannot fill (0: it can)
+    sell_block: np.ndarray  # the same for a sell
+
+    @classmethod
+    def from_bars(cls, *, price: np.ndarray, limit_up: np.ndarray, limit_down: np.ndarray,
+                  suspended: np.ndarray, volume: np.ndarray, listed: np.ndarray,
+                  delisted: np.ndarray, price_limits: bool = True) -> SessionBars:
+        """Build from one session's bar values (computing the block codes)."""
+        buy, sell = block_codes(price, limit_up, limit_down, suspended, listed, delisted,
+                                price_limits=price_limits)
+        return cls(price, limit_up, limit_down, volume, buy, sell)
+
+
+@dataclass
+class Orders:
+    """Pending orders, one entry per symbol that trades (``symbol`` ascending positions).
+
+    ``qty > 0`` buys and ``qty < 0`` sells that many shares; ``sell_all`` sells whatever is
+    held at fill time (a target of zero); ``decided`` is the calendar row of the decision;
+    ``carried`` marks orders retried after a suspension.
+    """
+
+    symbol: np.ndarray
+    qty: np.ndarray
+    sell_all: np.ndarray
+    decided: np.ndarray
+    carried: np.ndarray
+    #: Sizes already valid for the holdings (set by :meth:`Portfolio.plan`), so the fill
+    #: need not re-check lots unless a corporate action changed the holdings in between.
+    sized: bool = False
+
+    @classmethod
+    def empty(cls) -> Orders:
+        z = np.zeros(0, dtype=np.int64)
+        return cls(z, z, np.zeros(0, dtype=bool), z, np.zeros(0, dtype=bool))
+
+    def __len__(self) -> int:
+        return len(self.symbol)
+
+    def subset(self, keep: np.ndarray) -> Orders:
+        return Orders(self.symbol[keep], self.qty[keep], self.sell_all[keep],
+                      self.decided[keep], self.carried[keep])
+
+
+class Log:
+    """Column-wise accumulator of numpy chunks; scalars are broadcast when read."""
+
+    def __init__(self, columns: dict[str, type | str]) -> None:
+        self.dtypes = {c: np.dtype(t) for c, t in columns.items()}
+        self.chunks: list[tuple[int, dict[str, np.ndarray | float | int]]] = []
+
+    def add(self, n: int, **values: np.ndarray | float | int) -> None:
+        if n:
+            self.chunks.append((n, values))
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        lengths = np.array([n for n, _ in self.chunks], dtype=np.int64)
+        out = {}
+        for c, dtype in self.dtypes.items():
+            values = [v[c] for _, v in self.chunks]
+            if not values:
+                out[c] = np.zeros(0, dtype=dtype)
+            elif not any(type(v) is np.ndarray for v in values):
+                out[c] = np.repeat(np.array(values, dtype=dtype), lengths)
+            else:
+                parts = [v if type(v) is np.ndarray else np.full(n, v)
+                         for n, v in zip(lengths.tolist(), values, strict=True)]
+                out[c] = np.concatenate(parts).astype(dtype, copy=False)
+        return out
+
+
+class Portfolio:
+    """Cash, shares and sellable shares; fills orders session by session.
+
+    Parameters
+    ----------
+    capital_cny
+        Starting cash.
+    lot_min, lot_step
+        Buy-size rule per symbol in shares (from :func:`workbench.rules.lot_rule`); ones
+        when board lots are switched off.
+    costs
+        Commission, slippage and statutory charges.
+    t_plus_1
+        Shares bought in a session become sellable in the next one.
+    price_limits
+        Block buys at ``limit_up`` and sells at ``limit_down``.
+    max_participation_rate
+        Most a fill may take of the session's volume (None: no cap).
+    carry_suspended
+        Retry orders blocked by a suspension on the next session (else drop them).
+    """
+
+    def __init__(self, capital_cny: float, *, lot_min: np.ndarray, lot_step: np.ndarray,
+                 costs: Costs, t_plus_1: bool = True, price_limits: bool = True,
+                 max_participation_rate: float | None = 0.1,
+                 carry_suspended: bool = True) -> None:
+        n = len(lot_min)
+        self.n = n
+        self.cash = float(capital_cny)
+        self.shares = np.zeros(n, dtype=np.int64)
+        self.sellable = np.zeros(n, dtype=np.int64)
+        self.lot_min = np.asarray(lot_min, dtype=np.int64)
+        self.lot_step = np.asarray(lot_step, dtype=np.int64)
+        self.costs = costs
+        self.t_plus_1 = t_plus_1
+        self.price_limits = price_limits
+        self.max_participation_rate = max_participation_rate
+        self.carry_suspended = carry_suspended
+        self.trades = Log({"row": np.int64, "symbol": np.int64, "side": np.int8,
+                           "shares": np.int64, "price": float, "commission": float,
+                           "stamp_duty": float, "transfer_fee": float, "slippage": float,
+                           "reason": np.int8})
+        self.unfilled = Log({"row": np.int64, "symbol": np.int64, "side": np.int8,
+                             "shares": np.int64, "reason": np.int8})
+        self.orders = Log({"row": np.int64, "decided": np.int64, "symbol": np.int64,
+                           "side": np.int8, "shares": np.int64, "carried": bool})
+        self._rates_of: tuple[object, tuple[float, float]] = (None, (0.0, 0.0))
+        self._adjusted = False  # a corporate action changed holdings since the last fills
+        #: Totals of the current session's exchange fills, reset by the engine: value
+        #: traded, fees, slippage (settlements and corporate actions are not trades).
+        self.traded_cny = 0.0
+        self.fees_cny = 0.0
+        self.slippage_cny = 0.0
+
+    # -- session start ------------------------------------------------------------------------
+    def start_session(self) -> None:
+        """Make every share held so far sellable (T+1 settlement)."""
+        np.copyto(self.sellable, self.shares)
+
+    def corporate_actions(self, row: int, prev_close_price: np.ndarray,
+                          reference: np.ndarray, *, mode: str = "reinvest") -> float:
+        """Apply ex-date adjustments; return the value paid out (CNY, before reinvestment).
+
+        ``prev_close_price`` is the previous session's close, ``reference`` this session's
+        ``prev_close`` (ex-rights). See the module docstring for the two modes.
+        """
+        held = np.flatnonzero(self.shares)
+        if not held.size:
+            return 0.0
+        c, pc = prev_close_price[held], reference[held]
+        hit = np.isfinite(c) & np.isfinite(pc) & (pc > 0) & (np.abs(c - pc) > 1e-12 * c)
+        if not hit.any():
+            return 0.0
+        sym, c, pc = held[hit], c[hit], pc[hit]
+        old = self.shares[sym]
+        new = np.floor(old * c / pc).astype(np.int64)
+        if mode == "cash":
+            new = np.where(c > pc, old, new)
+        # cash in = payout - reinvested = old * c - new * pc >= 0 (floor); clip float noise
+        self.cash += float(np.maximum(old * c - new * pc, 0.0).sum())
+        self.shares[sym] = new
+        self.sellable[sym] = np.minimum(self.sellable[sym], new)
+        self._adjusted = True
+        delta = new - old
+        moved = delta != 0
+        if moved.any():
+            self.trades.add(int(moved.sum()), row=row, symbol=sym[moved], side=delta[moved] < 0,
+                            shares=np.abs(delta[moved]), price=pc[moved], commission=0.0,
+                            stamp_duty=0.0, transfer_fee=0.0, slippage=0.0, reason=_CORPORATE)
+        return float((old * (c - pc)).sum())
+
+    def settle_delisted(self, row: int, candidates: np.ndarray, price: np.ndarray) -> None:
+        """Close holdings among ``candidates`` (delisted symbols) at ``price`` (or 0)."""
+        sym = candidates[self.shares[candidates] > 0]
+        if not sym.size:
+            return
+        q = self.shares[sym]
+        p = np.where(np.isfinite(price[sym]), price[sym], 0.0)
+        value = q * p
+        self.cash += float(value.sum())
+        self.shares[sym] = 0
+        self.sellable[sym] = 0
+        self.trades.add(len(sym), row=row, symbol=sym, side=1, shares=q, price=p,
+                        commission=0.0, stamp_duty=0.0, transfer_fee=0.0, slippage=0.0,
+                        reason=_DELISTED)
+
+    # -- planning ---------------------------------------------------------------------------
+    def plan(self, weights: np.ndarray, *, equity_cny: float, price: np.ndarray,
+             listed: np.ndarray, row: int, fill_row: int) -> Orders:
+        """Turn target weights into lot-sized orders for the next session.
+
+        Target shares are ``floor(weight * equity / price)`` at the decision-day close;
+        buys are rounded down to board lots, partial sells to whole lots (a target of zero
+        sells everything, odd lots included). Orders that round to nothing are logged as
+        ``lot_too_small``; weights on stocks that are not listed or have no price yet as
+        ``not_listed`` (0 shares: they cannot be sized). Both are dated ``fill_row``.
+        """
+        rel = np.flatnonzero((weights > 0) | (self.shares != 0))
+        w, p, held = weights[rel], price[rel], self.shares[rel]
+        bad = (w > 0) & ~(listed[rel] & (p > 0))  # NaN price compares False
+        if bad.any():
+            self.unfilled.add(int(bad.sum()), row=fill_row, symbol=rel[bad], side=0, shares=0,
+                              reason=_R["not_listed"])
+            p = np.where(bad, 1.0, p)
+        # truncation is floor for these non-negative numbers; w = 0 gives 0
+        target = (w * equity_cny / p).astype(np.int64)
+        if bad.any():
+            target = np.where(bad, held, target)  # no order for what cannot be sized
+        delta = target - held
+        move = delta != 0
+        if not move.all():
+            rel, delta, target, held = rel[move], delta[move], target[move], held[move]
+        sell = delta < 0
+        lot_min, lot_step = self.lot_min[rel], self.lot_step[rel]
+        qty = _valid(np.abs(delta), held, sell, lot_min, lot_step)
+        sell_all = sell & (target == 0)
+        small = (qty == 0) & ~sell_all
+        if small.any():
+            self.unfilled.add(int(small.sum()), row=fill_row, symbol=rel[small],
+                              side=sell[small], shares=np.abs(delta[small]),
+                              reason=_R["lot_too_small"])
+            keep = ~small
+            rel, qty, sell, sell_all = rel[keep], qty[keep], sell[keep], sell_all[keep]
+        m = len(rel)
+        return Orders(rel, np.where(sell, -qty, qty), sell_all,
+                      np.full(m, row, dtype=np.int64), np.zeros(m, dtype=bool), sized=True)
+
+    def log_orders(self, orders: Orders, due_row: int) -> None:
+        """Record ``orders`` as submitted to session ``due_row`` (sell-alls as the holding)."""
+        if len(orders):
+            shares = np.where(orders.sell_all, self.shares[orders.symbol], np.abs(orders.qty))
+            self.orders.add(len(orders), row=due_row, decided=orders.decided,
+                            symbol=orders.symbol, side=orders.sell_all | (orders.qty < 0),
+                            shares=shares, carried=orders.carried)
+
+    # -- execution --------------------------------------------------------------------------
+    def execute(self, row: int, day: pd.Timestamp, orders: Orders, bars: SessionBars) -> Orders:
+        """Fill ``orders`` in session ``row`` (sells first, then buys); return carried orders.
+
+        Updates cash, shares and sellable shares; appends to :attr:`trades` and
+        :attr:`unfilled`.
+        """
+        if not len(orders):
+            return orders
+        sym = orders.symbol
+        held = self.shares[sym]
+        sell = orders.sell_all | (orders.qty < 0)
+        want = np.where(orders.sell_all, held, np.abs(orders.qty))
+        want = np.where(sell, np.minimum(want, held), want)
+        live = want > 0  # a sell of nothing (the holding is gone) is no order at all
+        if not live.all():
+            orders = orders.subset(live)
+            sym, held, sell, want = sym[live], held[live], sell[live], want[live]
+            if not len(orders):
+                return orders
+
+        # 1. Could the stock trade at all today?
+        price = bars.price[sym]
+        status = np.where(sell, bars.sell_block[sym], bars.buy_block[sym])
+        carry = Orders.empty()
+        blocked = status != 0
+        if blocked.any():
+            self.unfilled.add(int(blocked.sum()), row=row, symbol=sym[blocked],
+                              side=sell[blocked], shares=want[blocked], reason=status[blocked])
+            if self.carry_suspended:
+                waiting = status == _R["suspended"]
+                if waiting.any():
+                    carry = orders.subset(waiting)
+                    carry.carried = np.ones(len(carry), dtype=bool)
+            ok = ~blocked
+            sym, held, sell, want, price = sym[ok], held[ok], sell[ok], want[ok], price[ok]
+            carried = orders.carried[ok]
+        else:
+            carried = orders.carried
+        if not len(sym):
+            return carry
+
+        # 2. How much may trade: lots, T+1, volume cap (each cut logged with its reason).
+        lot_min, lot_step = self.lot_min[sym], self.lot_step[sym]
+        cuts: list[tuple[int, np.ndarray]] = []
+        q = want  # plan() made every order a valid size for the holding it saw ...
+        if not orders.sized or self._adjusted:  # ... unless that holding has changed
+            q = _valid(want, held, sell, lot_min, lot_step)
+            if (want != q).any():
+                cuts.append((_R["lot_too_small"], want - q))
+        if self.t_plus_1:
+            over = sell & (q > self.sellable[sym])
+            if over.any():
+                q1 = np.where(over, _valid(np.minimum(q, self.sellable[sym]), held, sell,
+                                           lot_min, lot_step), q)
+                cuts.append((_R["t_plus_1"], q - q1))
+                q = q1
+        if self.max_participation_rate is not None:
+            # fmax(NaN, 0) is 0: no bar, no volume
+            cap = np.floor(np.fmax(bars.volume[sym], 0.0) * self.max_participation_rate
+                           + 1e-9).astype(np.int64)
+            over = q > cap
+            if over.any():
+                q1 = np.where(over, _valid(np.minimum(q, cap), held, sell, lot_min, lot_step),
+                              q)
+                cuts.append((_R["volume_cap"], q - q1))
+                q = q1
+
+        # 3. Prices and charges.
+        slip = self.costs.slippage_rate
+        px = price * np.where(sell, 1.0 - slip, 1.0 + slip)
+        if self.price_limits:  # nothing prints outside the band (fmax/fmin ignore NaN)
+            px = np.where(sell, np.fmax(px, bars.limit_down[sym]),
+                          np.fmin(px, bars.limit_up[sym]))
+        stamp_rate, transfer_rate = self._rates(day)
+
+        def charge(qty: np.ndarray, keep: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+            s, p, r = (sell, px, price) if keep is None else (sell[keep], px[keep], price[keep])
+            value = qty * p
+            ch = self.costs.charge_table(value, s, stamp_rate=stamp_rate,
+                                         transfer_rate=transfer_rate,
+                                         slippage_cny=qty * np.abs(p - r))
+            return value, ch, ch[0] + ch[1] + ch[2]
+
+        value, ch, fees = charge(q)
+        net = value - fees
+        proceeds = float(net[sell].sum())
+        if self.cash + proceeds < 0:  # fees above proceeds with no cash to pay them
+            losing = sell & (net < 0)
+            cuts.append((_R["insufficient_cash"], np.where(losing, q, 0)))
+            q = np.where(losing, 0, q)
+            value, ch, fees = charge(q)
+            proceeds = float((value - fees)[sell].sum())
+        cash = self.cash + proceeds
+        # Sum buy costs over the buy entries alone, exactly as _fit_to_cash does, so that
+        # "spend <= cash" there means cash - spend >= 0 here, bit for bit.
+        buy = ~sell
+        spend = float((value + fees)[buy].sum())
+        if spend > cash:
+            b = np.flatnonzero(buy)
+            qb = self._fit_to_cash(q[b], lot_min[b], lot_step[b], cash,
+                                   lambda qty: charge(qty, b))
+            lost = np.zeros_like(q)
+            lost[b] = q[b] - qb
+            cuts.append((_R["insufficient_cash"], lost))
+            q = q.copy()
+            q[b] = qb
+            value, ch, fees = charge(q)
+            spend = float((value + fees)[buy].sum())
+
+        # 4. Book it: sells first, then buys.
+        self._adjusted = False
+        self.cash = cash - spend
+        signed = np.where(sell, -q, q)
+        self.shares[sym] += signed
+        if self.t_plus_1:
+            self.sellable[sym] -= np.where(sell, q, 0)
+        else:
+            self.sellable[sym] = self.shares[sym]
+        # Logged as is, zero fills included; trade_log() drops those and puts sells first.
+        self.trades.add(len(sym), row=row, symbol=sym, side=sell, shares=q, price=px,
+                        commission=ch[0], stamp_duty=ch[1], transfer_fee=ch[2],
+                        slippage=ch[3], reason=carried)  # False/True: signal/carried
+        if cuts:
+            lost = np.stack([c for _, c in cuts])
+            k, j = np.nonzero(lost)
+            reasons = np.array([r for r, _ in cuts], dtype=np.int8)
+            self.unfilled.add(k.size, row=row, symbol=sym[j], side=sell[j],
+                              shares=lost[k, j], reason=reasons[k])
+        self.traded_cny += float(value.sum())
+        self.fees_cny += float(fees.sum())
+        self.slippage_cny += float(ch[3].sum())
+        return carry
+
+    def _rates(self, day: pd.Timestamp) -> tuple[float, float]:
+        """Stamp duty and transfer fee rates of ``day`` (looked up once per session)."""
+        if self._rates_of[0] != day:
+            self._rates_of = (day, (self.costs.stamp_duty_rate(day),
+                                    self.costs.transfer_fee_rate(day)))
+        return self._rates_of[1]
+
+    @staticmethod
+    def _fit_to_cash(q: np.ndarray, lot_min: np.ndarray, lot_step: np.ndarray, cash: float,
+                     charge: object) -> np.ndarray:
+        """Scale buys down together, in whole lots, until they and their fees fit in cash.
+
+        ``charge(qty)`` returns ``(value, charges, fees)`` of the buys for share counts
+        ``qty``. After the proportional cut, cash left over by rounding down buys one more
+        lot for the orders cut most (in that order) while it fits.
+        """
+        def cost(qty: np.ndarray) -> np.ndarray:
+            value, _, fees = charge(qty)  # type: ignore[operator]
+            return value + fees
+
+        c = cost(q)
+        factor = cash / float(c.sum())
+        for _ in range(200):
+            qq = np.minimum(lot_floor(np.floor(q * factor), lot_min, lot_step), q)
+            c = cost(qq)
+            total = float(c.sum())
+            if total <= cash:
+                break
+            factor *= min(cash / total, 0.999)
+        else:  # pragma: no cover - the factor shrinks geometrically
+            return np.zeros_like(q)
+        step = np.where(qq > 0, lot_step, lot_min)
+        cand = np.flatnonzero(qq + step <= q)
+        if cand.size:
+            shortfall = (q[cand] * factor - qq[cand]) / step[cand]
+            cand = cand[np.argsort(-shortfall, kind="stable")]
+            trial = qq.copy()
+            trial[cand] += step[cand]
+            extra = cost(trial)[cand] - c[cand]
+            take = cand[np.cumsum(extra) <= cash - total]
+            if take.size:
+                trial = qq.copy()
+                trial[take] += step[take]
+                if float(cost(trial).sum()) <= cash:
+                    qq = trial
+        return qq
+
+    def trade_log(self) -> dict[str, np.ndarray]:
+        """The fills as arrays: session by session; corporate actions, delistings, sells,
+        buys."""
+        t = self.trades.arrays()
+        filled = t["shares"] > 0
+        t = {c: v[filled] for c, v in t.items()}
+        first = np.select([t["reason"] == _CORPORATE, t["reason"] == _DELISTED, t["side"] == 1],
+                          [0, 1, 2], 3)
+        order = np.lexsort((first, t["row"]))  # stable: symbol order kept within a group
+        return {c: v[order] for c, v in t.items()}
