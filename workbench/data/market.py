@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from workbench.atomic import atomic_folder
 from workbench.errors import ConfigError, DataError
 
 __all__ = ["TABLES", "Market", "default_data_dir", "load_market", "save_market"]
@@ -224,10 +223,7 @@ def save_market(market: Market, path: str | os.PathLike[str], *, validate: bool 
         from workbench.data.validation import validate_market
 
         validate_market(market, source=str(path))
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
+    with atomic_folder(path) as tmp:
         for table in TABLES:
             frame: pd.DataFrame = getattr(market, table)
             pq.write_table(
@@ -240,17 +236,7 @@ def save_market(market: Market, path: str | os.PathLike[str], *, validate: bool 
         if validate:
             meta["validated"] = _fingerprint(tmp)
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
-        old = None
-        if target.exists():
-            old = target.with_name(f".{target.name}.old-{os.getpid()}")
-            os.replace(target, old)
-        os.replace(tmp, target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return target
+    return Path(path)
 
 
 def _read_table(folder: Path, table: str) -> pd.DataFrame:
