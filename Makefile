@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test report data bench lint clean
+.PHONY: setup test report lab data bench lint clean
 
 setup: $(STAMP)
 
@@ -23,8 +23,14 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
+# Runs reports/jobs.toml (a backtest report per bundled strategy, the comparison, the risk and
+# data-quality reports) into reports/NAME/ and prints the path of reports/index.html.
 report: data
 	$(BIN)/python -m workbench report-all
+
+# JupyterLab on the notebooks, with this environment's python3 kernel.
+lab: data
+	$(BIN)/jupyter lab notebooks/
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -952,3 +952,21 @@ def test_fast_validator_matches_reference_property(data, order_seed):
     # Hypothesis draws (and shrinks) the limits, portfolio, day and events; the orders come
     # from a seeded rng so that 12,000 of them (250 states x 48) run in seconds.
     run_case(DataChoices(data), n_orders=48, order_ch=RngChoices(order_seed))
+
+
+def test_settlement_reconciles_holdings_and_cash_without_a_trade():
+    v = PreTradeValidator(RiskLimits(), cash_cny=100_000.0)
+    v.update_securities(pd.DataFrame({"symbol": ["600000.SH"], "board": ["SH main"],
+                                      "sector": ["Banks"]}))
+    v.start_day(pd.Timestamp("2024-01-02"),
+                pd.DataFrame({"symbol": ["600000.SH"], "limit_up": [11.0],
+                              "limit_down": [9.0]}))
+    v.on_fill("600000.SH", "buy", 1000, 10.0)
+    # a 10-for-10 bonus issue: 1,000 more shares, the mark halves; cash unchanged
+    v.on_settlement({"600000.SH": 2000}, {"600000.SH": 5.0}, 90_000.0)
+    assert v.equity_cny == pytest.approx(100_000.0)
+    with pytest.raises(DataError, match="whole numbers >= 0"):
+        v.on_settlement({"600000.SH": -1}, {}, 90_000.0)
+    with pytest.raises(DataError, match="positive finite CNY"):
+        v.on_settlement({}, {"600000.SH": float("nan")}, 90_000.0)
+    assert v.equity_cny == pytest.approx(100_000.0)  # a refused settlement changes nothing

@@ -1,8 +1,10 @@
 """Strategies: the registry, the point-in-time MarketView, and no look-ahead for every one.
 
-The look-ahead test perturbs every bar after a date T (prices times random factors, volumes
-and adjustment factors too, rows kept valid) and checks that every order made, every fill
-and every session up to T is identical. A strategy that peeks one day ahead fails it.
+The look-ahead test perturbs every bar after a date T (prices times random factors, volumes,
+adjustment factors and valuation ratios too, rows kept valid) and every report announced
+after T, and checks that every order made, every fill and every session up to T is
+identical, and that a strategy's ``scores`` on T are. A strategy that peeks one day ahead
+fails it.
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ T = pd.Timestamp("2021-09-15")
 PARAMS: dict[str, list[dict[str, Any]]] = {
     "buy_and_hold": [{"rebalance": "never"}, {"rebalance": "monthly"}],
     "ma_trend": [{}, {"fast": 5, "slow": 20, "max_names": 5}],
+    "momentum": [{"lookback": 60, "skip": 5, "top_n": 5}, {"lookback": 20, "skip": 0}],
+    "low_volatility": [{"window": 20, "top_n": 5}],
+    "rsi_reversion": [{}, {"window": 5, "entry": 40, "exit": 60, "max_names": 3}],
+    "value_quality": [{}, {"top_n": 5, "sector_neutral": True}, {"inputs": "ratios"}],
 }
 
 
@@ -43,7 +49,7 @@ def perturbed(market: Market, after: pd.Timestamp, seed: int = 0) -> Market:
     k = int(late.sum())
     factor = rng.uniform(0.7, 1.4, k)
     for col in ("open", "high", "low", "close", "prev_close", "limit_up", "limit_down",
-                "amount"):
+                "amount", "pe_ttm", "pb_mrq"):
         bars.loc[late, col] = bars.loc[late, col].to_numpy() * factor
     bars.loc[late, "volume"] = (bars.loc[late, "volume"].to_numpy()
                                 * rng.uniform(0.2, 3.0, k)).astype(np.int64)
@@ -51,7 +57,12 @@ def perturbed(market: Market, after: pd.Timestamp, seed: int = 0) -> Market:
         0.9, 1.1, k)
     bench = market.benchmark.copy()
     bench.loc[bench["date"] > after, "close"] *= 1.5
-    return Market(bars=bars, securities=market.securities, fundamentals=market.fundamentals,
+    reports = market.fundamentals.copy()
+    later = (reports["announce_date"] > after).to_numpy()
+    for col in ("eps", "bvps", "roe", "profit_growth"):
+        reports.loc[later, col] = reports.loc[later, col].to_numpy() * rng.uniform(
+            -2.0, 3.0, int(later.sum()))
+    return Market(bars=bars, securities=market.securities, fundamentals=reports,
                   st_periods=market.st_periods, benchmark=bench, meta=dict(market.meta))
 
 
@@ -99,6 +110,22 @@ class Peeking(Strategy):
             return None
         up = np.nan_to_num(close[view.row + 1] / close[view.row]) > 1
         return np.where(up, 1.0 / max(up.sum(), 1), 0.0)
+
+
+@pytest.mark.parametrize(("name", "params"),
+                         [(n, p) for n, ps in PARAMS.items() for p in ps])
+def test_scores_do_not_look_ahead(market, name, params):
+    strategy = strategies.get(name, **params)
+    row = int(market.calendar.get_loc(T))
+    holdings = np.zeros(len(market.symbols), dtype=np.int64)
+    holdings[::7] = 1_000
+    views = [MarketView(ViewContext(m), row, holdings=holdings, equity_cny=1e6)
+             for m in (market, perturbed(market, T))]
+    a, b = (strategy.scores(v) for v in views)
+    for x, y in [(a.score, b.score), (a.weights, b.weights), (a.eligible, b.eligible),
+                 *[(f.values, g.values) for f, g in zip(a.factors, b.factors, strict=True)]]:
+        np.testing.assert_array_equal(x, y)
+    assert a.weights.sum() > 0, "the strategy must want something on T"
 
 
 def test_the_look_ahead_check_catches_a_peeking_strategy(market):

@@ -24,10 +24,46 @@ What is modelled on special days:
   its last close (``delisting='last_price'``) or at 0 (``'write_off'``).
 * **Ex-dates.** See ``corporate_actions`` and :meth:`workbench.portfolio.Portfolio.
   corporate_actions`.
+
+**Pre-trade risk** (``BacktestConfig(risk=RiskLimits(...))``; off by default). The engine
+keeps a :class:`~workbench.risk.PreTradeValidator` in step with the portfolio and judges
+every fill before it happens:
+
+* *State.* Fills are booked with ``on_fill`` (fees included) and the holdings are marked
+  with ``on_prices`` at each close; ex-dates and delistings, which are not trades, set the
+  validator's holdings, marks (the ex-rights ``prev_close``) and cash to the portfolio's
+  before the session opens.
+* *Each session with orders:* ``start_day`` with the day's rows of the securities that have
+  orders (board, sector, ``is_st``, ``suspended``, ``delisted``, ``limit_up``,
+  ``limit_down``; sessions without orders have nothing to judge), then the holdings are
+  marked at the fill-time price (open, close or VWAP proxy), then the orders are judged.
+* *What is judged.* Orders that can trade (not blocked by a suspension, a missing bar, a
+  delisting or a sealed limit, which stay ``unfilled`` with those reasons), at the size
+  about to fill (after lots, T+1, the volume cap and, for buys, the cash): the engine's
+  sizing stands in for the order system that sizes orders before they reach risk, so
+  loose limits leave a run unchanged, except that buys scaled down to the cash are
+  fitted at their limit prices (what the validator's cash check and a broker count, at
+  most a fen a share above the fill price). The timestamp is the fill time in
+  Asia/Shanghai: 09:30 for ``fill_at='open'``, 14:57 (the closing call) for ``'close'``
+  and ``'vwap'``. The limit price is the fill price (slippage in) rounded to the fen
+  against the trader (up for buys, so a buy is valued at no less than it costs; down for
+  sells) and kept inside the day's band, so PRICE_BAND fires only for a fill that would
+  print outside it (possible only with ``price_limits=False``).
+* *Order.* Sells first, then buys (as they fill), each judged against the state after the
+  fills before it: a risk officer's view, in which the second of two buys in one sector
+  sees the first. ``check_batch`` judges every order against one state, so it would let
+  both through; it gives the same verdicts for the sells only (a valid sell never depends
+  on other fills) and the engine calls ``check`` throughout.
+* *Rejections* fill nothing: an ``unfilled`` row with reason ``'risk'`` and a
+  ``rejections`` row with the layer, reason and message
+  (:meth:`~workbench.result.BacktestResult.risk_summary` counts them). A rejected buy's
+  cash is not given to the other buys that session.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import math
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Literal
@@ -36,6 +72,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import rules
+from workbench.calendar import MARKET_TZ
 from workbench.costs import Costs
 from workbench.errors import ConfigError, DataError
 from workbench.portfolio import (
@@ -47,7 +84,8 @@ from workbench.portfolio import (
     SessionBars,
     block_codes,
 )
-from workbench.result import DAILY_COLUMNS, BacktestResult, load_result
+from workbench.result import DAILY_COLUMNS, BacktestResult, load_result, rejections_frame
+from workbench.risk import Order, PreTradeValidator, RiskLimits
 from workbench.strategies.base import MarketView, Strategy, ViewContext, normalize_weights
 from workbench.symbols import Board
 
@@ -64,6 +102,9 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "delisting": ("last_price", "write_off"),
     "corporate_actions": ("reinvest", "cash"),
 }
+#: Time of day (Asia/Shanghai) at which fills are judged by the pre-trade validator.
+FILL_TIMES: dict[str, dt.time] = {"open": dt.time(9, 30), "close": dt.time(14, 57),
+                                  "vwap": dt.time(14, 57)}
 
 
 def _day(value: Any, name: str) -> pd.Timestamp | None:
@@ -114,6 +155,11 @@ class BacktestConfig:
         On ex-dates, ``'reinvest'`` the value taken out of the price in whole shares at the
         ex-rights price (the total-return view; the new shares are trade-log rows with
         reason ``'corporate_action'``), or keep it as ``'cash'`` (a dividend view).
+    risk
+        :class:`~workbench.risk.RiskLimits` to judge every fill against a pre-trade
+        validator (see the module docstring), or None (default) for no risk checks, at no
+        cost in speed. The validator applies the exchange's board lots, so it needs
+        ``board_lots=True``.
 
     Raises
     ------
@@ -142,6 +188,7 @@ class BacktestConfig:
     suspended_orders: Literal["carry", "drop"] = "carry"
     delisting: Literal["last_price", "write_off"] = "last_price"
     corporate_actions: Literal["reinvest", "cash"] = "reinvest"
+    risk: RiskLimits | None = None
 
     def __post_init__(self) -> None:
         cap = self.capital_cny
@@ -170,6 +217,14 @@ class BacktestConfig:
                                  or not (0 < rate <= 1)):
             raise ConfigError(f"max_participation_rate must be a fraction in (0, 1] or None, "
                               f"got {rate!r}; write 10 % as 0.1")
+        if self.risk is not None:
+            if not isinstance(self.risk, RiskLimits):
+                raise ConfigError(f"risk must be a workbench.risk.RiskLimits or None, got "
+                                  f"{type(self.risk).__name__}; e.g. "
+                                  "risk=RiskLimits(max_position_rate=0.05)")
+            if not self.board_lots:
+                raise ConfigError("risk needs board_lots=True: the pre-trade validator rejects "
+                                  "orders that are not board lots; switch one of them off")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (dates as ISO strings, costs as a dict)."""
@@ -180,6 +235,8 @@ class BacktestConfig:
                 value = value.date().isoformat()
             elif isinstance(value, Costs):
                 value = value.to_dict()
+            elif isinstance(value, RiskLimits):
+                value = dataclasses.asdict(value)
             out[f.name] = value
         return out
 
@@ -192,6 +249,12 @@ class BacktestConfig:
         values = dict(data)
         if isinstance(values.get("costs"), dict):
             values["costs"] = Costs.from_dict(values["costs"])
+        if isinstance(values.get("risk"), dict):
+            valid_risk = {f.name for f in fields(RiskLimits)}
+            if unknown := set(values["risk"]) - valid_risk:
+                raise ConfigError(f"unknown risk fields {sorted(unknown)}; valid: "
+                                  f"{sorted(valid_risk)}")
+            values["risk"] = RiskLimits(**values["risk"])
         return cls(**values)
 
 
@@ -268,6 +331,160 @@ def _ex_date_rows(close: np.ndarray, prev_close: np.ndarray, r0: int, r1: int,
     return out
 
 
+# -- pre-trade risk -----------------------------------------------------------------------------
+class _RiskGate:
+    """Keeps a :class:`~workbench.risk.PreTradeValidator` in step with the portfolio.
+
+    Every fill is judged by the validator before it happens.
+
+    Implements :class:`workbench.portfolio.Gate`. Rejections are collected as rows of
+    :data:`workbench.result.REJECTION_COLUMNS`.
+    """
+
+    def __init__(self, limits: RiskLimits, ctx: ViewContext, capital_cny: float, *,
+                 fill_at: str, fill_px: np.ndarray, close: np.ndarray,
+                 limit_up: np.ndarray, limit_down: np.ndarray, suspended: np.ndarray,
+                 sectors: np.ndarray) -> None:
+        n = len(ctx.symbols)
+        self.v = PreTradeValidator(limits, cash_cny=capital_cny)
+        self.names: list[str] = [str(s) for s in ctx.symbols]
+        self.symbols = np.array(self.names, dtype=object)
+        self.boards = ctx.securities["board"].astype(str).to_numpy(dtype=object)
+        self.sectors = sectors.astype(object)
+        self.delist_row = ctx.delist_row
+        self.is_st = ctx.array("is_st") if "is_st" in ctx.market.bars.columns else None
+        self.fill_px, self.close = fill_px, close
+        self.limit_up, self.limit_down, self.suspended = limit_up, limit_down, suspended
+        self.time = FILL_TIMES[fill_at]
+        self.held = np.zeros(n, dtype=np.int64)  # what the validator holds
+        # Symbols are registered when they first have an order, and the validator keeps
+        # flags until a frame changes them: so a day's frame carries only what changed.
+        self.registered = np.zeros(n, dtype=bool)
+        self.flags = {f: np.zeros(n, dtype=bool) for f in ("is_st", "suspended", "delisted")}
+        self.row = 0
+        self.stamp = pd.Timestamp("1970-01-01", tz=MARKET_TZ)
+        self.rejected: list[tuple[int, int, int, int, str, str]] = []
+
+    def _marks(self, prices: np.ndarray, sym: np.ndarray) -> dict[str, float]:
+        px = prices[sym]
+        ok = np.isfinite(px) & (px > 0)
+        return dict(zip([self.names[i] for i in sym[ok].tolist()], px[ok].tolist(),
+                        strict=True))
+
+    # -- state ----------------------------------------------------------------------------
+    def settle(self, shares: np.ndarray, cash_cny: float, reference: np.ndarray) -> None:
+        """After ex-dates and delistings: the portfolio's holdings and cash, marked at
+        ``reference`` (the ex-rights ``prev_close``)."""
+        changed = np.flatnonzero(self.held != shares)
+        self.v.on_settlement({self.names[i]: int(shares[i]) for i in changed.tolist()},
+                      self._marks(reference, np.flatnonzero(shares)), cash_cny)
+        self.held[changed] = shares[changed]
+
+    def open(self, row: int, day: pd.Timestamp, sym: np.ndarray, shares: np.ndarray) -> None:
+        """Start session ``row`` with the rows of the symbols ``sym`` that have orders; mark
+        the holdings at the fill-time price."""
+        self.row = row
+        self.stamp = pd.Timestamp(dt.datetime.combine(day.date(), self.time), tz=MARKET_TZ)
+        if not self.registered[sym].all():
+            new = sym[~self.registered[sym]]
+            self.v.update_securities(_frame({"symbol": self.symbols[new],
+                                             "board": self.boards[new],
+                                             "sector": self.sectors[new]}))
+            self.registered[new] = True
+        up, down = self.limit_up[row, sym], self.limit_down[row, sym]
+        known = np.isfinite(up) & np.isfinite(down)  # else no limit (as the engine reads it)
+        columns = {"symbol": self.symbols[sym], "limit_up": np.where(known, up, np.nan),
+                   "limit_down": np.where(known, down, np.nan)}
+        flags = {"is_st": (np.zeros(len(sym), dtype=bool) if self.is_st is None
+                           else self.is_st[row, sym].astype(bool)),
+                 "suspended": self.suspended[row, sym].astype(bool),
+                 "delisted": row >= self.delist_row[sym]}
+        for name, now in flags.items():
+            if (now != self.flags[name][sym]).any():
+                columns[name] = now
+                self.flags[name][sym] = now
+        self.v.start_day(day, _frame(columns))
+        if marks := self._marks(self.fill_px[row], np.flatnonzero(shares)):
+            self.v.on_prices(marks)
+
+    def close_session(self, row: int, shares: np.ndarray) -> None:
+        """Mark the holdings at the session's close."""
+        if marks := self._marks(self.close[row], np.flatnonzero(shares)):
+            self.v.on_prices(marks)
+
+    # -- Gate -----------------------------------------------------------------------------
+    def _limit_fen(self, sym: np.ndarray, price: np.ndarray, buy: bool) -> np.ndarray:
+        """Limit prices in CNY: the fill price rounded to the fen against the trader, kept
+        in the day's band unless the fill itself is outside it."""
+        cents = price * 100.0
+        if buy:
+            fen = np.ceil(cents - 1e-6)
+            up = np.round(self.limit_up[self.row, sym] * 100.0)
+            fen = np.where(cents <= up + 1e-6, np.minimum(fen, up), fen)  # NaN: no limit
+        else:
+            fen = np.floor(cents + 1e-6)
+            down = np.round(self.limit_down[self.row, sym] * 100.0)
+            fen = np.where(cents >= down - 1e-6, np.maximum(fen, down), fen)
+        return fen / 100.0
+
+    def _judge(self, sym: np.ndarray, shares: np.ndarray, price: np.ndarray,
+               fee_cny: np.ndarray | None) -> np.ndarray:
+        buy = fee_cny is not None
+        side = "buy" if buy else "sell"
+        v, names, stamp = self.v, self.names, self.stamp
+        ok = np.ones(len(sym), dtype=bool)
+        limits = self._limit_fen(sym, price, buy).tolist()
+        fees = fee_cny.tolist() if fee_cny is not None else None
+        for j, (i, q, limit) in enumerate(zip(sym.tolist(), shares.tolist(), limits,
+                                              strict=True)):
+            d = v.check(Order(symbol=names[i], side=side, quantity=q, limit_price=limit,
+                              timestamp=stamp))
+            if not d.accepted:
+                ok[j] = False
+                self.rejected.append((self.row, i, int(not buy), q, d.reason.value,
+                                      d.message))
+            elif fees is not None:
+                v.on_fill(names[i], "buy", q, float(price[j]), fee_cny=fees[j])
+                self.held[i] += q
+        return ok
+
+    def judge_sells(self, sym: np.ndarray, shares: np.ndarray,
+                    price: np.ndarray) -> np.ndarray:
+        return self._judge(sym, shares, price, None)
+
+    def book_sells(self, sym: np.ndarray, shares: np.ndarray, price: np.ndarray,
+                   fee_cny: np.ndarray) -> None:
+        for i, q, px, fee in zip(sym.tolist(), shares.tolist(), price.tolist(),
+                                 fee_cny.tolist(), strict=True):
+            self.v.on_fill(self.names[i], "sell", q, px, fee_cny=fee)
+            self.held[i] -= q
+
+    def judge_buys(self, sym: np.ndarray, shares: np.ndarray, price: np.ndarray,
+                   fee_cny: np.ndarray) -> np.ndarray:
+        return self._judge(sym, shares, price, fee_cny)
+
+    def buy_limits(self, sym: np.ndarray, price: np.ndarray) -> np.ndarray:
+        return self._limit_fen(sym, price, True)
+
+
+def _frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    """A small object-dtype frame for the validator, without pandas' string inference."""
+    out = np.empty((len(next(iter(columns.values()))), len(columns)), dtype=object)
+    for j, values in enumerate(columns.values()):
+        out[:, j] = values
+    return pd.DataFrame(out, columns=pd.Index(list(columns), dtype=object), copy=False)
+
+
+def _rejection_table(ctx: ViewContext, rows: list[tuple[int, int, int, int, str, str]]
+                     ) -> pd.DataFrame:
+    col: list[Any] = list(zip(*rows, strict=True)) if rows else [[] for _ in range(6)]
+    return rejections_frame(
+        ctx.dates64[np.asarray(col[0], dtype=np.int64)],
+        _labels(np.asarray(col[1], dtype=np.int64), ctx.symbols),
+        _labels(np.asarray(col[2], dtype=np.int64), SIDES),
+        np.asarray(col[3], dtype=np.int64), list(col[4]), list(col[5]))
+
+
 def run(market: Market, strategy: Strategy,
         config: BacktestConfig | None = None) -> BacktestResult:
     """Backtest ``strategy`` on ``market`` under ``config``.
@@ -285,8 +502,9 @@ def run(market: Market, strategy: Strategy,
     Returns
     -------
     BacktestResult
-        Daily equity and cash, trade log, orders, unfilled orders, positions, sector
-        exposure, turnover, and the config and strategy description.
+        Daily equity, cash and benchmark close, trade log, orders, unfilled orders,
+        positions, sector exposure, turnover, risk rejections, and the config and strategy
+        description.
 
     Raises
     ------
@@ -329,6 +547,10 @@ def run(market: Market, strategy: Strategy,
                    t_plus_1=config.t_plus_1, price_limits=config.price_limits,
                    max_participation_rate=config.max_participation_rate,
                    carry_suspended=config.suspended_orders == "carry")
+    gate = None if config.risk is None else _RiskGate(
+        config.risk, ctx, config.capital_cny, fill_at=config.fill_at, fill_px=fill_px,
+        close=close, limit_up=limit_up, limit_down=limit_down, suspended=suspended,
+        sectors=sectors)
     daily: list[tuple[float, ...]] = []
     positions: list[tuple[int, np.ndarray, np.ndarray]] = []
     orders = Orders.empty()
@@ -357,11 +579,17 @@ def run(market: Market, strategy: Strategy,
             if r in gone_at:
                 pf.settle_delisted(r, gone_at[r],
                                    zeros if config.delisting == "write_off" else last)
+            if gate is not None and (ex_dates[k] or r in gone_at):
+                gate.settle(pf.shares, pf.cash, prev_close[r])
             pf.start_session()
             if len(orders):
                 bars = SessionBars(fill_px[r], limit_up[r], limit_down[r], volume[r],
                                    buy_block[k], sell_block[k])
-                orders = pf.execute(r, days[k], orders, bars)  # what is left: carried
+                if gate is not None:
+                    gate.open(r, days[k], orders.symbol, pf.shares)
+                orders = pf.execute(r, days[k], orders, bars, gate)  # what is left: carried
+        if gate is not None:
+            gate.close_session(r, pf.shares)
         held = np.flatnonzero(pf.shares)
         price = last[held]  # a held stock always has a last close
         values = pf.shares[held] * price
@@ -380,7 +608,7 @@ def run(market: Market, strategy: Strategy,
             pf.log_orders(orders, r + 1)
 
     return _result(market, strategy, config, ctx, pf, r0, r1, np.array(daily), sector_code,
-                   sector_names, positions)
+                   sector_names, positions, gate)
 
 
 def _labels(codes: np.ndarray, names: tuple[str, ...] | pd.Index) -> pd.Categorical:
@@ -390,11 +618,14 @@ def _labels(codes: np.ndarray, names: tuple[str, ...] | pd.Index) -> pd.Categori
 def _result(market: Market, strategy: Any, config: BacktestConfig, ctx: ViewContext,
             pf: Portfolio, r0: int, r1: int, daily: np.ndarray, sector_code: np.ndarray,
             sector_names: np.ndarray,
-            pos: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]) -> BacktestResult:
+            pos: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]],
+            gate: _RiskGate | None) -> BacktestResult:
     dates = ctx.calendar[r0 : r1 + 1]
     dates64 = ctx.dates64
-    daily_df = pd.DataFrame(daily, index=dates, columns=list(DAILY_COLUMNS))
+    daily_df = pd.DataFrame(daily, index=dates,
+                            columns=[c for c in DAILY_COLUMNS if c != "benchmark_close"])
     daily_df["n_positions"] = daily_df["n_positions"].astype(np.int64)
+    daily_df["benchmark_close"] = _benchmark_close(market, dates)
 
     t = pf.trade_log()
     trades = pd.DataFrame({
@@ -457,6 +688,18 @@ def _result(market: Market, strategy: Any, config: BacktestConfig, ctx: ViewCont
         "start": str(dates[0].date()),
         "end": str(dates[-1].date()),
     }
+    rejections = _rejection_table(ctx, [] if gate is None else gate.rejected)
     return BacktestResult(daily=daily_df, trades=trades, orders=orders, unfilled=unfilled,
                           positions=positions, sector_exposure=sector_df, config=config,
-                          strategy=strat, meta=meta)
+                          strategy=strat, meta=meta, rejections=rejections)
+
+
+def _benchmark_close(market: Market, dates: pd.DatetimeIndex) -> np.ndarray:
+    """The benchmark's close on ``dates`` (index points), NaN where it has none."""
+    bench = market.benchmark
+    if bench is None or not {"date", "close"} <= set(bench.columns) or bench.empty:
+        return np.full(len(dates), np.nan)
+    close = pd.Series(bench["close"].to_numpy(dtype=float),
+                      index=pd.DatetimeIndex(bench["date"]).normalize())
+    close = close[~close.index.duplicated(keep="last")]
+    return close.reindex(dates).to_numpy(dtype=float)

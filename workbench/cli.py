@@ -5,7 +5,10 @@ Commands
 build-data   build (or rebuild) the synthetic default market under ``data/``
 info         print a dataset's summary
 import       import a folder of tushare / akshare / baostock exports as a Market
-report-all   run the default reports (arrives with the reports issue)
+report       run one report notebook (papermill) into HTML, notebook and metrics.json
+schedule     run a batch of reports from a TOML jobs file, then rebuild the index
+report-all   run the default reports (reports/jobs.toml) and print the index's path
+recommend    a strategy's buy / hold / sell / avoid list with reasons, after a close
 """
 
 from __future__ import annotations
@@ -34,14 +37,30 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_report_all(args: argparse.Namespace) -> int:
-    from workbench.data import load_market
+def _cmd_report(args: argparse.Namespace) -> int:
+    from workbench.report.runner import ReportFailed, run_report
 
-    market = load_market()
-    print(market)
-    print("Reports are not built yet: the Plotly report notebooks arrive with the reports "
-          "issue. The data above is ready for them.")
+    try:
+        run = run_report(args.notebook, dict(args.parameter), args.out, name=args.name,
+                         timeout_s=args.timeout, progress=sys.stderr.isatty())
+    except ReportFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"report {run.name} written in {run.elapsed_s:.1f} s:\n  {run.html}\n  {run.ipynb}\n"
+          f"  {run.out_dir / 'metrics.json'}")
     return 0
+
+
+def _cmd_schedule(args: argparse.Namespace) -> int:
+    from workbench.report.schedule import main_exit_code, run_schedule
+
+    return main_exit_code(run_schedule(args.jobs, only=args.only))
+
+
+def _cmd_report_all(args: argparse.Namespace) -> int:
+    from workbench.report.schedule import default_jobs_file, main_exit_code, run_schedule
+
+    return main_exit_code(run_schedule(args.jobs or default_jobs_file()))
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
@@ -57,6 +76,21 @@ def _cmd_import(args: argparse.Namespace) -> int:
     )
     print(market)
     print(f"written to {args.out}; load it with workbench.data.load_market({str(args.out)!r})")
+    return 0
+
+
+def _cmd_recommend(args: argparse.Namespace) -> int:
+    from workbench.data import load_market
+    from workbench.recommend import recommend
+
+    market = load_market(args.market)
+    table = recommend(market, args.strategy, as_of=args.as_of, universe=args.universe,
+                      top=args.top)
+    info = table.attrs
+    print(f"{args.strategy} on {market.name}, after the close of {info['as_of']}")
+    print(f"rule: {info['rule']}\ninputs: {info['inputs']}")
+    print(table.to_string(index=False, formatters={
+        "score": "{:.3f}".format, "target_weight": "{:.1%}".format}))
     return 0
 
 
@@ -83,7 +117,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default=None, help="dataset name (default: folder name)")
     p.set_defaults(func=_cmd_import)
 
-    p = sub.add_parser("report-all", help="run the default reports")
+    p = sub.add_parser("recommend", help="what a strategy would buy, hold, sell or avoid")
+    p.add_argument("--strategy", default="value_quality", help="strategy name "
+                   "(default value_quality; see workbench.strategies.available())")
+    p.add_argument("--top", type=int, default=20, help="rows of candidates (default 20)")
+    p.add_argument("--as-of", default=None, help="session to decide after (default: last)")
+    p.add_argument("--market", default=None, help="Market folder (default: synthetic)")
+    p.add_argument("--universe", default=None, help="comma-separated symbols to analyse")
+    p.set_defaults(func=_cmd_recommend)
+
+    p = sub.add_parser("report", help="run one report notebook into a self-contained HTML page",
+                       description="Execute a report notebook with papermill and write "
+                       "NAME.ipynb, NAME.html (opens offline) and metrics.json into --out. "
+                       "Parameters are checked before the kernel starts.")
+    p.add_argument("notebook", help="a notebook in notebooks/ (e.g. backtest_report) or a path")
+    p.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
+                   metavar=("KEY", "VALUE"), help="override a parameter, e.g. -p strategy "
+                   "momentum -p params '{\"lookback\": 126}' (repeatable)")
+    p.add_argument("--out", default=None, help="output folder (default: reports/NAME)")
+    p.add_argument("--name", default=None, help="report name (default: the notebook's)")
+    p.add_argument("--timeout", type=float, default=None, help="most seconds per cell")
+    p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("schedule", help="run the report jobs of a TOML file (cron-friendly)",
+                       description="Run every job of a jobs file (see reports/README.md), "
+                       "keep going when one fails, rebuild index.html; exit 1 if any failed.")
+    p.add_argument("jobs", help="the jobs file, e.g. reports/jobs.toml")
+    p.add_argument("--only", nargs="+", default=None, metavar="NAME", help="run these jobs only")
+    p.set_defaults(func=_cmd_schedule)
+
+    p = sub.add_parser("report-all", help="run the default reports (reports/jobs.toml)")
+    p.add_argument("--jobs", default=None, help="another jobs file (default reports/jobs.toml)")
     p.set_defaults(func=_cmd_report_all)
     return parser
 

@@ -24,6 +24,12 @@ and applies, in this order on every session:
    odd-lot remainder goes in one piece), T+1, the volume participation cap, and for buys
    the cash left after the sells: buys are scaled down together, in whole lots, until they
    and their costs fit. Whatever does not fill is logged with its reason.
+5. **Pre-trade risk** (only with a :class:`Gate`, see :func:`workbench.backtest.run`): once
+   the sells are sized, each is judged and the rejected ones cancelled; the accepted sells
+   are booked, the buys fitted to the cash (valued at their limit prices, as the validator
+   and a broker value them), and then each buy is judged in turn, after the fills before
+   it have been booked. A rejected order fills nothing (reason ``'risk'``); a rejected
+   buy's cash is not handed to the other buys.
 
 Fill prices move against the trader by the slippage rate and are clamped to the day's
 limits (nothing prints outside them); see :mod:`workbench.costs` for charges and rounding.
@@ -33,8 +39,9 @@ numpy calls on short arrays, whatever the size of the market.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import numpy as np
 import pandas as pd
@@ -45,6 +52,7 @@ __all__ = [
     "FILL_REASONS",
     "SIDES",
     "UNFILLED_REASONS",
+    "Gate",
     "Log",
     "Orders",
     "Portfolio",
@@ -66,6 +74,7 @@ UNFILLED_REASONS: tuple[str, ...] = (
     "delisted",  # the stock left the market before the order could fill
     "not_listed",  # the stock is not listed (yet) on the decision or fill day
     "no_bar",  # listed but no bar that session (a data gap)
+    "risk",  # rejected by the pre-trade risk validator (BacktestResult.rejections says why)
 )
 #: Why a fill happened.
 FILL_REASONS: tuple[str, ...] = ("signal", "carried", "delisted", "corporate_action")
@@ -131,6 +140,33 @@ def block_codes(price: np.ndarray, limit_up: np.ndarray, limit_down: np.ndarray,
             sell = np.where((base == 0) & (price <= limit_down + _LIMIT_EPS),
                             _R["limit_down"], base).astype(np.int8)
     return buy, sell
+
+
+class Gate(Protocol):
+    """Pre-trade checks on a session's fills, in the order they fill (see ``execute``).
+
+    ``sym`` are symbol positions, ``shares`` the sizes about to fill (> 0), ``price`` the
+    fill prices (slippage in), ``fee_cny`` the charges of each fill.
+    """
+
+    def judge_sells(self, sym: np.ndarray, shares: np.ndarray,
+                    price: np.ndarray) -> np.ndarray:
+        """Accept (True) or reject each sell; nothing is booked yet."""
+        ...
+
+    def book_sells(self, sym: np.ndarray, shares: np.ndarray, price: np.ndarray,
+                   fee_cny: np.ndarray) -> None:
+        """Book the accepted sells as filled."""
+        ...
+
+    def judge_buys(self, sym: np.ndarray, shares: np.ndarray, price: np.ndarray,
+                   fee_cny: np.ndarray) -> np.ndarray:
+        """Judge each buy in turn, booking each accepted one before judging the next."""
+        ...
+
+    def buy_limits(self, sym: np.ndarray, price: np.ndarray) -> np.ndarray:
+        """The limit price each buy would be judged at (CNY, >= ``price``)."""
+        ...
 
 
 class SessionBars(NamedTuple):
@@ -367,11 +403,13 @@ class Portfolio:
                             shares=shares, carried=orders.carried)
 
     # -- execution --------------------------------------------------------------------------
-    def execute(self, row: int, day: pd.Timestamp, orders: Orders, bars: SessionBars) -> Orders:
+    def execute(self, row: int, day: pd.Timestamp, orders: Orders, bars: SessionBars,
+                gate: Gate | None = None) -> Orders:
         """Fill ``orders`` in session ``row`` (sells first, then buys); return carried orders.
 
         Updates cash, shares and sellable shares; appends to :attr:`trades` and
-        :attr:`unfilled`.
+        :attr:`unfilled`. With a ``gate``, each fill is judged before it is booked (step 5
+        of the module docstring).
         """
         if not len(orders):
             return orders
@@ -450,6 +488,9 @@ class Portfolio:
                                          slippage_cny=qty * np.abs(p - r))
             return value, ch, ch[0] + ch[1] + ch[2]
 
+        if gate is not None:  # judge the sells before their proceeds are counted on
+            q = self._gated(q, sell & (q > 0), cuts,
+                            lambda s: gate.judge_sells(sym[s], q[s], px[s]))
         value, ch, fees = charge(q)
         net = value - fees
         proceeds = float(net[sell].sum())
@@ -459,15 +500,26 @@ class Portfolio:
             q = np.where(losing, 0, q)
             value, ch, fees = charge(q)
             proceeds = float((value - fees)[sell].sum())
+        if gate is not None and (s := np.flatnonzero(sell & (q > 0))).size:
+            gate.book_sells(sym[s], q[s], px[s], fees[s])
         cash = self.cash + proceeds
         # Sum buy costs over the buy entries alone, exactly as _fit_to_cash does, so that
         # "spend <= cash" there means cash - spend >= 0 here, bit for bit.
         buy = ~sell
         spend = float((value + fees)[buy].sum())
-        if spend > cash:
+        fit = charge
+        if gate is not None:  # cash counted at the limit prices, as the validator counts it
+            limit = gate.buy_limits(sym, px)
+
+            def fit(qty: np.ndarray, keep: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+                _, c, f = charge(qty, keep)
+                return qty * (limit if keep is None else limit[keep]), c, f
+
+            need = float((q * limit + fees)[buy].sum())
+        if (spend if gate is None else need) > cash:
             b = np.flatnonzero(buy)
             qb = self._fit_to_cash(q[b], lot_min[b], lot_step[b], cash,
-                                   lambda qty: charge(qty, b))
+                                   lambda qty: fit(qty, b))
             lost = np.zeros_like(q)
             lost[b] = q[b] - qb
             cuts.append((_R["insufficient_cash"], lost))
@@ -475,6 +527,14 @@ class Portfolio:
             q[b] = qb
             value, ch, fees = charge(q)
             spend = float((value + fees)[buy].sum())
+        if gate is not None:  # each buy judged after the fills before it are booked
+            fee_now = fees
+            q1 = self._gated(q, buy & (q > 0), cuts,
+                             lambda b: gate.judge_buys(sym[b], q[b], px[b], fee_now[b]))
+            if q1 is not q:
+                q = q1
+                value, ch, fees = charge(q)
+                spend = float((value + fees)[buy].sum())
 
         # 4. Book it: sells first, then buys.
         self._adjusted = False
@@ -499,6 +559,25 @@ class Portfolio:
         self.fees_cny += float(fees.sum())
         self.slippage_cny += float(ch[3].sum())
         return carry
+
+    @staticmethod
+    def _gated(q: np.ndarray, mask: np.ndarray, cuts: list[tuple[int, np.ndarray]],
+               judge: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """Zero the orders of ``mask`` that ``judge(positions)`` rejects, logging them as
+        ``'risk'``; return ``q`` itself when all pass."""
+        at = np.flatnonzero(mask)
+        if not at.size:
+            return q
+        ok = np.asarray(judge(at), dtype=bool)
+        if ok.all():
+            return q
+        out = at[~ok]
+        lost = np.zeros_like(q)
+        lost[out] = q[out]
+        cuts.append((_R["risk"], lost))
+        q = q.copy()
+        q[out] = 0
+        return q
 
     def _rates(self, day: pd.Timestamp) -> tuple[float, float]:
         """Stamp duty and transfer fee rates of ``day`` (looked up once per session)."""

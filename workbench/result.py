@@ -2,12 +2,17 @@
 
 A :class:`BacktestResult` saves to a folder of Parquet files plus ``result.json`` (config,
 strategy, provenance), written to a temporary sibling folder first and then renamed into
-place, so a crash never leaves half a result behind.
+place, so a crash never leaves half a result behind. :meth:`BacktestResult.metrics` gives
+the statistics of :mod:`workbench.metrics` as a JSON-ready dict, and
+:meth:`BacktestResult.risk_summary` counts the pre-trade risk rejections.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -15,11 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from workbench import metrics as _metrics
 from workbench.errors import DataError
+from workbench.risk import LAYER_OF, Layer, Reason, rejection_counts
 
 if TYPE_CHECKING:
     from workbench.backtest import BacktestConfig
@@ -28,13 +36,16 @@ __all__ = [
     "DAILY_COLUMNS",
     "ORDER_COLUMNS",
     "POSITION_COLUMNS",
+    "REJECTION_COLUMNS",
     "TRADE_COLUMNS",
     "UNFILLED_COLUMNS",
     "BacktestResult",
     "load_result",
 ]
 
-FORMAT_VERSION = 1
+#: Version 2 added ``rejections`` and ``daily["benchmark_close"]``; version 1 folders still
+#: load (no rejections, benchmark NaN).
+FORMAT_VERSION = 2
 
 #: One row per session (index ``date``).
 DAILY_COLUMNS: tuple[str, ...] = (
@@ -45,6 +56,7 @@ DAILY_COLUMNS: tuple[str, ...] = (
     "slippage_cny",  # slippage inside fill prices (attribution)
     "corporate_action_cny",  # value paid out on ex-dates (before any reinvestment)
     "n_positions",
+    "benchmark_close",  # the market's benchmark close (index points), NaN where it has none
 )
 #: One row per fill, in the order filled (sells before buys within a session).
 TRADE_COLUMNS: tuple[str, ...] = (
@@ -60,9 +72,42 @@ UNFILLED_COLUMNS: tuple[str, ...] = ("date", "symbol", "side", "shares", "reason
 #: One row per holding per session (end of session).
 POSITION_COLUMNS: tuple[str, ...] = ("date", "symbol", "shares", "close", "value_cny",
                                      "weight")
+#: One row per order the pre-trade risk validator rejected (``layer`` and ``reason`` are
+#: :class:`workbench.risk.Layer` and :class:`workbench.risk.Reason` values, ``message`` its
+#: sentence with the numbers); ``shares`` is the size that was about to fill.
+REJECTION_COLUMNS: tuple[str, ...] = ("date", "symbol", "side", "shares", "layer", "reason",
+                                      "message")
+#: Categories of the rejections table's coded columns.
+LAYERS: tuple[str, ...] = tuple(x.value for x in Layer)
+REASONS: tuple[str, ...] = tuple(x.value for x in Reason if x is not Reason.ACCEPTED)
 
 _TABLES: tuple[str, ...] = ("daily", "trades", "orders", "unfilled", "positions",
-                            "sector_exposure")
+                            "sector_exposure", "rejections")
+
+
+def rejections_frame(date: np.ndarray, symbol: pd.Categorical, side: pd.Categorical,
+                     shares: np.ndarray, reason: list[str], message: list[str]
+                     ) -> pd.DataFrame:
+    """The :data:`REJECTION_COLUMNS` table (``layer`` derived from ``reason``)."""
+    reasons = pd.Categorical(reason, categories=list(REASONS))
+    layer_of = {r.value: str(layer) for r, layer in LAYER_OF.items() if layer is not None}
+    return pd.DataFrame({
+        "date": np.asarray(date, dtype="datetime64[ns]"),
+        "symbol": symbol,
+        "side": side,
+        "shares": np.asarray(shares, dtype=np.int64),
+        "layer": pd.Categorical([layer_of[r] for r in reason], categories=list(LAYERS)),
+        "reason": reasons,
+        "message": pd.array(message, dtype="str"),
+    })
+
+
+def _empty_rejections() -> pd.DataFrame:
+    none = np.zeros(0, dtype=np.int64)
+    return rejections_frame(np.zeros(0, dtype="datetime64[ns]"),
+                            pd.Categorical.from_codes(none, categories=pd.Index([], dtype="str")),
+                            pd.Categorical.from_codes(none, categories=["buy", "sell"]),
+                            none, [], [])
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,6 +142,10 @@ class BacktestResult:
         ``{'name': ..., 'params': {...}}`` of the strategy.
     meta
         Provenance: market name and range, sessions, format version.
+    rejections
+        Orders the pre-trade risk validator rejected (:data:`REJECTION_COLUMNS`); empty
+        when ``config.risk`` is None. Each is also an ``unfilled`` row with reason
+        ``'risk'``.
     """
 
     daily: pd.DataFrame
@@ -108,6 +157,7 @@ class BacktestResult:
     config: BacktestConfig
     strategy: dict[str, Any]
     meta: dict[str, Any] = field(default_factory=dict)
+    rejections: pd.DataFrame = field(default_factory=_empty_rejections)
 
     # -- series -----------------------------------------------------------------------------
     @property
@@ -139,6 +189,22 @@ class BacktestResult:
         return (d["traded_cny"] / 2.0 / d["equity_cny"]).rename("turnover")
 
     @property
+    def benchmark_returns(self) -> pd.Series | None:
+        """Daily simple returns of the benchmark over the run's sessions, or None without one.
+
+        From ``daily["benchmark_close"]``, forward-filled over missing closes; the first
+        session's return is 0.0 (the strategy's first return is measured from the starting
+        capital, and nothing can have traded before that session's close).
+        """
+        if "benchmark_close" not in self.daily.columns:
+            return None
+        close = self.daily["benchmark_close"].astype("float64")
+        if close.isna().all():
+            return None
+        close = close.ffill()
+        return (close / close.shift(1) - 1.0).fillna(0.0).rename("benchmark")
+
+    @property
     def costs(self) -> pd.Series:
         """Charges paid per session (commission, stamp duty, transfer fee), CNY."""
         return self.daily["fees_cny"].rename("costs")
@@ -168,6 +234,71 @@ class BacktestResult:
             "unfilled": {str(k): int(v) for k, v in reasons.items() if v},
         }
 
+    def metrics(self, periods_per_year: float = _metrics.PERIODS_PER_YEAR) -> dict[str, Any]:
+        """Performance statistics of the run as a JSON-ready dict (for ``metrics.json``).
+
+        :func:`workbench.metrics.summary` of the daily :attr:`returns`, the
+        :attr:`benchmark_returns` (when the market has a benchmark), the trade log and the
+        equity curve: total and annual return, volatility, Sharpe (with its standard error
+        and the probabilistic Sharpe ratio), Sortino, maximum drawdown with its peak,
+        trough and recovery dates, Calmar, alpha, beta and information ratio, the trade
+        statistics and annual turnover. Added here: ``capital_cny``, ``final_equity_cny``,
+        ``mean_daily_turnover`` (:attr:`turnover`), the charges by kind
+        (``commission_cny``, ``stamp_duty_cny``, ``transfer_fee_cny``; ``costs_cny`` is
+        their sum and ``slippage_cny`` the slippage inside fill prices) and
+        ``risk_rejections``.
+
+        Parameters
+        ----------
+        periods_per_year
+            Sessions per year used to annualise; default
+            :data:`workbench.metrics.PERIODS_PER_YEAR`.
+
+        Returns
+        -------
+        dict
+            Values are ``float``, ``int``, ``str`` or None: dates as ISO strings
+            (``'2024-01-05'``), NaN and infinities (e.g. a profit factor without losses) as
+            None, so that ``json.dumps(..., allow_nan=False)`` accepts it.
+        """
+        bench = self.benchmark_returns
+        out = _metrics.summary(self.returns, bench, self.trades, self.equity,
+                               periods_per_year=periods_per_year)
+        fills = self.trades
+        out |= {
+            "capital_cny": float(self.config.capital_cny),
+            "final_equity_cny": (float(self.daily["equity_cny"].iloc[-1]) if len(self.daily)
+                                 else float(self.config.capital_cny)),
+            "mean_daily_turnover": float(self.turnover.mean()) if len(self.daily) else 0.0,
+            **{f"{c}_cny": float(fills[c].sum()) for c in _metrics.COST_COLUMNS},
+            "risk_rejections": len(self.rejections),
+        }
+        return {str(k): _jsonable(v) for k, v in out.items()}
+
+    def risk_summary(self) -> dict[str, Any]:
+        """Pre-trade risk rejections counted per layer and per reason, in check order.
+
+        Returns
+        -------
+        dict
+            JSON-ready: ``enabled`` (was ``config.risk`` set), ``limits`` (the
+            :class:`~workbench.risk.RiskLimits` as a dict, or None), ``rejections`` (total),
+            ``by_layer`` and ``by_reason`` (``{name: count}``, only those that occurred, in
+            the order the checks run). ``workbench.risk.rejection_counts(result.rejections)``
+            gives the same counts as a frame (``layer, reason, count``).
+        """
+        counts = rejection_counts(self.rejections)
+        by_layer = counts.groupby("layer", sort=False)["count"].sum()
+        limits = getattr(self.config, "risk", None)
+        return {
+            "enabled": limits is not None,
+            "limits": None if limits is None else dataclasses.asdict(limits),
+            "rejections": len(self.rejections),
+            "by_layer": {str(k): int(v) for k, v in by_layer.items()},
+            "by_reason": {str(r): int(c) for r, c in zip(counts["reason"], counts["count"],
+                                                           strict=True)},
+        }
+
     def __repr__(self) -> str:
         s = self.summary()
         return (f"<BacktestResult {s['strategy']} {s['start']}..{s['end']}: "
@@ -184,13 +315,19 @@ class BacktestResult:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         try:
+            categories: dict[str, dict[str, list[str]]] = {}
             for table in _TABLES:
                 frame: pd.DataFrame = getattr(self, table)
                 keep_index = table in ("daily", "sector_exposure")
                 pq.write_table(pa.Table.from_pandas(frame, preserve_index=keep_index),
                                tmp / f"{table}.parquet", compression="zstd")
+                if frame.empty:  # Parquet keeps no categories for an empty column
+                    categories[table] = {
+                        str(c): [str(x) for x in frame[c].cat.categories]
+                        for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)}
             doc = {"format_version": FORMAT_VERSION, "config": self.config.to_dict(),
-                   "strategy": self.strategy, "meta": self.meta}
+                   "strategy": self.strategy, "meta": self.meta,
+                   "empty_categories": categories}
             (tmp / "result.json").write_text(json.dumps(doc, indent=2, default=str) + "\n")
             old = None
             if target.exists():
@@ -231,18 +368,43 @@ def load_result(path: str | os.PathLike[str]) -> BacktestResult:
     except json.JSONDecodeError as exc:
         raise DataError(f"{doc_file}: not valid JSON ({exc})") from None
     version = doc.get("format_version")
-    if version != FORMAT_VERSION:
+    if version not in (1, FORMAT_VERSION):
         raise DataError(f"{doc_file}: format_version {version!r}, this workbench reads "
-                        f"{FORMAT_VERSION}; re-run the backtest")
+                        f"1 to {FORMAT_VERSION}; re-run the backtest")
     tables = {}
     for table in _TABLES:
         file = folder / f"{table}.parquet"
+        if version == 1 and table == "rejections":
+            continue  # before pre-trade risk: none
         if not file.is_file():
             raise DataError(f"{folder}: missing {file.name}; a result folder holds "
                             f"{[t + '.parquet' for t in _TABLES]} and result.json")
         try:
-            tables[table] = pq.read_table(file).to_pandas()
+            frame = pq.read_table(file).to_pandas()
         except (OSError, pa.ArrowException) as exc:
             raise DataError(f"{file}: not a readable Parquet file ({exc})") from None
+        for col, cats in doc.get("empty_categories", {}).get(table, {}).items():
+            frame[col] = pd.Categorical([], categories=pd.Index(cats, dtype="str"))
+        tables[table] = frame
+    if "benchmark_close" not in tables["daily"].columns:
+        tables["daily"]["benchmark_close"] = np.nan
     return BacktestResult(**tables, config=BacktestConfig.from_dict(doc["config"]),
                           strategy=doc["strategy"], meta=doc["meta"])
+
+
+def _jsonable(value: Any) -> Any:
+    """A metric value as JSON: dates as ISO strings, numpy scalars as Python, NaN as None."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, (pd.Timestamp, dt.datetime)):
+        ts = pd.Timestamp(value)
+        return ts.date().isoformat() if ts == ts.normalize() else ts.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    return str(value)

@@ -96,6 +96,17 @@ def _pct(x: float) -> str:
     return f"{x:.2%}"
 
 
+def _holding(q: Any) -> int | None:
+    """A whole share count >= 0 (a settled holding may be zero), or None."""
+    if isinstance(q, (bool, np.bool_)):
+        return None
+    if isinstance(q, (int, np.integer)) or (
+        isinstance(q, (float, np.floating)) and math.isfinite(q) and float(q).is_integer()
+    ):
+        return int(q) if int(q) >= 0 else None
+    return None
+
+
 class PreTradeValidator:
     """Keep a portfolio's state and judge orders against :class:`RiskLimits` and A-share rules.
 
@@ -349,6 +360,42 @@ class PreTradeValidator:
             sec.set_sellable(sec.sellable - q)
             self._cash += q * px - fee
         self._mark(sec, px)
+        self._refresh()
+
+    def on_settlement(self, shares: Mapping[str, int], marks: Mapping[str, float],
+                      cash_cny: float) -> None:
+        """Reconcile holdings and cash moved without a trade, as a back office does.
+
+        Ex-dates (bonus shares, dividends paid or reinvested) and delisting settlements
+        change shares and cash without an exchange fill, which :meth:`on_fill` cannot
+        express. Holdings in ``shares`` are set (sellable shares capped at the new
+        holding), symbols in ``marks`` are marked (CNY), cash is set to ``cash_cny``, and
+        equity and the stops are refreshed.
+
+        Raises
+        ------
+        DataError
+            A negative or fractional holding, a non-positive or NaN mark, or NaN cash; the
+            state is left unchanged.
+        """
+        held = {sym: _holding(q) for sym, q in shares.items()}
+        if bad := [sym for sym, q in held.items() if q is None]:
+            raise DataError(f"settlement: holdings of {bad[:5]} must be whole numbers >= 0")
+        px = {sym: _number(p) for sym, p in marks.items()}
+        if bad := [sym for sym, p in px.items() if not (p > 0.0 and math.isfinite(p))]:
+            raise DataError(f"settlement: marks of {bad[:5]} must be positive finite CNY")
+        cash = _number(cash_cny)
+        if not math.isfinite(cash):
+            raise DataError(f"settlement: cash {cash_cny!r} must be finite CNY")
+        secs = {sym: self._security(sym) for sym in {*held, *px}}
+        self._cash = cash
+        for sym, q in held.items():
+            sec = secs[sym]
+            sec.held = int(q)
+            sec.set_sellable(min(sec.sellable, sec.held))
+            self._revalue(sec)
+        for sym, p in px.items():
+            self._mark(secs[sym], p)
         self._refresh()
 
     # ---- checks ------------------------------------------------------------------------

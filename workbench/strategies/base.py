@@ -28,15 +28,29 @@ ending at row ``t``, fundamentals are those announced by ``t``, the universe hol
 stocks listed on ``t``, and delisting dates that lie after ``t`` are hidden. Pandas objects
 are built only when asked for (lazy properties), so a strategy that works on numpy arrays
 costs the engine no pandas work per session.
+
+Optionally a strategy also implements ``scores(view) -> Scores``: a rating of every symbol
+(a score in [0, 1], the weights it would hold if it rebalanced after this close, the
+factor values behind them and their reasons). :func:`workbench.recommend.recommend` uses
+it to explain its picks; the backtester never calls it.
+
+**Caches.** Arrays a strategy derives from the whole history (moving averages, RSI, the
+report-index table) are built once per market by :meth:`ViewContext.derived` and kept in a
+cache keyed by the :class:`~workbench.data.Market` object (weakly: it goes when the market
+does), so grid searches and repeated recommendations reuse them. Every builder must make
+row ``t`` depend on rows ``<= t`` only (``tests/test_strategies_lookahead.py`` checks it for
+every registered strategy). :func:`clear_cache` empties it, e.g. after editing a market's
+tables in place.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+import weakref
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeAlias, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -47,14 +61,19 @@ if TYPE_CHECKING:
     from workbench.data.market import Market
 
 __all__ = [
+    "Factor",
     "MarketView",
+    "Scores",
     "Strategy",
     "ViewContext",
     "Weights",
     "available",
+    "clear_cache",
     "get",
     "normalize_weights",
+    "parameters",
     "register",
+    "rolling_mean_array",
 ]
 
 #: What ``target_weights`` may return besides ``None``.
@@ -62,6 +81,50 @@ Weights: TypeAlias = np.ndarray | pd.Series | Mapping[str, float]
 
 #: Sum of weights allowed above 1.0 for floating-point noise (1/3 + 1/3 + 1/3 and the like).
 WEIGHT_TOLERANCE = 1e-9
+
+#: Full-history derived arrays per market (see the module docstring, "Caches").
+_MARKET_CACHE: weakref.WeakKeyDictionary[Market, dict[str, np.ndarray]] = (
+    weakref.WeakKeyDictionary())
+
+
+def clear_cache(market: Market | None = None) -> None:
+    """Forget the derived arrays kept for ``market`` (every market when None).
+
+    Needed only after changing a market's tables in place; a new Market object never
+    shares the cache of another.
+    """
+    if market is None:
+        _MARKET_CACHE.clear()
+    else:
+        _MARKET_CACHE.pop(market, None)
+
+
+def rolling_mean_array(values: np.ndarray, window: int) -> np.ndarray:
+    """Causal simple moving average down the rows of a 2-D array (a new float array).
+
+    Row ``t`` is the mean of rows ``t - window + 1 .. t``: NaN until ``window`` rows are
+    there and NaN for any window holding a NaN. Built from cumulative sums, so row ``t``
+    depends on rows up to ``t`` only.
+
+    Examples
+    --------
+    >>> rolling_mean_array(np.array([[1.0], [2.0], [np.nan], [4.0], [6.0]]), 2).ravel()
+    array([nan, 1.5, nan, nan, 5. ])
+    """
+    valid = np.isfinite(values)
+    total = np.where(valid, values, 0.0)
+    np.cumsum(total, axis=0, out=total)
+    count = np.cumsum(valid, axis=0, dtype=np.int32)
+    found = np.full(values.shape, np.nan)
+    w = int(window)
+    if w <= len(values):  # sums over rows t-w+1..t, written without big temporaries
+        found[w - 1] = total[w - 1]
+        np.subtract(total[w:], total[:-w], out=found[w:])
+        found /= w
+        incomplete = count[w - 1 :].copy()
+        incomplete[1:] -= count[:-w]
+        found[w - 1 :][incomplete != w] = np.nan
+    return found
 
 
 # -- the view ---------------------------------------------------------------------------------
@@ -127,26 +190,70 @@ class ViewContext:
         are there, and NaN for any window with a missing bar. Built once per run from
         cumulative sums, so row ``t`` depends on rows up to ``t`` only.
         """
-        key = f"rolling_mean:{column}:{window}"
+        return self.derived(f"rolling_mean:{column}:{int(window)}",
+                            lambda ctx: rolling_mean_array(ctx.array(column), window))
+
+    def derived(self, key: str, build: Callable[[ViewContext], np.ndarray]) -> np.ndarray:
+        """A full-history array derived from the market, built once per market and cached.
+
+        Parameters
+        ----------
+        key
+            Names the array; include every parameter it depends on (``"rsi:14"``).
+        build
+            ``build(ctx)`` returns the array, sessions first. Row ``t`` must depend on
+            market data up to session ``t`` only (views hand out row ``t`` at session
+            ``t``), and not on ``ctx.start_row``: the array is shared by every run.
+
+        Returns
+        -------
+        np.ndarray
+            The array, read-only, shared by every run on the same market.
+        """
         found = self._arrays.get(key)
         if found is None:
-            values = self.array(column)
-            valid = np.isfinite(values)
-            total = np.where(valid, values, 0.0)
-            np.cumsum(total, axis=0, out=total)
-            count = np.cumsum(valid, axis=0, dtype=np.int32)
-            found = np.full(values.shape, np.nan)
-            w = window
-            if w <= len(values):  # sums over rows t-w+1..t, written without big temporaries
-                found[w - 1] = total[w - 1]
-                np.subtract(total[w:], total[:-w], out=found[w:])
-                found /= w
-                incomplete = count[w - 1 :].copy()
-                incomplete[1:] -= count[:-w]
-                found[w - 1 :][incomplete != w] = np.nan
-            found.flags.writeable = False
+            shared = _MARKET_CACHE.setdefault(self.market, {})
+            found = shared.get(key)
+            if found is None:
+                found = np.asarray(build(self))
+                found.flags.writeable = False
+                shared[key] = found
             self._arrays[key] = found
         return found
+
+    # -- point-in-time statements -----------------------------------------------------------
+    def report_index(self) -> np.ndarray:
+        """Row of ``market.fundamentals`` in force per session and symbol (-1: none yet).
+
+        Sessions × symbols, int32: the latest report period announced on or before each
+        session, as :meth:`~workbench.data.Market.fundamentals_asof` picks it.
+        """
+        return self.derived("report_index", _report_index)
+
+    def report_rows(self) -> np.ndarray:
+        """Per row of ``market.fundamentals``: the session row it becomes visible on.
+
+        ``len(calendar)`` for a report announced after the last session (never visible).
+        """
+        return self.derived("report_rows", _report_rows)
+
+    def fundamental_column(self, column: str) -> np.ndarray:
+        """One column of ``market.fundamentals`` as a read-only float array (row order)."""
+        def build(ctx: ViewContext) -> np.ndarray:
+            f = ctx.market.fundamentals
+            numeric = [c for c in f.columns if c not in ("symbol", "period_end",
+                                                         "announce_date")]
+            if column not in numeric:
+                raise ConfigError(f"no fundamentals column {column!r}; available: "
+                                  f"{sorted(numeric)}")
+            return f[column].to_numpy(dtype=float)
+
+        return self.derived(f"fundamentals:{column}", build)
+
+    def sector_codes(self) -> np.ndarray:
+        """Integer code of each symbol's sector (aligned with :attr:`symbols`), read-only."""
+        return self.derived("sector_codes", lambda ctx: pd.factorize(
+            ctx.securities["sector"].astype(str).fillna("unknown"))[0].astype(np.int64))
 
     def listed(self, row: int) -> np.ndarray:
         """Boolean mask of symbols listed on session ``row`` (read-only; last row cached)."""
@@ -155,6 +262,63 @@ class ViewContext:
             mask.flags.writeable = False
             self._listed = (row, mask)
         return self._listed[1]
+
+
+def _report_rows(ctx: ViewContext) -> np.ndarray:
+    f = ctx.market.fundamentals
+    announce = f["announce_date"].to_numpy(dtype="datetime64[ns]")
+    rows = np.searchsorted(ctx.dates64, announce, side="left").astype(np.int64)
+    return np.where(np.isnat(announce), len(ctx.dates64), rows)
+
+
+def _report_index(ctx: ViewContext) -> np.ndarray:
+    f = ctx.market.fundamentals
+    n_rows, n_sym = len(ctx.dates64), len(ctx.symbols)
+    out = np.full((n_rows, n_sym), -1, dtype=np.int32)
+    if f.empty:
+        return out
+    sym = ctx.symbols.get_indexer(f["symbol"].astype(str))
+    visible = ctx.report_rows()
+    period = f["period_end"].to_numpy(dtype="datetime64[ns]")
+    ok = (sym >= 0) & (visible < n_rows) & ~np.isnat(period)
+    ids = np.flatnonzero(ok)
+    if not ids.size:
+        return out
+    period_ns = period[ids].astype(np.int64)
+    announce_ns = f["announce_date"].to_numpy(dtype="datetime64[ns]")[ids].astype(np.int64)
+    # "latest" is the largest (period_end, announce_date); rank every report by it
+    by_key = np.lexsort((announce_ns, period_ns))
+    rank = np.empty(ids.size, dtype=np.int64)
+    rank[by_key] = np.arange(ids.size)
+    # walk each symbol's reports in the order they become visible, keeping the best so far
+    order = np.lexsort((rank, visible[ids], sym[ids]))
+    s, v, r = sym[ids][order], visible[ids][order], rank[order]
+    shift = s.astype(np.int64) * ids.size  # symbols sorted ascending: one running max each
+    best = np.maximum.accumulate(r + shift) - shift
+    last = np.r_[(s[1:] != s[:-1]) | (v[1:] != v[:-1]), True]  # the last report of a day
+    out[v[last], s[last]] = ids[by_key][best[last]]
+    # carry each symbol's report forward to the following sessions
+    since = np.where(out >= 0, np.arange(n_rows, dtype=np.int64)[:, None], 0)
+    np.maximum.accumulate(since, axis=0, out=since)
+    return np.take_along_axis(out, since, axis=0)
+
+
+def _report_adj_factor(ctx: ViewContext) -> np.ndarray:
+    """Per report: the adjustment factor on the session it became visible.
+
+    Before a stock's first bar the first factor stands in; the report is only read on
+    sessions with a bar, which come later, so nothing is seen early.
+    """
+    f = ctx.market.fundamentals
+    out = np.full(len(f), np.nan)
+    if f.empty:
+        return out
+    rows = ctx.report_rows()
+    sym = ctx.symbols.get_indexer(f["symbol"].astype(str))
+    ok = (sym >= 0) & (rows < len(ctx.dates64))
+    adj = pd.DataFrame(ctx.array("adj_factor")).ffill().bfill().to_numpy()
+    out[ok] = adj[rows[ok], sym[ok]]
+    return out
 
 
 class MarketView:
@@ -172,14 +336,23 @@ class MarketView:
         Shares held per symbol (int array aligned with :attr:`symbols`), after today's fills.
     cash_cny, equity_cny
         Cash and equity (cash + holdings at the close), CNY.
+
+    Parameters
+    ----------
+    universe
+        Optional boolean mask over :attr:`symbols`: the view then treats every other symbol
+        as not listed (:attr:`listed`, :attr:`tradable` and :attr:`universe` shrink to it),
+        so a strategy ranks and picks within it. Used by recommendations on a universe.
     """
 
-    __slots__ = ("_cache", "_ctx", "cash_cny", "equity_cny", "holdings", "row")
+    __slots__ = ("_cache", "_ctx", "_mask", "cash_cny", "equity_cny", "holdings", "row")
 
     def __init__(self, ctx: ViewContext, row: int, *, holdings: np.ndarray | None = None,
-                 cash_cny: float = math.nan, equity_cny: float = math.nan) -> None:
+                 cash_cny: float = math.nan, equity_cny: float = math.nan,
+                 universe: np.ndarray | None = None) -> None:
         self._ctx = ctx
         self.row = int(row)
+        self._mask = None if universe is None else np.asarray(universe, dtype=bool)
         if holdings is None:
             holdings = np.zeros(len(ctx.symbols), dtype=np.int64)
         holdings = np.array(holdings, dtype=np.int64)  # a copy: the engine keeps trading
@@ -228,8 +401,22 @@ class MarketView:
     def listed(self) -> np.ndarray:
         """Mask of symbols listed on :attr:`date` (``list_date <= date < delist_date``)."""
         if "listed" not in self._cache:
-            self._cache["listed"] = self._ctx.listed(self.row)
+            listed = self._ctx.listed(self.row)
+            if self._mask is not None:
+                listed = listed & self._mask
+                listed.flags.writeable = False
+            self._cache["listed"] = listed
         return self._cache["listed"]
+
+    @property
+    def sector_codes(self) -> np.ndarray:
+        """Integer code of each symbol's sector (for ranking within sectors)."""
+        return self._ctx.sector_codes()
+
+    @property
+    def is_st(self) -> np.ndarray:
+        """Mask of symbols under risk warning (ST / *ST) on :attr:`date`."""
+        return self.latest("is_st")
 
     @property
     def has_bar(self) -> np.ndarray:
@@ -293,6 +480,56 @@ class MarketView:
             raise ConfigError(f"window must be at least 1 session, got {window!r}")
         return self._ctx.rolling_mean(column, int(window))[self.row]
 
+    def derived(self, key: str, build: Callable[[ViewContext], np.ndarray]) -> np.ndarray:
+        """Row :attr:`date` of a cached full-history array (see :meth:`ViewContext.derived`).
+
+        ``build(ctx)`` must make row ``t`` depend on data up to session ``t`` only.
+        """
+        return self._ctx.derived(key, build)[self.row]
+
+    def fundamental(self, column: str) -> np.ndarray:
+        """A statement figure per symbol from the latest report announced by :attr:`date`.
+
+        NaN where a symbol has no announced report yet. ``column`` is one of the
+        fundamentals columns (``eps``, ``bvps``, ``roe``, ``revenue_growth``,
+        ``profit_growth``, ``shares_outstanding``).
+        """
+        values = self._ctx.fundamental_column(column)
+        idx = self.report_index
+        if not values.size:
+            return np.full(len(idx), np.nan)
+        return np.where(idx >= 0, values[idx], np.nan)
+
+    @property
+    def report_index(self) -> np.ndarray:
+        """Row of ``market.fundamentals`` per symbol announced by :attr:`date` (-1: none)."""
+        return self._ctx.report_index()[self.row]
+
+    @property
+    def report_price(self) -> np.ndarray:
+        """Today's close in the shares of each symbol's latest announced report, CNY.
+
+        Per-share report figures (``eps``, ``bvps``) are in the shares outstanding when
+        the report came out; this is ``close * adj_factor / adj_factor_then`` (the factor
+        on the session the report became visible), so ``eps / report_price`` is not
+        distorted by a bonus issue or split after the report. NaN without a report.
+        """
+        idx = self.report_index
+        basis = self._ctx.derived("report_adj_factor", _report_adj_factor)
+        if not basis.size:
+            return np.full(len(idx), np.nan)
+        return np.where(idx >= 0, self.latest("adj_close") / basis[idx], np.nan)
+
+    @property
+    def has_statements(self) -> bool:
+        """True when the market has point-in-time statements (``fundamentals``) at all."""
+        return len(self._ctx.market.fundamentals) > 0
+
+    @property
+    def bar_columns(self) -> tuple[str, ...]:
+        """Names of the bar columns the market has (for optional ones like ``pe_ttm``)."""
+        return tuple(str(c) for c in self._ctx.market.bars.columns)
+
     def panel(self, column: str) -> pd.DataFrame:
         """:meth:`array` as a DataFrame indexed by date with symbol columns (built lazily)."""
         key = f"panel:{column}"
@@ -332,13 +569,91 @@ class MarketView:
 
 
 # -- the protocol -------------------------------------------------------------------------------
+class Factor(NamedTuple):
+    """One input behind a strategy's scores, per symbol, for explanations.
+
+    Attributes
+    ----------
+    name
+        What it is, e.g. ``'earnings yield'``.
+    values
+        Per symbol (aligned with ``view.symbols``), NaN where not available.
+    fmt
+        Format of one value, e.g. ``'{:.1%}'``.
+    rank
+        Optional percentile of the value among the rated symbols, 0-1 (1 is the most
+        attractive); names the factor that drove a pick.
+    """
+
+    name: str
+    values: np.ndarray
+    fmt: str = "{:.3g}"
+    rank: np.ndarray | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Scores:
+    """A strategy's rating of every symbol after one close (``Strategy.scores``).
+
+    Attributes
+    ----------
+    score
+        Per symbol, in [0, 1], higher is more attractive (each strategy says what it is,
+        usually a percentile of its signal among the symbols it rated); NaN where not
+        rated (not listed, not enough data).
+    weights
+        The target weights the strategy would hold if it rebalanced after this close,
+        whatever its schedule (>= 0, sum <= 1).
+    eligible
+        Symbols the strategy may buy today (listed, tradable, its own filters).
+    factors
+        The inputs behind the score, for reasons.
+    rule
+        One line: how the strategy picks (``'top 20 by composite rank'``).
+    """
+
+    score: np.ndarray
+    weights: np.ndarray
+    eligible: np.ndarray
+    factors: tuple[Factor, ...] = ()
+    rule: str = ""
+
+    def reason(self, i: int) -> str:
+        """The factor values of symbol number ``i``, the strongest first when ranked.
+
+        Examples
+        --------
+        >>> s = Scores(score=np.array([0.75]), weights=np.array([1.0]),
+        ...            eligible=np.array([True]),
+        ...            factors=(Factor("ROE", np.array([0.12]), "{:.0%}", np.array([0.75])),
+        ...                     Factor("P/E", np.array([9.0]), "{:.1f}", np.array([0.25]))))
+        >>> s.reason(0)
+        'ROE 12% (pct 0.75), P/E 9.0 (pct 0.25)'
+        """
+        parts: list[tuple[float, str]] = []
+        for f in self.factors:
+            v = float(f.values[i])
+            text = f"{f.name} {f.fmt.format(v)}" if math.isfinite(v) else f"{f.name} n/a"
+            r = math.nan if f.rank is None else float(f.rank[i])
+            if math.isfinite(r):
+                text += f" (pct {r:.2f})"
+            parts.append((r, text))
+        parts.sort(key=lambda p: -p[0] if math.isfinite(p[0]) else math.inf)  # driver first
+        return ", ".join(t for _, t in parts)
+
+    def reasons(self, rows: Sequence[int]) -> list[str]:
+        """:meth:`reason` for each of ``rows`` (symbol numbers)."""
+        return [self.reason(int(i)) for i in rows]
+
+
 @dataclass(frozen=True, kw_only=True)
 class Strategy:
     """Base of every strategy: a frozen dataclass of parameters with a ``name``.
 
     Subclasses set ``name`` (a ``ClassVar``), declare their parameters as typed fields with
     defaults, validate them in ``__post_init__`` (raising ConfigError) and implement
-    :meth:`target_weights`.
+    :meth:`target_weights`; optionally :meth:`scores` (for recommendations) and
+    :meth:`describe_inputs`.
     """
 
     name: ClassVar[str] = "strategy"
@@ -346,6 +661,19 @@ class Strategy:
     def target_weights(self, view: MarketView) -> Weights | None:
         """Target weights after the close of ``view.date``, or None for no change."""
         raise NotImplementedError(f"{type(self).__name__} must implement target_weights")
+
+    def scores(self, view: MarketView) -> Scores:
+        """Rate every symbol after the close of ``view.date`` (optional; see :class:`Scores`).
+
+        Unlike :meth:`target_weights` it ignores the rebalancing schedule: its ``weights``
+        are what the strategy would hold if it rebalanced now.
+        """
+        raise NotImplementedError(f"strategy {self.name!r} does not rate stocks; implement "
+                                  "scores(view) to use it for recommendations")
+
+    def describe_inputs(self, market: Market) -> str:
+        """One line saying which data the strategy reads on ``market``."""
+        return "daily bars (backward-adjusted close)"
 
     @property
     def params(self) -> dict[str, Any]:
@@ -474,6 +802,25 @@ def _describe_fields(cls: type[Strategy]) -> str:
         kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
         parts.append(f"{f.name} ({kind}, default {default!r})")
     return ", ".join(parts) if parts else "none"
+
+
+def parameters(name: str) -> dict[str, Any]:
+    """The parameters of a registered strategy and their defaults, in declaration order.
+
+    Raises
+    ------
+    LookupFailed
+        For an unknown name, with the closest valid name.
+
+    Examples
+    --------
+    >>> parameters("ma_trend")
+    {'fast': 20, 'slow': 60, 'max_names': 50}
+    """
+    cls = _REGISTRY.get(name)
+    if cls is None:
+        raise LookupFailed(f"unknown strategy {name!r}; {did_you_mean(str(name), _REGISTRY)}")
+    return {f.name: f.default for f in dataclasses.fields(cls)}
 
 
 def get(name: str, **params: Any) -> Strategy:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 
 from workbench.errors import ConfigError
-from workbench.strategies.base import MarketView, Strategy, register
+from workbench.strategies.base import MarketView, Scores, Strategy, register
+
+if TYPE_CHECKING:
+    from workbench.data.market import Market
 
 __all__ = ["BuyAndHold"]
 
@@ -17,6 +20,11 @@ __all__ = ["BuyAndHold"]
 @dataclass(frozen=True, kw_only=True)
 class BuyAndHold(Strategy):
     """Equal weight over the stocks listed (with a bar) on the backtest's first day.
+
+    The baseline every other strategy should beat: it buys the whole listed universe in
+    equal parts on the first day, ST and suspended names included (a suspended name's
+    order waits until it resumes), and never picks. New listings are never bought;
+    delisted names are settled into cash.
 
     Parameters
     ----------
@@ -47,3 +55,14 @@ class BuyAndHold(Strategy):
             names &= view.list_dates <= view.start_date.to_datetime64()
         n = int(names.sum())
         return np.where(names, 1.0 / n, 0.0) if n else np.zeros(len(names))
+
+    def scores(self, view: MarketView) -> Scores:
+        """Equal weight over every stock listed with a bar today (score 1 for each)."""
+        names = view.listed & view.has_bar
+        n = int(names.sum())
+        weights = np.where(names, 1.0 / n, 0.0) if n else np.zeros(len(names))
+        return Scores(score=np.where(names, 1.0, np.nan), weights=weights, eligible=names,
+                      rule=f"equal weight over all {n} listed names")
+
+    def describe_inputs(self, market: Market) -> str:
+        return "the listing calendar only"

@@ -1,0 +1,130 @@
+"""Every strategy in sample and out of sample on the default market, as a Markdown table.
+
+Usage::
+
+    python benchmarks/strategy_table.py            # print and write benchmarks/README.md
+    python benchmarks/strategy_table.py --print    # print only
+
+Runs :func:`workbench.evaluation.evaluate_strategies` with the default split (in sample
+2015-2022, out of sample 2023-2024), default parameters, and the default
+:class:`~workbench.backtest.BacktestConfig` (every A-share rule, default costs), and writes
+the table between ``<!-- strategy-table:start -->`` and ``<!-- strategy-table:end -->`` in
+``benchmarks/README.md`` (creating the file, or the section, when missing). Nothing else in
+the README is touched. The benchmark index (CSI 300 style, price only, no costs) is listed
+for comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+README = Path(__file__).resolve().parent / "README.md"
+START, END = "<!-- strategy-table:start -->", "<!-- strategy-table:end -->"
+
+
+def _pct(x: float) -> str:
+    return "–" if not math.isfinite(x) else f"{x:+.1%}"
+
+
+def _num(x: float, digits: int = 2) -> str:
+    return "–" if not math.isfinite(x) else f"{x:.{digits}f}"
+
+
+def _index_metrics(market, start: pd.Timestamp, end: pd.Timestamp | None) -> dict:
+    from workbench import metrics
+
+    b = market.benchmark.set_index("date")["close"]
+    b = b.loc[(b.index >= start) & ((b.index <= end) if end is not None else True)]
+    prev = market.benchmark.set_index("date")["close"].shift(1).reindex(b.index)
+    r = (b / prev - 1.0).fillna(0.0)
+    s = metrics.summary(r)
+    return {"annual_return": s["annual_return"], "sharpe_ratio": s["sharpe_ratio"],
+            "sharpe_standard_error": s["sharpe_standard_error"],
+            "probabilistic_sharpe_ratio": s["probabilistic_sharpe_ratio"],
+            "max_drawdown": s["max_drawdown"], "n_trades": math.nan}
+
+
+def build_table() -> tuple[str, float]:
+    """The Markdown section (table and notes) and the seconds it took."""
+    from workbench import evaluation, strategies
+    from workbench.data import load_market
+
+    market = load_market()
+    split = evaluation.Split()
+    t0 = time.perf_counter()
+    table = evaluation.evaluate_strategies(market, split=split)
+    seconds = time.perf_counter() - t0
+    rows = {name: (table.loc[(name, "in_sample")], table.loc[(name, "out_of_sample")])
+            for name in table.index.get_level_values(0).unique()}
+    first = table.xs("in_sample", level="period")["start"].min()
+    oos_start = table.xs("out_of_sample", level="period")["start"].min()
+    in_end = table.xs("in_sample", level="period")["end"].max()
+    rows["*benchmark index*"] = (_index_metrics(market, first, in_end),
+                                 _index_metrics(market, oos_start, None))
+
+    head = ("| strategy | IS ann. return | IS Sharpe ± SE | IS PSR | IS max DD | IS trades "
+            "| OOS ann. return | OOS Sharpe ± SE | OOS PSR | OOS max DD | OOS trades |")
+    lines = [head, "|" + "---|" * 11]
+    for name, (i, o) in rows.items():
+        cells = [name]
+        for m in (i, o):
+            trades = m["n_trades"]
+            cells += [_pct(m["annual_return"]),
+                      f"{_num(m['sharpe_ratio'])} ± {_num(m['sharpe_standard_error'])}",
+                      _num(m["probabilistic_sharpe_ratio"]), _pct(m["max_drawdown"]),
+                      "–" if not math.isfinite(trades) else f"{int(trades):,}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    params = "; ".join(f"`{n}` {strategies.get(n).params}" for n in strategies.available())
+    notes = [
+        "",
+        f"Market: `{market.name}` (synthetic, {len(market.symbols)} stocks; not real prices). "
+        f"In sample (IS) {first.date()}..{in_end.date()}, out of sample (OOS) "
+        f"{oos_start.date()}..{market.calendar[-1].date()}; the OOS runs warm up on the "
+        "history before. Every A-share rule and default costs on, 1,000,000 CNY, fills at the "
+        "next open. Annual return is the CAGR; Sharpe is annualised with 252 sessions, ± its "
+        "standard error (Mertens); PSR is the probability that the true Sharpe ratio is above "
+        "0; max DD the maximum drawdown; trades the exchange fills.",
+        "",
+        f"Default parameters: {params}.",
+        "",
+        f"Produced in {seconds:.1f} s (12 backtests).",
+    ]
+    return "\n".join(lines + notes), seconds
+
+
+def write(section: str, readme: Path = README) -> None:
+    """Replace the text between the markers in ``readme`` (creating what is missing)."""
+    block = f"{START}\n{section}\n{END}"
+    if not readme.exists():
+        readme.write_text(f"# Benchmarks\n\n## Strategies on the default market\n\n{block}\n")
+        return
+    text = readme.read_text()
+    if START in text and END in text and text.index(START) < text.index(END):
+        before, rest = text.split(START, 1)
+        after = rest.split(END, 1)[1]
+        readme.write_text(before + block + after)
+    else:
+        readme.write_text(text.rstrip("\n") + f"\n\n## Strategies on the default market\n\n"
+                          f"{block}\n")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--print", action="store_true", help="print only, write nothing")
+    args = parser.parse_args(argv)
+    section, _ = build_table()
+    print(section)
+    if not args.print:
+        write(section)
+        print(f"\nwritten to {README}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,368 @@
+"""Stock recommendations: what a strategy would buy, hold, sell or avoid after a close, and why.
+
+:func:`recommend` rates a whole universe in one vectorised pass of the strategy's
+``scores(view)`` (see :class:`workbench.strategies.Scores`) on a point-in-time view of the
+session ``as_of``: nothing after that close is read. Each row of the answer carries an
+action and its reasons: the factor values behind the score (the strongest first) and, where
+an exchange rule stands in the way, the rule:
+
+* **buy**: the strategy wants the stock and does not hold it;
+* **hold**: held and still wanted, or held and wanted out but a rule blocks the sale
+  (suspended, closed at limit-down);
+* **sell**: held and no longer wanted;
+* **avoid**: not wanted, or wanted but blocked: under risk warning (ST / *ST), suspended,
+  or closed at limit-up (a buy at the next open would most likely not fill).
+
+**Cache.** Per market (in the Market object's own cache, so it goes with the market) the
+module keeps a :class:`~workbench.strategies.ViewContext` with its dense arrays, the
+security names and sectors, and recently used universes; per-strategy arrays such as RSI
+or volatility live in the market's derived-array cache, keyed by the parameters they
+depend on (see :mod:`workbench.strategies.base`). The first call on a market pays for
+them; later calls reuse them. :func:`clear_cache` empties both, e.g. after editing a
+market's tables in place.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import weakref
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from workbench import strategies as _strategies
+from workbench.errors import ConfigError, DataError, LookupFailed
+from workbench.strategies.base import (
+    MarketView,
+    Scores,
+    Strategy,
+    ViewContext,
+    normalize_weights,
+)
+from workbench.symbols import normalize_symbol
+
+if TYPE_CHECKING:
+    from workbench.data.market import Market
+
+__all__ = ["ACTIONS", "COLUMNS", "clear_cache", "recommend"]
+
+#: The actions, in the order a table lists them.
+ACTIONS: tuple[str, ...] = ("buy", "hold", "sell", "avoid")
+#: Columns of the table :func:`recommend` returns.
+COLUMNS: tuple[str, ...] = ("symbol", "name", "sector", "action", "score", "target_weight",
+                            "reasons")
+_MAX_UNIVERSES = 64  # universes remembered per market
+
+
+class _Warm:
+    """What repeated recommendations on one market share."""
+
+    __slots__ = ("ctx", "names", "sectors", "symbols", "universes")
+
+    def __init__(self, market: Market) -> None:
+        self.ctx = ViewContext(market)
+        sec = self.ctx.securities
+        self.symbols = np.asarray(self.ctx.symbols, dtype=object)
+        self.names = sec["name"].astype(str).to_numpy()
+        self.sectors = sec["sector"].astype(str).to_numpy()
+        self.universes: dict[tuple[str, ...], np.ndarray] = {}
+
+
+_KEY = "recommend:warm"  # in Market._cache: the state refers to the market, so it must
+#                          live there (a weak-keyed dict would keep every market alive)
+_WARMED: weakref.WeakSet[Market] = weakref.WeakSet()
+
+
+def clear_cache(market: Market | None = None) -> None:
+    """Drop what is kept warm for ``market`` (every market when None), derived arrays too."""
+    for m in list(_WARMED) if market is None else [market]:
+        m._cache.pop(_KEY, None)
+        _WARMED.discard(m)
+    _strategies.clear_cache(market)
+
+
+def _warm(market: Market) -> _Warm:
+    found = market._cache.get(_KEY)
+    if found is None:
+        found = market._cache[_KEY] = _Warm(market)
+        _WARMED.add(market)
+    return found
+
+
+# -- arguments --------------------------------------------------------------------------------
+def _strategy(strategy: str | Strategy) -> Strategy:
+    if isinstance(strategy, str):
+        return _strategies.get(strategy)
+    if not callable(getattr(strategy, "target_weights", None)):
+        raise ConfigError(f"strategy must be a name from workbench.strategies.available() or "
+                          f"a Strategy, got {strategy!r}")
+    return strategy
+
+
+def _row(market: Market, as_of: Any) -> int:
+    cal = market.calendar
+    if len(cal) == 0:
+        raise DataError(f"market {market.name!r} has no sessions to recommend from")
+    if as_of is None:
+        return len(cal) - 1
+    try:
+        day = pd.Timestamp(as_of)
+    except (TypeError, ValueError):
+        raise ConfigError(f"as_of {as_of!r} is not a date; write e.g. '2024-06-28'") from None
+    if pd.isna(day):
+        raise ConfigError("as_of is NaT; give a date such as '2024-06-28' or None for the "
+                          "last session")
+    day = day.normalize()
+    if day < cal[0] or day > cal[-1]:
+        raise ConfigError(f"as_of {day.date()} is outside the data of market {market.name!r} "
+                          f"({cal[0].date()}..{cal[-1].date()}); choose a date within it, or "
+                          "None for the last session")
+    return int(cal.searchsorted(day, side="right")) - 1  # the last session on or before
+
+
+def _unknown(raw: object, symbols: pd.Index, what: str) -> LookupFailed:
+    close = difflib.get_close_matches(str(raw), list(symbols), n=3)
+    hint = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
+    return LookupFailed(f"unknown symbol {raw!r} in {what}; {hint}the market has "
+                        f"{len(symbols)} symbols (see market.symbols)")
+
+
+def _position(raw: object, symbols: pd.Index, what: str) -> int:
+    try:
+        sym = normalize_symbol(raw)
+    except DataError:
+        raise _unknown(raw, symbols, what) from None
+    pos = symbols.get_indexer([sym])[0]
+    if pos < 0:
+        raise _unknown(sym, symbols, what)
+    return int(pos)
+
+
+def _universe(warm: _Warm, universe: Sequence[str] | str | None) -> np.ndarray | None:
+    if universe is None:
+        return None
+    if isinstance(universe, str):
+        universe = [u for u in universe.split(",") if u.strip()]
+    key = tuple(str(u).strip() for u in universe)
+    found = warm.universes.get(key)
+    if found is None:
+        if not key:
+            raise ConfigError("universe is empty; give symbols such as ['600000.SH'] or None "
+                              "for the whole market")
+        found = np.zeros(len(warm.ctx.symbols), dtype=bool)
+        for raw in key:
+            found[_position(raw, warm.ctx.symbols, "universe")] = True
+        found.flags.writeable = False
+        if len(warm.universes) >= _MAX_UNIVERSES:
+            warm.universes.pop(next(iter(warm.universes)))
+        warm.universes[key] = found
+    return found
+
+
+def _holdings(warm: _Warm, holdings: Mapping[str, float] | pd.Series | None) -> np.ndarray:
+    shares = np.zeros(len(warm.ctx.symbols), dtype=np.int64)
+    if holdings is None:
+        return shares
+    items = holdings.items() if isinstance(holdings, (Mapping, pd.Series)) else None
+    if items is None:
+        raise ConfigError(f"holdings must map symbol -> shares held, got "
+                          f"{type(holdings).__name__}; e.g. {{'600000.SH': 1000}}")
+    for raw, qty in items:
+        pos = _position(raw, warm.ctx.symbols, "holdings")
+        if isinstance(qty, bool) or not isinstance(qty, (int, float, np.number)) or not (
+                math.isfinite(qty) and qty >= 0):
+            raise ConfigError(f"holdings[{raw!r}] must be a number of shares >= 0, got {qty!r}")
+        shares[pos] += int(qty)
+    return shares
+
+
+def _fallback_scores(strategy: Strategy, ctx: ViewContext, row: int, holdings: np.ndarray,
+                     equity: float, mask: np.ndarray | None) -> Scores:
+    """Scores from ``target_weights`` for a strategy without ``scores``: score = weight."""
+    first = ViewContext(ctx.market, start_row=row)  # its first day: periodic ones rebalance
+    view = MarketView(first, row, holdings=holdings, equity_cny=equity, universe=mask)
+    raw = strategy.target_weights(view)
+    w = (view.weights.copy() if raw is None else
+         normalize_weights(raw, ctx.symbols, date=view.date, strategy=strategy.name))
+    top = float(w.max()) if w.size else 0.0
+    return Scores(score=np.where(view.listed, w / top if top > 0 else 0.0, np.nan),
+                  weights=w, eligible=view.tradable, rule="target weights (no scores)")
+
+
+# -- the recommendation -----------------------------------------------------------------------
+def recommend(market: Market, strategy: str | Strategy, as_of: Any = None,
+              universe: Sequence[str] | str | None = None, top: int = 20,
+              holdings: Mapping[str, float] | pd.Series | None = None) -> pd.DataFrame:
+    """Recommend what to buy, hold, sell or avoid after the close of ``as_of``, with reasons.
+
+    Parameters
+    ----------
+    market
+        The data (:func:`workbench.load_market`).
+    strategy
+        A registered strategy name (default parameters) or a Strategy instance; it needs
+        ``scores(view)`` (every registered one has it), else its target weights are used.
+    as_of
+        The session to decide after; the last session on or before a non-session date.
+        None (default): the market's last session. Only data up to its close is used.
+    universe
+        Symbols to analyse (a list or a comma-separated string; any spelling
+        :func:`workbench.symbols.normalize_symbol` reads); the strategy ranks and picks
+        within them. None: the whole listed market.
+    top
+        Rows of candidates: the ``top`` best-scored names of the universe (>= 1). Held
+        names are listed too, whatever their score.
+    holdings
+        Current positions, symbol -> shares; they turn buys into holds and give sells.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per name, best score first, columns :data:`COLUMNS`: ``action`` in
+        :data:`ACTIONS`, ``score`` in [0, 1] (NaN: not rated), ``target_weight`` the fraction
+        of equity the strategy wants in it, ``reasons`` a sentence. ``attrs`` holds the
+        strategy, ``as_of``, its ``rule`` and the ``inputs`` it read.
+
+    Raises
+    ------
+    ConfigError
+        For an ``as_of`` outside the data, a bad ``top`` or holdings, or a universe in
+        which nothing is tradable on ``as_of``.
+    LookupFailed
+        For an unknown strategy, or an unknown symbol in ``universe`` or ``holdings``
+        (with the closest ones).
+
+    Examples
+    --------
+    >>> from workbench.data.synthetic import SyntheticConfig, synthetic_market
+    >>> m = synthetic_market(SyntheticConfig(n_stocks=15, start="2023-01-03", end="2023-12-29"))
+    >>> table = recommend(m, "momentum", top=3)
+    >>> list(table.columns) == list(COLUMNS), len(table) == 3
+    (True, True)
+    """
+    strat = _strategy(strategy)
+    if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
+        raise ConfigError(f"top must be a whole number of rows >= 1, got {top!r}")
+    warm = _warm(market)
+    ctx = warm.ctx
+    row = _row(market, as_of)
+    mask = _universe(warm, universe)
+    shares = _holdings(warm, holdings)
+    held = shares > 0
+    if mask is not None and held.any():
+        mask = mask | held
+    close = ctx.array("close")[row]
+    value = float(np.nansum(shares * close)) if held.any() else 0.0
+    view = MarketView(ctx, row, holdings=shares, equity_cny=value if value > 0 else math.nan,
+                      universe=mask)
+    st = view.is_st
+    if not (view.tradable & ~st).any():
+        _nothing_tradable(view, mask)
+    try:
+        scores = strat.scores(view)
+    except NotImplementedError:
+        scores = _fallback_scores(strat, ctx, row, shares, value, mask)
+    return _table(warm, strat, view, scores, shares, top)
+
+
+def _nothing_tradable(view: MarketView, mask: np.ndarray | None) -> None:
+    day = view.date.date()
+    if mask is None:
+        raise ConfigError(f"nothing is tradable on {day}: no listed stock has an unsuspended "
+                          "bar and no risk warning; choose another as_of")
+    status = []
+    for i in np.flatnonzero(mask)[:10]:
+        sym = view.symbols[i]
+        if not view.listed[i]:
+            status.append(f"{sym} not listed")
+        elif not view.has_bar[i]:
+            status.append(f"{sym} no bar")
+        elif view.latest("suspended")[i]:
+            status.append(f"{sym} suspended")
+        else:
+            status.append(f"{sym} ST")
+    raise ConfigError(f"nothing in the universe is tradable on {day} ({', '.join(status)}); "
+                      "choose other symbols or another as_of")
+
+
+def _table(warm: _Warm, strat: Strategy, view: MarketView, scores: Scores,
+           shares: np.ndarray, top: int) -> pd.DataFrame:
+    ctx = warm.ctx
+    row = view.row
+    score, weights = scores.score, scores.weights
+    held = shares > 0
+    analysed = np.flatnonzero(view.listed | held)
+    key = np.where(np.isfinite(score[analysed]), -score[analysed], np.inf)
+    ranked = analysed[np.argsort(key, kind="stable")]
+    n_rated = int(np.isfinite(score[analysed]).sum())
+    chosen = ranked[:top]
+    extra = np.flatnonzero(held)
+    extra = extra[~np.isin(extra, chosen)]
+    if extra.size:
+        chosen = np.concatenate([chosen, extra])
+    day = view.date.date()
+    close = ctx.array("close")[row]
+    up, down = ctx.array("limit_up")[row], ctx.array("limit_down")[row]
+    suspended, st, listed = ctx.array("suspended")[row], view.is_st, view.listed
+    rank_of = {int(i): k + 1 for k, i in enumerate(ranked[:n_rated])}
+    actions, reasons = [], []
+    for i in chosen.tolist():
+        action, why = _action(
+            i, want=weights[i] > 0, held=bool(held[i]), listed=bool(listed[i]),
+            st=bool(st[i]), suspended=bool(suspended[i]),
+            limit_up=bool(close[i] >= up[i]), limit_down=bool(close[i] <= down[i]),
+            close=float(close[i]), day=str(day), eligible=bool(scores.eligible[i]),
+            rank=rank_of.get(i), n_rated=n_rated, rule=scores.rule)
+        factors = scores.reason(i)
+        actions.append(action)
+        reasons.append(f"{why}; {factors}" if factors else why)
+    table = pd.DataFrame({
+        "symbol": warm.symbols[chosen],
+        "name": warm.names[chosen],
+        "sector": warm.sectors[chosen],
+        "action": actions,
+        "score": score[chosen],
+        "target_weight": weights[chosen],
+        "reasons": reasons,
+    })
+    table.attrs = {"strategy": strat.describe(), "as_of": str(day), "rule": scores.rule,
+                   "inputs": strat.describe_inputs(ctx.market)}
+    return table
+
+
+def _action(i: int, *, want: bool, held: bool, listed: bool, st: bool, suspended: bool,
+            limit_up: bool, limit_down: bool, close: float, day: str, eligible: bool,
+            rank: int | None, n_rated: int, rule: str) -> tuple[str, str]:
+    """The action for one name and the rule or signal behind it."""
+    ranked = f"rank {rank} of {n_rated}" if rank is not None else "not rated"
+    if not listed:
+        return ("sell" if held else "avoid"), f"not listed on {day}"
+    if want and not held:
+        if st:
+            return "avoid", f"{ranked}, but ST (risk warning) on {day}: not bought"
+        if suspended:
+            return "avoid", f"{ranked}, but suspended on {day}: cannot be bought"
+        if limit_up:
+            return "avoid", (f"{ranked}, but closed at limit-up {close:.2f} on {day}: a buy "
+                             "at the next open would most likely not fill")
+        return "buy", f"{ranked}: picked"
+    if want:
+        return "hold", f"{ranked}: still picked"
+    if held:
+        if suspended:
+            return "hold", f"{ranked}, to sell, but suspended on {day}: cannot be sold"
+        if limit_down:
+            return "hold", (f"{ranked}, to sell, but closed at limit-down {close:.2f} on "
+                            f"{day}: a sale at the next open would most likely not fill")
+        why = "ST (risk warning)" if st else "no longer picked"
+        return "sell", f"{ranked}: {why}"
+    if st:
+        return "avoid", f"{ranked}: ST (risk warning) on {day}, excluded"
+    if suspended:
+        return "avoid", f"{ranked}: suspended on {day}"
+    if not eligible:
+        return "avoid", f"{ranked}: outside the rule ({rule})"
+    return "avoid", f"{ranked}: not among the picks ({rule})"

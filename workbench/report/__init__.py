@@ -1,0 +1,165 @@
+"""Plotly reports: figure builders, self-contained HTML, the notebook runner and scheduler.
+
+Figure builders return a ``go.Figure`` (never shown); each has a pure data function beside
+it, so a dashboard can recompute a figure's data and :func:`refresh` a displayed
+``FigureWidget`` in place. All take ``colors="intl"`` (up green, down red) or ``"cn"``
+(up red, down green) and use the ``workbench`` template (:mod:`.theme`).
+
+Modules: ``theme``, ``performance`` (equity, drawdown, monthly returns, rolling),
+``holdings`` (sectors, weights, candlestick with trades, costs), ``risk`` (limit usage,
+rejections), ``compare`` (strategies, metrics table, in/out of sample), ``quality`` (data
+quality), ``tables``, ``emit`` (metrics.json), ``html`` (notebook to page), ``runner``
+(one report) and ``schedule`` (a jobs file, the index page).
+
+>>> from workbench import report
+>>> report.palette("cn").up
+'#d62728'
+"""
+
+from workbench.report._common import refresh, thin
+from workbench.report.compare import (
+    TABLE_METRICS,
+    backtest_metrics,
+    comparison_data,
+    comparison_figure,
+    comparison_metrics,
+    evaluation_split,
+    headline_metrics,
+    in_out_sample,
+    in_out_sample_figure,
+    metrics_table,
+    metrics_table_figure,
+    out_of_sample_check,
+    risk_return_figure,
+    run_strategies,
+    strategies_in_out_figure,
+)
+from workbench.report.emit import emit_metrics, jsonable, read_metrics
+from workbench.report.holdings import (
+    COST_KINDS,
+    MAX_SYMBOLS,
+    candlestick_figure,
+    cost_breakdown,
+    costs_figure,
+    most_traded,
+    price_data,
+    sector_exposure_figure,
+    security_names,
+    weights_data,
+    weights_figure,
+)
+from workbench.report.html import PLOTLY_MIME, notebook_html, write_notebook_html
+from workbench.report.notebook import setup_notebook
+from workbench.report.performance import (
+    benchmark_close,
+    drawdown_data,
+    drawdown_figure,
+    equity_data,
+    equity_figure,
+    monthly_returns,
+    monthly_returns_figure,
+    rolling_data,
+    rolling_figure,
+)
+from workbench.report.quality import (
+    coverage_by_date,
+    coverage_by_symbol,
+    coverage_figure,
+    gaps,
+    limit_days_figure,
+    quality_summary,
+    suspensions,
+    suspensions_figure,
+    validation_findings,
+)
+from workbench.report.risk import (
+    limit_usage,
+    limit_usage_figure,
+    rejection_table,
+    rejections_figure,
+    risk_metrics,
+)
+from workbench.report.runner import ReportFailed, ReportRun, run_report
+from workbench.report.schedule import build_index, load_jobs, run_schedule
+from workbench.report.tables import (
+    KEY_METRICS,
+    format_value,
+    key_value_table,
+    trade_table,
+    unfilled_table,
+)
+from workbench.report.theme import TEMPLATE, palette
+
+__all__ = [
+    "COST_KINDS",
+    "KEY_METRICS",
+    "MAX_SYMBOLS",
+    "PLOTLY_MIME",
+    "TABLE_METRICS",
+    "TEMPLATE",
+    "ReportFailed",
+    "ReportRun",
+    "backtest_metrics",
+    "benchmark_close",
+    "build_index",
+    "candlestick_figure",
+    "comparison_data",
+    "comparison_figure",
+    "comparison_metrics",
+    "cost_breakdown",
+    "costs_figure",
+    "coverage_by_date",
+    "coverage_by_symbol",
+    "coverage_figure",
+    "drawdown_data",
+    "drawdown_figure",
+    "emit_metrics",
+    "equity_data",
+    "equity_figure",
+    "evaluation_split",
+    "format_value",
+    "gaps",
+    "headline_metrics",
+    "in_out_sample",
+    "in_out_sample_figure",
+    "jsonable",
+    "key_value_table",
+    "limit_days_figure",
+    "limit_usage",
+    "limit_usage_figure",
+    "load_jobs",
+    "metrics_table",
+    "metrics_table_figure",
+    "monthly_returns",
+    "monthly_returns_figure",
+    "most_traded",
+    "notebook_html",
+    "out_of_sample_check",
+    "palette",
+    "price_data",
+    "quality_summary",
+    "read_metrics",
+    "refresh",
+    "rejection_table",
+    "rejections_figure",
+    "risk_metrics",
+    "risk_return_figure",
+    "rolling_data",
+    "rolling_figure",
+    "run_report",
+    "run_schedule",
+    "run_strategies",
+    "sector_exposure_figure",
+    "security_names",
+    "setup_notebook",
+    "strategies_in_out_figure",
+    "suspensions",
+    "suspensions_figure",
+    "thin",
+    "trade_table",
+    "unfilled_table",
+    "validation_findings",
+    "weights_data",
+    "weights_figure",
+    "write_notebook_html",
+]

@@ -1,0 +1,386 @@
+"""Comparisons: strategies side by side, a metrics table, in-sample against out-of-sample.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from workbench import metrics
+from workbench.errors import ConfigError, DataError
+from workbench.report._common import (
+    date_strings,
+    empty_note,
+    f4,
+    log_toggle,
+    new_figure,
+    range_selector,
+)
+from workbench.report.emit import jsonable
+from workbench.report.performance import benchmark_close
+from workbench.report.theme import palette
+
+if TYPE_CHECKING:
+    from workbench.backtest import BacktestConfig
+    from workbench.data.market import Market
+    from workbench.evaluation import GridSearchResult, Split
+    from workbench.result import BacktestResult
+
+__all__ = [
+    "TABLE_METRICS",
+    "backtest_metrics",
+    "comparison_data",
+    "comparison_figure",
+    "comparison_metrics",
+    "evaluation_split",
+    "headline_metrics",
+    "in_out_sample",
+    "in_out_sample_figure",
+    "metrics_table",
+    "metrics_table_figure",
+    "out_of_sample_check",
+    "risk_return_figure",
+    "run_strategies",
+    "strategies_in_out_figure",
+]
+
+#: The metrics of :func:`metrics_table`, with how to format each.
+TABLE_METRICS: dict[str, str] = {
+    "total_return": "{:+.1%}",
+    "annual_return": "{:+.2%}",
+    "annual_volatility": "{:.2%}",
+    "sharpe_ratio": "{:.2f}",
+    "sortino_ratio": "{:.2f}",
+    "max_drawdown": "{:.1%}",
+    "calmar_ratio": "{:.2f}",
+    "annual_turnover": "{:.2f}",
+    "n_fills": "{:,.0f}",
+    "costs_cny": "{:,.0f}",
+}
+_BENCHMARK = "benchmark"
+
+
+def headline_metrics(result: BacktestResult, benchmark: pd.Series | None = None
+                     ) -> dict[str, Any]:
+    """Headline statistics of one result: ``result.metrics()`` (JSON-ready).
+
+    With an explicit ``benchmark`` (close by date) alpha, beta and the information ratio
+    are measured against it instead of the result's own ``benchmark_close``.
+    """
+    if benchmark is None:
+        return result.metrics()
+    close = benchmark_close(result, benchmark)
+    bench = None if close is None else close.pct_change().fillna(0.0)
+    out = metrics.summary(result.returns, bench, result.trades, result.equity)
+    return {k: v for k, v in result.metrics().items() if k not in out} | jsonable(out)
+
+
+def comparison_data(results: Mapping[str, BacktestResult], benchmark: pd.Series | None = None
+                    ) -> pd.DataFrame:
+    """Growth of 1 CNY for each result (columns by name) and the benchmark, on shared dates.
+
+    The benchmark is the argument, else the first result's ``benchmark_close`` column.
+    """
+    if not results:
+        raise DataError("no results to compare; pass {name: BacktestResult, ...}")
+    curves = {name: r.daily["equity_cny"] / r.config.capital_cny for name, r in results.items()}
+    out = pd.DataFrame(curves)
+    close = benchmark_close(next(iter(results.values())), benchmark)
+    if close is not None:
+        close = close.reindex(out.index).ffill()
+        out[_BENCHMARK] = close / close.dropna().iloc[0]
+    return out
+
+
+def comparison_figure(results: Mapping[str, BacktestResult], benchmark: pd.Series | None = None,
+                      *, baseline: str | None = "buy_and_hold", colors: str = "intl",
+                      log: bool = False) -> go.Figure:
+    """Growth of 1 CNY per strategy, the baseline dashed and the benchmark grey.
+
+    One trace per result in the order given, then the benchmark; a Linear/Log toggle.
+    """
+    pal = palette(colors)
+    data = comparison_data(results, benchmark)
+    fig = new_figure("Strategies compared: growth of 1 CNY", height=480)
+    x = date_strings(data.index)
+    # the baseline and the benchmark keep their colours; the others cycle through the rest
+    colours = [c for c in pal.series if c not in (pal.baseline, pal.benchmark)]
+    k = 0
+    for name in data.columns:
+        if name == _BENCHMARK and name not in results:
+            line = {"color": pal.benchmark, "width": 2, "dash": "dot"}
+        elif name == baseline:
+            line = {"color": pal.baseline, "width": 2, "dash": "dash"}
+        else:
+            line = {"color": colours[k % len(colours)], "width": 1.5}
+            k += 1
+        fig.add_trace(go.Scatter(x=x, y=f4(data[name]), name=str(name), mode="lines",
+                                 line=line, hovertemplate="%{y:.3f}"))
+    menu = log_toggle()
+    menu["active"] = 1 if log else 0
+    fig.update_layout(updatemenus=[menu], yaxis={"type": "log" if log else "linear",
+                                                 "title": "growth of 1 CNY"},
+                      xaxis={"rangeselector": range_selector(), "type": "date"})
+    return fig
+
+
+def metrics_table(results: Mapping[str, BacktestResult], benchmark: pd.Series | None = None
+                  ) -> pd.DataFrame:
+    """One row per result (and the benchmark), columns :data:`TABLE_METRICS` (raw numbers)."""
+    rows = {}
+    for name, r in results.items():
+        m = headline_metrics(r, benchmark)
+        rows[name] = {k: m.get(k, np.nan) for k in TABLE_METRICS}
+    if results:
+        close = benchmark_close(next(iter(results.values())), benchmark)
+        if close is not None:
+            b = close.pct_change().fillna(0.0)
+            s = metrics.summary(b)
+            rows[_BENCHMARK] = {k: s.get(k, np.nan) for k in TABLE_METRICS}
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=list(TABLE_METRICS))
+    table.index.name = "strategy"
+    return table.astype(float)
+
+
+def _formatted(table: pd.DataFrame) -> pd.DataFrame:
+    out = {}
+    for col in table.columns:
+        fmt = TABLE_METRICS.get(col, "{:.4g}")
+        out[col] = [("–" if not np.isfinite(v) else fmt.format(v)) if isinstance(v, float)
+                    else str(v) for v in table[col]]
+    return pd.DataFrame(out, index=table.index)
+
+
+def metrics_table_figure(table: pd.DataFrame, *, title: str = "Metrics") -> go.Figure:
+    """A ``go.Table`` of a metrics table (rows: strategies), numbers formatted."""
+    shown = _formatted(table)
+    fig = new_figure(title, height=90 + 28 * (len(table) + 2), margin={"t": 50, "b": 10})
+    fig.add_trace(go.Table(
+        header={"values": [table.index.name or ""] + [c.replace("_", " ") for c in table],
+                "fill": {"color": "#f2f2f2"}, "align": "left", "font": {"size": 12}},
+        cells={"values": [list(map(str, shown.index))] + [shown[c].tolist() for c in shown],
+               "align": ["left"] + ["right"] * len(shown.columns), "height": 26}))
+    return fig
+
+
+def risk_return_figure(table: pd.DataFrame, *, colors: str = "intl") -> go.Figure:
+    """Annual return against annual volatility, one labelled marker per row of ``table``."""
+    pal = palette(colors)
+    fig = new_figure("Risk and return", height=420)
+    for col in ("annual_volatility", "annual_return"):
+        if col not in table:
+            raise DataError(f"table has no {col!r} column; build it with metrics_table()")
+    ret = table["annual_return"].to_numpy(dtype=float)
+    fig.add_trace(go.Scatter(
+        x=table["annual_volatility"].to_numpy(dtype=float), y=ret, mode="markers+text",
+        text=[str(i) for i in table.index], textposition="top center",
+        marker={"size": 12, "color": np.where(ret >= 0, pal.up, pal.down)},
+        hovertemplate="%{text}: %{y:.2%} a year at %{x:.2%} volatility<extra></extra>"))
+    fig.update_layout(hovermode="closest", xaxis={"title": "annual volatility",
+                                                  "tickformat": ".0%"},
+                      yaxis={"title": "annual return", "tickformat": ".1%"})
+    return fig
+
+
+def in_out_sample(result: BacktestResult, split: object,
+                  benchmark: pd.Series | None = None) -> pd.DataFrame:
+    """Metrics before ``split`` (in sample) and from ``split`` on (out of sample).
+
+    Honest only when the strategy's parameters were chosen on the in-sample part (see
+    :mod:`workbench.evaluation` for the grid search that does so).
+
+    Returns
+    -------
+    pd.DataFrame
+        Rows ``in_sample`` and ``out_of_sample``; columns ``start``, ``end``, ``sessions``
+        and the return metrics of :data:`TABLE_METRICS`.
+
+    Raises
+    ------
+    ConfigError
+        When ``split`` leaves either part with fewer than two sessions.
+    """
+    day = pd.Timestamp(split)
+    r = result.returns
+    parts = {"in_sample": r.loc[r.index < day], "out_of_sample": r.loc[r.index >= day]}
+    rows = {}
+    for name, part in parts.items():
+        if len(part) < 2:
+            part_name = name.replace("_", "-")
+            raise ConfigError(f"split {day.date()} leaves {len(part)} sessions {part_name}"
+                              f" of the period {r.index[0].date()}..{r.index[-1].date()}; "
+                              "choose a date inside it")
+        s = metrics.summary(part)
+        rows[name] = {"start": part.index[0], "end": part.index[-1], "sessions": len(part)} | {
+            k: s[k] for k in TABLE_METRICS if k in s}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def in_out_sample_figure(table: pd.DataFrame | GridSearchResult,
+                         metrics_shown: Sequence[str] = ("annual_return", "annual_volatility",
+                                                         "sharpe_ratio", "max_drawdown"),
+                         *, colors: str = "intl") -> go.Figure:
+    """Grouped bars: each metric in sample against out of sample (one trace per part).
+
+    ``table`` has one row per part (e.g. :func:`in_out_sample`), one column per metric; a
+    :class:`workbench.evaluation.GridSearchResult` (see :func:`out_of_sample_check`) is
+    read through its ``summary()``.
+    """
+    pal = palette(colors)
+    if callable(getattr(table, "summary", None)):
+        table = table.summary().T
+    elif "in_sample" in table.columns and "in_sample" not in table.index:
+        table = table.T
+    fig = new_figure("In sample against out of sample", height=380)
+    missing = [m for m in metrics_shown if m not in table.columns]
+    if missing:
+        raise DataError(f"table lacks metrics {missing}; it has {list(table.columns)}")
+    if table.empty:
+        return empty_note(fig, "no periods to compare")
+    shades = (pal.strategy, pal.baseline, pal.benchmark)
+    for i, (part, row) in enumerate(table.iterrows()):
+        values = row[list(metrics_shown)].to_numpy(dtype=float)
+        fig.add_trace(go.Bar(x=[m.replace("_", " ") for m in metrics_shown], y=values,
+                             name=str(part).replace("_", " "),
+                             marker={"color": shades[i % len(shades)]},
+                             text=[f"{v:.2f}" if "ratio" in m else f"{v:.1%}"
+                                   for m, v in zip(metrics_shown, values, strict=True)],
+                             textposition="outside"))
+    fig.update_layout(barmode="group", hovermode="closest")
+    return fig
+
+
+# -- running and evaluating (what the notebooks call) -------------------------------------------
+def run_strategies(market: Market, names: Sequence[str] | None = None,
+                   config: BacktestConfig | None = None,
+                   params: Mapping[str, Mapping[str, Any]] | None = None
+                   ) -> dict[str, BacktestResult]:
+    """Backtest several registered strategies under one configuration.
+
+    Parameters
+    ----------
+    market
+        The data.
+    names
+        Strategy names; default all of :func:`workbench.strategies.available`.
+    config
+        Trading rules, period and costs; default ``BacktestConfig()``.
+    params
+        Parameters per strategy name (defaults otherwise).
+
+    Returns
+    -------
+    dict
+        ``{name: BacktestResult}`` in the order of ``names``.
+    """
+    from workbench import strategies
+    from workbench.backtest import run
+
+    names = strategies.available() if names is None else list(names)
+    params = dict(params or {})
+    if unknown := sorted(set(params) - set(names)):
+        raise ConfigError(f"params given for {unknown}, which are not among the strategies "
+                          f"run {names}")
+    built = {n: strategies.get(n, **dict(params.get(n, {}))) for n in names}
+    return {n: run(market, s, config) for n, s in built.items()}
+
+
+def evaluation_split(config: BacktestConfig, split: object) -> Split:
+    """The :class:`workbench.evaluation.Split` of ``config``'s period at ``split``.
+
+    In sample: ``config.start`` up to the day before ``split``; out of sample: ``split`` to
+    ``config.end``.
+    """
+    from workbench.evaluation import Split
+
+    day = pd.Timestamp(split).normalize()
+    return Split(in_sample_start=config.start, in_sample_end=day - pd.Timedelta(days=1),
+                 out_of_sample_start=day, out_of_sample_end=config.end)
+
+
+def out_of_sample_check(market: Market, strategy: str, params: Mapping[str, Any],
+                        config: BacktestConfig, split: object,
+                        grid: Mapping[str, Sequence[Any]] | None = None) -> GridSearchResult:
+    """Choose parameters in sample and judge them out of sample (a grid search).
+
+    The grid is ``params`` (one value each) widened by ``grid``; with no ``grid`` it
+    checks the given parameters alone: their in-sample run sees only the market known
+    at the split (:func:`workbench.evaluation.market_until`).
+
+    Returns
+    -------
+    workbench.evaluation.GridSearchResult
+        Its ``summary()`` puts the in-sample and out-of-sample metrics side by side.
+    """
+    from workbench.evaluation import grid_search
+
+    combos = {k: [v] for k, v in params.items()} | {k: list(v) for k, v in (grid or {}).items()}
+    return grid_search(market, strategy, combos, split=evaluation_split(config, split),
+                       config=config)
+
+
+def strategies_in_out_figure(table: pd.DataFrame, metric: str = "sharpe_ratio", *,
+                             colors: str = "intl") -> go.Figure:
+    """Grouped bars of one metric per strategy, in sample against out of sample.
+
+    ``table`` is :func:`workbench.evaluation.evaluate_strategies`' output: indexed by
+    ``(strategy, period)``.
+    """
+    pal = palette(colors)
+    if metric not in table.columns:
+        raise DataError(f"table has no {metric!r} column; it has {list(table.columns)}")
+    fig = new_figure(f"{metric.replace('_', ' ').capitalize()}: in sample against out of "
+                     "sample", height=400)
+    if table.empty:
+        return empty_note(fig, "no strategies evaluated")
+    wide = table[metric].unstack("period")
+    shades = {"in_sample": pal.strategy, "out_of_sample": pal.baseline}
+    fmt = "%{y:.2f}" if "ratio" in metric else "%{y:.1%}"
+    for part in wide.columns:
+        fig.add_trace(go.Bar(x=[str(s) for s in wide.index],
+                             y=wide[part].to_numpy(dtype=float), name=str(part).replace("_", " "),
+                             marker={"color": shades.get(str(part), pal.benchmark)},
+                             texttemplate=fmt, textposition="outside"))
+    fig.update_layout(barmode="group", hovermode="closest",
+                      yaxis={"tickformat": ".2f" if "ratio" in metric else ".0%"})
+    return fig
+
+
+def backtest_metrics(result: BacktestResult, search: GridSearchResult | None = None
+                     ) -> dict[str, Any]:
+    """What a backtest report emits: strategy, parameters, ``result.metrics()`` and, with a
+    grid search, the out-of-sample Sharpe ratio and return and the deflated Sharpe."""
+    out: dict[str, Any] = {"strategy": str(result.strategy.get("name", "")),
+                           "params": dict(result.strategy.get("params", {}))}
+    out |= headline_metrics(result)
+    if search is not None:
+        out |= {"in_sample_sharpe_ratio": search.in_sample.get("sharpe_ratio"),
+                "out_of_sample_sharpe_ratio": search.out_of_sample.get("sharpe_ratio"),
+                "out_of_sample_annual_return": search.out_of_sample.get("annual_return"),
+                "deflated_sharpe": search.deflated_sharpe}
+    return out
+
+
+def comparison_metrics(table: pd.DataFrame, baseline: str | None = "buy_and_hold"
+                       ) -> dict[str, Any]:
+    """What the comparison report emits: the best strategy by Sharpe ratio and the table.
+
+    ``table`` is :func:`metrics_table`'s output (a ``benchmark`` row is not a candidate).
+    """
+    candidates = table.drop(index=_BENCHMARK, errors="ignore")
+    sharpe = candidates["sharpe_ratio"].astype(float)
+    best = str(sharpe.idxmax()) if sharpe.notna().any() else None
+    out: dict[str, Any] = {"strategies": len(candidates), "best_strategy": best,
+                           "best_sharpe_ratio": float(sharpe.max()) if best else None,
+                           "best_annual_return": (float(candidates.loc[best, "annual_return"])
+                                                  if best else None)}
+    if baseline in candidates.index:
+        out["baseline_sharpe_ratio"] = float(candidates.loc[baseline, "sharpe_ratio"])
+    if _BENCHMARK in table.index:
+        out["benchmark_total_return"] = float(table.loc[_BENCHMARK, "total_return"])
+    out["table"] = table.to_dict(orient="index")
+    return out

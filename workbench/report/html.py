@@ -1,0 +1,257 @@
+"""A self-contained HTML page from an executed notebook: opens offline by double-click.
+
+nbconvert's templates and plotly's notebook renderers load require.js or MathJax from
+CDNs, so the page is built here instead (no nbconvert exporter, so no ``include_mathjax``
+either: the page loads no MathJax at all):
+
+* Markdown cells through nbconvert's mistune filter;
+* code hidden; outputs kept: Plotly figures (``application/vnd.plotly.v1+json``, what the
+  notebooks display after :func:`workbench.report.setup_notebook`) become a ``<div>`` with
+  its JSON and one ``Plotly.newPlot`` call each, tables stay HTML, images are inlined as
+  data URIs, text goes into ``<pre>``;
+* plotly.js, from the installed plotly package, inlined once in ``<head>``.
+
+The page records JavaScript errors (``window.onerror``, rejected promises,
+``console.error``) into ``<pre id="wb-js-errors">`` and, once every figure is drawn, sets
+``data-plots-rendered`` on ``<body>`` to the number of figures with an SVG inside, so a
+headless browser's ``--dump-dom`` shows both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import os
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from workbench.report.emit import jsonable, write_text
+from workbench.report.theme import FONT_FAMILY
+
+__all__ = ["PLOTLY_MIME", "notebook_html", "page", "plotly_js", "write_notebook_html"]
+
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+#: Output types in order of preference (the first present in an output is shown).
+_PREFERENCE = (PLOTLY_MIME, "text/html", "image/png", "image/jpeg", "image/svg+xml",
+               "text/markdown", "text/plain")
+_PLOT_CONFIG = {"responsive": True, "displaylogo": False, "typesetMath": False,
+                "toImageButtonOptions": {"format": "png", "scale": 2}}
+_HIDDEN_TAGS = frozenset({"remove-cell", "remove_cell"})
+
+_CSS = """
+:root { color-scheme: light; }
+body { font-family: FONTS; color: #262626; background: #fafafa; margin: 0; }
+main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 60px; background: #fff; }
+header.wb-head { border-bottom: 1px solid #e5e5e5; margin-bottom: 18px; padding-bottom: 8px; }
+header.wb-head .wb-meta { color: #6b6b6b; font-size: 13px; }
+h1 { font-size: 26px; margin: 8px 0; } h2 { font-size: 20px; margin-top: 30px; }
+h3 { font-size: 16px; } a.anchor-link { display: none; }
+table { border-collapse: collapse; border: none; font-size: 13px; margin: 8px 0 16px; }
+th, td { padding: 4px 10px; border: none; border-bottom: 1px solid #ececec; text-align: right; }
+thead th { border-bottom: 1px solid #bdbdbd; }
+table.wb-params td { text-align: left; } table.wb-params code { white-space: pre-wrap; }
+th { background: #f6f6f6; font-weight: 600; } td:first-child, th:first-child { text-align: left; }
+pre { background: #f6f6f6; padding: 8px 12px; overflow-x: auto; font-size: 12.5px; }
+pre.wb-stderr { background: #fff6e5; } pre.wb-error { background: #fdecea; color: #8a1c14; }
+.wb-plot { width: 100%; margin: 8px 0 20px; }
+.wb-output { overflow-x: auto; }
+#wb-js-errors:empty { display: none; }
+#wb-js-errors { background: #fdecea; color: #8a1c14; }
+""".replace("FONTS", FONT_FAMILY)
+
+# Recorded before plotly.js loads, so that errors in it are caught too.
+_ERROR_SCRIPT = """
+window.__wbErrors = [];
+window.addEventListener("error", function (e) {
+  window.__wbErrors.push("Uncaught " + (e.message || e.type));
+});
+window.addEventListener("unhandledrejection", function (e) {
+  window.__wbErrors.push("Unhandled rejection " + String(e.reason));
+});
+(function () {
+  var original = console.error;
+  console.error = function () {
+    window.__wbErrors.push("console.error " + Array.prototype.join.call(arguments, " "));
+    return original.apply(console, arguments);
+  };
+})();
+"""
+
+_PLOT_SCRIPT = """
+(function () {
+  var errors = window.__wbErrors;
+  var config = CONFIG;
+  var divs = Array.prototype.slice.call(document.querySelectorAll("div.wb-plot"));
+  function flush() {
+    var done = divs.filter(function (d) { return d.querySelector(".main-svg"); }).length;
+    document.body.setAttribute("data-plots-rendered", String(done));
+    document.body.setAttribute("data-plots-expected", String(divs.length));
+    document.getElementById("wb-js-errors").textContent = errors.join("\\n");
+  }
+  var jobs = divs.map(function (div) {
+    try {
+      var spec = JSON.parse(document.getElementById(div.id + "-data").textContent);
+      var cfg = Object.assign({}, config, spec.config || {});
+      return Plotly.newPlot(div, spec.data || [], spec.layout || {}, cfg);
+    } catch (e) {
+      errors.push("Uncaught " + String(e));
+      return Promise.resolve();
+    }
+  });
+  Promise.all(jobs).catch(function (e) { errors.push("Uncaught " + String(e)); }).then(flush);
+})();
+"""
+
+
+@cache
+def plotly_js() -> str:
+    """The plotly.js bundle of the installed plotly package (about 5 MB)."""
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs()
+
+
+def _script_json(value: Any) -> str:
+    """JSON safe inside a ``<script>`` element (no ``</script>`` or ``<!--`` can end it)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.replace("</", "<\\/").replace("<!--", "<\\!--")
+
+
+def _markdown(source: str) -> str:
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    return markdown2html_mistune(source)
+
+
+def _strip_ansi(text: str) -> str:
+    from nbconvert.filters import strip_ansi
+
+    return strip_ansi(text)
+
+
+def _text(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+class _Page:
+    """Accumulates the body's HTML and the figures' JSON."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.figures = 0
+
+    def figure(self, spec: Mapping[str, Any]) -> None:
+        self.figures += 1
+        fid = f"wb-fig-{self.figures}"
+        clean = jsonable({k: spec[k] for k in ("data", "layout", "config") if k in spec})
+        self.parts.append(f'<div class="wb-plot" id="{fid}"></div>\n'
+                          f'<script type="application/json" id="{fid}-data">'
+                          f"{_script_json(clean)}</script>")
+
+    def output(self, out: Mapping[str, Any]) -> None:
+        kind = out.get("output_type")
+        if kind == "stream":
+            cls = "wb-stderr" if out.get("name") == "stderr" else "wb-stream"
+            self.parts.append(f'<pre class="{cls}">{html.escape(_text(out.get("text", "")))}'
+                              "</pre>")
+        elif kind == "error":
+            trace = _strip_ansi("\n".join(out.get("traceback", [])))
+            text = trace or f"{out.get('ename')}: {out.get('evalue')}"
+            self.parts.append(f'<pre class="wb-error">{html.escape(text)}</pre>')
+        elif kind in ("display_data", "execute_result"):
+            data = out.get("data", {})
+            mime = next((m for m in _PREFERENCE if m in data), None)
+            if mime == PLOTLY_MIME:
+                self.figure(data[mime])
+            elif mime == "text/html":
+                self.parts.append(f'<div class="wb-output">{_text(data[mime])}</div>')
+            elif mime in ("image/png", "image/jpeg"):
+                payload = _text(data[mime]).replace("\n", "")
+                self.parts.append(f'<img alt="figure" src="data:{mime};base64,{payload}">')
+            elif mime == "image/svg+xml":
+                self.parts.append(f'<div class="wb-output">{_text(data[mime])}</div>')
+            elif mime == "text/markdown":
+                self.parts.append(_markdown(_text(data[mime])))
+            elif mime == "text/plain":
+                self.parts.append(f"<pre>{html.escape(_text(data[mime]))}</pre>")
+
+
+def _parameter_table(parameters: Mapping[str, Any]) -> str:
+    if not parameters:
+        return ""
+    rows = "".join(
+        f"<tr><td>{html.escape(str(k))}</td><td><code>{html.escape(json.dumps(jsonable(v), ensure_ascii=False))}</code></td></tr>"  # noqa: E501
+        for k, v in parameters.items())
+    return (f'<table class="wb-params"><thead><tr><th>parameter</th><th>value</th></tr>'
+            f"</thead><tbody>{rows}</tbody></table>")
+
+
+def page(title: str, body: str, *, with_plotly: bool, subtitle: str = "") -> str:
+    """A complete HTML document around ``body``; plotly.js inlined once if asked for."""
+    plotly = (f"<script>{plotly_js()}</script>\n" if with_plotly else "")
+    plot_script = ("<script>" + _PLOT_SCRIPT.replace("CONFIG", _script_json(_PLOT_CONFIG))
+                   + "</script>") if with_plotly else ""
+    sub = f'<div class="wb-meta">{subtitle}</div>' if subtitle else ""
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n"
+        f"<script>{_ERROR_SCRIPT}</script>\n{plotly}</head>\n<body>\n<main>\n"
+        f'<header class="wb-head"><h1>{html.escape(title)}</h1>{sub}</header>\n'
+        f"{body}\n<pre id=\"wb-js-errors\"></pre>\n</main>\n{plot_script}\n</body>\n</html>\n")
+
+
+def notebook_html(nb: Any, *, title: str | None = None,
+                  parameters: Mapping[str, Any] | None = None,
+                  generated: dt.datetime | None = None) -> str:
+    """Render an executed notebook (an ``nbformat`` node or dict) as one HTML document.
+
+    Parameters
+    ----------
+    nb
+        The executed notebook.
+    title
+        Page title; default the notebook's first Markdown heading.
+    parameters
+        Shown as a table under the title; default the parameters papermill injected
+        (``nb.metadata.papermill.parameters``).
+    generated
+        Time stamp shown under the title; default now.
+
+    Returns
+    -------
+    str
+        The page; plotly.js is included once when the notebook has a Plotly output.
+    """
+    cells = nb["cells"]
+    if parameters is None:
+        parameters = nb.get("metadata", {}).get("papermill", {}).get("parameters", {}) or {}
+    body = _Page()
+    found_title = None
+    params_at = 0  # the parameters go after the introduction, if there is one
+    for i, cell in enumerate(cells):
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & _HIDDEN_TAGS:
+            continue
+        if cell["cell_type"] == "markdown":
+            source = _text(cell["source"])
+            if found_title is None and source.lstrip().startswith("# "):
+                found_title = source.lstrip()[2:].splitlines()[0].strip()
+                source = source.lstrip().split("\n", 1)[1] if "\n" in source.lstrip() else ""
+                params_at = len(body.parts) + 1 if i == 0 else params_at
+            body.parts.append(f'<section class="wb-md">{_markdown(source)}</section>')
+        elif cell["cell_type"] == "code" and "remove-output" not in tags:
+            for out in cell.get("outputs", []):
+                body.output(out)
+    body.parts.insert(params_at, _parameter_table(parameters))
+    when = (generated or dt.datetime.now().astimezone()).strftime("%Y-%m-%d %H:%M %Z").strip()
+    name = title or found_title or "Report"
+    return page(name, "\n".join(body.parts), with_plotly=body.figures > 0,
+                subtitle=f"generated {html.escape(when)}")
+
+
+def write_notebook_html(nb: Any, path: str | os.PathLike[str], **options: Any) -> str:
+    """Write :func:`notebook_html` to ``path`` atomically; return the path as a string."""
+    return str(write_text(path, notebook_html(nb, **options)))

@@ -1,0 +1,240 @@
+"""Performance figures of one backtest: equity against the benchmark, drawdown, monthly
+returns, rolling Sharpe ratio and volatility.
+
+Each figure has a pure data function (``equity_data``, ``monthly_returns``, ...) that a
+dashboard can call again with new inputs, and a builder that draws it and returns a
+``go.Figure`` (never shown). Builders draw their traces in a fixed order for given
+options, so :func:`workbench.report.refresh` can update a displayed widget in place.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from workbench import metrics
+from workbench.report._common import (
+    date_strings,
+    empty_note,
+    f4,
+    log_toggle,
+    new_figure,
+    range_selector,
+    thin,
+)
+from workbench.report.theme import TEMPLATE, palette
+
+if TYPE_CHECKING:
+    from workbench.result import BacktestResult
+
+__all__ = [
+    "benchmark_close",
+    "drawdown_data",
+    "drawdown_figure",
+    "equity_data",
+    "equity_figure",
+    "monthly_returns",
+    "monthly_returns_figure",
+    "rolling_data",
+    "rolling_figure",
+]
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def benchmark_close(result: BacktestResult, benchmark: pd.Series | None = None
+                    ) -> pd.Series | None:
+    """The benchmark's close on the result's sessions, or None when there is none.
+
+    ``benchmark`` (a close series indexed by date, e.g. ``market.benchmark.set_index("date")
+    ["close"]``) wins; otherwise the result's ``daily["benchmark_close"]`` is used (all NaN
+    for a market without a benchmark: None). Sessions without a close are forward-filled.
+    """
+    if benchmark is None:
+        benchmark = result.daily["benchmark_close"]
+    close = pd.Series(benchmark, dtype=float)
+    close.index = pd.DatetimeIndex(close.index)
+    close = close.reindex(result.daily.index).ffill()
+    return None if close.isna().all() else close.rename("benchmark")
+
+
+def equity_data(result: BacktestResult, benchmark: pd.Series | None = None) -> pd.DataFrame:
+    """Equity in CNY and the benchmark rebased to the starting capital, per session.
+
+    Returns
+    -------
+    pd.DataFrame
+        Index ``date``; column ``strategy`` (end-of-session equity, CNY) and, when there is
+        a benchmark, ``benchmark`` (its close scaled so that its first valid close equals
+        ``capital_cny``).
+    """
+    out = pd.DataFrame({"strategy": result.daily["equity_cny"].astype(float)})
+    close = benchmark_close(result, benchmark)
+    if close is not None:
+        first = close.dropna().iloc[0]
+        out["benchmark"] = close / first * result.config.capital_cny
+    return out
+
+
+def equity_figure(result: BacktestResult, benchmark: pd.Series | None = None, *,
+                  colors: str = "intl", log: bool = False, title: str | None = None
+                  ) -> go.Figure:
+    """Equity curve against the benchmark, with a Linear/Log toggle and range selector.
+
+    Parameters
+    ----------
+    result
+        A backtest result.
+    benchmark
+        Benchmark close by date; default the result's ``benchmark_close`` column, if any.
+    colors
+        ``"intl"`` or ``"cn"`` (see :mod:`workbench.report.theme`).
+    log
+        Start on a log scale (the toggle switches either way).
+    title
+        Default: the strategy's name.
+
+    Returns
+    -------
+    go.Figure
+        One trace for the strategy, a second for the benchmark when there is one.
+    """
+    pal = palette(colors)
+    data = equity_data(result, benchmark)
+    name = str(result.strategy.get("name", "strategy"))
+    fig = new_figure(title or f"Equity: {name} against the benchmark", height=440)
+    x = date_strings(data.index)
+    fig.add_trace(go.Scatter(x=x, y=f4(data["strategy"]), name=name, mode="lines",
+                             line={"color": pal.strategy, "width": 2}))
+    if "benchmark" in data:
+        fig.add_trace(go.Scatter(x=x, y=f4(data["benchmark"]), name="benchmark",
+                                 mode="lines", line={"color": pal.benchmark, "width": 1.5}))
+    menu = log_toggle()
+    menu["active"] = 1 if log else 0
+    fig.update_layout(updatemenus=[menu], yaxis={"title": "CNY", "type": "log" if log else
+                                                 "linear", "tickformat": ",.0f"},
+                      xaxis={"rangeselector": range_selector(), "type": "date"})
+    return fig
+
+
+def drawdown_data(result: BacktestResult) -> pd.Series:
+    """Drawdown per session: equity over its running peak (capital included) minus 1, <= 0."""
+    if result.daily.empty:
+        return pd.Series(dtype=float, name="drawdown")
+    return metrics.drawdown_series(result.returns).rename("drawdown")
+
+
+def drawdown_figure(result: BacktestResult, *, colors: str = "intl",
+                    benchmark: pd.Series | None = None) -> go.Figure:
+    """Underwater chart: the drawdown below the running peak, filled to zero.
+
+    A second, unfilled line shows the benchmark's drawdown when there is a benchmark.
+    """
+    pal = palette(colors)
+    dd = drawdown_data(result)
+    fig = new_figure("Drawdown (underwater)", height=320)
+    x = date_strings(dd.index)
+    fig.add_trace(go.Scatter(x=x, y=f4(dd), name="strategy", mode="lines",
+                             fill="tozeroy", line={"color": pal.down, "width": 1}))
+    close = benchmark_close(result, benchmark)
+    if close is not None:
+        bench_dd = close / close.cummax() - 1.0
+        fig.add_trace(go.Scatter(x=x, y=f4(bench_dd), name="benchmark", mode="lines",
+                                 line={"color": pal.benchmark, "width": 1, "dash": "dot"}))
+    fig.update_layout(yaxis={"tickformat": ".0%", "title": "below peak"},
+                      xaxis={"rangeselector": range_selector(), "type": "date"})
+    return fig
+
+
+def monthly_returns(result: BacktestResult) -> pd.DataFrame:
+    """Compounded return of each calendar month: years (rows) × months 1-12 (columns).
+
+    Months outside the backtest are NaN.
+
+    Examples
+    --------
+    >>> r = pd.Series([0.1, 0.1, -0.5], index=pd.to_datetime(
+    ...     ["2024-01-02", "2024-01-03", "2024-02-01"]))
+    >>> _monthly(r).round(4).loc[2024, [1, 2]].tolist()
+    [0.21, -0.5]
+    """
+    return _monthly(result.returns)
+
+
+def _monthly(returns: pd.Series) -> pd.DataFrame:
+    if returns.empty:
+        return pd.DataFrame(columns=pd.RangeIndex(1, 13), dtype=float)
+    idx = pd.DatetimeIndex(returns.index)
+    growth = (1.0 + returns).groupby([idx.year, idx.month]).prod() - 1.0
+    table = growth.unstack()
+    table.index.name, table.columns.name = "year", "month"
+    return table.reindex(columns=range(1, 13))
+
+
+def monthly_returns_figure(result: BacktestResult, *, colors: str = "intl") -> go.Figure:
+    """Heatmap of monthly returns, years × months, gains in ``up`` and losses in ``down``.
+
+    Each cell is labelled with its return; the latest year is at the top.
+    """
+    pal = palette(colors)
+    table = monthly_returns(result)
+    fig = new_figure("Monthly returns", height=max(260, 60 + 28 * len(table)))
+    if table.empty:
+        return empty_note(fig, "no sessions")
+    z = table.to_numpy(dtype=float)
+    finite = z[np.isfinite(z)]
+    bound = float(np.max(np.abs(finite))) if finite.size else 0.01
+    fig.add_trace(go.Heatmap(
+        z=z, x=list(_MONTHS), y=[str(y) for y in table.index], zmid=0.0,
+        zmin=-bound, zmax=bound, colorscale=pal.diverging(), texttemplate="%{z:.1%}",
+        textfont={"size": 11}, hovertemplate="%{y} %{x}: %{z:.2%}<extra></extra>",
+        colorbar={"tickformat": ".0%", "title": {"text": "return"}}, xgap=1, ygap=1))
+    fig.update_layout(yaxis={"autorange": "reversed", "type": "category", "showgrid": False},
+                      xaxis={"side": "top", "showgrid": False}, hovermode="closest")
+    return fig
+
+
+def rolling_data(result: BacktestResult, window: int = 126) -> pd.DataFrame:
+    """Rolling annualised Sharpe ratio and volatility over ``window`` sessions.
+
+    Returns
+    -------
+    pd.DataFrame
+        Index ``date``, columns ``sharpe`` and ``volatility`` (fraction per year); the first
+        ``window - 1`` rows are NaN.
+    """
+    r = result.returns
+    if len(r) == 0:
+        return pd.DataFrame({"sharpe": [], "volatility": []}, dtype=float)
+    return pd.DataFrame({"sharpe": metrics.rolling_sharpe(r, window),
+                         "volatility": metrics.rolling_volatility(r, window)})
+
+
+def rolling_figure(result: BacktestResult, window: int = 126, *, colors: str = "intl",
+                   max_points: int | None = 600) -> go.Figure:
+    """Rolling Sharpe ratio (top) and volatility (bottom) over ``window`` sessions.
+
+    Both are smooth over the window, so ``max_points`` evenly spaced sessions draw them.
+    """
+    pal = palette(colors)
+    data = thin(rolling_data(result, window), max_points)
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                        subplot_titles=("Sharpe ratio", "Volatility (annualised)"))
+    fig.update_layout(template=TEMPLATE, height=460,
+                      title={"text": f"Rolling {window}-session Sharpe ratio and volatility"})
+    x = date_strings(data.index)
+    fig.add_trace(go.Scatter(x=x, y=f4(data["sharpe"]), name="Sharpe", mode="lines",
+                             line={"color": pal.strategy, "width": 1.5}), row=1, col=1)
+    fig.add_trace(go.Scatter(x=x, y=f4(data["volatility"]), name="volatility",
+                             mode="lines", line={"color": pal.baseline, "width": 1.5}),
+                  row=2, col=1)
+    fig.add_hline(y=0.0, line={"color": "#b0b0b0", "width": 1}, row=1, col=1)
+    fig.update_yaxes(tickformat=".0%", row=2, col=1)
+    fig.update_xaxes(type="date")
+    fig.update_layout(showlegend=False)
+    return fig
+

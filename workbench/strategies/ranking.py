@@ -1,0 +1,145 @@
+"""Cross-sectional building blocks shared by the strategies: ranks, picks and slot weights.
+
+Everything works on one session's row: 1-D arrays aligned with ``view.symbols``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from workbench.errors import ConfigError
+from workbench.strategies.base import MarketView
+
+__all__ = [
+    "check_count",
+    "equal_weights",
+    "percentile_rank",
+    "rebalance_due",
+    "slot_weights",
+    "top_n",
+]
+
+#: Kept holdings are asked for at their weight times this, so that the engine's
+#: ``floor(weight * equity / price)`` gives back exactly the shares held (no odd-lot orders).
+_KEEP = 1.0 + 1e-10
+
+
+def check_count(strategy: str, field: str, value: object, minimum: int = 1) -> None:
+    """Raise ConfigError unless ``value`` is a whole number >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ConfigError(f"{strategy}: {field} must be a whole number >= {minimum}, got "
+                          f"{value!r}")
+
+
+def percentile_rank(values: np.ndarray, mask: np.ndarray,
+                    groups: np.ndarray | None = None) -> np.ndarray:
+    """Mid-rank percentile of each value among the finite values under ``mask``.
+
+    The ``k``-th smallest of ``n`` (``k`` from 0) gets ``(k + 0.5) / n``, so percentiles
+    lie in (0, 1) and are symmetric; tied values share their mean rank. With ``groups``
+    (integer codes, e.g. sectors) each value is ranked within its group only.
+
+    Returns
+    -------
+    np.ndarray
+        Float per entry; NaN where ``mask`` is False or the value is not finite.
+
+    Examples
+    --------
+    >>> percentile_rank(np.array([3.0, 1.0, np.nan, 2.0, 2.0]), np.ones(5, bool)).tolist()
+    [0.875, 0.125, nan, 0.5, 0.5]
+    >>> percentile_rank(np.array([1.0, 2.0, 5.0, 9.0]), np.ones(4, bool),
+    ...                 groups=np.array([0, 0, 1, 1])).tolist()
+    [0.25, 0.75, 0.25, 0.75]
+    """
+    out = np.full(values.shape, np.nan)
+    idx = np.flatnonzero(mask & np.isfinite(values))
+    if not idx.size:
+        return out
+    v = values[idx]
+    g = np.zeros(idx.size, dtype=np.int64) if groups is None else groups[idx]
+    order = np.lexsort((v, g))
+    vs, gs = v[order], g[order]
+    n = idx.size
+    pos = np.arange(n)
+    new_group = np.empty(n, dtype=bool)
+    new_group[0] = True
+    np.not_equal(gs[1:], gs[:-1], out=new_group[1:])
+    new_value = new_group.copy()
+    new_value[1:] |= vs[1:] != vs[:-1]
+    group_start = pos[new_group]
+    group_size = np.diff(group_start, append=n)
+    group_of = np.cumsum(new_group) - 1
+    run_start = pos[new_value]
+    run_mid = (run_start + np.append(run_start[1:], n) - 1) / 2.0  # mean rank of a tie
+    rank = run_mid[np.cumsum(new_value) - 1] - group_start[group_of]
+    out[idx[order]] = (rank + 0.5) / group_size[group_of]
+    return out
+
+
+def top_n(score: np.ndarray, eligible: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the ``n`` highest finite scores among ``eligible``, best first.
+
+    Ties go to the earlier symbol (symbols are sorted), so the pick is deterministic.
+
+    Examples
+    --------
+    >>> top_n(np.array([0.2, 0.9, np.nan, 0.9, 0.5]), np.array([1, 1, 1, 1, 0], bool), 2)
+    array([1, 3])
+    """
+    idx = np.flatnonzero(eligible & np.isfinite(score))
+    return idx[np.argsort(-score[idx], kind="stable")[:n]]
+
+
+def equal_weights(chosen: np.ndarray, n_symbols: int) -> np.ndarray:
+    """Weights ``1 / len(chosen)`` on the positions ``chosen``, 0 elsewhere (all 0 if none).
+
+    Examples
+    --------
+    >>> equal_weights(np.array([0, 2]), 4).tolist()
+    [0.5, 0.0, 0.5, 0.0]
+    """
+    w = np.zeros(n_symbols)
+    if len(chosen):
+        w[chosen] = 1.0 / len(chosen)
+    return w
+
+
+def rebalance_due(view: MarketView) -> bool:
+    """True on the backtest's first session and on the first session of every month."""
+    return view.is_first or view.is_month_start
+
+
+def slot_weights(view: MarketView, keep: np.ndarray, entries: np.ndarray,
+                 max_names: int) -> np.ndarray | None:
+    """Weights for a strategy that holds up to ``max_names`` names in slots of ``1 / max_names``.
+
+    Held names in ``keep`` stay at their current weight (no trading), held names not in it
+    are sold, and ``entries`` (positions, best first) fill the free slots at ``1 /
+    max_names`` each, or an equal share of the free cash when there is less. Returns None
+    when nothing would change: no sale and no entry.
+
+    Parameters
+    ----------
+    view
+        Today's view (holdings, current weights).
+    keep
+        Boolean mask of held names to keep.
+    entries
+        Candidate positions to buy, best first (held names among them are skipped).
+    max_names
+        Most names held at once.
+    """
+    held = view.holdings > 0
+    keep = keep & held
+    sells = held & ~keep
+    free = max(max_names - int(keep.sum()), 0)
+    new = np.asarray(entries, dtype=np.int64)
+    new = new[~held[new]][:free]
+    if not new.size and not sells.any():
+        return None
+    w = np.where(keep, view.weights * _KEEP, 0.0)
+    if new.size:
+        room = max(1.0 - float(w.sum()), 0.0)
+        w[new] = min(1.0 / max_names, room / new.size)
+    return w
