@@ -27,3 +27,17 @@ def test_atomic_text_write_leaves_no_temp_file_on_failure(tmp_path):
         atomic_write_bytes(target, "not bytes")  # type: ignore[arg-type]  # fails mid-write
     assert target.read_text() == "v1"
     assert [p.name for p in tmp_path.iterdir()] == ["index.html"]
+
+
+def test_results_get_ordinary_permissions_not_private_temp_ones(tmp_path):
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        f = atomic_write_text(tmp_path / "r.html", "x")
+        with atomic_folder(tmp_path / "d") as tmp:
+            (tmp / "a").write_text("y")
+    finally:
+        os.umask(mask)
+    assert f.stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "d").stat().st_mode & 0o777 == 0o755

@@ -7,8 +7,9 @@ import pytest
 from test_backtest import Scripted, make_market
 
 from workbench.backtest import BacktestConfig, run
-from workbench.costs import Costs, round_fen
+from workbench.costs import Costs
 from workbench.errors import ConfigError
+from workbench.rules import round_fen
 
 
 def charges(value: float, side: str, day: str, costs: Costs | None = None):

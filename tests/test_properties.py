@@ -19,10 +19,11 @@ from hypothesis import strategies as st
 from workbench import rules
 from workbench.backtest import BacktestConfig, run
 from workbench.calendar import sessions
-from workbench.costs import Costs, round_fen
+from workbench.costs import Costs
 from workbench.data.market import Market
 from workbench.data.schema import FUNDAMENTAL_COLUMNS, ST_COLUMNS
 from workbench.result import BacktestResult
+from workbench.rules import round_fen
 from workbench.strategies.base import MarketView, Strategy
 from workbench.symbols import board_of
 

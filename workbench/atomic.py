@@ -18,6 +18,21 @@ from pathlib import Path
 __all__ = ["atomic_folder", "atomic_write_bytes", "atomic_write_text"]
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _ordinary_mode(path: Path, *, folder: bool) -> None:
+    """Give a temporary file or folder the mode a plain ``open``/``mkdir`` would have.
+
+    ``mkstemp``/``mkdtemp`` create them private to the owner (0600/0700); the finished
+    result is meant to be shared like any other file (reports go to colleagues).
+    """
+    os.chmod(path, (0o777 if folder else 0o666) & ~_umask())
+
+
 @contextmanager
 def atomic_folder(target: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield an empty temporary folder that replaces ``target`` when the block succeeds.
@@ -37,6 +52,7 @@ def atomic_folder(target: str | os.PathLike[str]) -> Iterator[Path]:
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
     try:
+        _ordinary_mode(tmp, folder=True)
         yield tmp
         old = None
         if final.exists():
@@ -60,6 +76,7 @@ def atomic_write_bytes(target: str | os.PathLike[str], data: bytes) -> Path:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        _ordinary_mode(Path(name), folder=False)
         os.replace(name, final)
     except BaseException:
         Path(name).unlink(missing_ok=True)

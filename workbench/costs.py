@@ -40,24 +40,9 @@ import pandas as pd
 from workbench import rules
 from workbench.errors import ConfigError
 
-__all__ = ["Charges", "Costs", "round_fen"]
+__all__ = ["Charges", "Costs"]
 
 Side = Literal["buy", "sell"]
-
-
-def round_fen(amount: np.ndarray | float) -> np.ndarray:
-    """Round non-negative CNY amounts half up to the fen (0.01 CNY).
-
-    The amount is first rounded to 1e-6 fen, so a product that is a true half fen but
-    lands a hair below it in binary floating point still rounds up.
-
-    Examples
-    --------
-    >>> round_fen(np.array([3.0015, 0.10005, 0.125, 1.005, 2.4949])).tolist()
-    [3.0, 0.1, 0.13, 1.01, 2.49]
-    """
-    fen = np.rint(np.asarray(amount, dtype=float) * 1e8) / 1e6  # to 1e-6 fen
-    return np.floor(fen + 0.5) / 100.0
 
 
 class Charges(NamedTuple):
@@ -259,7 +244,7 @@ class Costs:
         np.multiply(value, np.where(sell, stamp_rate, 0.0), out=raw[1])
         np.multiply(value, transfer_rate, out=raw[2])
         np.abs(slippage_cny, out=raw[3])
-        out = round_fen(raw)
+        out = rules.round_fen(raw)
         if not value.all():  # no fill, no commission
             out[0][value <= 0] = 0.0
         return out

@@ -14,8 +14,6 @@ import datetime as dt
 import json
 import math
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from workbench import metrics as _metrics
+from workbench.atomic import atomic_folder
 from workbench.errors import DataError
 from workbench.risk import LAYER_OF, Layer, Reason, rejection_counts
 
@@ -311,10 +310,7 @@ class BacktestResult:
 
         An existing result at ``path`` is replaced only once the new one is complete.
         """
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        try:
+        with atomic_folder(path) as tmp:
             categories: dict[str, dict[str, list[str]]] = {}
             for table in _TABLES:
                 frame: pd.DataFrame = getattr(self, table)
@@ -329,17 +325,7 @@ class BacktestResult:
                    "strategy": self.strategy, "meta": self.meta,
                    "empty_categories": categories}
             (tmp / "result.json").write_text(json.dumps(doc, indent=2, default=str) + "\n")
-            old = None
-            if target.exists():
-                old = target.with_name(f".{target.name}.old-{os.getpid()}")
-                os.replace(target, old)
-            os.replace(tmp, target)
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return target
+        return Path(path)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> BacktestResult:

@@ -44,6 +44,7 @@ __all__ = [
     "lot_rule",
     "rate_on",
     "rates_on",
+    "round_fen",
 ]
 
 
@@ -193,6 +194,22 @@ def limit_prices(
         np.where(valid, up / 100.0, np.nan),
         np.where(valid, down / 100.0, np.nan),
     )
+
+
+def round_fen(amount: np.ndarray | float) -> np.ndarray:
+    """Round non-negative CNY amounts half up to the fen (0.01 CNY), as brokers and exchanges do.
+
+    The amount is first rounded to 1e-6 fen, so a product that is a true half fen but lands a
+    hair below it in binary floating point (``1.005``, ``8.125``) still rounds up. The result
+    is ``k / 100.0`` for a whole number ``k``, the same float :func:`limit_prices` gives.
+
+    Examples
+    --------
+    >>> round_fen(np.array([3.0015, 0.10005, 0.125, 1.005, 2.4949, 8.1997])).tolist()
+    [3.0, 0.1, 0.13, 1.01, 2.49, 8.2]
+    """
+    fen = np.rint(np.asarray(amount, dtype=float) * 1e8) / 1e6  # to 1e-6 fen
+    return np.floor(fen + 0.5) / 100.0
 
 
 def rate_on(table: tuple[RateRule, ...], day: str | pd.Timestamp) -> float:

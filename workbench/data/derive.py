@@ -31,7 +31,13 @@ import pandas as pd
 
 from workbench.calendar import CALENDAR_END, CALENDAR_START, sessions
 from workbench.data.schema import BAR_COLUMNS, BAR_DTYPES, ST_COLUMNS
-from workbench.rules import PRICE_LIMITS, ipo_unlimited_days, limit_percent, limit_prices
+from workbench.rules import (
+    PRICE_LIMITS,
+    ipo_unlimited_days,
+    limit_percent,
+    limit_prices,
+    round_fen,
+)
 from workbench.symbols import Board, board_of, boards_of, symbol_codes
 
 __all__ = [
@@ -39,24 +45,8 @@ __all__ = [
     "ipo_unlimited_mask",
     "limit_percents",
     "reference_prices",
-    "round_fen",
     "st_periods",
 ]
-
-
-def round_fen(values: np.ndarray | float) -> np.ndarray:
-    """Round CNY prices half up to the fen (0.01), as the exchanges do.
-
-    The tiny offset keeps a true half (``8.125``) from rounding down when its float
-    representation lands just below it.
-
-    Examples
-    --------
-    >>> round_fen(np.array([8.1997, 8.125, 9.0749])).tolist()
-    [8.2, 8.13, 9.07]
-    """
-    x = np.asarray(values, dtype=float)
-    return np.floor(x * 100.0 + 0.5 + 1e-7) / 100.0
 
 
 def _symbol_date_order(symbols: np.ndarray, dates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -72,7 +72,13 @@ from workbench.data.schema import (
     ST_COLUMNS,
 )
 from workbench.errors import ConfigError, did_you_mean
-from workbench.rules import PRICE_LIMITS, ipo_unlimited_days, limit_percent, limit_prices
+from workbench.rules import (
+    PRICE_LIMITS,
+    ipo_unlimited_days,
+    limit_percent,
+    limit_prices,
+    round_fen,
+)
 from workbench.symbols import Board
 
 __all__ = [
@@ -366,11 +372,6 @@ def _is_current(folder: Path, config: SyntheticConfig) -> bool:
     )
 
 
-def _round_fen(x: np.ndarray) -> np.ndarray:
-    """Half-up to the fen (positive prices), with the same float result as ``limit_prices``."""
-    return np.floor(np.asarray(x) * 100.0 + 0.5) / 100.0
-
-
 def _as_ns(values: Any) -> np.ndarray:
     return np.asarray(values, dtype="datetime64[ns]")
 
@@ -629,7 +630,7 @@ class _Builder:
         self.idio_vol = (0.014 * sector_vol * _BOARD_VOL[self.board] * size_vol
                          * np.exp(rng.normal(0.0, 0.15, N)))
         price = np.exp(rng.normal(np.log(12.0), 0.6, N)) * _BOARD_PRICE[self.board]
-        self.price0 = np.maximum(_round_fen(price), 1.5)  # pre-sample close or issue price
+        self.price0 = np.maximum(round_fen(price), 1.5)  # pre-sample close or issue price
         self.shares0 = np.maximum(np.round(cap / self.price0 / 1e4), 1000).astype(np.int64) * 10_000
         self.float_ratio = rng.uniform(0.3, 1.0, N)
         self.turnover = (0.012 * _BOARD_TURNOVER[self.board] * (cap / 8e9) ** -0.15
@@ -983,13 +984,13 @@ class _Builder:
             capped = unlimited & self.ipo_capped
             hi_cap = np.where(unlimited, np.where(capped, cap44, np.inf), up)
             lo_cap = np.where(unlimited, np.where(capped, floor36, 0.01), down)
-            c = np.clip(_round_fen(prev * np.exp(g)), lo_cap, hi_cap)
+            c = np.clip(round_fen(prev * np.exp(g)), lo_cap, hi_cap)
             go = 0.6 * backlog + news + 0.25 * (r - news) + 0.004 * z_open
             open_cap = np.where(capped & day_one, cap20, hi_cap)
-            o = np.clip(_round_fen(prev * np.exp(go)), lo_cap, open_cap)
+            o = np.clip(round_fen(prev * np.exp(go)), lo_cap, open_cap)
             wild = np.where(unlimited, 3.0, 1.0)
-            h = _round_fen(np.maximum(o, c) * np.exp(np.abs(z_hi) * intraday * wild))
-            lo = _round_fen(np.minimum(o, c) * np.exp(-np.abs(z_lo) * intraday * wild))
+            h = round_fen(np.maximum(o, c) * np.exp(np.abs(z_hi) * intraday * wild))
+            lo = round_fen(np.minimum(o, c) * np.exp(-np.abs(z_lo) * intraday * wild))
             h = np.minimum(np.maximum(h, np.maximum(o, c)), hi_cap)
             lo = np.maximum(np.minimum(lo, np.minimum(o, c)), lo_cap)
             limited = ~unlimited

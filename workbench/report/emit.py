@@ -25,14 +25,8 @@ __all__ = ["emit_metrics", "jsonable", "read_metrics", "write_text"]
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` atomically, readable by all (mode 0644).
-
-    Reports are meant to be shared (a web server, a colleague's account), while the
-    temporary file behind an atomic write is private to its owner.
-    """
-    target = atomic_write_text(path, text)
-    os.chmod(target, 0o644)
-    return Path(target)
+    """Write ``text`` (UTF-8) to ``path`` atomically, with the ordinary file mode."""
+    return atomic_write_text(path, text)
 
 
 def jsonable(value: Any) -> Any:
