@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/bench_backtest.py                 # 300 and 3,000 stocks, 2015-2024
+    python benchmarks/bench_backtest.py                 # 300 and 3,000 stocks, 2,511 sessions
     python benchmarks/bench_backtest.py --sizes 300     # one size
 
 Each size runs in a fresh subprocess, so its peak RSS is its own. Building the market is
@@ -111,7 +111,7 @@ def measure(n: int, start: str, end: str, seed: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="300,3000", help="stock counts, comma separated")
-    parser.add_argument("--start", default="2015-01-05")
+    parser.add_argument("--start", default="2014-09-03")  # 2,511 sessions to 2024-12-31
     parser.add_argument("--end", default="2024-12-31")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # child process mode
