@@ -18,6 +18,7 @@ from workbench import (
     risk,
     rules,
     strategies,
+    sweep,
     symbols,
 )
 from workbench.backtest import BacktestConfig, BacktestResult, load_result
@@ -85,6 +86,7 @@ __all__ = [
     "rules",
     "run_backtest",
     "strategies",
+    "sweep",
     "symbols",
     "walk_forward",
 ]

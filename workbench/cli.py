@@ -9,6 +9,7 @@ report       run one report notebook (papermill) into HTML, notebook and metrics
 schedule     run a batch of reports from a TOML jobs file, then rebuild the index
 report-all   run the default reports (reports/jobs.toml) and print the index's path
 recommend    a strategy's buy / hold / sell / avoid list with reasons, after a close
+sweep        backtest a parameter grid in and out of sample, on Dask or in process
 """
 
 from __future__ import annotations
@@ -149,7 +150,49 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report-all", help="run the default reports (reports/jobs.toml)")
     p.add_argument("--jobs", default=None, help="another jobs file (default reports/jobs.toml)")
     p.set_defaults(func=_cmd_report_all)
+
+    p = sub.add_parser("sweep", help="backtest a parameter grid in and out of sample (Dask)",
+                       description="Backtest every combination of --grid (times every cost "
+                       "multiplier) in sample and out of sample, on a local Dask cluster "
+                       "(default; the dashboard link is printed), a running one (--scheduler) "
+                       "or in this process (--serial); choose in sample, report out of sample.")
+    p.add_argument("--strategy", required=True, help="strategy name, e.g. ma_trend")
+    p.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2",
+                   help="values of one parameter, e.g. --grid fast=5,10,20 (repeatable)")
+    p.add_argument("--costs", default="1", help="cost multipliers, e.g. 1,2 (default 1)")
+    periods = p.add_mutually_exclusive_group()
+    periods.add_argument("--split", default=None, help="first out-of-sample day "
+                         "(default 2023-01-01; in sample is everything before)")
+    periods.add_argument("--walk-forward", action="store_true",
+                         help="rolling windows instead: train 3 years, test 6 months")
+    p.add_argument("--objective", default="sharpe", help="what the in-sample choice maximises")
+    p.add_argument("--market", default=None, help="Market folder (default: synthetic)")
+    p.add_argument("--out", default=None, help="Parquet file for the table; run again to resume")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", default=None, help="a Dask scheduler, e.g. tcp://host:8786")
+    where.add_argument("--serial", action="store_true", help="run in this process, without Dask")
+    p.add_argument("--workers", type=int, default=None,
+                   help="worker processes of the local cluster (default: one per core)")
+    p.set_defaults(func=_cmd_sweep)
     return parser
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from workbench import evaluation, sweep
+    from workbench.data import load_market
+
+    grid, costs = sweep.parse_grid(args.strategy, args.grid), sweep.parse_costs(args.costs)
+    periods = evaluation.WalkForward() if args.walk_forward else sweep.parse_split(args.split)
+    result = sweep.run(load_market(args.market), args.strategy, grid, periods=periods,
+                       costs=costs, objective=args.objective,
+                       client="serial" if args.serial else args.scheduler,
+                       n_workers=args.workers, out=args.out)
+    print(result)
+    print(result.summary().to_string())
+    if args.out:
+        print(f"table of {len(result.table)} rows written to {args.out}; run the same command "
+              "again to finish an interrupted sweep")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
