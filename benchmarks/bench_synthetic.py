@@ -36,10 +36,17 @@ _LOAD = textwrap.dedent(
     t1 = time.perf_counter()
     market = load_market(sys.argv[1], validate={"1": True, "0": False, "auto": None}[sys.argv[2]])
     t2 = time.perf_counter()
+    # VmHWM is this process's own peak; ru_maxrss would also count the parent's memory at
+    # fork time (Linux carries it across exec), i.e. the 1 GB market the parent built.
+    try:
+        hwm = next(int(line.split()[1]) for line in open("/proc/self/status")
+                   if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        hwm = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({
         "import_s": t1 - t0,
         "load_s": t2 - t1,
-        "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "rss": hwm,
         "bars": len(market.bars),
     }))
     """
