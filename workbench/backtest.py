@@ -72,7 +72,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import rules
-from workbench.calendar import MARKET_TZ
+from workbench.calendar import MARKET_TZ, parse_day
 from workbench.costs import Costs
 from workbench.errors import ConfigError, DataError
 from workbench.portfolio import (
@@ -105,18 +105,6 @@ _CHOICES: dict[str, tuple[str, ...]] = {
 #: Time of day (Asia/Shanghai) at which fills are judged by the pre-trade validator.
 FILL_TIMES: dict[str, dt.time] = {"open": dt.time(9, 30), "close": dt.time(14, 57),
                                   "vwap": dt.time(14, 57)}
-
-
-def _day(value: Any, name: str) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    try:
-        day = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name} {value!r} is not a date; write e.g. '2024-01-02'") from None
-    if pd.isna(day):
-        raise ConfigError(f"{name} is NaT; give a date such as '2024-01-02' or None")
-    return day.normalize()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -196,7 +184,7 @@ class BacktestConfig:
                 math.isfinite(cap) and cap > 0):
             raise ConfigError(f"capital_cny must be a positive amount of CNY, got {cap!r}; "
                               "e.g. capital_cny=1_000_000")
-        start, end = _day(self.start, "start"), _day(self.end, "end")
+        start, end = parse_day(self.start, "start"), parse_day(self.end, "end")
         if start is not None and end is not None and end < start:
             raise ConfigError(f"end {end.date()} is before start {start.date()}; swap them or "
                               "give an end on or after the start")

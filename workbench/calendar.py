@@ -20,6 +20,7 @@ __all__ = [
     "CALENDAR_START",
     "MARKET_TZ",
     "is_session",
+    "parse_day",
     "sessions",
     "xshg",
 ]
@@ -98,3 +99,29 @@ def is_session(day: str | pd.Timestamp) -> bool:
     if not CALENDAR_START <= ts <= CALENDAR_END:
         return False
     return bool(xshg().is_session(ts))
+
+
+def parse_day(value: object, name: str) -> pd.Timestamp | None:
+    """Read a configuration date (midnight), or None; a clear ``ConfigError`` otherwise.
+
+    Parameters
+    ----------
+    value
+        Anything ``pd.Timestamp`` reads (``'2024-01-02'``, a date, a Timestamp) or None.
+    name
+        The parameter's name, for the message.
+
+    Examples
+    --------
+    >>> parse_day("2024-01-02 15:00", "start"), parse_day(None, "end")
+    (Timestamp('2024-01-02 00:00:00'), None)
+    """
+    if value is None:
+        return None
+    try:
+        day = pd.Timestamp(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} {value!r} is not a date; write e.g. '2024-01-02'") from None
+    if pd.isna(day):
+        raise ConfigError(f"{name} is NaT; give a date such as '2024-01-02' or None")
+    return day.normalize()

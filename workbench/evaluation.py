@@ -52,6 +52,7 @@ import pandas as pd
 from workbench import metrics
 from workbench import strategies as _strategies
 from workbench.backtest import BacktestConfig, run
+from workbench.calendar import parse_day
 from workbench.errors import ConfigError, did_you_mean
 from workbench.strategies.base import Strategy
 
@@ -96,18 +97,6 @@ METRIC_COLUMNS: tuple[str, ...] = (
 )
 
 _TRADE_REASONS = ("signal", "carried")
-
-
-def _day(value: Any, name: str) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    try:
-        day = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name} {value!r} is not a date; write e.g. '2023-01-01'") from None
-    if pd.isna(day):
-        raise ConfigError(f"{name} is NaT; give a date such as '2023-01-01' or None")
-    return day.normalize()
 
 
 def _iso(day: pd.Timestamp | None) -> str:
@@ -164,7 +153,7 @@ class Split:
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
-            day = _day(getattr(self, f.name), f.name)
+            day = parse_day(getattr(self, f.name), f.name)
             if day is None and f.name in ("in_sample_end", "out_of_sample_start"):
                 raise ConfigError(f"{f.name} is required; give a date such as '2022-12-31'")
             object.__setattr__(self, f.name, day)
@@ -660,8 +649,8 @@ class WalkForward:
         object.__setattr__(self, "step_months", step)
         if not isinstance(self.anchored, bool):
             raise ConfigError(f"anchored must be True or False, got {self.anchored!r}")
-        object.__setattr__(self, "start", _day(self.start, "start"))
-        object.__setattr__(self, "end", _day(self.end, "end"))
+        object.__setattr__(self, "start", parse_day(self.start, "start"))
+        object.__setattr__(self, "end", parse_day(self.end, "end"))
 
     def windows(self, calendar: pd.DatetimeIndex) -> pd.DataFrame:
         """The windows over ``calendar``: ``train_start, train_end, test_start, test_end``.

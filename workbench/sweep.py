@@ -74,6 +74,7 @@ from workbench import metrics
 from workbench import strategies as _strategies
 from workbench.atomic import atomic_write_bytes
 from workbench.backtest import BacktestConfig
+from workbench.calendar import parse_day
 from workbench.data.market import Market, load_market
 from workbench.errors import ConfigError, DataError, LookupFailed, did_you_mean
 
@@ -1030,6 +1031,6 @@ def parse_split(text: str | None) -> ev.Split:
     """
     if text is None:
         return ev.Split()
-    day = ev._day(text, "--split")  # a Timestamp: text is not None
+    day = parse_day(text, "--split")  # a Timestamp: text is not None
     return ev.Split(in_sample_end=day - pd.Timedelta(days=1),  # type: ignore[operator]
                     out_of_sample_start=day)

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from workbench.calendar import parse_day
 from workbench.errors import ConfigError, DataError, LookupFailed, WorkbenchError, did_you_mean
 from workbench.report.emit import jsonable, read_metrics, write_text
 
@@ -203,20 +204,6 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
     return value
 
 
-def _day(name: str, value: Any) -> Any:
-    import pandas as pd
-
-    if value is None:
-        return None
-    try:
-        day = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        day = pd.NaT
-    if pd.isna(day):
-        raise ConfigError(f"parameter {name} = {value!r} is not a date; write e.g. '2024-01-02'")
-    return day
-
-
 def _validate(values: dict[str, Any]) -> None:
     """Check values with the workbench's own configuration classes (raise on the first
     fault)."""
@@ -267,8 +254,9 @@ def _validate(values: dict[str, Any]) -> None:
             raise ConfigError(f"parameter risk: {exc}; valid fields: "
                               f"{sorted(RiskLimits.__dataclass_fields__)}") from None
     if values.get("split") is not None:
-        split = _day("split", values["split"])
-        start, end = _day("start", values.get("start")), _day("end", values.get("end"))
+        split = parse_day(values["split"], "parameter split")
+        start = parse_day(values.get("start"), "parameter start")
+        end = parse_day(values.get("end"), "parameter end")
         if (start is not None and split <= start) or (end is not None and split >= end):
             raise ConfigError(f"split {split.date()} must fall strictly inside the period "
                               f"{values.get('start')}..{values.get('end')}; it starts the "
