@@ -796,15 +796,6 @@ def walk_forward(market: Market, strategy: str, grid: Mapping[str, Sequence[Any]
 
 
 # -- costs --------------------------------------------------------------------------------------
-def _as_strategy(strategy: str | Strategy) -> Strategy:
-    if isinstance(strategy, str):
-        return _strategies.get(strategy)
-    if not callable(getattr(strategy, "target_weights", None)):
-        raise ConfigError(f"strategy must be a registered name or a Strategy, got "
-                          f"{strategy!r}; see workbench.strategies.available()")
-    return strategy
-
-
 def cost_sensitivity(market: Market, strategy: str | Strategy, *,
                      multipliers: Sequence[float] = (0.0, 1.0, 2.0),
                      config: BacktestConfig | None = None) -> pd.DataFrame:
@@ -831,7 +822,7 @@ def cost_sensitivity(market: Market, strategy: str | Strategy, *,
         (0.5x against 1x) lot rounding can outweigh the cost difference, since positions are
         sized on an equity that costs have already lowered.
     """
-    s = _as_strategy(strategy)
+    s = _strategies.resolve(strategy)
     config = BacktestConfig() if config is None else config
     rows = {}
     for m in multipliers:

@@ -93,15 +93,6 @@ def _warm(market: Market) -> _Warm:
 
 
 # -- arguments --------------------------------------------------------------------------------
-def _strategy(strategy: str | Strategy) -> Strategy:
-    if isinstance(strategy, str):
-        return _strategies.get(strategy)
-    if not callable(getattr(strategy, "target_weights", None)):
-        raise ConfigError(f"strategy must be a name from workbench.strategies.available() or "
-                          f"a Strategy, got {strategy!r}")
-    return strategy
-
-
 def _row(market: Market, as_of: Any) -> int:
     cal = market.calendar
     if len(cal) == 0:
@@ -243,7 +234,7 @@ def recommend(market: Market, strategy: str | Strategy, as_of: Any = None,
     >>> list(table.columns) == list(COLUMNS), len(table) == 3
     (True, True)
     """
-    strat = _strategy(strategy)
+    strat = _strategies.resolve(strategy)
     if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
         raise ConfigError(f"top must be a whole number of rows >= 1, got {top!r}")
     warm = _warm(market)

@@ -30,6 +30,7 @@ from workbench.strategies.base import (
     normalize_weights,
     parameters,
     register,
+    resolve,
 )
 from workbench.strategies.baseline import BuyAndHold
 from workbench.strategies.factors import LowVolatility, Momentum
@@ -55,4 +56,5 @@ __all__ = [
     "normalize_weights",
     "parameters",
     "register",
+    "resolve",
 ]

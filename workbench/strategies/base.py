@@ -73,6 +73,7 @@ __all__ = [
     "normalize_weights",
     "parameters",
     "register",
+    "resolve",
     "rolling_mean_array",
 ]
 
@@ -846,4 +847,27 @@ def get(name: str, **params: Any) -> Strategy:
         raise ConfigError(f"strategy {name!r} has no parameter {unknown[0]!r}; valid "
                           f"parameters: {_describe_fields(cls)}")
     return cls(**params)
+
+
+def resolve(strategy: str | Strategy) -> Strategy:
+    """Return ``strategy`` itself, or the registered strategy of that name with defaults.
+
+    Raises
+    ------
+    LookupFailed
+        For an unknown name.
+    ConfigError
+        For an object without a ``target_weights(view)`` method.
+
+    Examples
+    --------
+    >>> resolve("momentum").params == resolve(get("momentum")).params
+    True
+    """
+    if isinstance(strategy, str):
+        return get(strategy)
+    if not callable(getattr(strategy, "target_weights", None)):
+        raise ConfigError(f"strategy must be a name from workbench.strategies.available() or "
+                          f"a Strategy, got {strategy!r}")
+    return strategy
 
