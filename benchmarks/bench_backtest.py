@@ -77,7 +77,8 @@ def dense_random_market(n: int, start: str, end: str, seed: int):  # pragma: no 
 
 def measure(n: int, start: str, end: str, seed: int) -> dict:
     """Build a market of ``n`` stocks, run ma_trend twice, return timings and memory."""
-    from workbench.backtest import BacktestConfig, run
+    from workbench.backtest import run
+    from workbench.config import BacktestConfig
     from workbench.strategies import get
 
     t0 = time.perf_counter()

@@ -7,7 +7,7 @@ Usage::
 
 Runs :func:`workbench.evaluation.evaluate_strategies` with the default split (in sample
 2015-2022, out of sample 2023-2024), default parameters, and the default
-:class:`~workbench.backtest.BacktestConfig` (every A-share rule, default costs), and writes
+:class:`~workbench.config.BacktestConfig` (every A-share rule, default costs), and writes
 the table between ``<!-- strategy-table:start -->`` and ``<!-- strategy-table:end -->`` in
 ``benchmarks/README.md`` (creating the file, or the section, when missing). Nothing else in
 the README is touched. The benchmark index (CSI 300 style, price only, no costs) is listed

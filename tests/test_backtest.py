@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 
 from workbench import rules
-from workbench.backtest import BacktestConfig, run
+from workbench.backtest import run
 from workbench.calendar import sessions
+from workbench.config import BacktestConfig
 from workbench.costs import Costs
 from workbench.data.market import Market
 from workbench.data.schema import FUNDAMENTAL_COLUMNS, ST_COLUMNS

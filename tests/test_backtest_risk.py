@@ -22,7 +22,8 @@ from test_backtest import Scripted, flat, make_market, trades_of, unfilled_of
 from test_properties import check_invariants, scenarios
 
 from workbench import metrics
-from workbench.backtest import FILL_TIMES, BacktestConfig, run
+from workbench.backtest import run
+from workbench.config import FILL_TIMES, BacktestConfig
 from workbench.costs import Costs
 from workbench.errors import ConfigError
 from workbench.result import REJECTION_COLUMNS, BacktestResult, load_result
@@ -377,7 +378,7 @@ def test_metrics_are_the_metrics_module_on_the_result(tiny):
 
 
 def test_metrics_without_trades_or_with_benchmark_gaps(tiny):
-    gappy = dataclasses.replace(tiny, benchmark=tiny.benchmark.drop(index=[2]), _cache={})
+    gappy = dataclasses.replace(tiny, benchmark=tiny.benchmark.drop(index=[2]))
     r = run(gappy, Scripted())
     assert np.isnan(r.daily["benchmark_close"].iloc[2])
     m = r.metrics()  # the gap is carried over (a 0 return), no warning
@@ -385,7 +386,7 @@ def test_metrics_without_trades_or_with_benchmark_gaps(tiny):
     assert m["n_fills"] == 0 and m["total_return"] == 0.0
     assert m["benchmark_total_return"] == pytest.approx(3520 / 3500 - 1)
     assert m["sharpe_ratio"] is None  # no dispersion: NaN, written as null
-    none = dataclasses.replace(tiny, benchmark=tiny.benchmark.iloc[:0], _cache={})
+    none = dataclasses.replace(tiny, benchmark=tiny.benchmark.iloc[:0])
     r = run(none, Scripted())
     assert r.benchmark_returns is None and "alpha" not in r.metrics()
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from test_backtest import Scripted, make_market
 
-from workbench.backtest import BacktestConfig, run
+from workbench.backtest import run
+from workbench.config import BacktestConfig
 from workbench.costs import Costs
 from workbench.errors import ConfigError
 from workbench.rules import round_fen

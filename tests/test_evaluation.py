@@ -9,7 +9,7 @@ from test_strategies_lookahead import perturbed
 
 from workbench import evaluation as ev
 from workbench import strategies
-from workbench.backtest import BacktestConfig
+from workbench.config import BacktestConfig
 from workbench.data.market import Market
 from workbench.data.synthetic import SyntheticConfig, synthetic_market
 from workbench.errors import ConfigError, LookupFailed

@@ -18,7 +18,7 @@ from workbench import cli, strategies
 from workbench.data.market import Market
 from workbench.data.synthetic import SyntheticConfig, synthetic_market
 from workbench.errors import ConfigError, LookupFailed
-from workbench.recommend import _WARMED, COLUMNS, clear_cache, recommend
+from workbench.recommend import COLUMNS, clear_cache, recommend
 from workbench.strategies import MarketView, Strategy
 
 # quality q drives every value_quality factor the same way: eps = q % of the price, bvps = q x
@@ -151,14 +151,16 @@ def test_recommend_reads_nothing_after_as_of(synthetic, name):
 
 
 def test_repeated_calls_are_identical_and_the_cache_can_be_cleared(synthetic):
+    def rebuilt():
+        raise AssertionError("rebuilt")
+
     first = recommend(synthetic, "rsi_reversion", top=5)
-    assert synthetic in _WARMED
+    synthetic.memo("recommend:warm", rebuilt)  # kept on the market: not rebuilt
     pd.testing.assert_frame_equal(recommend(synthetic, "rsi_reversion", top=5), first)
     clear_cache(synthetic)
-    assert synthetic not in _WARMED
+    with pytest.raises(AssertionError, match="rebuilt"):
+        synthetic.memo("recommend:warm", rebuilt)
     pd.testing.assert_frame_equal(recommend(synthetic, "rsi_reversion", top=5), first)
-    clear_cache()
-    assert not _WARMED
 
 
 def test_the_cache_does_not_keep_a_market_alive():

@@ -15,7 +15,8 @@ import pytest
 from test_backtest import make_market
 
 from workbench import strategies
-from workbench.backtest import BacktestConfig, run
+from workbench.backtest import run
+from workbench.config import BacktestConfig
 from workbench.data.market import Market
 from workbench.data.synthetic import SyntheticConfig, synthetic_market
 from workbench.errors import ConfigError, DataError, LookupFailed

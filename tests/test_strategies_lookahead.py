@@ -17,7 +17,8 @@ import pandas as pd
 import pytest
 
 from workbench import strategies
-from workbench.backtest import BacktestConfig, run
+from workbench.backtest import run
+from workbench.config import BacktestConfig
 from workbench.data.market import Market
 from workbench.data.synthetic import SyntheticConfig, synthetic_market
 from workbench.errors import ConfigError, LookupFailed

@@ -21,8 +21,8 @@ from workbench import (
     sweep,
     symbols,
 )
-from workbench.backtest import BacktestConfig, BacktestResult, load_result
 from workbench.backtest import run as run_backtest
+from workbench.config import BacktestConfig
 from workbench.costs import Costs
 from workbench.data import Market, load_market
 from workbench.errors import ConfigError, DataError, DataWarning, LookupFailed, WorkbenchError
@@ -34,6 +34,7 @@ from workbench.evaluation import (
     grid_search,
     walk_forward,
 )
+from workbench.result import BacktestResult, load_result
 from workbench.risk import (
     Decision,
     Order,

@@ -62,18 +62,15 @@ every fill before it happens:
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import math
-from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from workbench import rules
-from workbench.calendar import MARKET_TZ, parse_day
-from workbench.costs import Costs
+from workbench.calendar import MARKET_TZ
+from workbench.config import FILL_TIMES, BacktestConfig
 from workbench.errors import ConfigError, DataError
 from workbench.portfolio import (
     FILL_REASONS,
@@ -84,7 +81,7 @@ from workbench.portfolio import (
     SessionBars,
     block_codes,
 )
-from workbench.result import DAILY_COLUMNS, BacktestResult, load_result, rejections_frame
+from workbench.result import DAILY_COLUMNS, BacktestResult, rejections_frame
 from workbench.risk import Order, PreTradeValidator, RiskLimits
 from workbench.strategies.base import MarketView, Strategy, ViewContext, normalize_weights
 from workbench.symbols import Board
@@ -92,158 +89,7 @@ from workbench.symbols import Board
 if TYPE_CHECKING:
     from workbench.data.market import Market
 
-__all__ = ["BacktestConfig", "BacktestResult", "load_result", "run"]
-
-FillAt = Literal["open", "close", "vwap"]
-_FILL_AT: tuple[str, ...] = ("open", "close", "vwap")
-_CHOICES: dict[str, tuple[str, ...]] = {
-    "fill_at": _FILL_AT,
-    "suspended_orders": ("carry", "drop"),
-    "delisting": ("last_price", "write_off"),
-    "corporate_actions": ("reinvest", "cash"),
-}
-#: Time of day (Asia/Shanghai) at which fills are judged by the pre-trade validator.
-FILL_TIMES: dict[str, dt.time] = {"open": dt.time(9, 30), "close": dt.time(14, 57),
-                                  "vwap": dt.time(14, 57)}
-
-
-@dataclass(frozen=True, kw_only=True)
-class BacktestConfig:
-    """How a backtest trades. Every A-share rule is on by default and can be switched off.
-
-    Parameters
-    ----------
-    capital_cny
-        Starting cash, CNY (> 0).
-    start, end
-        First and last session of the period (inclusive); None for the market's first or
-        last session. Strategies still see the history before ``start``.
-    fill_at
-        Price orders fill at on the session after the decision: ``'open'``, ``'close'`` or
-        ``'vwap'`` (``amount / volume``).
-    costs
-        :class:`~workbench.costs.Costs`; ``Costs.zero()`` for none, ``Costs().scale(2)``
-        for double.
-    board_lots
-        Buys in board lots (100; STAR 200 then 1; BSE 100 then 1), sells in lots or the
-        whole holding. Off: any whole number of shares.
-    t_plus_1
-        Shares bought in a session can be sold from the next session only.
-    price_limits
-        No buy fill at the limit-up price, no sell fill at the limit-down price.
-    max_participation_rate
-        Most of the fill session's volume one fill may take (fraction, default 0.10; the
-        whole day's volume, even for fills at the open); None for no cap.
-    suspended_orders
-        ``'carry'``: retry orders blocked by a suspension on the next session;
-        ``'drop'``: forget them.
-    delisting
-        ``'last_price'``: settle a delisted holding at its last close; ``'write_off'``: at 0.
-    corporate_actions
-        On ex-dates, ``'reinvest'`` the value taken out of the price in whole shares at the
-        ex-rights price (the total-return view; the new shares are trade-log rows with
-        reason ``'corporate_action'``), or keep it as ``'cash'`` (a dividend view).
-    risk
-        :class:`~workbench.risk.RiskLimits` to judge every fill against a pre-trade
-        validator (see the module docstring), or None (default) for no risk checks, at no
-        cost in speed. The validator applies the exchange's board lots, so it needs
-        ``board_lots=True``.
-
-    Raises
-    ------
-    ConfigError
-        For a value outside what is allowed; the message names it and the fix.
-
-    Examples
-    --------
-    >>> BacktestConfig(capital_cny=500_000, fill_at="close").fill_at
-    'close'
-    >>> BacktestConfig(capital_cny=-1)  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    workbench.errors.ConfigError: capital_cny must be a positive amount of CNY, got -1; ...
-    """
-
-    capital_cny: float = 1_000_000.0
-    start: pd.Timestamp | str | None = None
-    end: pd.Timestamp | str | None = None
-    fill_at: FillAt = "open"
-    costs: Costs = field(default_factory=Costs)
-    board_lots: bool = True
-    t_plus_1: bool = True
-    price_limits: bool = True
-    max_participation_rate: float | None = 0.10
-    suspended_orders: Literal["carry", "drop"] = "carry"
-    delisting: Literal["last_price", "write_off"] = "last_price"
-    corporate_actions: Literal["reinvest", "cash"] = "reinvest"
-    risk: RiskLimits | None = None
-
-    def __post_init__(self) -> None:
-        cap = self.capital_cny
-        if isinstance(cap, bool) or not isinstance(cap, (int, float)) or not (
-                math.isfinite(cap) and cap > 0):
-            raise ConfigError(f"capital_cny must be a positive amount of CNY, got {cap!r}; "
-                              "e.g. capital_cny=1_000_000")
-        start, end = parse_day(self.start, "start"), parse_day(self.end, "end")
-        if start is not None and end is not None and end < start:
-            raise ConfigError(f"end {end.date()} is before start {start.date()}; swap them or "
-                              "give an end on or after the start")
-        object.__setattr__(self, "start", start)
-        object.__setattr__(self, "end", end)
-        for name, allowed in _CHOICES.items():
-            if getattr(self, name) not in allowed:
-                raise ConfigError(f"{name} must be one of {list(allowed)}, got "
-                                  f"{getattr(self, name)!r}")
-        if not isinstance(self.costs, Costs):
-            raise ConfigError(f"costs must be a workbench.costs.Costs, got "
-                              f"{type(self.costs).__name__}; e.g. Costs(commission_rate=0.0003)")
-        for name in ("board_lots", "t_plus_1", "price_limits"):
-            if not isinstance(getattr(self, name), bool):
-                raise ConfigError(f"{name} must be True or False, got {getattr(self, name)!r}")
-        rate = self.max_participation_rate
-        if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float))
-                                 or not (0 < rate <= 1)):
-            raise ConfigError(f"max_participation_rate must be a fraction in (0, 1] or None, "
-                              f"got {rate!r}; write 10 % as 0.1")
-        if self.risk is not None:
-            if not isinstance(self.risk, RiskLimits):
-                raise ConfigError(f"risk must be a workbench.risk.RiskLimits or None, got "
-                                  f"{type(self.risk).__name__}; e.g. "
-                                  "risk=RiskLimits(max_position_rate=0.05)")
-            if not self.board_lots:
-                raise ConfigError("risk needs board_lots=True: the pre-trade validator rejects "
-                                  "orders that are not board lots; switch one of them off")
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (dates as ISO strings, costs as a dict)."""
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, pd.Timestamp):
-                value = value.date().isoformat()
-            elif isinstance(value, Costs):
-                value = value.to_dict()
-            elif isinstance(value, RiskLimits):
-                value = dataclasses.asdict(value)
-            out[f.name] = value
-        return out
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> BacktestConfig:
-        """Inverse of :meth:`to_dict`; an unknown key raises ConfigError."""
-        valid = {f.name for f in fields(cls)}
-        if unknown := set(data) - valid:
-            raise ConfigError(f"unknown config fields {sorted(unknown)}; valid: {sorted(valid)}")
-        values = dict(data)
-        if isinstance(values.get("costs"), dict):
-            values["costs"] = Costs.from_dict(values["costs"])
-        if isinstance(values.get("risk"), dict):
-            valid_risk = {f.name for f in fields(RiskLimits)}
-            if unknown := set(values["risk"]) - valid_risk:
-                raise ConfigError(f"unknown risk fields {sorted(unknown)}; valid: "
-                                  f"{sorted(valid_risk)}")
-            values["risk"] = RiskLimits(**values["risk"])
-        return cls(**values)
+__all__ = ["run"]
 
 
 # -- the run ------------------------------------------------------------------------------------

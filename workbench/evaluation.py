@@ -38,10 +38,7 @@ import dataclasses
 import functools
 import itertools
 import math
-import threading
 import warnings
-import weakref
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -51,8 +48,9 @@ import pandas as pd
 
 from workbench import metrics
 from workbench import strategies as _strategies
-from workbench.backtest import BacktestConfig, run
+from workbench.backtest import run
 from workbench.calendar import parse_day
+from workbench.config import BacktestConfig
 from workbench.errors import ConfigError, did_you_mean
 from workbench.strategies.base import Strategy
 
@@ -214,36 +212,8 @@ class Split:
 
 
 def market_until(market: Market, end: pd.Timestamp | str) -> Market:
-    """The market as it was known after the close of ``end``: nothing later is in it.
-
-    Bars and benchmark bars up to ``end``, reports announced by ``end``, ST episodes begun
-    by then (an episode still running at ``end`` is open-ended), and delisting dates only
-    where already past. The securities table keeps every symbol (later listings simply have
-    no bars), so symbol positions match the full market's.
-
-    Examples
-    --------
-    >>> from workbench.data.synthetic import SyntheticConfig, synthetic_market
-    >>> m = synthetic_market(SyntheticConfig(n_stocks=15, start="2023-01-03", end="2023-12-29"))
-    >>> str(market_until(m, "2023-06-30").calendar[-1].date())
-    '2023-06-30'
-    """
-    from workbench.data.market import Market
-
-    day = pd.Timestamp(end).normalize()
-    bars = market.bars.loc[market.bars["date"] <= day].reset_index(drop=True)
-    sec = market.securities.copy()
-    sec["delist_date"] = sec["delist_date"].where(sec["delist_date"] <= day)
-    f = market.fundamentals
-    fundamentals = f.loc[f["announce_date"] <= day].reset_index(drop=True)
-    st = market.st_periods
-    st = st.loc[st["start"] <= day].reset_index(drop=True)
-    st["end"] = st["end"].where(st["end"] <= day)
-    bench = market.benchmark
-    bench = bench.loc[bench["date"] <= day].reset_index(drop=True)
-    meta = {**dict(market.meta), "name": market.name, "known_until": str(day.date())}
-    return Market(bars=bars, securities=sec, fundamentals=fundamentals, st_periods=st,
-                  benchmark=bench, meta=meta)
+    """The market as it was known after the close of ``end``; see :meth:`Market.as_of`."""
+    return market.as_of(end)
 
 
 # -- metrics ------------------------------------------------------------------------------------
@@ -363,27 +333,8 @@ class Trial:
 # per cut-off, so that every trial of a search in one process shares one copy (and with it
 # the strategies' derived arrays, cached per Market object). Few cut-offs are kept: a
 # walk-forward runs window after window.
-_KNOWN: weakref.WeakKeyDictionary[Market, OrderedDict[pd.Timestamp, Market]] = (
-    weakref.WeakKeyDictionary())
-_KNOWN_MAX = 4
-_KNOWN_LOCK = threading.Lock()
-
-
 def _known_market(market: Market, end: pd.Timestamp | None) -> Market:
-    if end is None:
-        return market
-    day = pd.Timestamp(end).normalize()
-    with _KNOWN_LOCK:
-        cuts = _KNOWN.setdefault(market, OrderedDict())
-        if day in cuts:
-            cuts.move_to_end(day)
-            return cuts[day]
-    known = market_until(market, day)
-    with _KNOWN_LOCK:
-        cuts[day] = known
-        while len(cuts) > _KNOWN_MAX:
-            cuts.popitem(last=False)
-    return known
+    return market if end is None else market.as_of(end)
 
 
 def _with_costs(config: BacktestConfig, multiplier: float) -> BacktestConfig:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import weakref
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -71,25 +70,17 @@ class _Warm:
         self.universes: dict[tuple[str, ...], np.ndarray] = {}
 
 
-_KEY = "recommend:warm"  # in Market._cache: the state refers to the market, so it must
-#                          live there (a weak-keyed dict would keep every market alive)
-_WARMED: weakref.WeakSet[Market] = weakref.WeakSet()
+_KEY = "recommend:warm"  # the state refers to the market, so it lives on it (Market.memo)
 
 
-def clear_cache(market: Market | None = None) -> None:
-    """Drop what is kept warm for ``market`` (every market when None), derived arrays too."""
-    for m in list(_WARMED) if market is None else [market]:
-        m._cache.pop(_KEY, None)
-        _WARMED.discard(m)
+def clear_cache(market: Market) -> None:
+    """Drop what is kept warm for ``market``, derived arrays too (e.g. after editing it)."""
+    market.forget(_KEY)
     _strategies.clear_cache(market)
 
 
 def _warm(market: Market) -> _Warm:
-    found = market._cache.get(_KEY)
-    if found is None:
-        found = market._cache[_KEY] = _Warm(market)
-        _WARMED.add(market)
-    return found
+    return market.memo(_KEY, lambda: _Warm(market))
 
 
 # -- arguments --------------------------------------------------------------------------------

@@ -10,13 +10,11 @@ the statistics of :mod:`workbench.metrics` as a JSON-ready dict, and
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import json
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,11 +23,10 @@ import pyarrow.parquet as pq
 
 from workbench import metrics as _metrics
 from workbench.atomic import atomic_folder
+from workbench.config import BacktestConfig
 from workbench.errors import DataError
+from workbench.jsonable import jsonable
 from workbench.risk import LAYER_OF, Layer, Reason, rejection_counts
-
-if TYPE_CHECKING:
-    from workbench.backtest import BacktestConfig
 
 __all__ = [
     "DAILY_COLUMNS",
@@ -136,7 +133,7 @@ class BacktestResult:
     sector_exposure
         Weight of each sector in equity per session (index ``date``, one column per sector).
     config
-        The :class:`~workbench.backtest.BacktestConfig` used.
+        The :class:`~workbench.config.BacktestConfig` used.
     strategy
         ``{'name': ..., 'params': {...}}`` of the strategy.
     meta
@@ -272,7 +269,7 @@ class BacktestResult:
             **{f"{c}_cny": float(fills[c].sum()) for c in _metrics.COST_COLUMNS},
             "risk_rejections": len(self.rejections),
         }
-        return {str(k): _jsonable(v) for k, v in out.items()}
+        return {str(k): jsonable(v) for k, v in out.items()}
 
     def risk_summary(self) -> dict[str, Any]:
         """Pre-trade risk rejections counted per layer and per reason, in check order.
@@ -342,8 +339,6 @@ def load_result(path: str | os.PathLike[str]) -> BacktestResult:
         When the folder, a table or ``result.json`` is missing or unreadable, or was
         written by a newer format.
     """
-    from workbench.backtest import BacktestConfig
-
     folder = Path(path)
     doc_file = folder / "result.json"
     if not doc_file.is_file():
@@ -376,21 +371,3 @@ def load_result(path: str | os.PathLike[str]) -> BacktestResult:
         tables["daily"]["benchmark_close"] = np.nan
     return BacktestResult(**tables, config=BacktestConfig.from_dict(doc["config"]),
                           strategy=doc["strategy"], meta=doc["meta"])
-
-
-def _jsonable(value: Any) -> Any:
-    """A metric value as JSON: dates as ISO strings, numpy scalars as Python, NaN as None."""
-    if value is None or value is pd.NaT:
-        return None
-    if isinstance(value, (pd.Timestamp, dt.datetime)):
-        ts = pd.Timestamp(value)
-        return ts.date().isoformat() if ts == ts.normalize() else ts.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    return str(value)

@@ -73,8 +73,8 @@ from workbench import evaluation as ev
 from workbench import metrics
 from workbench import strategies as _strategies
 from workbench.atomic import atomic_write_bytes
-from workbench.backtest import BacktestConfig
 from workbench.calendar import parse_day
+from workbench.config import BacktestConfig
 from workbench.data.market import Market, load_market
 from workbench.errors import ConfigError, DataError, LookupFailed, did_you_mean
 

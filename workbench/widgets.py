@@ -36,8 +36,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from workbench import report, strategies
-from workbench.backtest import BacktestConfig, FillAt
 from workbench.backtest import run as run_backtest
+from workbench.config import BacktestConfig, FillAt
 from workbench.costs import Costs
 from workbench.data import Market, load_market
 from workbench.errors import ConfigError, WorkbenchError

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -22,11 +23,13 @@ import pyarrow.parquet as pq
 
 from workbench.atomic import atomic_folder
 from workbench.errors import ConfigError, DataError
+from workbench.symbols import symbol_codes
 
 __all__ = ["TABLES", "Market", "default_data_dir", "load_market", "save_market"]
 
 TABLES: tuple[str, ...] = ("bars", "securities", "fundamentals", "st_periods", "benchmark")
 FORMAT_VERSION = 1
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,25 +58,91 @@ class Market:
     st_periods: pd.DataFrame
     benchmark: pd.DataFrame
     meta: Mapping[str, Any] = field(default_factory=dict)
-    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    _memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False,
+                                       compare=False)
+    _memo_lock: threading.RLock = field(default_factory=threading.RLock, init=False,
+                                        repr=False, compare=False)
+
+    # -- derived data, once per Market ------------------------------------------------------
+    def memo(self, key: Hashable, build: Callable[[], T], *, keep: int | None = None) -> T:
+        """Return the value derived under ``key``, building it with ``build()`` the first time.
+
+        This is the one cache policy of the workbench: whatever is derived from a Market
+        (dense panels, indicator panels, a truncated market, a warm recommendation state) is
+        kept on that Market object and lives exactly as long as it does. Nothing is kept in
+        module-level state, so two markets never share an entry and a new Market never sees
+        a stale one. Treat the value as read-only.
+
+        Parameters
+        ----------
+        key
+            Hashable name of the derived value. A tuple's first item names its family.
+        build
+            Computes the value; called at most once per key while the entry is kept (two
+            threads asking at once may both build; one result is kept).
+        keep
+            Keep at most this many entries of ``key``'s family (the tuple's first item),
+            dropping the least recently used; None keeps every entry.
+
+        Examples
+        --------
+        >>> m = Market(bars=pd.DataFrame(), securities=pd.DataFrame(),
+        ...            fundamentals=pd.DataFrame(), st_periods=pd.DataFrame(),
+        ...            benchmark=pd.DataFrame())
+        >>> m.memo(("square", 3), lambda: 9)
+        9
+        >>> m.memo(("square", 3), lambda: 0)  # kept: not rebuilt
+        9
+        """
+        with self._memo_lock:
+            if key in self._memo:
+                value = self._memo.pop(key)
+                self._memo[key] = value  # most recently used last
+                return value
+        value = build()
+        with self._memo_lock:
+            value = self._memo.setdefault(key, value)
+            if keep is not None:
+                family = key[0] if isinstance(key, tuple) else key
+                same = [k for k in self._memo
+                        if (k[0] if isinstance(k, tuple) else k) == family]
+                for old in same[:max(len(same) - keep, 0)]:
+                    del self._memo[old]
+        return value
+
+    def forget(self, family: Hashable | None = None) -> None:
+        """Drop derived values: those of one ``family`` (see :meth:`memo`), or all."""
+        with self._memo_lock:
+            if family is None:
+                self._memo.clear()
+                return
+            for key in [k for k in self._memo
+                        if (k[0] if isinstance(k, tuple) else k) == family]:
+                del self._memo[key]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the data only (e.g. to ship a Market to Dask workers), not derived values."""
+        return {f: getattr(self, f) for f in
+                ("bars", "securities", "fundamentals", "st_periods", "benchmark", "meta")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_memo", {})
+        object.__setattr__(self, "_memo_lock", threading.RLock())
 
     # -- shape -----------------------------------------------------------------------------
     @property
     def calendar(self) -> pd.DatetimeIndex:
         """Sessions covered by the bars (XSHG sessions), sorted, named ``date``."""
-        if "calendar" not in self._cache:
-            dates = np.unique(self.bars["date"].to_numpy(dtype="datetime64[ns]"))
-            self._cache["calendar"] = pd.DatetimeIndex(dates, name="date")
-        return self._cache["calendar"]
+        return self.memo("calendar", lambda: pd.DatetimeIndex(
+            np.unique(self.bars["date"].to_numpy(dtype="datetime64[ns]")), name="date"))
 
     @property
     def symbols(self) -> pd.Index:
         """Every symbol in the security master, sorted."""
-        if "symbols" not in self._cache:
-            self._cache["symbols"] = pd.Index(
-                sorted(self.securities["symbol"].astype(str)), name="symbol"
-            )
-        return self._cache["symbols"]
+        return self.memo("symbols", lambda: pd.Index(
+            sorted(self.securities["symbol"].astype(str)), name="symbol"))
 
     @property
     def name(self) -> str:
@@ -83,40 +152,78 @@ class Market:
     def panel(self, column: str) -> pd.DataFrame:
         """Return one bar column as a wide frame: sessions × symbols (NaN where no bar).
 
-        Built once per column with integer indexing (no pivot) and cached; treat the
-        result as read-only.
+        Built once per column from :meth:`grid` and kept (:meth:`memo`); treat the result
+        as read-only.
         """
-        key = f"panel:{column}"
-        if key not in self._cache:
-            if column not in self.bars.columns:
-                raise ConfigError(
-                    f"no bar column {column!r}; available: {sorted(self.bars.columns)}"
-                )
-            rows, cols = self._panel_index()
-            values = self.bars[column].to_numpy()
-            if values.dtype == bool:
-                grid = np.zeros((len(self.calendar), len(self.symbols)), dtype=bool)
-            else:
-                grid = np.full((len(self.calendar), len(self.symbols)), np.nan)
-            grid[rows, cols] = values
-            self._cache[key] = pd.DataFrame(grid, index=self.calendar, columns=self.symbols)
-        return self._cache[key]
+        return self.memo(("panel", column), lambda: pd.DataFrame(
+            self.grid(column), index=self.calendar, columns=self.symbols))
+
+    def grid(self, column: str) -> np.ndarray:
+        """Return one bar column as a dense array, sessions × symbols.
+
+        Rows follow :attr:`calendar`, columns :attr:`symbols`; where a symbol has no bar the
+        cell is NaN (False for a boolean column). Built once per column with integer
+        indexing (no pivot) and kept (:meth:`memo`); treat it as read-only. This is the one
+        panel implementation: :meth:`panel` and the point-in-time view both read it.
+        """
+        if column not in self.bars.columns:
+            raise ConfigError(f"no bar column {column!r}; available: {sorted(self.bars.columns)}")
+        return self.memo(("grid", column), lambda: self._build_grid(column))
+
+    def _build_grid(self, column: str) -> np.ndarray:
+        rows, cols = self.memo("panel_index", self._panel_index)
+        values = self.bars[column].to_numpy()
+        shape = (len(self.calendar), len(self.symbols))
+        grid = np.zeros(shape, dtype=bool) if values.dtype == bool else np.full(shape, np.nan)
+        grid[rows, cols] = values
+        return grid
 
     def _panel_index(self) -> tuple[np.ndarray, np.ndarray]:
-        if "panel_index" not in self._cache:
-            from workbench.symbols import symbol_codes
+        dates = self.bars["date"].to_numpy(dtype="datetime64[ns]")
+        rows = np.searchsorted(self.calendar.to_numpy(), dates)
+        codes, names = symbol_codes(self.bars["symbol"])
+        column_of = self.symbols.get_indexer(names)
+        used = np.bincount(codes, minlength=len(names)) > 0
+        if (column_of[used] < 0).any():
+            missing = sorted(names[used & (column_of < 0)])
+            raise DataError(f"bars name symbols missing from the security master: "
+                            f"{missing[:10]}")
+        return rows, column_of[codes]
 
-            dates = self.bars["date"].to_numpy(dtype="datetime64[ns]")
-            rows = np.searchsorted(self.calendar.to_numpy(), dates)
-            codes, names = symbol_codes(self.bars["symbol"])
-            column_of = self.symbols.get_indexer(names)
-            used = np.bincount(codes, minlength=len(names)) > 0
-            if (column_of[used] < 0).any():
-                missing = sorted(names[used & (column_of < 0)])
-                raise DataError(f"bars name symbols missing from the security master: "
-                                f"{missing[:10]}")
-            self._cache["panel_index"] = (rows, column_of[codes])
-        return self._cache["panel_index"]
+    def as_of(self, day: pd.Timestamp | str) -> Market:
+        """The market as it was known after the close of ``day``: nothing later is in it.
+
+        Bars and benchmark bars up to ``day``, reports announced by ``day``, ST episodes
+        begun by then (an episode still running at ``day`` is open-ended), and delisting
+        dates only where already past. The securities table keeps every symbol (later
+        listings simply have no bars), so symbol positions match the full market's. The
+        last four cuts are kept (:meth:`memo`), so repeated in-sample runs share one.
+
+        Examples
+        --------
+        >>> from workbench.data.synthetic import SyntheticConfig, synthetic_market
+        >>> m = synthetic_market(SyntheticConfig(n_stocks=15, start="2023-01-03",
+        ...                                      end="2023-12-29"))
+        >>> str(m.as_of("2023-06-30").calendar[-1].date())
+        '2023-06-30'
+        """
+        cut = pd.Timestamp(day).normalize()
+        return self.memo(("as_of", cut), lambda: self._known_until(cut), keep=4)
+
+    def _known_until(self, day: pd.Timestamp) -> Market:
+        bars = self.bars.loc[self.bars["date"] <= day].reset_index(drop=True)
+        sec = self.securities.copy()
+        sec["delist_date"] = sec["delist_date"].where(sec["delist_date"] <= day)
+        f = self.fundamentals
+        fundamentals = f.loc[f["announce_date"] <= day].reset_index(drop=True)
+        st = self.st_periods
+        st = st.loc[st["start"] <= day].reset_index(drop=True)
+        st["end"] = st["end"].where(st["end"] <= day)
+        bench = self.benchmark
+        bench = bench.loc[bench["date"] <= day].reset_index(drop=True)
+        meta = {**dict(self.meta), "name": self.name, "known_until": str(day.date())}
+        return Market(bars=bars, securities=sec, fundamentals=fundamentals, st_periods=st,
+                      benchmark=bench, meta=meta)
 
     # -- point in time --------------------------------------------------------------------
     def universe(self, date: str | pd.Timestamp) -> pd.DataFrame:

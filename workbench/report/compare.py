@@ -25,7 +25,7 @@ from workbench.report.performance import benchmark_close
 from workbench.report.theme import palette
 
 if TYPE_CHECKING:
-    from workbench.backtest import BacktestConfig
+    from workbench.config import BacktestConfig
     from workbench.data.market import Market
     from workbench.evaluation import GridSearchResult, Split
     from workbench.result import BacktestResult

@@ -7,19 +7,15 @@ reads the file back for the reports' index.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from workbench.atomic import atomic_write_text
 from workbench.errors import DataError
+from workbench.jsonable import jsonable
 
 __all__ = ["emit_metrics", "jsonable", "read_metrics", "write_text"]
 
@@ -27,38 +23,6 @@ __all__ = ["emit_metrics", "jsonable", "read_metrics", "write_text"]
 def write_text(path: str | os.PathLike[str], text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically, with the ordinary file mode."""
     return atomic_write_text(path, text)
-
-
-def jsonable(value: Any) -> Any:
-    """``value`` with every part made JSON-ready: dates as ISO strings, NaN/NaT as None,
-    numpy scalars as Python numbers, mappings and sequences recursively.
-
-    Examples
-    --------
-    >>> jsonable({"d": pd.Timestamp("2024-01-02"), "x": np.float64("nan"), "n": np.int64(3)})
-    {'d': '2024-01-02', 'x': None, 'n': 3}
-    """
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, pd.Series):
-        return jsonable(value.to_dict())
-    if isinstance(value, (list, tuple, set, np.ndarray, pd.Index)):
-        return [jsonable(v) for v in value]
-    if value is None or isinstance(value, (bool, np.bool_)):
-        return None if value is None else bool(value)
-    if isinstance(value, (pd.Timestamp, dt.datetime, dt.date)):
-        if pd.isna(value):
-            return None
-        ts = pd.Timestamp(value)
-        return ts.date().isoformat() if ts == ts.normalize() else ts.isoformat()
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if value is pd.NaT or (not isinstance(value, str) and pd.api.types.is_scalar(value)
-                           and pd.isna(value)):
-        return None
-    return value if isinstance(value, str) else str(value)
 
 
 def emit_metrics(metrics: Mapping[str, Any], path: str | os.PathLike[str] | None = None

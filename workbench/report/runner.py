@@ -208,7 +208,7 @@ def _validate(values: dict[str, Any]) -> None:
     """Check values with the workbench's own configuration classes (raise on the first
     fault)."""
     from workbench import strategies
-    from workbench.backtest import BacktestConfig
+    from workbench.config import BacktestConfig
     from workbench.costs import Costs
     from workbench.report.theme import palette
     from workbench.risk import RiskLimits

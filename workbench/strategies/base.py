@@ -56,6 +56,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import ConfigError, LookupFailed, did_you_mean
+from workbench.jsonable import jsonable
 
 if TYPE_CHECKING:
     from workbench.data.market import Market
@@ -683,22 +684,9 @@ class Strategy:
 
     def describe(self) -> dict[str, Any]:
         """Name and parameters, JSON-ready (for results and reports)."""
-        return {"name": self.name, "params": _jsonable(self.params)}
+        return {"name": self.name, "params": jsonable(self.params)}
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (np.integer, np.floating)):
-        return value.item()
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
-
-
-# -- weights ------------------------------------------------------------------------------------
 def normalize_weights(raw: Weights, symbols: pd.Index, *, date: pd.Timestamp,
                       strategy: str = "strategy") -> np.ndarray:
     """Turn a strategy's weights into a float array aligned with ``symbols``, or raise.
