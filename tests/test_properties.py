@@ -25,8 +25,9 @@ from workbench.data.market import Market
 from workbench.data.schema import FUNDAMENTAL_COLUMNS, ST_COLUMNS
 from workbench.result import BacktestResult
 from workbench.rules import round_fen
-from workbench.strategies.base import MarketView, Strategy
+from workbench.strategies.base import Strategy
 from workbench.symbols import board_of
+from workbench.view import MarketView
 
 SYMBOLS = ("600000.SH", "000001.SZ", "300001.SZ", "688001.SH", "830001.BJ", "601000.SH")
 STARTS = ("2023-08-14", "2022-04-18", "2024-03-01")

@@ -20,8 +20,9 @@ from workbench.config import BacktestConfig
 from workbench.data.market import Market
 from workbench.data.synthetic import SyntheticConfig, synthetic_market
 from workbench.errors import ConfigError, DataError, LookupFailed
-from workbench.strategies import MarketView, Strategy, ViewContext
+from workbench.strategies import Strategy
 from workbench.strategies.ranking import percentile_rank, slot_weights, top_n
+from workbench.view import MarketView, ViewContext
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real_ashare"
 SYMS = ["600000.SH", "600001.SH", "600002.SH", "600003.SH"]

@@ -23,7 +23,9 @@ from workbench.data.market import Market
 from workbench.data.synthetic import SyntheticConfig, synthetic_market
 from workbench.errors import ConfigError, LookupFailed
 from workbench.result import BacktestResult
-from workbench.strategies.base import MarketView, Strategy, ViewContext, register
+from workbench.strategies.base import Strategy
+from workbench.strategies.registry import register
+from workbench.view import MarketView, ViewContext
 
 T = pd.Timestamp("2021-09-15")
 PARAMS: dict[str, list[dict[str, Any]]] = {

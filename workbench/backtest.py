@@ -83,8 +83,9 @@ from workbench.portfolio import (
 )
 from workbench.result import DAILY_COLUMNS, BacktestResult, rejections_frame
 from workbench.risk import Order, PreTradeValidator, RiskLimits
-from workbench.strategies.base import MarketView, Strategy, ViewContext, normalize_weights
+from workbench.strategies.base import Strategy, normalize_weights
 from workbench.symbols import Board
+from workbench.view import MarketView, ViewContext
 
 if TYPE_CHECKING:
     from workbench.data.market import Market

@@ -58,6 +58,7 @@ __all__ = [
     "ema",
     "macd",
     "rate_of_change",
+    "rolling_mean_array",
     "rolling_volatility",
     "rsi",
     "sma",
@@ -252,6 +253,35 @@ class _ATRCore:
 
 
 # --------------------------------------------------------------------------- batch indicators
+
+
+def rolling_mean_array(values: np.ndarray, window: int) -> np.ndarray:
+    """Causal simple moving average down the rows of a 2-D array (a new float array).
+
+    Row ``t`` is the mean of rows ``t - window + 1 .. t``: NaN until ``window`` rows are
+    there and NaN for any window holding a NaN. Built from cumulative sums, so row ``t``
+    depends on rows up to ``t`` only.
+
+    Examples
+    --------
+    >>> rolling_mean_array(np.array([[1.0], [2.0], [np.nan], [4.0], [6.0]]), 2).ravel()
+    array([nan, 1.5, nan, nan, 5. ])
+    """
+    valid = np.isfinite(values)
+    total = np.where(valid, values, 0.0)
+    np.cumsum(total, axis=0, out=total)
+    count = np.cumsum(valid, axis=0, dtype=np.int32)
+    found = np.full(values.shape, np.nan)
+    w = int(window)
+    if w <= len(values):  # sums over rows t-w+1..t, written without big temporaries
+        found[w - 1] = total[w - 1]
+        np.subtract(total[w:], total[:-w], out=found[w:])
+        found /= w
+        incomplete = count[w - 1 :].copy()
+        incomplete[1:] -= count[:-w]
+        found[w - 1 :][incomplete != w] = np.nan
+    return found
+
 
 
 def sma(prices: PriceData, window: int) -> PriceData:

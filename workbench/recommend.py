@@ -34,14 +34,9 @@ import pandas as pd
 
 from workbench import strategies as _strategies
 from workbench.errors import ConfigError, DataError, LookupFailed
-from workbench.strategies.base import (
-    MarketView,
-    Scores,
-    Strategy,
-    ViewContext,
-    normalize_weights,
-)
+from workbench.strategies.base import Scores, Strategy, normalize_weights
 from workbench.symbols import normalize_symbol
+from workbench.view import MarketView, ViewContext
 
 if TYPE_CHECKING:
     from workbench.data.market import Market

@@ -132,7 +132,7 @@ def _controls(strategy: str, values: Mapping[str, Any]) -> dict[str, w.ValueWidg
     if unknown := sorted(set(values) - set(defaults)):
         raise ConfigError(f"strategy {strategy!r} has no parameter {unknown[0]!r}; its "
                           f"parameters: {sorted(defaults)}")
-    hints = typing.get_type_hints(type(strategies.get(strategy)))
+    hints = strategies.parameter_types(strategy)
     out = {}
     for name, default in defaults.items():
         control = parameter_control(name, default, hints.get(name), values.get(name))

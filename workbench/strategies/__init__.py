@@ -1,4 +1,5 @@
-"""Strategies: the protocol and registry (:mod:`.base`) plus one module per family.
+"""Strategies: the protocol (:mod:`.base`), the registry (:mod:`.registry`) and one module
+per family. The point-in-time view they read is :mod:`workbench.view`.
 
 =================  ==============================================  =====================
 name               rule                                            module
@@ -17,25 +18,20 @@ name               rule                                            module
 {'name': 'buy_and_hold', 'params': {'rebalance': 'monthly'}}
 """
 
-from workbench.strategies.base import (
-    Factor,
-    MarketView,
-    Scores,
-    Strategy,
-    ViewContext,
-    Weights,
+from workbench.strategies.base import Factor, Scores, Strategy, Weights, normalize_weights
+from workbench.strategies.baseline import BuyAndHold
+from workbench.strategies.factors import LowVolatility, Momentum
+from workbench.strategies.fundamental import ValueQuality
+from workbench.strategies.registry import (
     available,
-    clear_cache,
     get,
-    normalize_weights,
+    parameter_types,
     parameters,
     register,
     resolve,
 )
-from workbench.strategies.baseline import BuyAndHold
-from workbench.strategies.factors import LowVolatility, Momentum
-from workbench.strategies.fundamental import ValueQuality
 from workbench.strategies.technical import MATrend, RSIReversion
+from workbench.view import MarketView, ViewContext, clear_cache
 
 __all__ = [
     "BuyAndHold",
@@ -54,6 +50,7 @@ __all__ = [
     "clear_cache",
     "get",
     "normalize_weights",
+    "parameter_types",
     "parameters",
     "register",
     "resolve",

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 import numpy as np
 
 from workbench.errors import ConfigError
-from workbench.strategies.base import MarketView, Scores, Strategy, register
+from workbench.strategies.base import Scores, Strategy
+from workbench.strategies.registry import register
+from workbench.view import MarketView
 
 if TYPE_CHECKING:
     from workbench.data.market import Market

@@ -14,16 +14,9 @@ from typing import ClassVar
 import numpy as np
 
 from workbench.errors import ConfigError
+from workbench.indicators import rolling_mean_array
 from workbench.metrics import PERIODS_PER_YEAR
-from workbench.strategies.base import (
-    Factor,
-    MarketView,
-    Scores,
-    Strategy,
-    ViewContext,
-    register,
-    rolling_mean_array,
-)
+from workbench.strategies.base import Factor, Scores, Strategy
 from workbench.strategies.ranking import (
     check_count,
     equal_weights,
@@ -31,6 +24,8 @@ from workbench.strategies.ranking import (
     rebalance_due,
     top_n,
 )
+from workbench.strategies.registry import register
+from workbench.view import MarketView, ViewContext
 
 __all__ = ["LowVolatility", "Momentum"]
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 import numpy as np
 
 from workbench.errors import ConfigError, DataError
-from workbench.strategies.base import Factor, MarketView, Scores, Strategy, register
+from workbench.strategies.base import Factor, Scores, Strategy
 from workbench.strategies.ranking import (
     check_count,
     equal_weights,
@@ -16,6 +16,8 @@ from workbench.strategies.ranking import (
     rebalance_due,
     top_n,
 )
+from workbench.strategies.registry import register
+from workbench.view import MarketView
 
 if TYPE_CHECKING:
     from workbench.data.market import Market

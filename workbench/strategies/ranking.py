@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from workbench.errors import ConfigError
-from workbench.strategies.base import MarketView
+from workbench.view import MarketView
 
 __all__ = [
     "check_count",

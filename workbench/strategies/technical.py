@@ -16,15 +16,10 @@ import pandas as pd
 
 from workbench import indicators
 from workbench.errors import ConfigError
-from workbench.strategies.base import (
-    Factor,
-    MarketView,
-    Scores,
-    Strategy,
-    ViewContext,
-    register,
-)
+from workbench.strategies.base import Factor, Scores, Strategy
 from workbench.strategies.ranking import check_count, percentile_rank, slot_weights
+from workbench.strategies.registry import register
+from workbench.view import MarketView, ViewContext
 
 __all__ = ["MATrend", "RSIReversion"]
 
