@@ -81,10 +81,10 @@ def test_scale_multiplies_every_charge():
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [
-    ({"commission_rate": 3}, r"commission_rate must be a fraction in \[0, 0.01\), got 3; "
-                             r"write 3 bps as 0.0003"),
+    ({"commission_rate": 3}, r"commission_rate must be a finite fraction >= 0 and < 0.01, "
+                             r"got 3; write 3 bps as 0.0003"),
     ({"commission_rate": 0.03}, "write 3 bps as 0.0003"),
-    ({"commission_rate": -0.0003}, "commission_rate must be a fraction"),
+    ({"commission_rate": -0.0003}, "commission_rate must be a finite fraction"),
     ({"slippage_rate": 5}, "write 5 bps as 0.0005"),
     ({"min_commission_cny": -5}, "min_commission_cny must be a finite number >= 0"),
     ({"min_commission_cny": 5000}, "per-order amount"),

@@ -606,7 +606,7 @@ def test_bad_window_is_a_config_error(bad):
     for fn in (ind.sma, ind.ema, ind.rsi, ind.rate_of_change,
                lambda p, w: ind.bollinger(p, w), lambda p, w: ind.rolling_volatility(p, w),
                lambda p, w: ind.atr(p, p, p, w), lambda p, w: ind.macd(p, signal=w)):
-        with pytest.raises(ConfigError, match=r"must be an integer >= \d"):
+        with pytest.raises(ConfigError, match=r"must be a whole number >= \d"):
             fn(prices, bad)
 
 
@@ -614,7 +614,7 @@ def test_other_bad_parameters_are_config_errors():
     prices = pd.Series([1.0, 2.0, 3.0])
     with pytest.raises(ConfigError, match="fast must be shorter than slow"):
         ind.macd(prices, fast=26, slow=12)
-    with pytest.raises(ConfigError, match=r"window must be an integer >= 2"):
+    with pytest.raises(ConfigError, match=r"window must be a whole number >= 2"):
         ind.rolling_volatility(prices, 1)
     with pytest.raises(ConfigError, match="periods_per_year"):
         ind.rolling_volatility(prices, 2, periods_per_year=0)

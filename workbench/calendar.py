@@ -19,6 +19,7 @@ __all__ = [
     "CALENDAR_END",
     "CALENDAR_START",
     "MARKET_TZ",
+    "PERIODS_PER_YEAR",
     "is_session",
     "parse_day",
     "sessions",
@@ -26,6 +27,10 @@ __all__ = [
 ]
 
 MARKET_TZ = "Asia/Shanghai"
+#: Periods (sessions) per year used to annualise daily figures: empyrical's 252, kept so
+#: figures compare with empyrical and pyfolio (XSHG has about 242-244 sessions a year; see
+#: :mod:`workbench.metrics`). The one place the constant lives.
+PERIODS_PER_YEAR: int = 252
 #: Range of the calendar object we build; exchange_calendars needs explicit bounds.
 CALENDAR_START = pd.Timestamp("2005-01-04")
 CALENDAR_END = pd.Timestamp("2026-12-31")

@@ -30,7 +30,6 @@ and ``Costs.zero()`` switches costs off.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, fields, replace
 from typing import Any, Literal, NamedTuple
 
@@ -38,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import rules
+from workbench.checks import real_number
 from workbench.errors import ConfigError
 
 __all__ = ["Charges", "Costs"]
@@ -57,11 +57,6 @@ class Charges(NamedTuple):
     def fees(self) -> np.ndarray:
         """Commission + stamp duty + transfer fee: what is paid on top of the traded value."""
         return self.commission + self.stamp_duty + self.transfer_fee
-
-
-def _check_fraction(name: str, value: float, upper: float, hint: str) -> None:
-    if not (isinstance(value, (int, float)) and math.isfinite(value) and 0.0 <= value < upper):
-        raise ConfigError(f"{name} must be a fraction in [0, {upper:g}), got {value!r}; {hint}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,14 +97,12 @@ class Costs:
     transfer_fee_scale: float = 1.0
 
     def __post_init__(self) -> None:
-        _check_fraction("commission_rate", self.commission_rate, 0.01,
-                        "write 3 bps as 0.0003, not 3 or 0.03")
-        _check_fraction("slippage_rate", self.slippage_rate, 0.05,
-                        "write 5 bps as 0.0005, not 5 or 0.05")
+        real_number(self.commission_rate, "commission_rate", minimum=0.0, below=0.01,
+                    kind="fraction", hint="write 3 bps as 0.0003, not 3 or 0.03")
+        real_number(self.slippage_rate, "slippage_rate", minimum=0.0, below=0.05, kind="fraction",
+                    hint="write 5 bps as 0.0005, not 5 or 0.05")
         for name in ("min_commission_cny", "stamp_duty_scale", "transfer_fee_scale"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-                raise ConfigError(f"{name} must be a finite number >= 0, got {value!r}")
+            real_number(getattr(self, name), name, minimum=0.0)
         if self.min_commission_cny > 1000:
             raise ConfigError(f"min_commission_cny must be at most 1000 CNY, got "
                               f"{self.min_commission_cny!r}; it is a per-order amount in CNY")
@@ -130,11 +123,8 @@ class Costs:
         >>> Costs().scale(2.0).min_commission_cny
         10.0
         """
-        if not (isinstance(multiplier, (int, float)) and math.isfinite(multiplier)
-                and multiplier >= 0):
-            raise ConfigError(f"cost multiplier must be a finite number >= 0, got "
-                              f"{multiplier!r}; use 0 for no costs, 1 as configured, 2 for double")
-        m = float(multiplier)
+        m = real_number(multiplier, "cost multiplier", minimum=0.0,
+                        hint="use 0 for no costs, 1 as configured, 2 for double")
         return replace(
             self,
             commission_rate=self.commission_rate * m,

@@ -44,8 +44,9 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
+from workbench.calendar import PERIODS_PER_YEAR
+from workbench.checks import real_number, whole_number
 from workbench.errors import ConfigError, DataError
-from workbench.metrics import PERIODS_PER_YEAR
 
 __all__ = [
     "BOLLINGER_FIELDS",
@@ -59,6 +60,7 @@ __all__ = [
     "macd",
     "rate_of_change",
     "rolling_mean_array",
+    "rolling_std_array",
     "rolling_volatility",
     "rsi",
     "sma",
@@ -75,22 +77,13 @@ BOLLINGER_FIELDS = ("middle", "upper", "lower")
 
 
 def _check_int(value: object, name: str, *, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r} "
-                          f"({type(value).__name__}); pass e.g. {name}=14")
-    if value < minimum:
-        raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+    return whole_number(value, name, minimum=minimum, hint=f"pass e.g. {name}=14")
 
 
 def _check_real(value: object, name: str, *, positive: bool) -> float:
-    allowed = "a finite number > 0" if positive else "a finite number >= 0"
-    if isinstance(value, bool) or not isinstance(value, Real | np.floating | np.integer):
-        raise ConfigError(f"{name} must be {allowed}, got {value!r} ({type(value).__name__})")
-    number = float(value)
-    if not math.isfinite(number) or number < 0 or (positive and number == 0):
-        raise ConfigError(f"{name} must be {allowed}, got {value!r}")
-    return number
+    if positive:
+        return real_number(value, name, above=0.0)
+    return real_number(value, name, minimum=0.0)
 
 
 def _require_pandas(data: object, name: str) -> pd.Series | pd.DataFrame:
@@ -284,6 +277,45 @@ def rolling_mean_array(values: np.ndarray, window: int) -> np.ndarray:
 
 
 
+def rolling_std_array(values: np.ndarray, window: int) -> np.ndarray:
+    """Causal sample standard deviation (``ddof=1``) down the rows of an array (a new array).
+
+    Row ``t`` is the standard deviation of rows ``t - window + 1 .. t``: NaN until ``window``
+    rows are there and NaN for any window holding a NaN; exactly 0 for a window whose values
+    are all equal (no float dust). Built from the running sums of :func:`rolling_mean_array`,
+    so row ``t`` depends on rows up to ``t`` only. This is the one rolling dispersion kernel:
+    :func:`rolling_volatility`, :func:`workbench.metrics.rolling_volatility`, the rolling
+    Sharpe ratio and the low-volatility strategy all use it.
+
+    Parameters
+    ----------
+    values
+        1-D or 2-D float array (rows are sessions), e.g. daily returns as fractions.
+    window
+        Rows per window, >= 2.
+
+    Examples
+    --------
+    >>> rolling_std_array(np.array([0.01, -0.01, 0.01, 0.01]), 2).round(6).tolist()
+    [nan, 0.014142, 0.014142, 0.0]
+    """
+    w = whole_number(window, "window", minimum=2, hint="pass e.g. window=20")
+    x = np.asarray(values, dtype=float)
+    mean = rolling_mean_array(x, w)
+    mean_sq = rolling_mean_array(x * x, w)
+    var = np.maximum(mean_sq - mean * mean, 0.0) * (w / (w - 1))
+    # a window with no change between consecutive rows is flat: its dispersion is 0
+    changed = np.zeros(x.shape)
+    changed[1:] = x[1:] != x[:-1]
+    changes = np.cumsum(changed, axis=0)
+    flat = np.zeros(x.shape, dtype=bool)
+    if w <= len(x):
+        flat[w - 1] = changes[w - 1] == 0.0
+        flat[w:] = (changes[w:] - changes[1:len(x) - w + 1]) == 0.0
+    var[flat & np.isfinite(var)] = 0.0
+    return np.sqrt(var)
+
+
 def sma(prices: PriceData, window: int) -> PriceData:
     """Simple moving average over the last ``window`` rows.
 
@@ -313,9 +345,7 @@ def sma(prices: PriceData, window: int) -> PriceData:
     [nan, nan, 2.0, 3.0, 4.0]
     """
     window = _check_int(window, "window")
-    values = _values(prices, "prices")
-    out = pd.DataFrame(values).rolling(window, min_periods=window).mean().to_numpy()
-    return _wrap(out, prices)
+    return _wrap(rolling_mean_array(_values(prices, "prices"), window), prices)
 
 
 def ema(prices: PriceData, span: int) -> PriceData:
@@ -614,8 +644,7 @@ def rolling_volatility(returns: PriceData, window: int = 20,
     window = _check_int(window, "window", minimum=2)
     periods_per_year = _check_real(periods_per_year, "periods_per_year", positive=True)
     values = _values(returns, "returns")
-    sd = pd.DataFrame(values).rolling(window, min_periods=window).std(ddof=1).to_numpy()
-    return _wrap(sd * math.sqrt(periods_per_year), returns)
+    return _wrap(rolling_std_array(values, window) * math.sqrt(periods_per_year), returns)
 
 
 def rate_of_change(prices: PriceData, window: int) -> PriceData:

@@ -1,4 +1,4 @@
-"""Performance statistics of a daily return series and of a trade log.
+"""Performance statistics of a daily return series.
 
 Every function takes *simple* (not log) returns, one per trading session, as a
 ``pd.Series`` indexed by date in ascending order: ``r_t = equity_t / equity_{t-1} - 1``.
@@ -11,8 +11,8 @@ with it:
   National Day closures), so 252 overstates the number of sessions by about 3.5 %. The
   project keeps 252 so that Sharpe ratios, volatilities and CAGRs are comparable with
   empyrical, pyfolio and most published figures; every function takes
-  ``periods_per_year`` so a caller can pass 243 (or 12 for monthly returns). This module is
-  the only place the constant lives.
+  ``periods_per_year`` so a caller can pass 243 (or 12 for monthly returns). The constant
+  lives in :mod:`workbench.calendar`.
 * **Standard deviations** use ``ddof=1`` (the sample estimate), as empyrical does for
   volatility, Sharpe and the information ratio. Downside deviation is the root mean square
   of the shortfalls over *all* periods, as in empyrical.
@@ -30,18 +30,15 @@ with it:
   benchmark return raise a :class:`~workbench.errors.DataWarning`, no common date at all
   raises :class:`~workbench.errors.DataError`.
 
-Trade statistics read the backtester's trade log (one row per fill) with columns
-``date, symbol, side, shares, price, commission, stamp_duty, transfer_fee, slippage,
-reason``; ``price`` is the fill price in CNY (slippage already in it), ``shares`` is
-positive, costs are CNY.
+Trade statistics live in :mod:`workbench.trades` (re-exported here: ``round_trips``,
+``trade_statistics``, ``turnover``, ``annual_turnover``); :func:`summary` adds them to the
+headline figures when given a trade log.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
-from collections import deque
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any
@@ -49,7 +46,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.errors import ConfigError, DataError, DataWarning
+from workbench.calendar import PERIODS_PER_YEAR
+from workbench.checks import periods_per_year_arg, real_number, whole_number
+from workbench.errors import DataError, DataWarning
+from workbench.indicators import rolling_mean_array, rolling_std_array
+from workbench.series import clean_series, label
+from workbench.trades import (
+    COST_COLUMNS,
+    TRADE_COLUMNS,
+    annual_turnover,
+    round_trips,
+    trade_statistics,
+    turnover,
+)
 
 __all__ = [
     "COST_COLUMNS",
@@ -82,31 +91,6 @@ __all__ = [
     "turnover",
 ]
 
-#: Periods (sessions) per year used to annualise daily figures; see the module docstring.
-PERIODS_PER_YEAR: int = 252
-
-#: Trade-log reasons that are settlements, not trades: left out of turnover.
-NON_TRADING_REASONS: tuple[str, ...] = ("delisted", "corporate_action")
-
-#: Columns of the backtester's trade log, one row per fill.
-TRADE_COLUMNS: tuple[str, ...] = (
-    "date",  # session of the fill
-    "symbol",  # '600519.SH'
-    "side",  # 'buy' or 'sell'
-    "shares",  # positive
-    "price",  # fill price, CNY, slippage included
-    "commission",  # CNY
-    "stamp_duty",  # CNY (sells only in practice)
-    "transfer_fee",  # CNY
-    "slippage",  # CNY, for attribution only: already in ``price``
-    "reason",  # free text
-)
-
-#: Trade-log columns paid on top of the fill price; summed into a fill's cost.
-COST_COLUMNS: tuple[str, ...] = ("commission", "stamp_duty", "transfer_fee")
-
-_REQUIRED_TRADE_COLUMNS: tuple[str, ...] = ("date", "symbol", "side", "shares", "price",
-                                            *COST_COLUMNS)
 _EULER_GAMMA = 0.5772156649015329
 _NORMAL = NormalDist()
 
@@ -114,83 +98,34 @@ _NORMAL = NormalDist()
 # --------------------------------------------------------------------------- validation
 
 
-def _label(key: object) -> str:
-    """Format an index label for a message: a midnight timestamp as its date."""
-    if isinstance(key, pd.Timestamp) and key == key.normalize():
-        return str(key.date())
-    return str(key)
+def check_rate(value: float, name: str) -> float:
+    """A per-period rate (a fraction) as a float if finite, else ConfigError."""
+    return real_number(value, name, hint="2 % a year on daily returns is about 0.02 / 252")
 
 
-def _check_periods(periods_per_year: float) -> float:
-    if (isinstance(periods_per_year, bool) or not isinstance(periods_per_year, numbers.Real)
-            or not math.isfinite(periods_per_year) or periods_per_year <= 0):
-        raise ConfigError(f"periods_per_year must be a positive number, got "
-                          f"{periods_per_year!r}; use {PERIODS_PER_YEAR} for daily returns "
-                          "(or 243 for the A-share session count), 12 for monthly")
-    return float(periods_per_year)
-
-
-def _check_rate(value: float, name: str) -> float:
-    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
-            or not math.isfinite(value)):
-        raise ConfigError(f"{name} must be a finite per-period rate (a fraction), got "
-                          f"{value!r}; 2 % a year on daily returns is about 0.02 / 252")
-    return float(value)
-
-
-def _clean(returns: pd.Series, name: str = "returns", *, are_returns: bool = True) -> pd.Series:
-    """Return ``returns`` as a new float64 Series, or raise DataError on what cannot be used."""
-    if not isinstance(returns, pd.Series):
-        raise DataError(f"{name} must be a pandas Series of simple returns indexed by date, "
-                        f"got {type(returns).__name__}; for a one-column DataFrame pass "
-                        "frame.iloc[:, 0]")
-    try:
-        values = returns.astype("float64")
-    except (TypeError, ValueError) as exc:
-        raise DataError(f"{name} must hold numbers (simple returns as fractions), got dtype "
-                        f"{returns.dtype}: {exc}") from exc
-    arr = values.to_numpy()
-    if (bad := ~np.isfinite(arr)).any():
-        where = np.flatnonzero(bad)
-        kind = "NaN" if np.isnan(arr[where[0]]) else "infinite"
-        raise DataError(
-            f"{name} has {len(where)} NaN or infinite value(s); the first ({kind}) is on "
-            f"{_label(values.index[where[0]])}. {name.capitalize()} must be complete (nothing "
-            "is dropped silently): find where the gap comes from (e.g. a missing price)"
-            + ("; a session with no position has a return of 0.0, not NaN." if are_returns
-               else "."))
-    if are_returns and (arr < -1.0).any():
-        first = int(np.flatnonzero(arr < -1.0)[0])
-        raise DataError(f"{name} has a return of {arr[first]!r} on "
-                        f"{_label(values.index[first])}, below -1 (-100 %), which would make "
-                        "equity negative; pass simple returns as fractions (-5 % is -0.05)")
-    index = values.index
-    if not index.is_unique:
-        dup = index[index.duplicated()][0]
-        raise DataError(f"{name} has duplicate index label {_label(dup)}; expected one return "
-                        "per session. Aggregate intraday returns first.")
-    if not index.is_monotonic_increasing:
-        raise DataError(f"{name} must be sorted by date ascending; call .sort_index() first")
-    return values
+def check_window(window: int) -> int:
+    """A rolling window in sessions as an int if >= 2, else ConfigError."""
+    return whole_number(window, "window", minimum=2,
+                        hint="e.g. 126 for half a year of daily returns")
 
 
 def _align(returns: pd.Series, benchmark: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Return both series restricted to the dates they share (see the module docstring)."""
-    r = _clean(returns)
-    b = _clean(benchmark, "benchmark")
+    r = clean_series(returns)
+    b = clean_series(benchmark, "benchmark")
     if r.empty or b.empty:
         return r.iloc[:0], b.iloc[:0]
     common = r.index.intersection(b.index)
     if common.empty:
         raise DataError(
-            f"returns ({_label(r.index[0])} to {_label(r.index[-1])}) and benchmark "
-            f"({_label(b.index[0])} to {_label(b.index[-1])}) have no date in common; pass a "
+            f"returns ({label(r.index[0])} to {label(r.index[-1])}) and benchmark "
+            f"({label(b.index[0])} to {label(b.index[-1])}) have no date in common; pass a "
             "benchmark covering the backtest and check both are indexed by naive session dates")
     if len(common) < len(r):
         missing = r.index.difference(common)
         warnings.warn(
             f"{len(missing)} of {len(r)} return dates have no benchmark return (the first is "
-            f"{_label(missing[0])}); benchmark statistics use the {len(common)} common dates",
+            f"{label(missing[0])}); benchmark statistics use the {len(common)} common dates",
             DataWarning, stacklevel=3)
     return r.loc[common], b.loc[common]
 
@@ -239,7 +174,7 @@ def total_return(returns: pd.Series) -> float:
     >>> round(total_return(r), 10)  # 1.1 * 0.9 - 1
     -0.01
     """
-    r = _clean(returns)
+    r = clean_series(returns)
     if r.empty:
         return math.nan
     return float(np.prod(1.0 + r.to_numpy()) - 1.0)
@@ -269,8 +204,8 @@ def annual_return(returns: pd.Series, periods_per_year: float = PERIODS_PER_YEAR
     >>> round(annual_return(r), 6) == round(1.01 ** 252 - 1, 6)
     True
     """
-    ppy = _check_periods(periods_per_year)
-    r = _clean(returns)
+    ppy = periods_per_year_arg(periods_per_year)
+    r = clean_series(returns)
     if r.empty:
         return math.nan
     growth = float(np.prod(1.0 + r.to_numpy()))
@@ -304,8 +239,8 @@ def annual_volatility(returns: pd.Series, periods_per_year: float = PERIODS_PER_
     >>> round(annual_volatility(r, periods_per_year=3), 6)  # sqrt(4e-4 / 3 * 3)
     0.02
     """
-    ppy = _check_periods(periods_per_year)
-    arr = _clean(returns).to_numpy()
+    ppy = periods_per_year_arg(periods_per_year)
+    arr = clean_series(returns).to_numpy()
     if arr.size < 2:
         return math.nan
     if _constant(arr):
@@ -343,9 +278,9 @@ def sharpe_ratio(returns: pd.Series, risk_free: float = 0.0,
     >>> sharpe_ratio(pd.Series([0.0, 0.0, 0.0]))
     nan
     """
-    ppy = _check_periods(periods_per_year)
-    rf = _check_rate(risk_free, "risk_free")
-    return _mean_over_std(_clean(returns).to_numpy() - rf) * math.sqrt(ppy)
+    ppy = periods_per_year_arg(periods_per_year)
+    rf = check_rate(risk_free, "risk_free")
+    return _mean_over_std(clean_series(returns).to_numpy() - rf) * math.sqrt(ppy)
 
 
 def downside_deviation(returns: pd.Series, required_return: float = 0.0,
@@ -375,9 +310,9 @@ def downside_deviation(returns: pd.Series, required_return: float = 0.0,
     >>> round(downside_deviation(r, periods_per_year=4), 10)  # sqrt(8e-4 / 4) * 2
     0.0282842712
     """
-    ppy = _check_periods(periods_per_year)
-    req = _check_rate(required_return, "required_return")
-    arr = _clean(returns).to_numpy()
+    ppy = periods_per_year_arg(periods_per_year)
+    req = check_rate(required_return, "required_return")
+    arr = clean_series(returns).to_numpy()
     if arr.size == 0:
         return math.nan
     shortfall = np.minimum(arr - req, 0.0)
@@ -412,9 +347,9 @@ def sortino_ratio(returns: pd.Series, required_return: float = 0.0,
     >>> round(sortino_ratio(r, periods_per_year=4), 6)  # 0.005 / sqrt(1.25e-4) * 2
     0.894427
     """
-    ppy = _check_periods(periods_per_year)
-    req = _check_rate(required_return, "required_return")
-    arr = _clean(returns).to_numpy()
+    ppy = periods_per_year_arg(periods_per_year)
+    req = check_rate(required_return, "required_return")
+    arr = clean_series(returns).to_numpy()
     if arr.size < 2:
         return math.nan
     shortfall = np.minimum(arr - req, 0.0)
@@ -449,7 +384,7 @@ def drawdown_series(returns: pd.Series) -> pd.Series:
     >>> drawdown_series(r).round(6).tolist()
     [-0.1, -0.055, 0.0]
     """
-    r = _clean(returns)
+    r = clean_series(returns)
     wealth = np.cumprod(1.0 + r.to_numpy())
     # the running peak starts at the initial capital of 1, so it is never below 1
     peak = np.maximum.accumulate(np.maximum(wealth, 1.0))
@@ -535,8 +470,8 @@ def drawdown_details(returns: pd.Series, top: int | None = None) -> pd.DataFrame
     0 2024-01-03 2024-01-04        NaT      -0.5
     1 2024-01-01 2024-01-02 2024-01-03      -0.1
     """
-    if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
-        raise ConfigError(f"top must be a positive integer or None, got {top!r}")
+    if top is not None:
+        top = whole_number(top, "top", hint="e.g. top=5, or None for every drawdown")
     dd = drawdown_series(returns)
     values = dd.to_numpy()
     # episodes as positions [peak, trough, recovery, depth]; -1 marks "no such date"
@@ -663,8 +598,8 @@ def alpha_beta(returns: pd.Series, benchmark: pd.Series, risk_free: float = 0.0,
     >>> round(beta, 10), round(a, 12)  # daily alpha 0.001: a = 1.001 ** 4 - 1
     (2.0, 0.004006004001)
     """
-    ppy = _check_periods(periods_per_year)
-    rf = _check_rate(risk_free, "risk_free")
+    ppy = periods_per_year_arg(periods_per_year)
+    rf = check_rate(risk_free, "risk_free")
     r, b = _align(returns, benchmark)
     y = r.to_numpy() - rf
     x = b.to_numpy() - rf
@@ -711,7 +646,7 @@ def information_ratio(returns: pd.Series, benchmark: pd.Series,
     >>> round(information_ratio(r, b, periods_per_year=4), 10)
     2.0
     """
-    ppy = _check_periods(periods_per_year)
+    ppy = periods_per_year_arg(periods_per_year)
     r, b = _align(returns, benchmark)
     return _mean_over_std(r.to_numpy() - b.to_numpy()) * math.sqrt(ppy)
 
@@ -725,7 +660,7 @@ def _sharpe_moments(returns: pd.Series, risk_free: float) -> tuple[float, float,
     Skewness and kurtosis are the plain moment estimators ``m3 / m2**1.5`` and
     ``m4 / m2**2`` (central moments with divisor n, as ``scipy.stats`` by default).
     """
-    excess = _clean(returns).to_numpy() - _check_rate(risk_free, "risk_free")
+    excess = clean_series(returns).to_numpy() - check_rate(risk_free, "risk_free")
     n = excess.size
     if n < 2 or _constant(excess):
         return math.nan, math.nan, math.nan, n
@@ -777,7 +712,7 @@ def sharpe_standard_error(returns: pd.Series, risk_free: float = 0.0,
     >>> round(sharpe_standard_error(r, periods_per_year=1), 6)
     0.100504
     """
-    ppy = _check_periods(periods_per_year)
+    ppy = periods_per_year_arg(periods_per_year)
     sr, skew, kurt, n = _sharpe_moments(returns, risk_free)
     if math.isnan(sr):
         return math.nan
@@ -830,8 +765,8 @@ def probabilistic_sharpe_ratio(returns: pd.Series, benchmark_sharpe: float = 0.0
     >>> probabilistic_sharpe_ratio(r)
     0.5
     """
-    ppy = _check_periods(periods_per_year)
-    threshold = _check_rate(benchmark_sharpe, "benchmark_sharpe") / math.sqrt(ppy)
+    ppy = periods_per_year_arg(periods_per_year)
+    threshold = check_rate(benchmark_sharpe, "benchmark_sharpe") / math.sqrt(ppy)
     return _psr(returns, threshold, risk_free)
 
 
@@ -859,15 +794,11 @@ def expected_max_sharpe(n_trials: int, trials_sharpe_variance: float) -> float:
     >>> round(expected_max_sharpe(100, 1.0), 4)
     2.5306
     """
-    if isinstance(n_trials, bool) or not isinstance(n_trials, int | np.integer) or n_trials < 1:
-        raise ConfigError(f"n_trials must be a whole number of strategy trials >= 1, got "
-                          f"{n_trials!r}")
-    if (isinstance(trials_sharpe_variance, bool)
-            or not isinstance(trials_sharpe_variance, int | float)
-            or not math.isfinite(trials_sharpe_variance) or trials_sharpe_variance < 0):
-        raise ConfigError(f"trials_sharpe_variance must be a finite variance >= 0, got "
-                          f"{trials_sharpe_variance!r}; it is the variance of the (annualised) "
-                          "Sharpe ratios of all trials, e.g. np.var(trial_sharpes, ddof=1)")
+    n_trials = whole_number(n_trials, "n_trials (strategy trials)", hint="e.g. n_trials=64")
+    trials_sharpe_variance = real_number(
+        trials_sharpe_variance, "trials_sharpe_variance", minimum=0.0,
+        hint="it is the variance of the (annualised) Sharpe ratios of all trials, "
+                "np.var(trial_sharpes, ddof=1)")
     if n_trials == 1:
         return 0.0
     n = float(n_trials)
@@ -910,19 +841,12 @@ def deflated_sharpe_ratio(returns: pd.Series, n_trials: int, trials_sharpe_varia
     >>> deflated_sharpe_ratio(r, n_trials=1, trials_sharpe_variance=0.0)  # PSR(0)
     0.5
     """
-    ppy = _check_periods(periods_per_year)
+    ppy = periods_per_year_arg(periods_per_year)
     threshold = expected_max_sharpe(n_trials, trials_sharpe_variance) / math.sqrt(ppy)
     return _psr(returns, threshold, risk_free)
 
 
 # --------------------------------------------------------------------------- rolling
-
-
-def _check_window(window: int) -> int:
-    if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 2:
-        raise ConfigError(f"window must be a whole number of sessions >= 2, got {window!r}; "
-                          "e.g. 126 for half a year of daily returns")
-    return int(window)
 
 
 def rolling_volatility(returns: pd.Series, window: int,
@@ -952,14 +876,11 @@ def rolling_volatility(returns: pd.Series, window: int,
     >>> rolling_volatility(r, 2, periods_per_year=2).round(6).tolist()  # std 0.01414 * 1.414
     [nan, 0.02, 0.02, 0.0]
     """
-    ppy = _check_periods(periods_per_year)
-    w = _check_window(window)
-    r = _clean(returns)
-    roll = r.rolling(w, min_periods=w)
-    flat = (roll.max() - roll.min()) == 0.0
-    # a flat window has no dispersion; the online variance may leave float dust there
-    std = roll.std(ddof=1).mask(flat, 0.0)
-    return (std * math.sqrt(ppy)).rename("rolling_volatility")
+    ppy = periods_per_year_arg(periods_per_year)
+    w = check_window(window)
+    r = clean_series(returns)
+    std = rolling_std_array(r.to_numpy(), w)  # exactly 0 on a flat window
+    return pd.Series(std * math.sqrt(ppy), index=r.index, name="rolling_volatility")
 
 
 def rolling_sharpe(returns: pd.Series, window: int, risk_free: float = 0.0,
@@ -991,290 +912,15 @@ def rolling_sharpe(returns: pd.Series, window: int, risk_free: float = 0.0,
     >>> rolling_sharpe(r, 3, periods_per_year=4).round(6).tolist()  # 2 / sqrt(3) = 1.154701
     [nan, nan, 2.0, 2.0, 2.0, 1.154701, nan]
     """
-    ppy = _check_periods(periods_per_year)
-    rf = _check_rate(risk_free, "risk_free")
-    w = _check_window(window)
-    excess = _clean(returns) - rf
-    roll = excess.rolling(w, min_periods=w)
-    std = roll.std(ddof=1)
-    std = std.where(((roll.max() - roll.min()) > 0.0) & (std > 0.0))
-    return (roll.mean() / std * math.sqrt(ppy)).rename("rolling_sharpe")
-
-
-# --------------------------------------------------------------------------- trades
-
-
-def _clean_trades(trades: pd.DataFrame) -> pd.DataFrame:
-    """Validate a trade log and return a copy sorted by date (log order kept within a date)."""
-    if not isinstance(trades, pd.DataFrame):
-        raise DataError(f"trades must be a DataFrame with columns {list(TRADE_COLUMNS)}, got "
-                        f"{type(trades).__name__}")
-    if missing := set(_REQUIRED_TRADE_COLUMNS).difference(trades.columns):
-        raise DataError(f"trades: missing columns {sorted(missing)}; expected "
-                        f"{list(TRADE_COLUMNS)} (slippage and reason are optional)")
-    t = trades.reset_index(drop=True).copy()
-    try:
-        t["date"] = pd.to_datetime(t["date"])
-        for col in ("shares", "price", *COST_COLUMNS):
-            t[col] = t[col].astype("float64")
-    except (TypeError, ValueError) as exc:
-        raise DataError(f"trades: cannot read dates and numbers: {exc}") from exc
-    for col in ("date", "shares", "price", *COST_COLUMNS):
-        if (bad := t[col].isna()).any():
-            raise DataError(f"trades row {int(bad.idxmax())}: column {col!r} is missing; every "
-                            "fill needs a date, shares, price and its costs (0.0 if none)")
-    t["side"] = t["side"].astype(str).str.lower()
-    if (bad := ~t["side"].isin(["buy", "sell"])).any():
-        row = int(bad.idxmax())
-        raise DataError(f"trades row {row}: side {trades['side'].iloc[row]!r} is not allowed; "
-                        "use 'buy' or 'sell'")
-    reason = t["reason"].astype(str) if "reason" in t.columns else pd.Series("", index=t.index)
-    written_off = (reason == "delisted") & (t["price"] == 0)  # a delisting written down to 0
-    for col in ("shares", "price"):
-        bad = t[col] <= 0
-        if col == "price":
-            bad &= ~written_off
-        if bad.any():
-            row = int(bad.idxmax())
-            raise DataError(f"trades row {row}: {col} must be positive, got {t[col][row]!r}; "
-                            "the side says the direction, shares are always positive (a price "
-                            "of 0 is allowed only for a delisting written off)")
-    if (bad := (t[list(COST_COLUMNS)] < 0).any(axis=1)).any():
-        raise DataError(f"trades row {int(bad.idxmax())}: costs {list(COST_COLUMNS)} must be "
-                        ">= 0 CNY")
-    return t.sort_values("date", kind="stable")
-
-
-def round_trips(trades: pd.DataFrame) -> pd.DataFrame:
-    """Closed round trips, matching each sell FIFO against earlier buys of the same symbol.
-
-    A round trip is the part of one buy fill closed by one sell fill: a sell spanning two
-    buy lots makes two round trips. Its costs are the buy and sell fills' costs
-    (:data:`COST_COLUMNS`) pro rata by shares; ``slippage`` is *not* subtracted again
-    because it is already in the fill price. Fills on the same date keep their log order.
-
-    Parameters
-    ----------
-    trades : pd.DataFrame
-        Trade log, one row per fill, columns :data:`TRADE_COLUMNS` (prices and costs CNY).
-
-    Returns
-    -------
-    pd.DataFrame
-        One row per round trip, in closing order: ``symbol, entry_date, exit_date, shares,
-        entry_price, exit_price, costs_cny, pnl_cny`` (net of costs), ``return`` (``pnl_cny``
-        over the entry value) and ``holding_days`` (calendar days from entry to exit).
-
-    Raises
-    ------
-    DataError
-        If a column is missing or invalid, or a sell exceeds the shares held (A-shares
-        cannot be sold short).
-
-    Examples
-    --------
-    >>> log = pd.DataFrame({"date": ["2024-01-02", "2024-01-03", "2024-01-05"],
-    ...     "symbol": "000001.SZ", "side": ["buy", "buy", "sell"],
-    ...     "shares": [100, 100, 150], "price": [10.0, 12.0, 11.0],
-    ...     "commission": 0.0, "stamp_duty": 0.0, "transfer_fee": 0.0})
-    >>> round_trips(log)[["shares", "entry_price", "pnl_cny", "holding_days"]]
-       shares  entry_price  pnl_cny  holding_days
-    0   100.0         10.0    100.0             3
-    1    50.0         12.0    -50.0             2
-    """
-    t = _clean_trades(trades)
-    cost = t[list(COST_COLUMNS)].sum(axis=1).to_numpy()
-    lots: dict[str, deque[list[Any]]] = {}
-    rows: list[dict[str, Any]] = []
-    for (row, fill), fill_cost in zip(t.iterrows(), cost, strict=True):
-        symbol, shares, price, date = fill["symbol"], fill["shares"], fill["price"], fill["date"]
-        queue = lots.setdefault(symbol, deque())
-        if fill["side"] == "buy":
-            queue.append([date, shares, price, fill_cost / shares])
-            continue
-        remaining, sell_cost_per_share = shares, fill_cost / shares
-        while remaining > 0:
-            if not queue:
-                held = shares - remaining
-                raise DataError(f"trades row {row}: sell of {shares:g} {symbol} on "
-                                f"{_label(date)} exceeds the {held:g} shares held; A-shares "
-                                "cannot be sold short, check the log for a missing buy")
-            lot = queue[0]
-            qty = min(lot[1], remaining)
-            costs = qty * (lot[3] + sell_cost_per_share)
-            pnl = qty * (price - lot[2]) - costs
-            rows.append({"symbol": symbol, "entry_date": lot[0], "exit_date": date,
-                         "shares": qty, "entry_price": lot[2], "exit_price": price,
-                         "costs_cny": costs, "pnl_cny": pnl, "return": pnl / (qty * lot[2]),
-                         "holding_days": (date - lot[0]).days})
-            lot[1] -= qty
-            remaining -= qty
-            if lot[1] <= 0:
-                queue.popleft()
-    columns = ["symbol", "entry_date", "exit_date", "shares", "entry_price", "exit_price",
-               "costs_cny", "pnl_cny", "return", "holding_days"]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def trade_statistics(trades: pd.DataFrame, equity: pd.Series | None = None,
-                     periods_per_year: float = PERIODS_PER_YEAR) -> dict[str, float]:
-    """Headline statistics of a trade log: fills, round trips, win rate, profit factor.
-
-    Round trips are matched FIFO per symbol by :func:`round_trips`; only closed round trips
-    enter the win rate, profit factor, P&L and holding period.
-
-    Parameters
-    ----------
-    trades : pd.DataFrame
-        Trade log, one row per fill, columns :data:`TRADE_COLUMNS`.
-    equity : pd.Series, optional
-        End-of-day equity in CNY indexed by session; adds ``annual_turnover``.
-    periods_per_year : float
-        Sessions per year for ``annual_turnover``; default :data:`PERIODS_PER_YEAR`.
-
-    Returns
-    -------
-    dict
-        ``n_fills``, ``n_buys``, ``n_sells``, ``n_round_trips``, ``n_wins``, ``n_losses``
-        (P&L net of costs > 0 and < 0; exactly 0 is neither), ``win_rate`` (wins / closed
-        round trips, NaN if none), ``profit_factor`` (gross profit / gross loss of closed
-        round trips; NaN if none, inf if there are profits but no loss), ``gross_profit_cny``,
-        ``gross_loss_cny`` (a positive amount), ``net_pnl_cny`` (closed round trips),
-        ``avg_holding_days`` (calendar days, share-weighted mean over round trips),
-        ``costs_cny`` (all fills' :data:`COST_COLUMNS`), ``slippage_cny`` (all fills, 0 if the
-        column is absent), ``open_shares`` (bought, not yet sold) and, with ``equity``,
-        ``annual_turnover``.
-
-    Examples
-    --------
-    >>> log = pd.DataFrame({"date": ["2024-01-02", "2024-01-05"], "symbol": "600000.SH",
-    ...     "side": ["buy", "sell"], "shares": [1000, 1000], "price": [10.0, 10.5],
-    ...     "commission": [5.0, 5.0], "stamp_duty": [0.0, 5.25], "transfer_fee": [0.1, 0.105]})
-    >>> s = trade_statistics(log)  # 1000 * 0.5 - (5.1 + 10.355) = 484.545
-    >>> s["n_round_trips"], s["win_rate"], round(s["net_pnl_cny"], 3), s["avg_holding_days"]
-    (1, 1.0, 484.545, 3.0)
-    """
-    t = _clean_trades(trades)
-    trips = round_trips(trades)
-    pnl = trips["pnl_cny"].to_numpy()
-    gross_profit = float(pnl[pnl > 0].sum())
-    gross_loss = float(-pnl[pnl < 0].sum())
-    n = len(trips)
-    if n == 0:
-        profit_factor = math.nan
-    elif gross_loss > 0:
-        profit_factor = gross_profit / gross_loss
-    else:
-        profit_factor = math.inf if gross_profit > 0 else math.nan
-    shares = trips["shares"].to_numpy()
-    bought = float(t.loc[t["side"] == "buy", "shares"].sum())
-    stats: dict[str, float] = {
-        "n_fills": len(t),
-        "n_buys": int((t["side"] == "buy").sum()),
-        "n_sells": int((t["side"] == "sell").sum()),
-        "n_round_trips": n,
-        "n_wins": int((pnl > 0).sum()),
-        "n_losses": int((pnl < 0).sum()),
-        "win_rate": float((pnl > 0).mean()) if n else math.nan,
-        "profit_factor": profit_factor,
-        "gross_profit_cny": gross_profit,
-        "gross_loss_cny": gross_loss,
-        "net_pnl_cny": float(pnl.sum()),
-        "avg_holding_days": (float(np.average(trips["holding_days"], weights=shares))
-                             if n else math.nan),
-        "costs_cny": float(t[list(COST_COLUMNS)].to_numpy().sum()),
-        "slippage_cny": float(t["slippage"].astype("float64").sum())
-        if "slippage" in t else 0.0,
-        "open_shares": bought - float(shares.sum()),
-    }
-    if equity is not None:
-        stats["annual_turnover"] = annual_turnover(trades, equity, periods_per_year)
-    return stats
-
-
-def turnover(trades: pd.DataFrame, equity: pd.Series) -> pd.Series:
-    """Daily turnover: value traded that day / 2 / end-of-day equity.
-
-    Halving counts a full switch of the portfolio (sell everything, buy something else)
-    as a turnover of 1.0 (100 %), and a buy-and-hold entry as 0.5: it is the mean of the
-    bought and sold value as a fraction of equity. Traded value is ``shares * price``
-    summed over all fills of the day, costs excluded; settlement rows (reasons in
-    :data:`NON_TRADING_REASONS`: delistings, bonus shares) are not trades and are left out.
-
-    Parameters
-    ----------
-    trades : pd.DataFrame
-        Trade log, one row per fill, columns :data:`TRADE_COLUMNS`.
-    equity : pd.Series
-        End-of-day equity in CNY indexed by session date (the backtest's equity curve).
-
-    Returns
-    -------
-    pd.Series
-        Daily turnover (fraction) on the index of ``equity``, 0.0 on days without fills,
-        named ``"turnover"``.
-
-    Raises
-    ------
-    DataError
-        If a fill falls on a date not in ``equity``, or equity is not positive.
-
-    Examples
-    --------
-    >>> equity = pd.Series(100_000.0, index=pd.bdate_range("2024-01-01", periods=3))
-    >>> log = pd.DataFrame({"date": ["2024-01-01", "2024-01-03"], "symbol": "600000.SH",
-    ...     "side": ["buy", "sell"], "shares": [5000, 5000], "price": [10.0, 10.0],
-    ...     "commission": 5.0, "stamp_duty": 0.0, "transfer_fee": 0.0})
-    >>> turnover(log, equity).tolist()  # 50 000 / 2 / 100 000
-    [0.25, 0.0, 0.25]
-    """
-    eq = _clean(equity, "equity", are_returns=False)
-    if (eq <= 0).any():
-        bad = eq.index[np.flatnonzero(eq.to_numpy() <= 0)[0]]
-        raise DataError(f"equity must be positive CNY, got {eq[bad]!r} on {_label(bad)}")
-    t = _clean_trades(trades)
-    if "reason" in t.columns:  # forced settlements are not trading decisions
-        t = t.loc[~t["reason"].astype(str).isin(NON_TRADING_REASONS)]
-    traded = (t["shares"] * t["price"]).groupby(t["date"]).sum()
-    if missing := traded.index.difference(eq.index).tolist():
-        raise DataError(f"trades on {len(missing)} date(s) not in the equity index (the first "
-                        f"is {_label(missing[0])}); pass the equity curve of the same backtest")
-    daily = traded.reindex(eq.index, fill_value=0.0) / 2.0 / eq
-    return daily.rename("turnover")
-
-
-def annual_turnover(trades: pd.DataFrame, equity: pd.Series,
-                    periods_per_year: float = PERIODS_PER_YEAR) -> float:
-    """Average daily :func:`turnover` times ``periods_per_year``; NaN if ``equity`` is empty.
-
-    Parameters
-    ----------
-    trades : pd.DataFrame
-        Trade log, one row per fill, columns :data:`TRADE_COLUMNS`.
-    equity : pd.Series
-        End-of-day equity in CNY indexed by session date.
-    periods_per_year : float
-        Sessions per year; default :data:`PERIODS_PER_YEAR`.
-
-    Returns
-    -------
-    float
-        Annual turnover as a fraction (2.0 is the portfolio replaced twice a year).
-
-    Examples
-    --------
-    >>> equity = pd.Series(100_000.0, index=pd.bdate_range("2024-01-01", periods=4))
-    >>> log = pd.DataFrame({"date": ["2024-01-01"], "symbol": "600000.SH", "side": ["buy"],
-    ...     "shares": [8000], "price": [10.0], "commission": 5.0, "stamp_duty": 0.0,
-    ...     "transfer_fee": 0.0})
-    >>> round(annual_turnover(log, equity, periods_per_year=252), 10)  # (0.4 + 0 + 0 + 0) / 4 * 252
-    25.2
-    """
-    ppy = _check_periods(periods_per_year)
-    daily = turnover(trades, equity)
-    if daily.empty:
-        return math.nan
-    return float(daily.mean() * ppy)
+    ppy = periods_per_year_arg(periods_per_year)
+    rf = check_rate(risk_free, "risk_free")
+    w = check_window(window)
+    excess = clean_series(returns) - rf
+    values = excess.to_numpy()
+    std = rolling_std_array(values, w)
+    std[~(std > 0.0)] = np.nan  # no dispersion: the ratio is undefined
+    sharpe = rolling_mean_array(values, w) / std * math.sqrt(ppy)
+    return pd.Series(sharpe, index=excess.index, name="rolling_sharpe")
 
 
 # --------------------------------------------------------------------------- summary
@@ -1319,8 +965,8 @@ def summary(returns: pd.Series, benchmark: pd.Series | None = None,
     >>> round(s["total_return"], 6), s["n_periods"], str(s["max_drawdown_trough"].date())
     (0.019494, 3, '2024-01-02')
     """
-    ppy = _check_periods(periods_per_year)
-    r = _clean(returns)
+    ppy = periods_per_year_arg(periods_per_year)
+    r = clean_series(returns)
     period = max_drawdown_period(r)
     out: dict[str, Any] = {
         "start": r.index[0] if len(r) else pd.NaT,

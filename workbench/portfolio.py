@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.costs import Costs
+from workbench.trades import FILL_REASONS
 
 __all__ = [
     "FILL_REASONS",
@@ -76,8 +77,6 @@ UNFILLED_REASONS: tuple[str, ...] = (
     "no_bar",  # listed but no bar that session (a data gap)
     "risk",  # rejected by the pre-trade risk validator (BacktestResult.rejections says why)
 )
-#: Why a fill happened.
-FILL_REASONS: tuple[str, ...] = ("signal", "carried", "delisted", "corporate_action")
 #: Sides, coded 0 and 1 in the logs.
 SIDES: tuple[str, ...] = ("buy", "sell")
 

@@ -27,6 +27,7 @@ from workbench.config import BacktestConfig
 from workbench.errors import DataError
 from workbench.jsonable import jsonable
 from workbench.risk import LAYER_OF, Layer, Reason, rejection_counts
+from workbench.trades import COST_COLUMNS, TRADE_COLUMNS
 
 __all__ = [
     "DAILY_COLUMNS",
@@ -53,11 +54,6 @@ DAILY_COLUMNS: tuple[str, ...] = (
     "corporate_action_cny",  # value paid out on ex-dates (before any reinvestment)
     "n_positions",
     "benchmark_close",  # the market's benchmark close (index points), NaN where it has none
-)
-#: One row per fill, in the order filled (sells before buys within a session).
-TRADE_COLUMNS: tuple[str, ...] = (
-    "date", "symbol", "side", "shares", "price", "commission", "stamp_duty", "transfer_fee",
-    "slippage", "reason",
 )
 #: One row per order submitted to session ``date`` (after lot rounding), recorded when it was
 #: made: after the close of ``decided``, or of the session a suspension blocked it
@@ -115,8 +111,9 @@ class BacktestResult:
     daily
         Per session (index ``date``): :data:`DAILY_COLUMNS`.
     trades
-        The trade log, :data:`TRADE_COLUMNS`: ``side`` is ``'buy'``/``'sell'``, ``shares``
-        positive, ``price`` the fill price in CNY with slippage inside (not rounded), the
+        The trade log, :data:`workbench.trades.TRADE_COLUMNS`, one row per fill in the order
+        filled (sells before buys within a session): ``side`` is ``'buy'``/``'sell'``,
+        ``shares`` positive, ``price`` the fill price in CNY with slippage inside (not rounded), the
         four charges in CNY rounded to the fen (``slippage`` for attribution only), and
         ``reason`` ``'signal'``, ``'carried'`` (retried after a suspension),
         ``'delisted'`` (settlement at the last close, or at 0 when written off) or
@@ -266,7 +263,7 @@ class BacktestResult:
             "final_equity_cny": (float(self.daily["equity_cny"].iloc[-1]) if len(self.daily)
                                  else float(self.config.capital_cny)),
             "mean_daily_turnover": float(self.turnover.mean()) if len(self.daily) else 0.0,
-            **{f"{c}_cny": float(fills[c].sum()) for c in _metrics.COST_COLUMNS},
+            **{f"{c}_cny": float(fills[c].sum()) for c in COST_COLUMNS},
             "risk_rejections": len(self.rejections),
         }
         return {str(k): jsonable(v) for k, v in out.items()}

@@ -7,15 +7,16 @@ the days between.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
+from workbench.calendar import PERIODS_PER_YEAR
 from workbench.errors import ConfigError
-from workbench.indicators import rolling_mean_array
-from workbench.metrics import PERIODS_PER_YEAR
+from workbench.indicators import rolling_std_array
 from workbench.strategies.base import Factor, Scores, Strategy
 from workbench.strategies.ranking import (
     check_count,
@@ -106,10 +107,7 @@ def _volatility_builder(window: int) -> Callable[[ViewContext], np.ndarray]:
         r = np.full(prices.shape, np.nan)
         with np.errstate(divide="ignore", invalid="ignore"):
             np.log(prices[1:] / prices[:-1], out=r[1:])
-        mean = rolling_mean_array(r, window)
-        mean_sq = rolling_mean_array(r * r, window)
-        var = np.maximum(mean_sq - mean * mean, 0.0) * (window / (window - 1))
-        return np.sqrt(var * PERIODS_PER_YEAR)
+        return rolling_std_array(r, window) * math.sqrt(PERIODS_PER_YEAR)
     return build
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.errors import ConfigError
+from workbench.checks import whole_number
 from workbench.view import MarketView
 
 __all__ = [
@@ -26,9 +26,7 @@ _KEEP = 1.0 + 1e-10
 
 def check_count(strategy: str, field: str, value: object, minimum: int = 1) -> None:
     """Raise ConfigError unless ``value`` is a whole number >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ConfigError(f"{strategy}: {field} must be a whole number >= {minimum}, got "
-                          f"{value!r}")
+    whole_number(value, f"{strategy}: {field}", minimum=minimum)
 
 
 def percentile_rank(values: np.ndarray, mask: np.ndarray,
