@@ -31,7 +31,7 @@ LAYERS: dict[str, int] = {
     # 1 data
     "data": 1,
     # 2 analytics: pure functions over arrays and logs
-    "indicators": 2, "metrics": 2, "trades": 2,
+    "indicators": 2, "metrics": 2, "trades": 2, "series": 2,
     # 3 the point-in-time view and the strategies that read it
     "view": 3, "strategies": 3,
     # 4 engine

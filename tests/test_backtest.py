@@ -21,8 +21,7 @@ from workbench.costs import Costs
 from workbench.data.market import Market
 from workbench.data.schema import FUNDAMENTAL_COLUMNS, ST_COLUMNS
 from workbench.errors import ConfigError, DataError
-from workbench.portfolio import Orders, Portfolio, SessionBars
-from workbench.result import BacktestResult, load_result
+from workbench.result import BacktestResult
 from workbench.strategies.base import Strategy
 from workbench.symbols import board_of
 
@@ -223,79 +222,7 @@ def test_buys_round_down_to_board_lots():
         "688002.SH"] == 199
 
 
-def _portfolio(**kw: Any) -> Portfolio:
-    defaults = {"lot_min": np.array([100]), "lot_step": np.array([100]),
-                "costs": NO_COSTS, "max_participation_rate": None}
-    return Portfolio(100_000, **{**defaults, **kw})
-
-
-def _bars(price: float = 10.0, **kw: Any) -> SessionBars:
-    values = {"price": [price], "limit_up": [np.nan], "limit_down": [np.nan],
-              "suspended": [False], "volume": [1e6], "listed": [True], "delisted": [False]}
-    values.update({k: [v] for k, v in kw.items()})
-    return SessionBars.from_bars(**{k: np.asarray(v) for k, v in values.items()})
-
-
-def _order(qty: int = 0, sell_all: bool = False) -> Orders:
-    return Orders(np.array([0]), np.array([qty]), np.array([sell_all]), np.array([0]),
-                  np.array([False]))
-
-
-def test_odd_lot_remainder_sells_only_in_full():
-    pf = _portfolio()
-    pf.shares[:] = pf.sellable[:] = 150  # e.g. after a 5-for-10 bonus issue on 100 shares
-    day = pd.Timestamp("2024-01-03")
-    # target 20 shares: sell 130 -> rounded to one lot of 100, the odd 50 stays
-    orders = pf.plan(np.array([0.002]), equity_cny=100_000, price=np.array([10.0]),
-                     listed=np.array([True]), row=0, fill_row=1)
-    assert orders.qty.tolist() == [-100]
-    pf.execute(1, day, orders, _bars())
-    assert pf.shares.tolist() == [50]
-    # selling 30 of the 50 is not allowed: an odd lot goes in one piece
-    pf.execute(1, day, _order(-30), _bars())
-    assert pf.shares.tolist() == [50]
-    assert pf.unfilled.arrays()["reason"].tolist() == [4]  # lot_too_small
-    # a target of zero sells the odd lot in full
-    orders = pf.plan(np.array([0.0]), equity_cny=100_000, price=np.array([10.0]),
-                     listed=np.array([True]), row=1, fill_row=2)
-    pf.execute(2, day, orders, _bars())
-    assert pf.shares.tolist() == [0]
-    assert pf.trade_log()["shares"].tolist() == [100, 50]
-
-
-def test_star_sells_200_then_steps_of_one_and_the_rest_in_full():
-    pf = _portfolio(lot_min=np.array([200]), lot_step=np.array([1]))
-    pf.shares[:] = pf.sellable[:] = 450
-    day = pd.Timestamp("2024-01-03")
-    pf.execute(1, day, _order(-199), _bars())  # below the 200 minimum: refused
-    assert pf.shares.tolist() == [450]
-    pf.execute(1, day, _order(-201), _bars())  # 200 + 1
-    assert pf.shares.tolist() == [249]
-    pf.execute(1, day, _order(sell_all=True), _bars())  # the rest, 249, in one piece
-    assert pf.shares.tolist() == [0]
-
-
 # -- T+1 ----------------------------------------------------------------------------------------
-def test_t_plus_1_shares_bought_today_are_not_sellable_today():
-    pf = _portfolio()
-    day = pd.Timestamp("2024-01-03")
-    pf.start_session()
-    pf.execute(1, day, _order(500), _bars())
-    assert pf.shares.tolist() == [500]
-    pf.execute(1, day, _order(sell_all=True), _bars())  # same session
-    assert pf.shares.tolist() == [500]
-    u = pf.unfilled.arrays()
-    assert (u["shares"].tolist(), u["reason"].tolist()) == ([500], [6])  # t_plus_1
-    pf.start_session()  # next session
-    pf.execute(2, day, _order(sell_all=True), _bars())
-    assert pf.shares.tolist() == [0]
-    # with the rule off the shares are sellable at once
-    free = _portfolio(t_plus_1=False)
-    free.execute(1, day, _order(500), _bars())
-    free.execute(1, day, _order(sell_all=True), _bars())
-    assert free.shares.tolist() == [0]
-
-
 def test_t_plus_1_in_a_run_buy_then_sell_on_the_next_session():
     m = make_market({"600000.SH": flat()})
     s = Scripted(plan={"2024-01-02": {"600000.SH": 0.5}, "2024-01-03": {}})
@@ -447,26 +374,6 @@ def test_ex_date_reinvests_or_pays_cash_and_keeps_equity():
     assert c.equity.tolist() == [100_000] * 4
 
 
-# -- bad input ----------------------------------------------------------------------------------
-@pytest.mark.parametrize(("kwargs", "match"), [
-    ({"capital_cny": -1_000_000}, "capital_cny must be a positive"),
-    ({"capital_cny": float("nan")}, "capital_cny must be a positive"),
-    ({"start": "2024-02-01", "end": "2024-01-01"}, "end 2024-01-01 is before start"),
-    ({"start": "not a date"}, "is not a date"),
-    ({"fill_at": "midday"}, "fill_at must be one of"),
-    ({"max_participation_rate": 10}, "write 10 % as 0.1"),
-    ({"costs": {"commission_rate": 0.0003}}, "costs must be a workbench.costs.Costs"),
-])
-def test_bad_config_is_refused(kwargs, match):
-    with pytest.raises(ConfigError, match=match):
-        BacktestConfig(**kwargs)
-
-
-def test_cost_rate_as_a_percent_is_refused():
-    with pytest.raises(ConfigError, match=r"write 3 bps as 0\.0003"):
-        BacktestConfig(costs=Costs(commission_rate=3))
-
-
 def test_period_outside_the_data_is_refused():
     m = make_market({"600000.SH": flat()})
     with pytest.raises(ConfigError, match=r"reaches outside the market's data "
@@ -515,14 +422,14 @@ def test_weights_on_unlisted_stocks_are_reported_not_bought():
 
 
 # -- storage and determinism --------------------------------------------------------------------
-def _assert_same(a: BacktestResult, b: BacktestResult) -> None:
+def assert_same_result(a: BacktestResult, b: BacktestResult) -> None:
     for table in ("daily", "trades", "orders", "unfilled", "positions", "sector_exposure"):
         pd.testing.assert_frame_equal(getattr(a, table), getattr(b, table), check_exact=True)
     assert a.config == b.config
     assert a.strategy == b.strategy and a.meta == b.meta
 
 
-def _busy_run() -> BacktestResult:
+def busy_run() -> BacktestResult:
     m = make_market({
         "600000.SH": {"open": [10, 10.2, 11.22, 10.5, 10.1, 9.9],
                       "close": [10, 10.2, 11.0, 10.5, 10.1, 9.9]},
@@ -535,32 +442,7 @@ def _busy_run() -> BacktestResult:
     return run(m, s, cfg)
 
 
-def test_result_round_trips_through_parquet(tmp_path):
-    result = _busy_run()
-    assert len(result.trades) and len(result.unfilled) and len(result.positions)
-    path = result.save(tmp_path / "run")
-    back = load_result(path)
-    _assert_same(result, back)
-    assert BacktestResult.load(path).summary() == result.summary()
-    # a second save replaces the first atomically, leaving no temporary folders behind
-    result.save(tmp_path / "run")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
-
-
-def test_load_of_a_non_result_folder_is_a_data_error(tmp_path):
-    with pytest.raises(DataError, match=r"no result\.json"):
-        load_result(tmp_path)
-
-
 def test_same_inputs_give_bit_identical_results():
-    a, b = _busy_run(), _busy_run()
-    _assert_same(a, b)
+    a, b = busy_run(), busy_run()
+    assert_same_result(a, b)
     assert a.daily.to_numpy().tobytes() == b.daily.to_numpy().tobytes()
-
-
-def test_summary_and_repr():
-    result = _busy_run()
-    s = result.summary()
-    assert s["strategy"] == "scripted" and s["sessions"] == 6
-    assert "BacktestResult scripted" in repr(result)
-    assert result.weights().shape[0] == 6

@@ -19,7 +19,7 @@ from workbench.backtest import run
 from workbench.config import BacktestConfig
 from workbench.data.market import Market
 from workbench.data.synthetic import SyntheticConfig, synthetic_market
-from workbench.errors import ConfigError, DataError, LookupFailed
+from workbench.errors import ConfigError, DataError
 from workbench.strategies import Strategy
 from workbench.strategies.ranking import percentile_rank, slot_weights, top_n
 from workbench.view import MarketView, ViewContext
@@ -115,17 +115,6 @@ def test_every_strategy_scores_every_symbol(market, name):
 def test_bad_parameters_are_refused(name, params, match):
     with pytest.raises(ConfigError, match=match):
         strategies.get(name, **params)
-
-
-def test_registry_lists_every_strategy_and_its_parameters():
-    assert set(strategies.available()) == {"buy_and_hold", "ma_trend", "momentum",
-                                           "low_volatility", "rsi_reversion", "value_quality"}
-    assert strategies.parameters("value_quality") == {"top_n": 20, "sector_neutral": False,
-                                                      "inputs": "auto"}
-    with pytest.raises(LookupFailed, match="did you mean 'low_volatility'"):
-        strategies.parameters("low_vol")
-    with pytest.raises(ConfigError, match=r"no parameter 'n'; valid parameters: top_n \(int"):
-        strategies.get("value_quality", n=5)
 
 
 # -- building blocks ----------------------------------------------------------------------------
@@ -292,18 +281,6 @@ def test_value_quality_says_when_its_inputs_are_missing():
     with pytest.raises(DataError, match="neither statements nor the daily valuation ratios"):
         strategies.get("value_quality").scores(view_of(bare))
     assert strategies.get("value_quality").input_mode(pencil_market()) == "statements"
-
-
-def test_report_index_matches_fundamentals_asof(market):
-    ctx = ViewContext(market)
-    for day in market.calendar[[0, 50, 200, -1]]:
-        view = MarketView(ctx, int(market.calendar.get_loc(day)))
-        got = pd.Series(view.fundamental("roe"), index=market.symbols).dropna()
-        expected = market.fundamentals_asof(day).set_index("symbol")["roe"]
-        pd.testing.assert_series_equal(got, expected.reindex(got.index), check_names=False)
-        assert set(got.index) == set(expected.index)
-    with pytest.raises(ConfigError, match="no fundamentals column 'pe'"):
-        MarketView(ctx, 0).fundamental("pe")
 
 
 # -- the price strategies by pencil -------------------------------------------------------------

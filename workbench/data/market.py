@@ -156,7 +156,7 @@ class Market:
         as read-only.
         """
         return self.memo(("panel", column), lambda: pd.DataFrame(
-            self.grid(column), index=self.calendar, columns=self.symbols))
+            self.grid(column), index=self.calendar, columns=self.symbols, copy=False))
 
     def grid(self, column: str) -> np.ndarray:
         """Return one bar column as a dense array, sessions × symbols.
