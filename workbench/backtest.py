@@ -387,7 +387,7 @@ def run(market: Market, strategy: Strategy,
         close=close, limit_up=limit_up, limit_down=limit_down, suspended=suspended,
         sectors=sectors)
     daily: list[tuple[float, ...]] = []
-    positions: list[tuple[int, np.ndarray, np.ndarray]] = []
+    positions: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
     orders = Orders.empty()
     days = list(ctx.calendar[r0 : r1 + 1])
     zeros = np.zeros(n)

@@ -31,7 +31,7 @@ and ``Costs.zero()`` switches costs off.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, cast
 
 import numpy as np
 import pandas as pd
@@ -253,7 +253,7 @@ class Costs:
         return cls(**data)
 
 
-def _side(side: str) -> str:
-    if side not in ("buy", "sell"):
-        raise ConfigError(f"side must be 'buy' or 'sell', got {side!r}")
-    return side
+def _side(side: str) -> Literal["buy", "sell"]:
+    if side in ("buy", "sell"):
+        return cast(Literal["buy", "sell"], side)
+    raise ConfigError(f"side must be 'buy' or 'sell', got {side!r}")

@@ -114,12 +114,12 @@ def _numeric(frame: pd.DataFrame, name: str) -> np.ndarray:
 
 def _values(data: object, name: str) -> np.ndarray:
     """Validate a Series/DataFrame and return its values as a fresh 2-D float64 array."""
-    data = _require_pandas(data, name)
-    if not (data.index.is_monotonic_increasing and data.index.is_unique):
+    frame = _require_pandas(data, name)
+    if not (frame.index.is_monotonic_increasing and frame.index.is_unique):
         raise DataError(f"{name}: the index must be strictly increasing (rows are time, oldest "
                         "first, no duplicate dates); sort with .sort_index() and drop "
                         "duplicates first")
-    return _numeric(data.to_frame() if isinstance(data, pd.Series) else data, name)
+    return _numeric(frame.to_frame() if isinstance(frame, pd.Series) else frame, name)
 
 
 def _wrap(values: np.ndarray, like: PriceData) -> PriceData:

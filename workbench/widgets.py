@@ -121,8 +121,8 @@ def parameter_control(name: str, default: Any, annotation: Any = None,
         return w.IntSlider(value=value, min=min(lo, value), max=max(hi, value), step=1,
                            continuous_update=False, **common)
     if annotation is float or (annotation is None and isinstance(default, float)):
-        lo, hi, step = float_bounds(default)
-        return w.FloatSlider(value=value, min=min(lo, value), max=max(hi, value), step=step,
+        low, high, step = float_bounds(default)
+        return w.FloatSlider(value=value, min=min(low, value), max=max(high, value), step=step,
                              continuous_update=False, **common)
     return None
 
@@ -357,9 +357,9 @@ def _period_index(market: Market, start: object, end: object) -> tuple[int, int]
     """Indices of the first session on or after ``start`` and the last on or before ``end``."""
     cal = market.calendar.to_numpy()
     config = BacktestConfig(start=start, end=end)
-    lo = 0 if config.start is None else int(np.searchsorted(cal, config.start.to_datetime64()))
+    lo = 0 if config.start is None else int(np.searchsorted(cal, np.datetime64(config.start, "ns")))
     hi = (len(cal) - 1 if config.end is None
-          else int(np.searchsorted(cal, config.end.to_datetime64(), side="right")) - 1)
+          else int(np.searchsorted(cal, np.datetime64(config.end, "ns"), side="right")) - 1)
     if lo > hi:
         raise ConfigError(f"no session of market {market.name!r} between {start} and {end}; "
                           f"it covers {market.calendar[0].date()}..{market.calendar[-1].date()}")

@@ -138,7 +138,7 @@ class ValueQuality(Strategy):
             rated &= np.isfinite(f.values)
         groups = view.sector_codes if self.sector_neutral else None
         factors = tuple(f._replace(rank=percentile_rank(f.values, rated, groups)) for f in raw)
-        composite = np.mean([f.rank for f in factors], axis=0)  # NaN where not rated
+        composite = np.mean([np.asarray(f.rank) for f in factors], axis=0)  # NaN where not rated
         eligible = rated & view.tradable & ~view.is_st
         weights = equal_weights(top_n(composite, eligible, self.top_n), len(composite))
         within = " within sector" if self.sector_neutral else ""
