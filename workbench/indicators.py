@@ -738,7 +738,24 @@ class _State:
         return pd.Series(x, index=self.symbols, dtype=np.float64)
 
 
-class EMAState(_State):
+class _PriceState(_State):
+    """A state fed one row of prices at a time (EMA, RSI)."""
+
+    _core: Any
+
+    @classmethod
+    def _warmed(cls, prices: pd.Series | pd.DataFrame, period: int) -> Any:
+        state = cls(period, cls._labels_of(prices))  # type: ignore[call-arg]
+        state._core.run(_values(prices, "prices"))
+        return state
+
+    def update(self, prices_row: Any) -> float | pd.Series:
+        """Add one row of prices (a float, or a Series by symbol; NaN = no price) and return
+        the new value (NaN while warming up or where the price is NaN)."""
+        return self._out(self._core.step(self._row(prices_row, "prices_row")))
+
+
+class EMAState(_PriceState):
     """Incremental :func:`ema`: one new row per :meth:`update`, O(1) per symbol.
 
     The state holds, per symbol, the count of valid prices seen, their sum while seeding and
@@ -768,14 +785,7 @@ class EMAState(_State):
     @classmethod
     def from_history(cls, prices: pd.Series | pd.DataFrame, span: int) -> EMAState:
         """Warm a state up on past prices (a Series, or a dates × symbols DataFrame)."""
-        state = cls(span, cls._labels_of(prices))
-        state._core.run(_values(prices, "prices"))
-        return state
-
-    def update(self, prices_row: Any) -> float | pd.Series:
-        """Add one row of prices (a float, or a Series by symbol; NaN = no price) and return
-        the new EMA (NaN while warming up or where the price is NaN)."""
-        return self._out(self._core.step(self._row(prices_row, "prices_row")))
+        return cls._warmed(prices, span)
 
     @property
     def value(self) -> float | pd.Series:
@@ -783,7 +793,7 @@ class EMAState(_State):
         return self._out(self._core.value.copy())
 
 
-class RSIState(_State):
+class RSIState(_PriceState):
     """Incremental :func:`rsi`: Wilder averages of gains and losses updated in O(1).
 
     Per symbol the state holds the last valid price and the two Wilder averages (with their
@@ -813,14 +823,7 @@ class RSIState(_State):
     @classmethod
     def from_history(cls, prices: pd.Series | pd.DataFrame, window: int = 14) -> RSIState:
         """Warm a state up on past prices (a Series, or a dates × symbols DataFrame)."""
-        state = cls(window, cls._labels_of(prices))
-        state._core.run(_values(prices, "prices"))
-        return state
-
-    def update(self, prices_row: Any) -> float | pd.Series:
-        """Add one row of prices (a float, or a Series by symbol; NaN = no price) and return
-        the new RSI (NaN while warming up or where the price is NaN)."""
-        return self._out(self._core.step(self._row(prices_row, "prices_row")))
+        return cls._warmed(prices, window)
 
     @property
     def value(self) -> float | pd.Series:
