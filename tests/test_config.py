@@ -11,8 +11,8 @@ from workbench.risk import RiskLimits
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [
-    ({"capital_cny": -1_000_000}, "capital_cny must be a positive"),
-    ({"capital_cny": float("nan")}, "capital_cny must be a positive"),
+    ({"capital_cny": -1_000_000}, "capital_cny must be a finite amount of CNY > 0"),
+    ({"capital_cny": float("nan")}, "capital_cny must be a finite amount of CNY > 0"),
     ({"start": "2024-02-01", "end": "2024-01-01"}, "end 2024-01-01 is before start"),
     ({"start": "not a date"}, "is not a date"),
     ({"fill_at": "midday"}, "fill_at must be one of"),

@@ -124,9 +124,9 @@ def test_errors_are_clear(hand):
         recommend(hand, "value_quality", universe=[C, D])
     with pytest.raises(ConfigError, match="universe is empty"):
         recommend(hand, "value_quality", universe=[])
-    with pytest.raises(ConfigError, match="top must be a whole number of rows >= 1"):
+    with pytest.raises(ConfigError, match=r"top \(rows\) must be a whole number >= 1"):
         recommend(hand, "value_quality", top=0)
-    with pytest.raises(ConfigError, match="must be a number of shares >= 0"):
+    with pytest.raises(ConfigError, match="must be a finite number of shares >= 0"):
         recommend(hand, "value_quality", holdings={A: -100})
     with pytest.raises(LookupFailed, match="unknown strategy 'valu_quality'"):
         recommend(hand, "valu_quality")

@@ -108,7 +108,7 @@ def test_every_strategy_scores_every_symbol(market, name):
     ("momentum", {"top_n": 0}, "top_n must be a whole number >= 1"),
     ("low_volatility", {"window": 1}, "window must be a whole number >= 2"),
     ("rsi_reversion", {"entry": 60, "exit": 50}, "need 0 < entry < exit <= 100"),
-    ("rsi_reversion", {"exit": "high"}, "exit must be an RSI level"),
+    ("rsi_reversion", {"exit": "high"}, "exit must be a finite RSI level"),
     ("value_quality", {"inputs": "pe"}, "inputs must be 'auto', 'statements' or 'ratios'"),
     ("value_quality", {"sector_neutral": 1}, "sector_neutral must be True or False"),
 ])

@@ -40,7 +40,8 @@ def whole_number(value: object, name: str, *, minimum: int = 1, hint: str | None
 
 
 def real_number(value: object, name: str, *, minimum: float | None = None,
-                above: float | None = None, below: float | None = None, kind: str = "number",
+                above: float | None = None, maximum: float | None = None,
+                below: float | None = None, kind: str = "number",
                 hint: str | None = None) -> float:
     """``value`` as a ``float`` if it is a finite real number within the bounds.
 
@@ -52,8 +53,8 @@ def real_number(value: object, name: str, *, minimum: float | None = None,
         Its name in the message, e.g. ``'commission_rate'``.
     minimum, above
         Inclusive and exclusive lower bounds (None: no bound).
-    below
-        Exclusive upper bound (None: no bound).
+    maximum, below
+        Inclusive and exclusive upper bounds (None: no bound).
     kind
         What the value is, for the message: ``'number'``, ``'fraction'``, ``'amount of CNY'``.
     hint
@@ -78,6 +79,8 @@ def real_number(value: object, name: str, *, minimum: float | None = None,
         bounds.append(f">= {minimum:g}")
     if above is not None:
         bounds.append(f"> {above:g}")
+    if maximum is not None:
+        bounds.append(f"<= {maximum:g}")
     if below is not None:
         bounds.append(f"< {below:g}")
     allowed = f"a finite {kind}" + (f" {' and '.join(bounds)}" if bounds else "")
@@ -86,7 +89,7 @@ def real_number(value: object, name: str, *, minimum: float | None = None,
     if ok:
         number = float(value)  # type: ignore[arg-type]
         ok = ((minimum is None or number >= minimum) and (above is None or number > above)
-              and (below is None or number < below))
+              and (maximum is None or number <= maximum) and (below is None or number < below))
     if not ok:
         raise ConfigError(f"{name} must be {allowed}, got {value!r}"
                           + (f"; {hint}" if hint else ""))

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import math
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 import pandas as pd
 
 from workbench.calendar import parse_day
+from workbench.checks import real_number
 from workbench.costs import Costs
 from workbench.errors import ConfigError
 from workbench.risk.limits import RiskLimits
@@ -88,7 +88,7 @@ class BacktestConfig:
     >>> BacktestConfig(capital_cny=-1)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    workbench.errors.ConfigError: capital_cny must be a positive amount of CNY, got -1; ...
+    workbench.errors.ConfigError: capital_cny must be a finite amount of CNY > 0, got -1; ...
     """
 
     capital_cny: float = 1_000_000.0
@@ -106,11 +106,8 @@ class BacktestConfig:
     risk: RiskLimits | None = None
 
     def __post_init__(self) -> None:
-        cap = self.capital_cny
-        if isinstance(cap, bool) or not isinstance(cap, (int, float)) or not (
-                math.isfinite(cap) and cap > 0):
-            raise ConfigError(f"capital_cny must be a positive amount of CNY, got {cap!r}; "
-                              "e.g. capital_cny=1_000_000")
+        real_number(self.capital_cny, "capital_cny", above=0.0, kind="amount of CNY",
+                    hint="e.g. capital_cny=1_000_000")
         start, end = parse_day(self.start, "start"), parse_day(self.end, "end")
         if start is not None and end is not None and end < start:
             raise ConfigError(f"end {end.date()} is before start {start.date()}; swap them or "
@@ -127,11 +124,9 @@ class BacktestConfig:
         for name in ("board_lots", "t_plus_1", "price_limits"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be True or False, got {getattr(self, name)!r}")
-        rate = self.max_participation_rate
-        if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float))
-                                 or not (0 < rate <= 1)):
-            raise ConfigError(f"max_participation_rate must be a fraction in (0, 1] or None, "
-                              f"got {rate!r}; write 10 % as 0.1")
+        if self.max_participation_rate is not None:
+            real_number(self.max_participation_rate, "max_participation_rate", above=0.0,
+                        maximum=1.0, kind="fraction", hint="write 10 % as 0.1, or None for no cap")
         if self.risk is not None:
             if not isinstance(self.risk, RiskLimits):
                 raise ConfigError(f"risk must be a workbench.risk.RiskLimits or None, got "

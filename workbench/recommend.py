@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import strategies as _strategies
+from workbench.checks import real_number, whole_number
 from workbench.errors import ConfigError, DataError, LookupFailed
 from workbench.strategies.base import Scores, Strategy, normalize_weights
 from workbench.symbols import normalize_symbol
@@ -149,10 +150,8 @@ def _holdings(warm: _Warm, holdings: Mapping[str, float] | pd.Series | None) -> 
                           f"{type(holdings).__name__}; e.g. {{'600000.SH': 1000}}")
     for raw, qty in items:
         pos = _position(raw, warm.ctx.symbols, "holdings")
-        if isinstance(qty, bool) or not isinstance(qty, (int, float, np.number)) or not (
-                math.isfinite(qty) and qty >= 0):
-            raise ConfigError(f"holdings[{raw!r}] must be a number of shares >= 0, got {qty!r}")
-        shares[pos] += int(qty)
+        shares[pos] += int(real_number(qty, f"holdings[{raw!r}]", minimum=0.0,
+                                       kind="number of shares"))
     return shares
 
 
@@ -221,8 +220,7 @@ def recommend(market: Market, strategy: str | Strategy, as_of: Any = None,
     (True, True)
     """
     strat = _strategies.resolve(strategy)
-    if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
-        raise ConfigError(f"top must be a whole number of rows >= 1, got {top!r}")
+    top = whole_number(top, "top (rows)", hint="e.g. top=20")
     warm = _warm(market)
     ctx = warm.ctx
     row = _row(market, as_of)

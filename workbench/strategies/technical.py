@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import indicators
+from workbench.checks import real_number
 from workbench.errors import ConfigError
 from workbench.strategies.base import Factor, Scores, Strategy
 from workbench.strategies.ranking import check_count, percentile_rank, slot_weights
@@ -150,10 +151,7 @@ class RSIReversion(Strategy):
         check_count("rsi_reversion", "window", self.window, minimum=2)
         check_count("rsi_reversion", "max_names", self.max_names)
         for field in ("entry", "exit"):
-            value = getattr(self, field)
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-                raise ConfigError(f"rsi_reversion: {field} must be an RSI level in points, "
-                                  f"got {value!r}")
+            real_number(getattr(self, field), f"rsi_reversion: {field}", kind="RSI level (points)")
         if not 0 < self.entry < self.exit <= 100:
             raise ConfigError(f"rsi_reversion: need 0 < entry < exit <= 100 (RSI points), got "
                               f"entry={self.entry!r}, exit={self.exit!r}; e.g. entry=30, "
