@@ -21,7 +21,7 @@ from workbench import metrics, report
 from workbench.data.synthetic import SyntheticConfig, synthetic_market
 from workbench.errors import ConfigError, DataError, LookupFailed
 from workbench.report import quality, theme
-from workbench.report._common import thin
+from workbench.report.figures.common import thin
 
 RED, GREEN = theme.palette("cn").up, theme.palette("intl").up
 
