@@ -88,7 +88,7 @@ class ReportParameters:
     LookupFailed
         An unknown strategy name or colour convention; the valid ones are listed.
     DataError
-        A ``market_path`` that is not a folder.
+        A ``market_path`` that is not a folder (as :func:`workbench.data.load_market`).
 
     Examples
     --------
@@ -138,8 +138,10 @@ class ReportParameters:
     # -- checks ----------------------------------------------------------------------------
     def _check_market_path(self) -> None:
         path = self.market_path
-        if path is not None and (not isinstance(path, (str, os.PathLike))
-                                 or not Path(path).is_dir()):
+        if path is not None and not isinstance(path, (str, os.PathLike)):
+            raise ConfigError(f"parameter market_path must be a folder's path or None, got "
+                              f"{path!r}; e.g. \"data/real\"")
+        if path is not None and not Path(path).is_dir():
             raise DataError(f"parameter market_path = {path!r} is not a folder; give a Market "
                             "folder (python -m workbench import ... --out FOLDER) or None for "
                             "the synthetic default")
@@ -184,8 +186,10 @@ class ReportParameters:
             return
         start, end = parse_day(self.start, "start"), parse_day(self.end, "end")
         if (start is not None and split <= start) or (end is not None and split >= end):
+            period = f"{start.date() if start is not None else 'the first session'}.." \
+                     f"{end.date() if end is not None else 'the last session'}"
             raise ConfigError(f"split {split.date()} must fall strictly inside the period "
-                              f"{self.start}..{self.end}; it starts the out-of-sample part")
+                              f"{period}; it starts the out-of-sample part")
 
     # -- building --------------------------------------------------------------------------
     @classmethod
