@@ -17,7 +17,7 @@ from workbench.cli import main
 from workbench.data.market import Market, save_market
 from workbench.data.synthetic import SyntheticConfig, synthetic_market
 from workbench.errors import ConfigError, LookupFailed
-from workbench.report import sweep_figures
+from workbench.report.figures import sweep as sweep_figures
 
 SPLIT = ev.Split(in_sample_end="2021-06-30", out_of_sample_start="2021-07-01")
 GRID = {"fast": [5, 10], "slow": [30, 60]}

@@ -39,7 +39,8 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from workbench.report.runner import ReportFailed, run_report
+    from workbench.errors import ReportFailed
+    from workbench.report.runner import run_report
 
     try:
         run = run_report(args.notebook, dict(args.parameter), args.out, name=args.name,
@@ -52,16 +53,27 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_schedule(args: argparse.Namespace) -> int:
-    from workbench.report.schedule import main_exit_code, run_schedule
+def main_exit_code(succeeded: Sequence[bool]) -> int:
+    """The exit code of a batch for cron: 0 when every job succeeded, 1 otherwise.
 
-    return main_exit_code(run_schedule(args.jobs, only=args.only))
+    Examples
+    --------
+    >>> main_exit_code([True, True]), main_exit_code([True, False])
+    (0, 1)
+    """
+    return 0 if all(succeeded) else 1
+
+
+def _cmd_schedule(args: argparse.Namespace) -> int:
+    from workbench.report.schedule import run_schedule
+
+    return main_exit_code([o.ok for o in run_schedule(args.jobs, only=args.only)])
 
 
 def _cmd_report_all(args: argparse.Namespace) -> int:
-    from workbench.report.schedule import default_jobs_file, main_exit_code, run_schedule
+    from workbench.report.schedule import default_jobs_file, run_schedule
 
-    return main_exit_code(run_schedule(args.jobs or default_jobs_file()))
+    return main_exit_code([o.ok for o in run_schedule(args.jobs or default_jobs_file())])
 
 
 def _cmd_import(args: argparse.Namespace) -> int:

@@ -5,7 +5,8 @@
     WorkbenchError
     ├── DataError(ValueError)       bad or inconsistent input data (names file, row, column)
     ├── ConfigError(ValueError)     a configuration or parameter outside what is allowed
-    └── LookupFailed(KeyError)      an unknown name (strategy, symbol, layout), with suggestions
+    ├── LookupFailed(KeyError)      an unknown name (strategy, symbol, layout), with suggestions
+    └── ReportFailed(RuntimeError)  a report notebook failed while running; its notebook is kept
 
     DataWarning(UserWarning)        a repairable oddity in data (gaps, moves beyond a limit)
 """
@@ -14,12 +15,14 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from pathlib import Path
 
 __all__ = [
     "ConfigError",
     "DataError",
     "DataWarning",
     "LookupFailed",
+    "ReportFailed",
     "WorkbenchError",
     "did_you_mean",
 ]
@@ -42,6 +45,20 @@ class LookupFailed(WorkbenchError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class ReportFailed(WorkbenchError, RuntimeError):
+    """A report notebook failed while running; the executed notebook was kept.
+
+    Attributes
+    ----------
+    failed_notebook
+        Path of the kept ``NAME.failed.ipynb`` (None if the run never produced one).
+    """
+
+    def __init__(self, message: str, failed_notebook: Path | None = None) -> None:
+        super().__init__(message)
+        self.failed_notebook = failed_notebook
 
 
 class DataWarning(UserWarning):

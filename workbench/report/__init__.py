@@ -1,22 +1,27 @@
 """Plotly reports: figure builders, self-contained HTML, the notebook runner and scheduler.
 
-Figure builders return a ``go.Figure`` (never shown); each has a pure data function beside
-it, so a dashboard can recompute a figure's data and :func:`refresh` a displayed
-``FigureWidget`` in place. All take ``colors="intl"`` (up green, down red) or ``"cn"``
-(up red, down green) and use the ``workbench`` template (:mod:`.theme`).
+Figure builders (:mod:`.figures`) return a ``go.Figure`` (never shown); each has a pure
+data function beside it, so a dashboard can recompute a figure's data and :func:`refresh`
+a displayed ``FigureWidget`` in place. All take ``colors="intl"`` (up green, down red) or
+``"cn"`` (up red, down green) and use the ``workbench`` template (:mod:`.figures.theme`).
 
-Modules: ``theme``, ``performance`` (equity, drawdown, monthly returns, rolling),
-``holdings`` (sectors, weights, candlestick with trades, costs), ``risk`` (limit usage,
-rejections), ``compare`` (strategies, metrics table, in/out of sample), ``quality`` (data
-quality), ``tables``, ``emit`` (metrics.json), ``html`` (notebook to page), ``runner``
-(one report) and ``schedule`` (a jobs file, the index page).
+Figures: ``figures.theme``, ``figures.performance`` (equity, drawdown, monthly returns,
+rolling), ``figures.holdings`` (sectors, weights, candlestick with trades, costs),
+``figures.risk`` (limit usage, rejections), ``figures.quality`` (data quality),
+``figures.sweep`` (a parameter sweep), ``figures.tables`` (display tables), and
+``compare`` (strategies, metrics table, in/out of sample).
+
+Publishing: ``parameters`` (:class:`ReportParameters`, a notebook's parameters checked and
+turned into a market, strategy and backtest configuration), ``emit`` (metrics.json),
+``html`` (notebook to page), ``notebook`` (a kernel's set-up), ``runner`` (one report)
+and ``schedule`` (a jobs file, the index page).
 
 >>> from workbench import report
 >>> report.palette("cn").up
 '#d62728'
 """
 
-from workbench.report._common import refresh, thin
+from workbench.errors import ReportFailed
 from workbench.report.compare import (
     TABLE_METRICS,
     backtest_metrics,
@@ -35,7 +40,8 @@ from workbench.report.compare import (
     strategies_in_out_figure,
 )
 from workbench.report.emit import emit_metrics, jsonable, read_metrics
-from workbench.report.holdings import (
+from workbench.report.figures.common import refresh, thin
+from workbench.report.figures.holdings import (
     COST_KINDS,
     MAX_SYMBOLS,
     candlestick_figure,
@@ -48,9 +54,7 @@ from workbench.report.holdings import (
     weights_data,
     weights_figure,
 )
-from workbench.report.html import PLOTLY_MIME, notebook_html, write_notebook_html
-from workbench.report.notebook import setup_notebook
-from workbench.report.performance import (
+from workbench.report.figures.performance import (
     benchmark_close,
     drawdown_data,
     drawdown_figure,
@@ -61,7 +65,7 @@ from workbench.report.performance import (
     rolling_data,
     rolling_figure,
 )
-from workbench.report.quality import (
+from workbench.report.figures.quality import (
     coverage_by_date,
     coverage_by_symbol,
     coverage_figure,
@@ -72,23 +76,31 @@ from workbench.report.quality import (
     suspensions_figure,
     validation_findings,
 )
-from workbench.report.risk import (
+from workbench.report.figures.risk import (
     limit_usage,
     limit_usage_figure,
     rejection_table,
     rejections_figure,
     risk_metrics,
 )
-from workbench.report.runner import ReportFailed, ReportRun, run_report
-from workbench.report.schedule import build_index, load_jobs, run_schedule
-from workbench.report.tables import (
+from workbench.report.figures.sweep import (
+    sweep_equity_figure,
+    sweep_heatmap_figure,
+    sweep_scatter_figure,
+)
+from workbench.report.figures.tables import (
     KEY_METRICS,
     format_value,
     key_value_table,
     trade_table,
     unfilled_table,
 )
-from workbench.report.theme import TEMPLATE, palette
+from workbench.report.figures.theme import TEMPLATE, palette
+from workbench.report.html import PLOTLY_MIME, notebook_html, write_notebook_html
+from workbench.report.notebook import setup_notebook
+from workbench.report.parameters import ReportParameters
+from workbench.report.runner import ReportRun, run_report
+from workbench.report.schedule import build_index, load_jobs, run_schedule
 
 __all__ = [
     "COST_KINDS",
@@ -98,6 +110,7 @@ __all__ = [
     "TABLE_METRICS",
     "TEMPLATE",
     "ReportFailed",
+    "ReportParameters",
     "ReportRun",
     "backtest_metrics",
     "benchmark_close",
@@ -155,6 +168,9 @@ __all__ = [
     "strategies_in_out_figure",
     "suspensions",
     "suspensions_figure",
+    "sweep_equity_figure",
+    "sweep_heatmap_figure",
+    "sweep_scatter_figure",
     "thin",
     "trade_table",
     "unfilled_table",

@@ -12,7 +12,8 @@ import plotly.graph_objects as go
 
 from workbench import metrics
 from workbench.errors import ConfigError, DataError
-from workbench.report._common import (
+from workbench.report.emit import jsonable
+from workbench.report.figures.common import (
     date_strings,
     empty_note,
     f4,
@@ -20,9 +21,8 @@ from workbench.report._common import (
     new_figure,
     range_selector,
 )
-from workbench.report.emit import jsonable
-from workbench.report.performance import benchmark_close
-from workbench.report.theme import palette
+from workbench.report.figures.performance import benchmark_close
+from workbench.report.figures.theme import palette
 
 if TYPE_CHECKING:
     from workbench.config import BacktestConfig

@@ -45,6 +45,7 @@ def emit_metrics(metrics: Mapping[str, Any], path: str | os.PathLike[str] | None
 
     Examples
     --------
+    >>> import numpy as np
     >>> emit_metrics({"sharpe_ratio": np.float64(0.5)})
     {'sharpe_ratio': 0.5}
     """

@@ -28,7 +28,7 @@ from functools import cache
 from typing import Any
 
 from workbench.report.emit import jsonable, write_text
-from workbench.report.theme import FONT_FAMILY
+from workbench.report.figures.theme import FONT_FAMILY
 
 __all__ = ["PLOTLY_MIME", "notebook_html", "page", "plotly_js", "write_notebook_html"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.io as pio
 
-from workbench.report.theme import register
+from workbench.report.figures.theme import register
 
 __all__ = ["setup_notebook"]
 

@@ -5,9 +5,9 @@ executed notebook, a self-contained HTML page and its metrics.
 
 1. find the notebook (a name in ``notebooks/`` or a path);
 2. read its ``parameters`` cell with ``papermill.inspect_notebook``; reject unknown keys,
-   values of the wrong type and values the workbench's own configuration classes refuse
-   (an unknown strategy, an end before the start, a negative capital, ...): all before a
-   kernel starts;
+   values of the wrong type and values :class:`~workbench.report.ReportParameters` (the
+   class every report notebook hands its parameters to) refuses (an unknown strategy, an
+   end before the start, a negative capital, ...): all before a kernel starts;
 3. check that the ``python3`` kernel runs this very interpreter;
 4. execute into a temporary folder beside the output (papermill, kernel ``python3``);
 5. on success, move ``NAME.ipynb``, ``metrics.json``, ``report.json`` and ``NAME.html``
@@ -30,7 +30,6 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import json
-import math
 import os
 import re
 import shutil
@@ -42,16 +41,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workbench.calendar import parse_day
-from workbench.errors import ConfigError, DataError, LookupFailed, WorkbenchError, did_you_mean
+from workbench.errors import ConfigError, LookupFailed, ReportFailed, did_you_mean
 from workbench.report.emit import jsonable, read_metrics, write_text
+from workbench.report.html import notebook_html
+from workbench.report.parameters import ReportParameters
 
 __all__ = [
     "KERNEL_NAME",
     "RESERVED_PARAMETERS",
-    "ReportFailed",
     "ReportRun",
     "check_kernel",
+    "check_report_name",
     "declared_parameters",
     "default_reports_dir",
     "find_notebook",
@@ -67,20 +67,6 @@ KERNEL_NAME = "python3"
 RESERVED_PARAMETERS: frozenset[str] = frozenset({"metrics_path"})
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _REPO = Path(__file__).resolve().parents[2]
-
-
-class ReportFailed(WorkbenchError, RuntimeError):
-    """A report notebook failed while running; the executed notebook was kept.
-
-    Attributes
-    ----------
-    failed_notebook
-        Path of the kept ``NAME.failed.ipynb`` (None if the run never produced one).
-    """
-
-    def __init__(self, message: str, failed_notebook: Path | None = None) -> None:
-        super().__init__(message)
-        self.failed_notebook = failed_notebook
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -204,78 +190,21 @@ def _coerce(name: str, value: Any, default: Any) -> Any:
     return value
 
 
-def _validate(values: dict[str, Any]) -> None:
-    """Check values with the workbench's own configuration classes (raise on the first
-    fault)."""
-    from workbench import strategies
-    from workbench.config import BacktestConfig
-    from workbench.costs import Costs
-    from workbench.report.theme import palette
-    from workbench.risk import RiskLimits
-
-    if "colors" in values:
-        palette(values["colors"])
-    path = values.get("market_path")
-    if path is not None and (not isinstance(path, str) or not Path(path).is_dir()):
-        raise DataError(f"parameter market_path = {path!r} is not a folder; give a Market "
-                        "folder (python -m workbench import ... --out FOLDER) or None for "
-                        "the synthetic default")
-    known = strategies.available()
-    if "strategy" in values and values["strategy"] not in known:
-        raise LookupFailed(f"unknown strategy {values['strategy']!r}; "
-                           f"{did_you_mean(str(values['strategy']), known)}")
-    listed = values.get("strategies")
-    if listed is not None:
-        if not isinstance(listed, (list, tuple)) or not all(isinstance(s, str) for s in listed):
-            raise ConfigError(f"parameter strategies must be a list of strategy names or None "
-                              f"(all), got {listed!r}")
-        for s in listed:
-            if s not in known:
-                raise LookupFailed(f"unknown strategy {s!r} in strategies; "
-                                   f"{did_you_mean(s, known)}")
-    if "strategy" in values and values.get("params") is not None:
-        params = values["params"]
-        if not isinstance(params, dict):
-            raise ConfigError(f"parameter params must be a mapping of strategy parameters, got "
-                              f"{params!r}; e.g. {{\"fast\": 10, \"slow\": 30}}")
-        strategies.get(values["strategy"], **params)
-    multiplier = values.get("cost_multiplier", 1.0)
-    costs = Costs().scale(multiplier) if multiplier is not None else Costs()
-    config = {k: values[k] for k in ("capital_cny", "start", "end") if values.get(k) is not None}
-    BacktestConfig(**config, costs=costs)
-    if values.get("risk") is not None:
-        risk = values["risk"]
-        if not isinstance(risk, dict):
-            raise ConfigError(f"parameter risk must be a mapping of RiskLimits fields, got "
-                              f"{risk!r}; e.g. {{\"max_position_rate\": 0.1}}")
-        try:
-            RiskLimits(**risk)
-        except TypeError as exc:
-            raise ConfigError(f"parameter risk: {exc}; valid fields: "
-                              f"{sorted(RiskLimits.__dataclass_fields__)}") from None
-    if values.get("split") is not None:
-        split = parse_day(values["split"], "parameter split")
-        start = parse_day(values.get("start"), "parameter start")
-        end = parse_day(values.get("end"), "parameter end")
-        if (start is not None and split <= start) or (end is not None and split >= end):
-            raise ConfigError(f"split {split.date()} must fall strictly inside the period "
-                              f"{values.get('start')}..{values.get('end')}; it starts the "
-                              "out-of-sample part")
-
-
 def prepare_parameters(path: str | os.PathLike[str], values: Mapping[str, Any] | None = None
                        ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Check ``values`` against the notebook's parameters; return (overrides, effective).
 
     ``overrides`` are the given values, parsed (strings from a command line become numbers,
     lists or mappings where the default is one) and with relative ``market_path`` made
-    absolute; ``effective`` is the defaults updated with them.
+    absolute; ``effective`` is the defaults updated with them. The effective values are
+    checked by :meth:`ReportParameters.from_mapping`, as the notebook itself will.
 
     Raises
     ------
     ConfigError
-        An unknown or reserved key, a value of the wrong type or one the workbench's
-        configuration classes refuse (the message says which and how to fix it).
+        An unknown or reserved key, a value of the wrong type or one
+        :class:`~workbench.report.ReportParameters` refuses (the message names the notebook,
+        the parameter and how to fix it).
     LookupFailed
         An unknown strategy.
     DataError
@@ -298,14 +227,10 @@ def prepare_parameters(path: str | os.PathLike[str], values: Mapping[str, Any] |
                 raise ConfigError(f"parameter {key} must be a JSON object or dict literal, got "
                                   f"{overrides[key]!r}")
             overrides[key] = parsed
-    for key in ("capital_cny", "cost_multiplier"):
-        v = overrides.get(key)
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isfinite(v):
-            raise ConfigError(f"parameter {key} must be finite, got {v!r}")
     if isinstance(overrides.get("market_path"), str):
         overrides["market_path"] = str(Path(overrides["market_path"]).expanduser().absolute())
     effective = {k: v for k, v in declared.items() if k not in RESERVED_PARAMETERS} | overrides
-    _validate(effective)
+    ReportParameters.from_mapping(effective, source=Path(path).name)
     return overrides, effective
 
 
@@ -344,7 +269,14 @@ def check_kernel(kernel_name: str = KERNEL_NAME) -> str:
 
 
 # -- running ----------------------------------------------------------------------------------
-def _check_name(name: str) -> str:
+def check_report_name(name: str) -> str:
+    """Return ``name`` if it can name a report's folder and files; raise ConfigError if not.
+
+    Examples
+    --------
+    >>> check_report_name("backtest_ma_trend")
+    'backtest_ma_trend'
+    """
     if not _NAME.match(name):
         raise ConfigError(f"report name {name!r} must be letters, digits, '_', '-' or '.', "
                           "starting with a letter or digit; e.g. 'backtest_ma_trend'")
@@ -372,8 +304,6 @@ def _finish(tmp: Path, name: str, path: Path, overrides: dict[str, Any],
             effective: dict[str, Any], started: dt.datetime, t0: float) -> dict[str, Any]:
     """Write the page, metrics.json and report.json beside the executed notebook in ``tmp``."""
     import nbformat
-
-    from workbench.report.html import notebook_html
 
     nb = nbformat.read(tmp / f"{name}.ipynb", as_version=4)
     metrics = read_metrics(tmp / "metrics.json")
@@ -460,7 +390,7 @@ def run_report(notebook: str | os.PathLike[str], parameters: Mapping[str, Any] |
     import papermill
 
     path = find_notebook(notebook, base)
-    name = _check_name(name or path.stem)
+    name = check_report_name(name or path.stem)
     overrides, effective = prepare_parameters(path, parameters)
     check_kernel()
     out = Path(out_dir) if out_dir is not None else default_reports_dir() / name

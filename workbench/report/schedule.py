@@ -35,16 +35,16 @@ from typing import Any
 
 from workbench.errors import ConfigError, DataError, LookupFailed, WorkbenchError, did_you_mean
 from workbench.report.emit import write_text
+from workbench.report.figures.tables import format_value
 from workbench.report.html import page
 from workbench.report.runner import (
     ReportRun,
-    _check_name,
+    check_report_name,
     declared_parameters,
     default_reports_dir,
     find_notebook,
     run_report,
 )
-from workbench.report.tables import format_value
 
 __all__ = [
     "HEADLINE_KEYS",
@@ -55,7 +55,6 @@ __all__ = [
     "default_jobs_file",
     "headline",
     "load_jobs",
-    "main_exit_code",
     "run_schedule",
 ]
 
@@ -153,7 +152,7 @@ def load_jobs(path: str | os.PathLike[str]) -> Schedule:
         for key in ("name", "notebook"):
             if not isinstance(raw.get(key), str) or not raw[key]:
                 raise ConfigError(f"{where}: {key} is required (a string)")
-        name = _check_name(raw["name"])
+        name = check_report_name(raw["name"])
         if name in seen:
             raise ConfigError(f"{where}: duplicate name {name!r}; every job needs its own")
         seen.add(name)
@@ -327,9 +326,3 @@ def build_index(out_dir: str | os.PathLike[str]) -> Path:
     doc = page("Reports", body, with_plotly=False,
                subtitle=f"{len(rows)} reports; index rebuilt {html.escape(now)}")
     return Path(write_text(root / "index.html", doc))
-
-
-def main_exit_code(outcomes: Sequence[JobOutcome]) -> int:
-    """0 when every job succeeded, 1 otherwise (for cron)."""
-    return 0 if all(o.ok for o in outcomes) else 1
-

@@ -12,13 +12,12 @@ from pathlib import Path
 import nbformat
 import papermill
 import pytest
+from conftest import REPO
 
 from workbench import strategies
-from workbench.cli import main
+from workbench.cli import main, main_exit_code
 from workbench.errors import ConfigError, DataError, LookupFailed
 from workbench.report import runner, schedule
-
-REPO = Path(__file__).resolve().parents[1]
 
 # A notebook that runs in a second or two: it fails on request.
 TINY_PARAMETERS = '''
@@ -213,7 +212,7 @@ def test_a_failed_job_keeps_the_last_good_report_and_the_batch_goes_on(tmp_path)
     lines: list[str] = []
     first = schedule.run_schedule(jobs, echo=lines.append)
     assert [o.ok for o in first] == [True, True]
-    assert schedule.main_exit_code(first) == 0
+    assert main_exit_code([o.ok for o in first]) == 0
     good_html = out / "flaky" / "flaky.html"
     before = good_html.read_bytes()
     metrics = json.loads((out / "flaky" / "metrics.json").read_text())
@@ -227,7 +226,7 @@ def test_a_failed_job_keeps_the_last_good_report_and_the_batch_goes_on(tmp_path)
     second = schedule.run_schedule(jobs, echo=lines.append)
     assert [(o.job.name, o.ok) for o in second] == [("good", True), ("flaky", False),
                                                      ("bad", False)]
-    assert schedule.main_exit_code(second) == 1
+    assert main_exit_code([o.ok for o in second]) == 1
     assert good_html.read_bytes() == before  # the last good report is untouched
     failed = out / "flaky" / "flaky.failed.ipynb"
     assert failed.is_file()

@@ -1,8 +1,8 @@
 """What a backtest held and what it cost: sector exposure, position weights, the trades on a
 candlestick chart, and costs by kind.
 
-As in :mod:`workbench.report.performance`, every builder has a pure data function next to
-it. Slow-moving series are thinned to ``max_points`` rows and the candlestick offers a
+As in :mod:`workbench.report.figures.performance`, every builder has a pure data function
+next to it. Slow-moving series are thinned to ``max_points`` rows and the candlestick offers a
 bounded number of symbols (:data:`MAX_SYMBOLS`), so a ten-year report stays a few MB.
 """
 
@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 
 from workbench import indicators
 from workbench.errors import ConfigError, LookupFailed, did_you_mean
-from workbench.report._common import (
+from workbench.report.figures.common import (
     SIDE_LEGEND,
     date_strings,
     empty_note,
@@ -26,7 +26,7 @@ from workbench.report._common import (
     range_selector,
     thin,
 )
-from workbench.report.theme import palette
+from workbench.report.figures.theme import palette
 
 if TYPE_CHECKING:
     from workbench.data.market import Market

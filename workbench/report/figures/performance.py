@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from workbench import metrics
-from workbench.report._common import (
+from workbench.report.figures.common import (
     date_strings,
     empty_note,
     f4,
@@ -26,7 +26,7 @@ from workbench.report._common import (
     range_selector,
     thin,
 )
-from workbench.report.theme import TEMPLATE, palette
+from workbench.report.figures.theme import TEMPLATE, palette
 
 if TYPE_CHECKING:
     from workbench.result import BacktestResult
@@ -92,7 +92,7 @@ def equity_figure(result: BacktestResult, benchmark: pd.Series | None = None, *,
     benchmark
         Benchmark close by date; default the result's ``benchmark_close`` column, if any.
     colors
-        ``"intl"`` or ``"cn"`` (see :mod:`workbench.report.theme`).
+        ``"intl"`` or ``"cn"`` (see :mod:`workbench.report.figures.theme`).
     log
         Start on a log scale (the toggle switches either way).
     title

@@ -19,9 +19,16 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from workbench.data import validate_market
 from workbench.errors import DataError
-from workbench.report._common import date_strings, empty_note, new_figure, range_selector, thin
-from workbench.report.theme import palette
+from workbench.report.figures.common import (
+    date_strings,
+    empty_note,
+    new_figure,
+    range_selector,
+    thin,
+)
+from workbench.report.figures.theme import palette
 
 if TYPE_CHECKING:
     from workbench.data.market import Market
@@ -188,8 +195,6 @@ def validation_findings(market: Market) -> pd.DataFrame:
         ``level`` (``"warning"`` or ``"error"``), ``category`` and ``message``; empty when
         the market is clean. An error stops validation, so at most one is listed.
     """
-    from workbench.data.validation import validate_market
-
     rows: list[tuple[str, str, str]] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

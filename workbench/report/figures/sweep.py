@@ -19,8 +19,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from workbench.errors import ConfigError
-from workbench.report._common import date_strings, empty_note, f4, new_figure, range_selector
-from workbench.report.theme import TEMPLATE, palette
+from workbench.report.figures.common import date_strings, empty_note, f4, new_figure, range_selector
+from workbench.report.figures.theme import TEMPLATE, palette
 
 if TYPE_CHECKING:
     from workbench.sweep import SweepResult

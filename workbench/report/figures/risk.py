@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 
 from workbench import metrics
 from workbench.errors import DataError
-from workbench.report._common import (
+from workbench.report.figures.common import (
     date_strings,
     empty_note,
     f4,
@@ -20,7 +20,7 @@ from workbench.report._common import (
     range_selector,
     thin,
 )
-from workbench.report.theme import palette
+from workbench.report.figures.theme import palette
 from workbench.risk import Layer, RiskLimits
 
 if TYPE_CHECKING:

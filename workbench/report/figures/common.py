@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from workbench.errors import ConfigError
-from workbench.report.theme import TEMPLATE, register
+from workbench.report.figures.theme import TEMPLATE, register
 
 __all__ = ["SIDE_LEGEND", "date_strings", "empty_note", "f4", "log_toggle", "new_figure",
            "range_selector", "refresh", "thin"]

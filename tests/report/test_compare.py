@@ -1,0 +1,78 @@
+"""Comparisons of strategies, in and out of sample, and the backtest's headline metrics."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from figure_data import ma_trend_result, small_market, y_values
+
+import workbench as wb
+from workbench import report
+from workbench.errors import ConfigError
+
+
+@pytest.fixture(scope="module")
+def market() -> wb.Market:
+    return small_market()
+
+
+@pytest.fixture(scope="module")
+def result() -> wb.BacktestResult:
+    return ma_trend_result()
+
+
+def test_comparison_figure_draws_each_strategy_the_baseline_and_the_benchmark(market):
+    config = wb.BacktestConfig(start="2022-03-01")
+    results = report.run_strategies(market, ["buy_and_hold", "ma_trend"], config)
+    fig = report.comparison_figure(results, baseline="buy_and_hold")
+    assert [t.name for t in fig.data] == ["buy_and_hold", "ma_trend", "benchmark"]
+    assert fig.data[0].line.dash == "dash" and fig.data[2].line.dash == "dot"
+    assert all(y_values(t)[0] == pytest.approx(1.0, abs=0.05) for t in fig.data)
+    assert [b.label for b in fig.layout.updatemenus[0].buttons] == ["Linear", "Log"]
+    table = report.metrics_table(results)
+    assert list(table.index) == ["buy_and_hold", "ma_trend", "benchmark"]
+    assert table.loc["ma_trend", "total_return"] == pytest.approx(
+        results["ma_trend"].metrics()["total_return"])
+    shown = report.metrics_table_figure(table)
+    assert shown.data[0].type == "table" and len(shown.data[0].cells.values[0]) == 3
+    scatter = report.risk_return_figure(table)
+    assert len(scatter.data[0].x) == 3
+    headline = report.comparison_metrics(table)
+    assert headline["strategies"] == 2 and headline["best_strategy"] in results
+    json.dumps(report.jsonable(headline), allow_nan=False)
+
+
+def test_in_and_out_of_sample_split_the_period(result, market):
+    table = report.in_out_sample(result, "2023-07-03")
+    assert list(table.index) == ["in_sample", "out_of_sample"]
+    assert table.loc["out_of_sample", "start"] == pd.Timestamp("2023-07-03")
+    total = (1 + table["total_return"]).prod() - 1
+    assert total == pytest.approx(result.metrics()["total_return"])
+    fig = report.in_out_sample_figure(table)
+    assert [t.name for t in fig.data] == ["in sample", "out of sample"]
+    with pytest.raises(ConfigError, match="choose a date inside"):
+        report.in_out_sample(result, "2030-01-01")
+    search = report.out_of_sample_check(market, "ma_trend", {"fast": 5, "slow": 20},
+                                        result.config, "2023-07-03")
+    assert search.best_params == {"fast": 5, "slow": 20}
+    assert len(report.in_out_sample_figure(search).data) == 2
+
+
+def test_strategies_in_out_figure_from_evaluate_strategies(market):
+    from workbench import evaluation
+
+    config = wb.BacktestConfig(start="2022-03-01")
+    table = evaluation.evaluate_strategies(market, ["buy_and_hold", "momentum"],
+                                           split=report.evaluation_split(config, "2023-07-03"),
+                                           config=config)
+    fig = report.strategies_in_out_figure(table)
+    assert [t.name for t in fig.data] == ["in sample", "out of sample"]
+    assert list(fig.data[0].x) == ["buy_and_hold", "momentum"]
+
+
+def test_backtest_metrics_are_json_ready(result):
+    doc = report.backtest_metrics(result)
+    assert doc["strategy"] == "ma_trend" and doc["params"]["fast"] == 5
+    json.dumps(doc, allow_nan=False)
