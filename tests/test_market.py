@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.data.market import Market, load_market, save_market
+from workbench.data.market import Market
+from workbench.data.store import load_market, save_market
 from workbench.errors import ConfigError, DataError
 
 

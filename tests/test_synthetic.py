@@ -19,7 +19,7 @@ import pandas.testing as pdt
 import pytest
 
 from workbench.calendar import sessions
-from workbench.data.market import Market, load_market
+from workbench.data.market import Market
 from workbench.data.schema import (
     BAR_COLUMNS,
     BAR_DTYPES,
@@ -29,10 +29,10 @@ from workbench.data.schema import (
     SECURITY_COLUMNS,
     ST_COLUMNS,
 )
+from workbench.data.store import ensure_default_market, load_market
 from workbench.data.synthetic import (
     GENERATOR_VERSION,
     SyntheticConfig,
-    ensure_default_market,
     synthetic_market,
 )
 from workbench.data.validation import validate_bars, validate_market

@@ -3,7 +3,7 @@
 :func:`synthetic_market` builds a :class:`~workbench.data.Market` from a
 :class:`SyntheticConfig` and nothing else: the same configuration gives bit-identical
 tables (one ``numpy.random.default_rng(seed)``, no clock). It is the default dataset of
-the workbench (:func:`ensure_default_market` writes it once to
+the workbench (:func:`workbench.data.store.ensure_default_market` writes it once to
 ``default_data_dir() / "synthetic"``) and the test bed of strategies and benchmarks.
 
 What is modelled, and how:
@@ -52,16 +52,14 @@ volume is a multiple of 100 shares).
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from workbench.calendar import CALENDAR_END, CALENDAR_START, sessions
-from workbench.data.market import TABLES, Market, default_data_dir, save_market
+from workbench.data.market import Market
 from workbench.data.schema import (
     BAR_COLUMNS,
     BAR_DTYPES,
@@ -85,7 +83,6 @@ __all__ = [
     "GENERATOR_VERSION",
     "SECTORS",
     "SyntheticConfig",
-    "ensure_default_market",
     "synthetic_market",
 ]
 
@@ -289,6 +286,11 @@ class SyntheticConfig:
                 "delistings fit"
             )
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict of the fields (what ``meta["config"]`` of a built market holds)."""
+        return {k: (int(v) if isinstance(v, np.integer) else v)
+                for k, v in dataclasses.asdict(self).items()}
+
 
 def synthetic_market(config: SyntheticConfig | None = None, **overrides: Any) -> Market:
     """Build a synthetic A-share market in memory (deterministic in the configuration).
@@ -329,49 +331,6 @@ def synthetic_market(config: SyntheticConfig | None = None, **overrides: Any) ->
     return _Builder(cfg).build()
 
 
-def ensure_default_market(rebuild: bool = False) -> Path:
-    """Return the folder of the default synthetic market, building it when needed.
-
-    The folder is ``default_data_dir() / "synthetic"``. It is reused when its
-    ``meta.json`` records the default :class:`SyntheticConfig` and the current
-    :data:`GENERATOR_VERSION`; otherwise (or with ``rebuild=True``) the market is built and
-    written with :func:`~workbench.data.save_market`, which replaces the folder atomically.
-
-    Parameters
-    ----------
-    rebuild
-        Build and write even when an up-to-date copy exists.
-
-    Returns
-    -------
-    pathlib.Path
-        The folder, ready for :func:`~workbench.data.load_market`.
-    """
-    folder = default_data_dir() / "synthetic"
-    config = SyntheticConfig()
-    if not rebuild and _is_current(folder, config):
-        return folder
-    return save_market(synthetic_market(config), folder)
-
-
-def _config_dict(config: SyntheticConfig) -> dict[str, Any]:
-    return {k: (int(v) if isinstance(v, np.integer) else v)
-            for k, v in dataclasses.asdict(config).items()}
-
-
-def _is_current(folder: Path, config: SyntheticConfig) -> bool:
-    try:
-        meta = json.loads((folder / "meta.json").read_text())
-    except (OSError, ValueError):
-        return False
-    return (
-        isinstance(meta, dict)
-        and meta.get("generator_version") == GENERATOR_VERSION
-        and meta.get("config") == _config_dict(config)
-        and all((folder / f"{table}.parquet").is_file() for table in TABLES)
-    )
-
-
 def _as_ns(values: Any) -> np.ndarray:
     return np.asarray(values, dtype="datetime64[ns]")
 
@@ -410,7 +369,7 @@ class _Builder:
             "name": "synthetic",
             "source": "synthetic",
             "seed": int(self.cfg.seed),
-            "config": _config_dict(self.cfg),
+            "config": self.cfg.to_dict(),
             "generator_version": GENERATOR_VERSION,
             "note": NOTE,
         }
