@@ -37,7 +37,7 @@ from workbench.data.schema import (
 from workbench.data.store import load_market
 from workbench.errors import DataError, DataWarning, LookupFailed
 
-DATA = Path(__file__).resolve().parent / "data" / "importers"
+DATA = Path(__file__).resolve().parent / "importers"
 ADJ = DATA / "adj_factor.csv"
 SAMPLES = {
     "tushare": DATA / "tushare_daily.csv",
