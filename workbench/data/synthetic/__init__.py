@@ -48,13 +48,12 @@ Not modelled: the issue price's relation to earnings, share issuance other than 
 shares, rights issues, the delisting consolidation period, lot sizes in volumes (every
 volume is a multiple of 100 shares).
 
-The modules, in the order a build draws from the generator: :mod:`.config` (the
-configuration), :mod:`.universe` (codes, boards, sectors, names; each stock's character),
-:mod:`.lifecycle` (listing, ST, delisting, suspensions), :mod:`.fundamentals` (statements,
-dividends, bonus shares), :mod:`.prices` (returns, limits, corporate actions, benchmark),
-:mod:`.frames` (the tables) and :mod:`.build` (:func:`synthetic_market`, the order itself).
+The modules: :mod:`.config` (the configuration), :mod:`.universe` (codes, boards, sectors,
+names; each stock's character), :mod:`.lifecycle` (listing, ST, delisting, suspensions),
+:mod:`.fundamentals` (statements, dividends, bonus shares), :mod:`.prices` (returns, limits,
+corporate actions, benchmark), :mod:`.frames` (the tables) and :mod:`.build`
+(:func:`synthetic_market`, which fixes the order of the draws from the one generator).
 """
-
 
 from workbench.data.synthetic.build import NOTE, synthetic_market
 from workbench.data.synthetic.config import (
