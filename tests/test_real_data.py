@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 
 from workbench import cli
-from workbench.data.market import Market, load_market
+from workbench.data.market import Market
+from workbench.data.store import load_market
 from workbench.errors import DataWarning
 from workbench.rules import limit_prices
 
@@ -138,7 +139,7 @@ def test_boards_and_securities(real: Market):
 
 
 def test_load_market_round_trip(real: Market, tmp_path: Path):
-    from workbench.data.market import save_market
+    from workbench.data.store import save_market
 
     save_market(real, tmp_path / "again")
     back = load_market(tmp_path / "again")

@@ -186,7 +186,7 @@ def test_a_strategy_without_scores_falls_back_on_its_target_weights(hand):
 
 
 def test_cli_prints_the_table(capsys, tmp_path):
-    from workbench.data.market import save_market
+    from workbench.data.store import save_market
 
     m = synthetic_market(SyntheticConfig(n_stocks=20, start="2022-01-04", end="2022-12-30",
                                          seed=2))

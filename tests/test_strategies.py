@@ -346,7 +346,7 @@ def test_ma_trend_trades_only_entries_and_exits(market):
 @pytest.mark.skipif(not REAL.is_dir(), reason=f"real A-share sample not found at {REAL}")
 def test_value_quality_on_the_real_sample_uses_daily_ratios(tmp_path):
     from workbench import cli
-    from workbench.data.market import load_market
+    from workbench.data.store import load_market
     from workbench.errors import DataWarning
 
     out = tmp_path / "real"

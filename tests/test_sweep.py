@@ -14,7 +14,8 @@ from distributed import Client, Future, LocalCluster, get_task_stream
 from workbench import evaluation as ev
 from workbench import sweep
 from workbench.cli import main
-from workbench.data.market import Market, save_market
+from workbench.data.market import Market
+from workbench.data.store import save_market
 from workbench.data.synthetic import SyntheticConfig, synthetic_market
 from workbench.errors import ConfigError, LookupFailed
 from workbench.report.figures import sweep as sweep_figures

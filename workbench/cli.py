@@ -24,7 +24,7 @@ __all__ = ["build_parser", "main"]
 
 
 def _cmd_build_data(args: argparse.Namespace) -> int:
-    from workbench.data.synthetic import ensure_default_market
+    from workbench.data.store import ensure_default_market
 
     path = ensure_default_market(rebuild=args.rebuild)
     print(f"synthetic default market ready at {path}")

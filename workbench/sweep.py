@@ -75,7 +75,8 @@ from workbench import strategies as _strategies
 from workbench.atomic import atomic_write_bytes
 from workbench.calendar import parse_day
 from workbench.config import BacktestConfig
-from workbench.data.market import Market, load_market
+from workbench.data.market import Market
+from workbench.data.store import load_market
 from workbench.errors import ConfigError, DataError, LookupFailed, did_you_mean
 
 if TYPE_CHECKING:

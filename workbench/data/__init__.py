@@ -15,8 +15,9 @@ from workbench.data.importers import (
     import_market,
     import_securities,
 )
-from workbench.data.market import Market, default_data_dir, load_market, save_market
-from workbench.data.synthetic import SyntheticConfig, ensure_default_market, synthetic_market
+from workbench.data.market import Market
+from workbench.data.store import default_data_dir, ensure_default_market, load_market, save_market
+from workbench.data.synthetic import SyntheticConfig, synthetic_market
 from workbench.data.validation import validate, validate_bars, validate_market
 
 __all__ = [

@@ -43,7 +43,7 @@ from workbench.calendar import CALENDAR_END, CALENDAR_START, sessions
 from workbench.data import csvread as cr
 from workbench.data.csvread import Layout, PathLike
 from workbench.data.derive import derive_bar_columns, st_periods
-from workbench.data.market import Market, save_market
+from workbench.data.market import Market
 from workbench.data.schema import (
     BAR_COLUMNS,
     BENCHMARK_COLUMNS,
@@ -53,6 +53,7 @@ from workbench.data.schema import (
     REQUIRED_BAR_COLUMNS,
     SECURITY_COLUMNS,
 )
+from workbench.data.store import save_market
 from workbench.data.validation import validate_bars, where
 from workbench.errors import DataError, DataWarning
 from workbench.symbols import boards_of, normalize_symbol

@@ -1,34 +1,27 @@
 """The :class:`Market`: bars, security master, fundamentals, ST episodes and a benchmark.
 
-A Market is stored as a folder of Parquet files (``bars.parquet``, ``securities.parquet``,
-``fundamentals.parquet``, ``st_periods.parquet``, ``benchmark.parquet``) plus
-``meta.json``. :func:`load_market` reads one; with no path it builds (once) and loads the
-deterministic synthetic default market.
+A Market is the five tables of :data:`TABLES` plus provenance (``meta``), with point-in-time
+accessors and the one per-Market cache of derived values (:meth:`Market.memo`). Storing and
+loading one is :mod:`workbench.data.store`.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import threading
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from workbench.atomic import atomic_folder
 from workbench.errors import ConfigError, DataError
 from workbench.symbols import symbol_codes
 
-__all__ = ["TABLES", "Market", "default_data_dir", "load_market", "save_market"]
+__all__ = ["TABLES", "Market"]
 
+#: The tables of a Market, each a DataFrame attribute (and a Parquet file when stored).
 TABLES: tuple[str, ...] = ("bars", "securities", "fundamentals", "st_periods", "benchmark")
-FORMAT_VERSION = 1
 T = TypeVar("T")
 
 
@@ -122,8 +115,7 @@ class Market:
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle the data only (e.g. to ship a Market to Dask workers), not derived values."""
-        return {f: getattr(self, f) for f in
-                ("bars", "securities", "fundamentals", "st_periods", "benchmark", "meta")}
+        return {f: getattr(self, f) for f in (*TABLES, "meta")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         for name, value in state.items():
@@ -290,127 +282,3 @@ class Market:
             f"{s['suspended_days']:,} suspended days; {s['st_episodes']} ST episodes; "
             f"{s['reports']:,} reports>"
         )
-
-
-# -- storage ---------------------------------------------------------------------------------
-def default_data_dir() -> Path:
-    """Folder that holds generated datasets: ``$WORKBENCH_DATA_DIR`` or the repo's ``data/``.
-
-    Outside a source checkout it falls back to ``~/.cache/workbench``.
-    """
-    env = os.environ.get("WORKBENCH_DATA_DIR")
-    if env:
-        return Path(env)
-    repo = Path(__file__).resolve().parents[2]
-    if (repo / "pyproject.toml").is_file() and (repo / "data").is_dir():
-        return repo / "data"
-    return Path.home() / ".cache" / "workbench"
-
-
-def _fingerprint(folder: Path) -> dict[str, list[int]]:
-    """Size and modification time of each table file: what a validation record vouches for."""
-    out = {}
-    for table in TABLES:
-        st = (folder / f"{table}.parquet").stat()
-        out[table] = [st.st_size, st.st_mtime_ns]
-    return out
-
-
-def save_market(market: Market, path: str | os.PathLike[str], *, validate: bool = True
-                ) -> Path:
-    """Write a Market as Parquet files plus ``meta.json``, atomically.
-
-    The market is validated first (a fault raises ``DataError`` and nothing is written).
-    The files go to a temporary sibling folder, which then replaces ``path``; a failure
-    part-way leaves any previous dataset at ``path`` as it was. ``meta.json`` records the
-    size and modification time of each file that passed validation, so that
-    :func:`load_market` can skip re-validating files that have not changed since.
-    """
-    if validate:
-        from workbench.data.validation import validate_market
-
-        validate_market(market, source=str(path))
-    with atomic_folder(path) as tmp:
-        for table in TABLES:
-            frame: pd.DataFrame = getattr(market, table)
-            pq.write_table(
-                pa.Table.from_pandas(frame, preserve_index=False),
-                tmp / f"{table}.parquet",
-                compression="zstd",
-            )
-        meta = {k: v for k, v in dict(market.meta).items() if k not in ("path", "validated")}
-        meta["format_version"] = FORMAT_VERSION
-        if validate:
-            meta["validated"] = _fingerprint(tmp)
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
-    return Path(path)
-
-
-def _read_table(folder: Path, table: str) -> pd.DataFrame:
-    """Read one table, a column at a time.
-
-    Converting column by column and dropping each Arrow column as soon as it is in pandas
-    keeps peak memory near the size of the finished frame (reading the whole Arrow table
-    first would hold both copies at once: ~1.35 GB instead of ~0.9 GB for 3,000 stocks ×
-    2,500 sessions). ``copy=False`` keeps the columns as they are, unconsolidated.
-    """
-    file = folder / f"{table}.parquet"
-    if not file.is_file():
-        raise DataError(f"{folder}: missing {file.name}; a Market folder holds {list(TABLES)} "
-                        "as Parquet. Build one with `python -m workbench import ...`.")
-    try:
-        source = pq.ParquetFile(file)
-        columns = {}
-        for name in source.schema_arrow.names:
-            part = source.read(columns=[name], use_pandas_metadata=False)
-            columns[name] = part.column(0).to_pandas(split_blocks=True, self_destruct=True)
-            del part
-    except (OSError, pa.ArrowException) as exc:
-        raise DataError(f"{file}: not a readable Parquet file ({exc})") from None
-    return pd.DataFrame(columns, copy=False)
-
-
-def load_market(
-    path: str | os.PathLike[str] | None = None, *, validate: bool | None = None
-) -> Market:
-    """Load a Market from a folder of Parquet files, or the synthetic default.
-
-    Parameters
-    ----------
-    path
-        A folder written by :func:`save_market` (``python -m workbench import`` writes one).
-        ``None`` loads the default synthetic market from :func:`default_data_dir`, building
-        it first if it is not there (deterministic; a few seconds).
-    validate
-        ``True``: check every table (vectorised, about a second per million bars).
-        ``False``: skip the checks. ``None`` (default): check, unless ``meta.json`` records
-        that these very files (same sizes and modification times) passed validation when
-        they were written.
-
-    Raises
-    ------
-    DataError
-        Missing or unreadable files, or data that fails validation.
-    """
-    if path is None:
-        from workbench.data.synthetic import ensure_default_market
-
-        folder = ensure_default_market()
-    else:
-        folder = Path(path)
-        if not folder.is_dir():
-            raise DataError(f"{folder}: no such Market folder; build one with "
-                            f"`python -m workbench import ... --out {folder}` or call "
-                            "load_market() for the synthetic default")
-    meta_file = folder / "meta.json"
-    meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
-    meta.setdefault("name", folder.name)
-    tables = {t: _read_table(folder, t) for t in TABLES}
-    if validate is None:
-        validate = meta.get("validated") != _fingerprint(folder)
-    market = Market(**tables, meta={**meta, "path": str(folder)})
-    if validate:
-        from workbench.data.validation import validate_market
-
-        validate_market(market, source=str(folder))
-    return market

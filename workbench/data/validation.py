@@ -11,11 +11,12 @@ dropped or filled.
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from workbench.data.derive import limit_percents
+from workbench.data.market import Market
 from workbench.data.schema import (
     FUNDAMENTAL_COLUMNS,
     REQUIRED_BAR_COLUMNS,
@@ -23,9 +24,7 @@ from workbench.data.schema import (
     ST_COLUMNS,
 )
 from workbench.errors import DataError, DataWarning
-
-if TYPE_CHECKING:
-    from workbench.data.market import Market
+from workbench.symbols import normalize_symbol, symbol_codes
 
 __all__ = ["require_columns", "validate", "validate_bars", "validate_market", "where"]
 
@@ -97,8 +96,6 @@ def validate_bars(
     DataError
         Naming the source, the line(s), the column and the fault.
     """
-    from workbench.symbols import normalize_symbol, symbol_codes
-
     require_columns(bars, REQUIRED_BAR_COLUMNS, source=source)
     n = len(bars)
     dates = bars["date"]
@@ -163,8 +160,6 @@ def _warn_limit_moves(bars: pd.DataFrame, close: np.ndarray, adj: np.ndarray,
     Days without a limit (``limit_up`` NaN: a new listing's first sessions) are skipped.
     ``order`` sorts the rows by (symbol, date).
     """
-    from workbench.data.derive import limit_percents
-
     c = codes[order]
     d = (day[order] * 86_400_000_000_000).astype("datetime64[ns]")
     adj_o = adj[order]
@@ -220,8 +215,6 @@ def _warn_gaps(sym: pd.Series, dates: pd.Series, sessions: pd.DatetimeIndex,
 
 def validate_market(market: Market, *, source: str = "market") -> None:
     """Validate every table of a Market and their consistency with each other."""
-    from workbench.symbols import symbol_codes
-
     validate_bars(market.bars, source=f"{source}/bars.parquet")
     require_columns(market.securities, SECURITY_COLUMNS, source=f"{source}/securities.parquet")
     require_columns(market.fundamentals, FUNDAMENTAL_COLUMNS,
@@ -246,8 +239,6 @@ def validate_market(market: Market, *, source: str = "market") -> None:
 
 def validate(data: pd.DataFrame | Market, *, source: str = "data") -> None:
     """Validate canonical bars or a whole :class:`Market` (see module docstring)."""
-    from workbench.data.market import Market
-
     if isinstance(data, Market):
         validate_market(data, source=source)
     else:

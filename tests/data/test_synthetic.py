@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,7 +18,7 @@ import pandas.testing as pdt
 import pytest
 
 from workbench.calendar import sessions
-from workbench.data.market import Market, load_market
+from workbench.data.market import Market
 from workbench.data.schema import (
     BAR_COLUMNS,
     BAR_DTYPES,
@@ -32,7 +31,6 @@ from workbench.data.schema import (
 from workbench.data.synthetic import (
     GENERATOR_VERSION,
     SyntheticConfig,
-    ensure_default_market,
     synthetic_market,
 )
 from workbench.data.validation import validate_bars, validate_market
@@ -476,26 +474,3 @@ def test_planted_premia_are_positive_but_modest(default: Market) -> None:
     for ic in (mom_ic, value_ic):
         assert 0.0 < ic.mean() < 0.1  # positive on average, far from a sure thing
         assert (ic < 0).mean() > 0.25  # and often wrong in a given month
-
-
-# -- the stored default ------------------------------------------------------------------------
-def test_ensure_default_market_builds_once_and_loads(
-    default: Market, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("WORKBENCH_DATA_DIR", str(tmp_path))
-    folder = ensure_default_market()
-    assert folder == tmp_path / "synthetic"
-    meta_file = folder / "meta.json"
-    stamp = meta_file.stat().st_mtime_ns
-    assert ensure_default_market() == folder
-    assert meta_file.stat().st_mtime_ns == stamp  # reused, not rebuilt
-    meta = json.loads(meta_file.read_text())
-    meta["generator_version"] = "0"
-    meta_file.write_text(json.dumps(meta))
-    ensure_default_market()  # stale version: rebuilt
-    assert json.loads(meta_file.read_text())["generator_version"] == GENERATOR_VERSION
-    loaded = load_market()
-    assert loaded.meta["config"] == dataclasses.asdict(SyntheticConfig())
-    np.testing.assert_array_equal(loaded.bars["close"], default.bars["close"])
-    np.testing.assert_array_equal(loaded.bars["symbol"].astype(str),
-                                  default.bars["symbol"].astype(str))

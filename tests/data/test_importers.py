@@ -26,7 +26,6 @@ from workbench.data.importers import (
     import_market,
     import_securities,
 )
-from workbench.data.market import load_market
 from workbench.data.schema import (
     BAR_COLUMNS,
     BAR_DTYPES,
@@ -35,9 +34,10 @@ from workbench.data.schema import (
     REQUIRED_BAR_COLUMNS,
     SECURITY_COLUMNS,
 )
+from workbench.data.store import load_market
 from workbench.errors import DataError, DataWarning, LookupFailed
 
-DATA = Path(__file__).resolve().parent / "data" / "importers"
+DATA = Path(__file__).resolve().parent / "importers"
 ADJ = DATA / "adj_factor.csv"
 SAMPLES = {
     "tushare": DATA / "tushare_daily.csv",
