@@ -34,6 +34,15 @@ def _fresh_slots(keep: np.ndarray, entries: np.ndarray, max_names: int) -> np.nd
     return w
 
 
+def _slot_scores(view: MarketView, score: np.ndarray, keep: np.ndarray, entries: np.ndarray,
+                 max_names: int, factor: Factor, *, rule: str) -> Scores:
+    """Scores of a slot strategy: held names it keeps, then its entries, equal slots."""
+    weights = _fresh_slots(keep & (view.holdings > 0), entries, max_names)
+    eligible = np.zeros(len(score), dtype=bool)
+    eligible[entries] = True
+    return Scores(score=score, weights=weights, eligible=eligible, factors=(factor,), rule=rule)
+
+
 @register
 @dataclass(frozen=True, kw_only=True)
 class MATrend(Strategy):
@@ -95,13 +104,10 @@ class MATrend(Strategy):
     def scores(self, view: MarketView) -> Scores:
         strength, up, entries = self._signal(view)
         score = percentile_rank(strength, view.listed)
-        weights = _fresh_slots(up & (view.holdings > 0), entries, self.max_names)
-        eligible = np.zeros(len(score), dtype=bool)
-        eligible[entries] = True
-        factors = (Factor(f"MA{self.fast}/MA{self.slow}", strength, "{:.3f}", score),)
-        return Scores(score=score, weights=weights, eligible=eligible, factors=factors,
-                      rule=f"hold while MA{self.fast} > MA{self.slow}, up to "
-                           f"{self.max_names} names, strongest trends first")
+        return _slot_scores(view, score, up, entries, self.max_names,
+                            Factor(f"MA{self.fast}/MA{self.slow}", strength, "{:.3f}", score),
+                            rule=f"hold while MA{self.fast} > MA{self.slow}, up to "
+                                 f"{self.max_names} names, strongest trends first")
 
 
 def _rsi_builder(window: int) -> Callable[[ViewContext], np.ndarray]:
@@ -173,10 +179,7 @@ class RSIReversion(Strategy):
     def scores(self, view: MarketView) -> Scores:
         rsi, keep, entries = self._signal(view)
         score = percentile_rank(-rsi, view.listed)
-        weights = _fresh_slots(keep & (view.holdings > 0), entries, self.max_names)
-        eligible = np.zeros(len(score), dtype=bool)
-        eligible[entries] = True
-        factors = (Factor(f"RSI{self.window}", rsi, "{:.1f}", score),)
-        return Scores(score=score, weights=weights, eligible=eligible, factors=factors,
-                      rule=f"buy RSI{self.window} < {self.entry:g}, sell at >= {self.exit:g}, "
-                           f"up to {self.max_names} names")
+        return _slot_scores(view, score, keep, entries, self.max_names,
+                            Factor(f"RSI{self.window}", rsi, "{:.1f}", score),
+                            rule=f"buy RSI{self.window} < {self.entry:g}, sell at >= "
+                                 f"{self.exit:g}, up to {self.max_names} names")

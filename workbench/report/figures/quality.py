@@ -13,6 +13,7 @@ Definitions (all on the market's own sessions, ``market.calendar``):
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -256,37 +257,38 @@ def coverage_figure(by_date: pd.DataFrame, *, colors: str = "intl",
     return fig
 
 
+def _monthly_bars(by_date: pd.DataFrame, title: str, height: int,
+                  bars: Sequence[tuple[str, str, str, int]], *, barmode: str,
+                  y_title: str) -> go.Figure:
+    """Monthly sums of ``by_date`` columns as bars: (column, name, colour, sign) each."""
+    fig = new_figure(title, height=height)
+    if by_date.empty:
+        return empty_note(fig, "no sessions")
+    monthly = by_date[[b[0] for b in bars]].resample("MS").sum()
+    x = date_strings(monthly.index)
+    for column, name, color, sign in bars:
+        counts = monthly[column].to_numpy()
+        fig.add_trace(go.Bar(x=x, y=sign * counts, name=name, marker={"color": color},
+                             customdata=counts, hovertemplate="%{customdata}"))
+    fig.update_layout(barmode=barmode, yaxis={"title": y_title}, xaxis={"type": "date"},
+                      bargap=0.1)
+    return fig
+
+
 def limit_days_figure(by_date: pd.DataFrame, *, colors: str = "intl") -> go.Figure:
     """Monthly counts of limit-up and limit-down closes (``coverage_by_date``), up/down colours.
     """
     pal = palette(colors)
-    fig = new_figure("Price-limit days per month", height=360)
-    if by_date.empty:
-        return empty_note(fig, "no sessions")
-    monthly = by_date[["limit_up", "limit_down"]].resample("MS").sum()
-    x = date_strings(monthly.index)
-    fig.add_trace(go.Bar(x=x, y=monthly["limit_up"].to_numpy(), name="limit up",
-                         marker={"color": pal.up}))
-    fig.add_trace(go.Bar(x=x, y=-monthly["limit_down"].to_numpy(), name="limit down",
-                         marker={"color": pal.down}, customdata=monthly["limit_down"].to_numpy(),
-                         hovertemplate="%{customdata}"))
-    fig.update_layout(barmode="relative", yaxis={"title": "stock-days (down below zero)"},
-                      xaxis={"type": "date"}, bargap=0.1)
-    return fig
+    return _monthly_bars(by_date, "Price-limit days per month", 360,
+                         [("limit_up", "limit up", pal.up, 1),
+                          ("limit_down", "limit down", pal.down, -1)],
+                         barmode="relative", y_title="stock-days (down below zero)")
 
 
 def suspensions_figure(by_date: pd.DataFrame, *, colors: str = "intl") -> go.Figure:
     """Suspended stock-days and gaps per month (``coverage_by_date``)."""
     pal = palette(colors)
-    fig = new_figure("Suspensions and gaps per month", height=340)
-    if by_date.empty:
-        return empty_note(fig, "no sessions")
-    monthly = by_date[["suspended", "gaps"]].resample("MS").sum()
-    x = date_strings(monthly.index)
-    fig.add_trace(go.Bar(x=x, y=monthly["suspended"].to_numpy(), name="suspended",
-                         marker={"color": pal.baseline}))
-    fig.add_trace(go.Bar(x=x, y=monthly["gaps"].to_numpy(), name="gaps (no bar)",
-                         marker={"color": pal.down}))
-    fig.update_layout(barmode="stack", yaxis={"title": "stock-days"}, xaxis={"type": "date"},
-                      bargap=0.1)
-    return fig
+    return _monthly_bars(by_date, "Suspensions and gaps per month", 340,
+                         [("suspended", "suspended", pal.baseline, 1),
+                          ("gaps", "gaps (no bar)", pal.down, 1)],
+                         barmode="stack", y_title="stock-days")
