@@ -414,7 +414,7 @@ def test_internal_errors_reject_instead_of_raising(monkeypatch):
 
     d = v.check(order(at=dt.datetime(2024, 1, 2, 10, tzinfo=Broken())))
     assert d.reason is Reason.INTERNAL_ERROR and "tz database unavailable" in d.message
-    monkeypatch.setattr(v, "_secs", None)
+    monkeypatch.setattr(v.state, "securities", None)
     assert v.check(order()).reason is Reason.INTERNAL_ERROR
 
 
