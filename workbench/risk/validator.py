@@ -46,6 +46,10 @@ def _pct(x: float) -> str:
 class PreTradeValidator:
     """Keep a portfolio's state and judge orders against :class:`RiskLimits` and A-share rules.
 
+    The state is an :class:`~workbench.risk.state.AccountState` (:attr:`state`, read-only);
+    the events below (``start_day``, ``update_securities``, ``on_price``, ``on_prices``,
+    ``on_fill``, ``on_settlement``) change it.
+
     Parameters
     ----------
     limits
