@@ -205,8 +205,9 @@ class AccountState:
         self.day: pd.Timestamp | None = None
         self.day_number: int | None = None
         self.session = False
-        self.window_ns = (0, 0, 0, 0, 0, 0)  # [lo, hi) pairs: morning, afternoon, auction
-        self.window_s = (0.0,) * 6
+        # [lo, hi) pairs: morning, afternoon, auction
+        self.window_ns: tuple[int, ...] = (0, 0, 0, 0, 0, 0)
+        self.window_s: tuple[float, ...] = (0.0,) * 6
         self.day_base_cny: float | None = None
         self.peak_cny: float | None = None
         self.buy_block: Reason | None = None
@@ -308,7 +309,7 @@ class AccountState:
             raise DataError("securities frame needs both 'limit_up' and 'limit_down' or neither")
         # Validate every row before changing anything, so that a bad frame leaves no trace.
         boards: list[Board | None] = []
-        limits: list[tuple[float, float] | None] = []
+        limits: list[tuple[float, float]] = []
         for i, symbol in enumerate(symbols):
             board = None
             if "board" in cols:
