@@ -1,10 +1,10 @@
 """Pre-trade risk validation: six risk layers plus the A-share exchange's order rules.
 
-A :class:`PreTradeValidator` keeps the portfolio's state (cash, positions, marks, sector
-values, equity, its peak and the day's P&L base), updated in O(1) on each fill and price,
-and judges every :class:`Order` in microseconds. It fails closed: whatever it cannot
-establish (a NaN price, an unknown symbol, a naive timestamp, missing limit prices, an
-internal error) rejects the order with its own reason code.
+A :class:`PreTradeValidator` keeps the portfolio's state (an :class:`AccountState`: cash,
+positions, marks, sector values, equity, its peak and the day's P&L base), updated in O(1)
+on each fill and price, and judges every :class:`Order` in microseconds. It fails closed:
+whatever it cannot establish (a NaN price, an unknown symbol, a naive timestamp, missing
+limit prices, an internal error) rejects the order with its own reason code.
 
 Checks run in this order and stop at the first failure (the order of :class:`Reason`):
 
@@ -44,9 +44,11 @@ Conventions (what a risk officer signs):
 * A sell must be board lots (:func:`workbench.rules.lot_rule`) unless it includes the whole
   odd-lot remainder of the sellable shares (the part below one lot is sold at once).
 
-Modules: ``limits`` (:class:`RiskLimits`), ``orders`` (:class:`Order`, :class:`Decision`,
-:class:`Reason`, :class:`Layer`, :func:`rejection_counts`), ``validator``
-(:class:`PreTradeValidator`), ``batch`` (the vectorised ``check_batch``).
+Modules, bottom to top: ``limits`` (:class:`RiskLimits`), ``orders`` (:class:`Order`,
+:class:`Decision`, :class:`Reason`, :class:`Layer`, :func:`rejection_counts`), ``state``
+(:class:`AccountState`, updated by the events), ``batch`` (the vectorised screen behind
+``check_batch``, reading a state), ``validator`` (:class:`PreTradeValidator`: the checks
+and the events).
 """
 
 from workbench.risk.limits import TOLERANCE_RATE, RiskLimits
@@ -60,7 +62,8 @@ from workbench.risk.orders import (
     Reason,
     rejection_counts,
 )
-from workbench.risk.validator import UNKNOWN_SECTOR, PreTradeValidator
+from workbench.risk.state import UNKNOWN_SECTOR, AccountState
+from workbench.risk.validator import PreTradeValidator
 
 __all__ = [
     "LAYER_OF",
@@ -68,6 +71,7 @@ __all__ = [
     "MAX_PRICE_CNY",
     "TOLERANCE_RATE",
     "UNKNOWN_SECTOR",
+    "AccountState",
     "Decision",
     "Layer",
     "Order",

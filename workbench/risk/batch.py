@@ -1,13 +1,14 @@
-"""Vectorised screening of many orders against one validator state (numpy, no loops).
+"""Vectorised screening of many orders against one account state (numpy, no loops).
 
-Each row gets the verdict :meth:`PreTradeValidator.check` would give it alone; the rules
-are the same, written over arrays, and the tests hold the two equal.
+Each row gets the verdict :meth:`~workbench.risk.PreTradeValidator.check` would give it
+alone; the rules are the same, written over arrays, and the tests hold the
+two equal. :func:`screen` reads only the public fields of an
+:class:`~workbench.risk.state.AccountState`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -22,9 +23,7 @@ from workbench.risk.orders import (
     parse_fen,
     parse_shares,
 )
-
-if TYPE_CHECKING:
-    from workbench.risk.validator import PreTradeValidator
+from workbench.risk.state import AccountState
 
 __all__ = ["LAYER_CODES", "REASON_CODES", "screen"]
 
@@ -37,8 +36,21 @@ LAYER_CODES = np.array([-1 if LAYER_OF[r] is None else _LAYERS.index(LAYER_OF[r]
                         for r in _REASONS], dtype=np.int8)
 
 
-def screen(v: PreTradeValidator, frame: pd.DataFrame) -> np.ndarray:
-    """Reason codes (int8, indices into ``list(Reason)``) for each row of ``frame``."""
+def screen(state: AccountState, frame: pd.DataFrame) -> np.ndarray:
+    """Judge every order of ``frame`` against ``state``, each as if it were the only one.
+
+    Parameters
+    ----------
+    state
+        The account state (read, not changed).
+    frame
+        Columns ``symbol, side, quantity, limit_price, timestamp`` (checked by the caller).
+
+    Returns
+    -------
+    numpy.ndarray
+        Reason codes (int8, indices into ``list(Reason)``; 0 is ACCEPTED), one per row.
+    """
     n = len(frame)
     code = np.zeros(n, dtype=np.int8)
     pending = np.ones(n, dtype=bool)
@@ -56,10 +68,10 @@ def screen(v: PreTradeValidator, frame: pd.DataFrame) -> np.ndarray:
     fail(~ok, Reason.BAD_QUANTITY)
     fen, ok = _batch_fen(frame["limit_price"])
     fail(~ok, Reason.BAD_PRICE)
-    w = v._win_ns
+    w = state.window_ns
     fail(~(((w[0] <= t_ns) & (t_ns < w[1])) | ((w[2] <= t_ns) & (t_ns < w[3]))
            | ((w[4] <= t_ns) & (t_ns < w[5]))), Reason.MARKET_HOURS)
-    a = v._batch_arrays()
+    a = state.symbol_arrays()
     idx = _batch_indexer(a["index"], frame["symbol"])
     fail(idx < 0, Reason.UNKNOWN_SYMBOL)
     if not len(a["index"]):
@@ -76,13 +88,13 @@ def screen(v: PreTradeValidator, frame: pd.DataFrame) -> np.ndarray:
     fail(np.where(buy, ~lot_ok, ~sell_ok), Reason.LOT)
     fail(~a["known"][j], Reason.UNKNOWN_LIMITS)
     fail((fen > a["up"][j]) | (fen < a["down"][j]), Reason.PRICE_BAND)
-    if v._buy_block is not None:
-        fail(buy, v._buy_block)
+    if state.buy_block is not None:
+        fail(buy, state.buy_block)
         return code
     cost = q * (fen / 100)
-    fail(buy & (a["value"][j] + cost > v._pos_cap), Reason.POSITION_SIZE)
-    fail(buy & (a["sector_value"][j] + cost > v._sector_cap), Reason.SECTOR)
-    fail(buy & (v._gross + cost > v._gross_cap), Reason.LEVERAGE)
+    fail(buy & (a["value"][j] + cost > state.position_cap_cny), Reason.POSITION_SIZE)
+    fail(buy & (a["sector_value"][j] + cost > state.sector_cap_cny), Reason.SECTOR)
+    fail(buy & (state.gross_cny + cost > state.gross_cap_cny), Reason.LEVERAGE)
     return code
 
 

@@ -24,7 +24,6 @@ from workbench.risk import (
     PreTradeValidator,
     Reason,
     RiskLimits,
-    rejection_counts,
 )
 from workbench.rules import limit_prices
 
@@ -414,7 +413,7 @@ def test_internal_errors_reject_instead_of_raising(monkeypatch):
 
     d = v.check(order(at=dt.datetime(2024, 1, 2, 10, tzinfo=Broken())))
     assert d.reason is Reason.INTERNAL_ERROR and "tz database unavailable" in d.message
-    monkeypatch.setattr(v, "_secs", None)
+    monkeypatch.setattr(v.state, "securities", None)
     assert v.check(order()).reason is Reason.INTERNAL_ERROR
 
 
@@ -528,15 +527,7 @@ def test_bad_security_frames_raise_and_change_nothing(frame, match):
     assert v.check(order("601398.SH")).accepted  # limits and sector untouched
 
 
-# ---- batch and summary -----------------------------------------------------------------
-
-def hand_orders() -> list[Order]:
-    t = pd.Timestamp(f"{DAY} 09:30", tz=TZ)
-    return [order(), order(quantity=150), order("600999.SH"), order(price=11.01),
-            order(side="sell", quantity=100), order("688981.SH", quantity=20_000),
-            order(at=t - pd.Timedelta(microseconds=1)), order(at=t), order(price=-1.0),
-            order(quantity=0), order("000002.SZ", "sell", 100)]
-
+# ---- orders as a frame, verdicts as tuples (shared with test_batch.py) -------------
 
 def as_frame(orders: list[Order], *, object_timestamps: bool = True) -> pd.DataFrame:
     stamps = [o.timestamp for o in orders]
@@ -555,46 +546,6 @@ def batch_verdicts(result: pd.DataFrame) -> list[tuple]:
     return [(bool(a), None if pd.isna(lay) else lay, r) for a, lay, r in
             zip(result["accepted"], result["layer"].astype(object),
                 result["reason"].astype(object), strict=True)]
-
-
-def test_batch_matches_check_in_every_input_form():
-    v = validator(positions={"000002.SZ": 100}, prices={"000002.SZ": 10.0})
-    orders = hand_orders()
-    expected = [verdict(v.check(o)) for o in orders]
-    assert {e[2] for e in expected} >= {"ACCEPTED", "LOT", "UNKNOWN_SYMBOL", "PRICE_BAND",
-                                        "T_PLUS_1", "POSITION_SIZE", "MARKET_HOURS"}
-    frame = as_frame(orders).set_index(pd.Index(range(100, 100 + len(orders))))
-    aware = as_frame(orders, object_timestamps=False)
-    assert isinstance(aware["timestamp"].dtype, pd.DatetimeTZDtype)
-    categorical = aware.astype({"symbol": "category", "side": "category"})
-    mapping = {c: aware[c].to_numpy() for c in aware.columns}
-    mapping["timestamp"] = aware["timestamp"]
-    for form in (frame, aware, categorical, mapping):
-        result = v.check_batch(form)
-        assert batch_verdicts(result) == expected
-    assert list(v.check_batch(frame).index) == list(frame.index)
-    naive = aware.assign(timestamp=aware["timestamp"].dt.tz_localize(None))
-    assert (v.check_batch(naive)["reason"] == "NAIVE_TIMESTAMP").all()
-
-
-def test_batch_needs_the_order_columns():
-    with pytest.raises(DataError, match=r"lack columns \['limit_price'\]"):
-        validator().check_batch(as_frame(hand_orders()).drop(columns="limit_price"))
-
-
-def test_rejection_counts_per_layer_and_reason():
-    v = validator(positions={"000002.SZ": 100}, prices={"000002.SZ": 10.0})
-    orders = hand_orders()
-    from_checks = rejection_counts(v.check(o) for o in orders)
-    from_batch = rejection_counts(v.check_batch(as_frame(orders)))
-    pd.testing.assert_frame_equal(from_checks, from_batch)
-    assert list(from_checks.columns) == ["layer", "reason", "count"]
-    counts = dict(zip(from_checks["reason"], from_checks["count"], strict=True))
-    assert counts == {"BAD_QUANTITY": 1, "BAD_PRICE": 1, "MARKET_HOURS": 1,
-                      "UNKNOWN_SYMBOL": 1, "T_PLUS_1": 1, "LOT": 1, "PRICE_BAND": 1,
-                      "POSITION_SIZE": 1}
-    per_layer = from_checks.groupby("layer")["count"].sum()
-    assert per_layer["order_rules"] == 3 and per_layer["input"] == 2
 
 
 # ---- a slow, obviously correct reference -----------------------------------------------
