@@ -35,7 +35,7 @@ import importlib.util
 import os
 import pickle
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -172,7 +172,8 @@ def connect(client: ClientLike, n_workers: int | None = None) -> Iterator[Client
 
 
 def run_serial(task: Task, market: Market, todo: Sequence[tuple[str, Item]],
-               config: BacktestConfig, stats: dict[str, Any]) -> Iterator[tuple[str, Row]]:
+               config: BacktestConfig, stats: dict[str, Any]
+               ) -> Generator[tuple[str, Row], None, None]:
     """Run ``task(market, item, config)`` for each ``(key, item)`` of ``todo`` here, in order;
     yield ``(key, row)``. Records how it ran in ``stats``."""
     stats |= {"executor": "serial", "workers": 1, "market": "in process"}
@@ -183,7 +184,7 @@ def run_serial(task: Task, market: Market, todo: Sequence[tuple[str, Item]],
 def run_on_dask(client: Client, task: Task, market: Market | str,
                 todo: Sequence[tuple[str, Item]], config: BacktestConfig, *, retries: int,
                 stats: dict[str, Any], lost: Callable[[BaseException], Row]
-                ) -> Iterator[tuple[str, Row]]:
+                ) -> Generator[tuple[str, Row], None, None]:
     """Run ``task(market, item, config)`` for each ``(key, item)`` of ``todo`` on the
     cluster; yield ``(key, row)`` as tasks complete.
 
@@ -226,9 +227,10 @@ def run_on_dask(client: Client, task: Task, market: Market | str,
         stats["market"] = f"scattered once ({refs[0].key})"
     else:
         path = str(Path(market).expanduser().absolute())
-        refs = [client.submit(load_market, path, key=f"market-{i}-{token}", workers=[w],
-                              allow_other_workers=True, pure=False, retries=retries)
-                for i, w in enumerate(workers)]
+        # one per worker, placed there (elsewhere if it leaves); one anywhere if none is up yet
+        places = [{"workers": [w], "allow_other_workers": True} for w in workers] or [{}]
+        refs = [client.submit(load_market, path, key=f"market-{i}-{token}", pure=False,
+                              retries=retries, **place) for i, place in enumerate(places)]
         stats["market"] = f"loaded by each worker from {path}"
     stats["task_bytes"] = len(pickle.dumps((refs[0], todo[0][1], config)))
     futures = {client.submit(task, refs[i % len(refs)], item, config,
