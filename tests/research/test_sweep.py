@@ -5,6 +5,7 @@ market is shipped once (or loaded once per worker from a path); row ids are stab
 from __future__ import annotations
 
 import pickle
+import time
 
 import numpy as np
 import pandas as pd
@@ -49,6 +50,16 @@ def serial(market) -> sweep.SweepResult:
 
 def _trial_tasks(stream) -> int:
     return sum(1 for t in stream.data if str(t["key"]).startswith("trial-"))
+
+
+def _held(client, prefixes: tuple[str, ...], wait_s: float = 10.0) -> list[str]:
+    """Keys with these prefixes the cluster still holds, once releases have arrived."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        held = [str(k) for k in client.who_has() if str(k).startswith(prefixes)]
+        if not held or time.monotonic() > deadline:
+            return held
+        time.sleep(0.1)
 
 
 # -- the same numbers everywhere ----------------------------------------------------------------
@@ -212,7 +223,7 @@ def test_a_path_market_is_loaded_once_by_each_worker(market, client, serial, tmp
     assert len(loads) == 2 and {t["worker"] for t in loads} == set(client.nthreads())
     assert _trial_tasks(stream) == 8
     # the loaded markets are the sweep's Dask results: released when it ends, not memoised
-    assert not [k for k in client.who_has() if str(k).startswith(("market-", "trial-"))]
+    assert _held(client, ("market-", "trial-")) == []
     with get_task_stream(client) as again:
         sweep.run(str(folder), "ma_trend", {"fast": [5]}, periods=SPLIT, client=client)
     assert sum(1 for t in again.data if str(t["key"]).startswith("market-")) == 2

@@ -26,6 +26,8 @@ the trial and the configuration (about a kilobyte), never the market itself:
 On a worker, the market object (scattered or loaded) is one per sweep and is kept across
 that worker's tasks, so the strategies' caches and the market as known at the in-sample end
 (:meth:`~workbench.data.market.Market.memo`) are built once per worker, not once per task.
+(A trial that Dask moves to another worker to balance the load takes a copy of its market
+from the worker that loaded it.)
 """
 
 from __future__ import annotations
