@@ -17,8 +17,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from workbench.errors import WorkbenchError
+
+if TYPE_CHECKING:
+    from workbench.research.periods import Split
 
 __all__ = ["build_parser", "main"]
 
@@ -190,11 +194,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from workbench import evaluation, sweep
     from workbench.data import load_market
+    from workbench.research import WalkForward, sweep
 
-    grid, costs = sweep.parse_grid(args.strategy, args.grid), sweep.parse_costs(args.costs)
-    periods = evaluation.WalkForward() if args.walk_forward else sweep.parse_split(args.split)
+    grid, costs = parse_grid(args.strategy, args.grid), parse_costs(args.costs)
+    periods = WalkForward() if args.walk_forward else parse_split(args.split)
     result = sweep.run(load_market(args.market), args.strategy, grid, periods=periods,
                        costs=costs, objective=args.objective,
                        client="serial" if args.serial else args.scheduler,
@@ -205,6 +209,107 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         print(f"table of {len(result.table)} rows written to {args.out}; run the same command "
               "again to finish an interrupted sweep")
     return 0
+
+
+# -- the sweep's text arguments: --grid, --costs, --split ---------------------------------------
+def _parse_value(strategy: str, key: str, text: str, default: object) -> object:
+    from workbench.errors import ConfigError
+
+    fix = f"--grid {key}=V1,V2,... with {type(default).__name__} values"
+    if isinstance(default, bool):
+        if text.lower() in ("true", "1", "yes"):
+            return True
+        if text.lower() in ("false", "0", "no"):
+            return False
+        raise ConfigError(f"{strategy}.{key}: {text!r} is not true or false; {fix}")
+    if isinstance(default, int):
+        try:
+            return int(text)
+        except ValueError:
+            raise ConfigError(f"{strategy}.{key}: {text!r} is not a whole number; {fix}"
+                              ) from None
+    if isinstance(default, float):
+        try:
+            return float(text)
+        except ValueError:
+            raise ConfigError(f"{strategy}.{key}: {text!r} is not a number; {fix}") from None
+    return text
+
+
+def parse_grid(strategy: str, items: Sequence[str]) -> dict[str, list[object]]:
+    """A grid from ``NAME=V1,V2,...`` strings (the ``sweep`` command's ``--grid``).
+
+    Values take the type of the parameter's default (:func:`workbench.strategies.parameters`):
+    whole numbers, numbers, true/false, text.
+
+    Raises
+    ------
+    LookupFailed
+        For an unknown strategy.
+    ConfigError
+        For a malformed item, an unknown or repeated parameter, or a value of the wrong
+        type.
+
+    Examples
+    --------
+    >>> parse_grid("ma_trend", ["fast=5,10", "slow=60"])
+    {'fast': [5, 10], 'slow': [60]}
+    """
+    from workbench import strategies
+    from workbench.errors import ConfigError, did_you_mean
+
+    defaults = strategies.parameters(strategy)
+    grid: dict[str, list[object]] = {}
+    for item in items:
+        key, sep, text = (part.strip() for part in item.partition("="))
+        if not sep or not key or not text:
+            raise ConfigError(f"--grid {item!r}: write NAME=V1,V2,...; e.g. --grid fast=5,10,20")
+        if key not in defaults:
+            raise ConfigError(f"strategy {strategy!r} has no parameter {key!r} to search over; "
+                              f"{did_you_mean(key, defaults)}")
+        if key in grid:
+            raise ConfigError(f"--grid {key}=... is given twice; list all its values once")
+        grid[key] = [_parse_value(strategy, key, v.strip(), defaults[key])
+                     for v in text.split(",")]
+    return grid
+
+
+def parse_costs(text: str) -> tuple[float, ...]:
+    """Cost multipliers from ``"1"`` or ``"0.5,1,2"`` (the ``sweep`` command's ``--costs``).
+
+    Examples
+    --------
+    >>> parse_costs("1,2")
+    (1.0, 2.0)
+    """
+    from workbench.errors import ConfigError
+
+    try:
+        return tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise ConfigError(f"--costs {text!r}: write cost multipliers such as 1 or 0.5,1,2"
+                          ) from None
+
+
+def parse_split(text: str | None) -> Split:
+    """The split at a first out-of-sample day (the ``sweep`` command's ``--split``); in
+    sample is everything before it. None gives ``Split()``.
+
+    Examples
+    --------
+    >>> parse_split("2024-01-02")
+    Split(in-sample …..2024-01-01, out-of-sample 2024-01-02..…)
+    """
+    import pandas as pd
+
+    from workbench.calendar import parse_day
+    from workbench.research.periods import Split
+
+    if text is None:
+        return Split()
+    day = parse_day(text, "--split")  # a Timestamp: text is not None
+    return Split(in_sample_end=day - pd.Timedelta(days=1),  # type: ignore[operator]
+                 out_of_sample_start=day)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

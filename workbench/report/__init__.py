@@ -28,15 +28,12 @@ from workbench.report.compare import (
     comparison_data,
     comparison_figure,
     comparison_metrics,
-    evaluation_split,
     headline_metrics,
     in_out_sample,
     in_out_sample_figure,
     metrics_table,
     metrics_table_figure,
-    out_of_sample_check,
     risk_return_figure,
-    run_strategies,
     strategies_in_out_figure,
 )
 from workbench.report.emit import emit_metrics, jsonable, read_metrics
@@ -101,6 +98,10 @@ from workbench.report.notebook import setup_notebook
 from workbench.report.parameters import ReportParameters
 from workbench.report.runner import ReportRun, run_report
 from workbench.report.schedule import build_index, load_jobs, run_schedule
+
+# run by research, re-exported so that report.run_strategies(...) keeps working
+from workbench.research.compare import out_of_sample_check, run_strategies
+from workbench.research.periods import evaluation_split
 
 __all__ = [
     "COST_KINDS",

@@ -1,4 +1,7 @@
 """Comparisons: strategies side by side, a metrics table, in-sample against out-of-sample.
+
+Builders only: the backtests and searches they draw are run by :mod:`workbench.research`
+(``run_strategies``, ``evaluate_strategies``, ``out_of_sample_check``).
 """
 
 from __future__ import annotations
@@ -25,9 +28,7 @@ from workbench.report.figures.performance import benchmark_close
 from workbench.report.figures.theme import palette
 
 if TYPE_CHECKING:
-    from workbench.config import BacktestConfig
-    from workbench.data.market import Market
-    from workbench.evaluation import GridSearchResult, Split
+    from workbench.research.search import GridSearchResult
     from workbench.result import BacktestResult
 
 __all__ = [
@@ -36,15 +37,12 @@ __all__ = [
     "comparison_data",
     "comparison_figure",
     "comparison_metrics",
-    "evaluation_split",
     "headline_metrics",
     "in_out_sample",
     "in_out_sample_figure",
     "metrics_table",
     "metrics_table_figure",
-    "out_of_sample_check",
     "risk_return_figure",
-    "run_strategies",
     "strategies_in_out_figure",
 ]
 
@@ -191,7 +189,7 @@ def in_out_sample(result: BacktestResult, split: object,
     """Metrics before ``split`` (in sample) and from ``split`` on (out of sample).
 
     Honest only when the strategy's parameters were chosen on the in-sample part (see
-    :mod:`workbench.evaluation` for the grid search that does so).
+    :mod:`workbench.research.search` for the grid search that does so).
 
     Returns
     -------
@@ -227,7 +225,8 @@ def in_out_sample_figure(table: pd.DataFrame | GridSearchResult,
     """Grouped bars: each metric in sample against out of sample (one trace per part).
 
     ``table`` has one row per part (e.g. :func:`in_out_sample`), one column per metric; a
-    :class:`workbench.evaluation.GridSearchResult` (see :func:`out_of_sample_check`) is
+    :class:`workbench.research.search.GridSearchResult` (see
+    :func:`workbench.research.compare.out_of_sample_check`) is
     read through its ``summary()``.
     """
     pal = palette(colors)
@@ -254,80 +253,11 @@ def in_out_sample_figure(table: pd.DataFrame | GridSearchResult,
     return fig
 
 
-# -- running and evaluating (what the notebooks call) -------------------------------------------
-def run_strategies(market: Market, names: Sequence[str] | None = None,
-                   config: BacktestConfig | None = None,
-                   params: Mapping[str, Mapping[str, Any]] | None = None
-                   ) -> dict[str, BacktestResult]:
-    """Backtest several registered strategies under one configuration.
-
-    Parameters
-    ----------
-    market
-        The data.
-    names
-        Strategy names; default all of :func:`workbench.strategies.available`.
-    config
-        Trading rules, period and costs; default ``BacktestConfig()``.
-    params
-        Parameters per strategy name (defaults otherwise).
-
-    Returns
-    -------
-    dict
-        ``{name: BacktestResult}`` in the order of ``names``.
-    """
-    from workbench import strategies
-    from workbench.backtest import run
-
-    names = strategies.available() if names is None else list(names)
-    params = dict(params or {})
-    if unknown := sorted(set(params) - set(names)):
-        raise ConfigError(f"params given for {unknown}, which are not among the strategies "
-                          f"run {names}")
-    built = {n: strategies.get(n, **dict(params.get(n, {}))) for n in names}
-    return {n: run(market, s, config) for n, s in built.items()}
-
-
-def evaluation_split(config: BacktestConfig, split: object) -> Split:
-    """The :class:`workbench.evaluation.Split` of ``config``'s period at ``split``.
-
-    In sample: ``config.start`` up to the day before ``split``; out of sample: ``split`` to
-    ``config.end``.
-    """
-    from workbench.evaluation import Split
-
-    day = pd.Timestamp(split).normalize()
-    return Split(in_sample_start=config.start, in_sample_end=day - pd.Timedelta(days=1),
-                 out_of_sample_start=day, out_of_sample_end=config.end)
-
-
-def out_of_sample_check(market: Market, strategy: str, params: Mapping[str, Any],
-                        config: BacktestConfig, split: object,
-                        grid: Mapping[str, Sequence[Any]] | None = None) -> GridSearchResult:
-    """Choose parameters in sample and judge them out of sample (a grid search).
-
-    The grid is ``params`` (one value each) widened by ``grid``; with no ``grid`` it
-    checks the given parameters alone: their in-sample run sees only the market known
-    at the split (:func:`workbench.evaluation.market_until`).
-
-    Returns
-    -------
-    workbench.evaluation.GridSearchResult
-        Its ``summary()`` puts the in-sample and out-of-sample metrics side by side.
-    """
-    from workbench.evaluation import grid_search
-
-    combos = {k: [v] for k, v in params.items()} | {k: list(v) for k, v in (grid or {}).items()}
-    return grid_search(market, strategy, combos, split=evaluation_split(config, split),
-                       config=config)
-
-
 def strategies_in_out_figure(table: pd.DataFrame, metric: str = "sharpe_ratio", *,
                              colors: str = "intl") -> go.Figure:
     """Grouped bars of one metric per strategy, in sample against out of sample.
 
-    ``table`` is :func:`workbench.evaluation.evaluate_strategies`' output: indexed by
+    ``table`` is :func:`workbench.research.compare.evaluate_strategies`' output: indexed by
     ``(strategy, period)``.
     """
     pal = palette(colors)

@@ -27,6 +27,7 @@ from workbench.report.figures.common import (
     thin,
 )
 from workbench.report.figures.theme import palette
+from workbench.trades import is_exchange_trade
 
 if TYPE_CHECKING:
     from workbench.data.market import Market
@@ -52,7 +53,6 @@ MAX_SYMBOLS = 10
 #: The trade log's cost columns, CNY: the three charges and the slippage inside fill prices.
 COST_KINDS: tuple[str, ...] = ("commission", "stamp_duty", "transfer_fee", "slippage")
 #: Fills that are trades the strategy made (not settlements or corporate actions).
-_TRADED = ("signal", "carried")
 
 
 def security_names(market: Market | None) -> dict[str, str]:
@@ -155,7 +155,7 @@ def most_traded(result: BacktestResult, n: int = 5, since: object = None) -> lis
     ['A', 'B']
     """
     t = result.trades
-    keep = t["reason"].astype(str).isin(_TRADED)
+    keep = is_exchange_trade(t["reason"])
     if since is not None:
         keep &= t["date"] >= pd.Timestamp(since)
     t = t.loc[keep]

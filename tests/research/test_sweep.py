@@ -1,26 +1,30 @@
-"""workbench.sweep: a real two-worker Dask cluster gives the serial rows bit for bit; a bad
-grid fails before any task; failures are recorded; resume skips finished rows; the market
-is shipped once."""
+"""workbench.research.sweep: a real two-worker Dask cluster gives the serial rows bit for bit;
+a bad grid fails before any task; failures are recorded; resume skips finished rows; the
+market is shipped once (or loaded once per worker from a path); row ids are stable."""
 
 from __future__ import annotations
 
 import pickle
+import time
 
 import numpy as np
 import pandas as pd
 import pytest
 from distributed import Client, Future, LocalCluster, get_task_stream
 
-from workbench import evaluation as ev
-from workbench import sweep
+import workbench
+from workbench import sweep as legacy_sweep
 from workbench.cli import main
 from workbench.data.market import Market
 from workbench.data.store import save_market
 from workbench.data.synthetic import SyntheticConfig, synthetic_market
 from workbench.errors import ConfigError, LookupFailed
 from workbench.report.figures import sweep as sweep_figures
+from workbench.research import cluster, search, sweep
+from workbench.research.periods import Split, WalkForward
+from workbench.research.trials import METRIC_COLUMNS, Trial, result_metrics, trial_results
 
-SPLIT = ev.Split(in_sample_end="2021-06-30", out_of_sample_start="2021-07-01")
+SPLIT = Split(in_sample_end="2021-06-30", out_of_sample_start="2021-07-01")
 GRID = {"fast": [5, 10], "slow": [30, 60]}
 COSTS = (1.0, 2.0)
 
@@ -49,6 +53,16 @@ def _trial_tasks(stream) -> int:
     return sum(1 for t in stream.data if str(t["key"]).startswith("trial-"))
 
 
+def _held(client, prefixes: tuple[str, ...], wait_s: float = 10.0) -> list[str]:
+    """Keys with these prefixes the cluster still holds, once releases have arrived."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        held = [str(k) for k in client.who_has() if str(k).startswith(prefixes)]
+        if not held or time.monotonic() > deadline:
+            return held
+        time.sleep(0.1)
+
+
 # -- the same numbers everywhere ----------------------------------------------------------------
 def test_cluster_rows_equal_the_serial_rows_bit_for_bit(market, client, serial):
     on_dask = sweep.run(market, "ma_trend", GRID, periods=SPLIT, costs=COSTS, client=client)
@@ -63,14 +77,14 @@ def test_cluster_rows_equal_the_serial_rows_bit_for_bit(market, client, serial):
 
 
 def test_the_split_sweep_is_the_grid_search(market, serial):
-    search = ev.grid_search(market, "ma_trend", GRID, split=SPLIT)
-    assert serial.best_params == search.best_params and serial.n_trials == search.n_trials == 4
-    assert serial.in_sample == search.in_sample
-    assert serial.out_of_sample == search.out_of_sample
-    assert serial.deflated_sharpe == search.deflated_sharpe
+    found = search.grid_search(market, "ma_trend", GRID, split=SPLIT)
+    assert serial.best_params == found.best_params and serial.n_trials == found.n_trials == 4
+    assert serial.in_sample == found.in_sample
+    assert serial.out_of_sample == found.out_of_sample
+    assert serial.deflated_sharpe == found.deflated_sharpe
     at_base = serial.table.loc[serial.table["cost_multiplier"] == 1.0]
-    for k in ev.METRIC_COLUMNS:
-        assert at_base[f"is_{k}"].tolist() == search.table[k].tolist(), k
+    for k in METRIC_COLUMNS:
+        assert at_base[f"is_{k}"].tolist() == found.table[k].tolist(), k
     # doubled costs never raise final equity
     wide = serial.table.pivot_table(index="params_json", columns="cost_multiplier",
                                     values="oos_final_equity_cny")
@@ -82,7 +96,7 @@ def test_rerun_rebuilds_any_row(serial):
     rid = serial.table.index[-1]
     row = serial.table.loc[rid]
     for period, prefix in (("in_sample", "is_"), ("out_of_sample", "oos_")):
-        again = ev.result_metrics(serial.rerun(rid, period))
+        again = result_metrics(serial.rerun(rid, period))
         assert again["sharpe_ratio"] == row[f"{prefix}sharpe_ratio"]
         assert again["n_trades"] == row[f"{prefix}n_trades"]
     with pytest.raises(LookupFailed, match="no row 'nope'"):
@@ -90,9 +104,9 @@ def test_rerun_rebuilds_any_row(serial):
 
 
 def test_walk_forward_mode_is_evaluation_walk_forward(market, client):
-    scheme = ev.WalkForward(train_years=1, test_months=6)
+    scheme = WalkForward(train_years=1, test_months=6)
     on_dask = sweep.run(market, "ma_trend", {"fast": [5, 10]}, periods=scheme, client=client)
-    alone = ev.walk_forward(market, "ma_trend", {"fast": [5, 10]}, scheme=scheme)
+    alone = search.walk_forward(market, "ma_trend", {"fast": [5, 10]}, scheme=scheme)
     assert on_dask.mode == "walk_forward" and len(on_dask.table) == 2 * len(alone.windows)
     assert on_dask.chosen["params"].tolist() == alone.windows["params"].tolist()
     pd.testing.assert_series_equal(on_dask.returns, alone.returns, check_exact=True)
@@ -199,12 +213,31 @@ def scattered_key(result: sweep.SweepResult) -> str:
     return result.stats["market"].split("(")[1].rstrip(")")
 
 
-def test_a_path_market_is_loaded_by_each_worker(market, client, serial, tmp_path):
+def test_a_path_market_is_loaded_once_by_each_worker(market, client, serial, tmp_path):
     folder = save_market(market, tmp_path / "market")
-    result = sweep.run(str(folder), "ma_trend", GRID, periods=SPLIT, costs=COSTS,
-                       client=client)
+    with get_task_stream(client) as stream:
+        result = sweep.run(str(folder), "ma_trend", GRID, periods=SPLIT, costs=COSTS,
+                           client=client)
     assert result.stats["market"].startswith("loaded by each worker")
     pd.testing.assert_frame_equal(result.table, serial.table, check_exact=True)
+    loads = [t for t in stream.data if str(t["key"]).startswith("market-")]
+    assert len(loads) == 2 and {t["worker"] for t in loads} == set(client.nthreads())
+    assert _trial_tasks(stream) == 8
+    # the loaded markets are the sweep's Dask results: released when it ends, not memoised
+    assert _held(client, ("market-", "trial-")) == []
+    with get_task_stream(client) as again:
+        sweep.run(str(folder), "ma_trend", {"fast": [5]}, periods=SPLIT, client=client)
+    assert sum(1 for t in again.data if str(t["key"]).startswith("market-")) == 2
+
+
+def test_a_market_the_workers_cannot_load_is_recorded_for_every_task(client, tmp_path):
+    trial = Trial(strategy="ma_trend", params={}, in_sample=(None, None))
+    stats: dict = {}
+    rows = dict(cluster.run_on_dask(client, trial_results, str(tmp_path / "nowhere"),
+                                    [("a", trial), ("b", trial)], workbench.BacktestConfig(),
+                                    retries=0, stats=stats, lost=lambda e: type(e).__name__))
+    assert rows == {"a": "DataError", "b": "DataError"}
+    assert stats["workers"] == 2 and stats["market"].startswith("loaded by each worker")
 
 
 @pytest.mark.filterwarnings("ignore:Port 8787 is already in use:UserWarning")  # distributed's
@@ -214,18 +247,30 @@ def test_no_client_starts_a_local_cluster_and_prints_its_dashboard(market, capsy
     assert "Dask dashboard: http" in capsys.readouterr().out
 
 
+# -- row identity -------------------------------------------------------------------------------
+def test_row_ids_and_params_json_are_stable_for_typical_parameters():
+    # the ids of rows written by earlier versions: a resumed sweep must find them
+    trial = Trial(strategy="ma_trend", params={"fast": 5, "slow": 30}, cost_multiplier=2.0,
+                  in_sample=(None, pd.Timestamp("2021-06-30")),
+                  out_of_sample=(pd.Timestamp("2021-07-01"), None))
+    assert sweep.row_id(trial, workbench.BacktestConfig()) == "dd8590dc309a59af"
+    typed = Trial(strategy="value_quality", in_sample=trial.in_sample,
+                  out_of_sample=trial.out_of_sample,
+                  params={"top_n": np.int64(5), "sector_neutral": np.bool_(True),
+                          "inputs": "ratios"})
+    assert sweep.row_id(typed, workbench.BacktestConfig()) == "1fe040b7fe87e1ce"
+    assert sweep.params_json({"exit": 50.0, "entry": np.float64(25.0), "inputs": "财报"}) == (
+        '{"entry": 25.0, "exit": 50.0, "inputs": "财报"}')
+    assert sweep.row_id(trial, workbench.BacktestConfig(capital_cny=2e6)) != sweep.row_id(
+        trial, workbench.BacktestConfig())
+
+
+def test_the_old_module_keeps_its_names():
+    assert legacy_sweep.run is sweep.run and legacy_sweep.SweepResult is sweep.SweepResult
+    assert legacy_sweep.local_client is workbench.research.local_client
+
+
 # -- the command line and the figures -----------------------------------------------------------
-def test_parse_grid_types_values_by_the_defaults():
-    assert sweep.parse_grid("value_quality", ["top_n=5,10", "sector_neutral=true,false"]) == {
-        "top_n": [5, 10], "sector_neutral": [True, False]}
-    with pytest.raises(ConfigError, match="'x' is not a whole number"):
-        sweep.parse_grid("ma_trend", ["fast=5,x"])
-    with pytest.raises(ConfigError, match="did you mean 'fast'"):
-        sweep.parse_grid("ma_trend", ["fats=5"])
-    with pytest.raises(ConfigError, match="write NAME=V1,V2"):
-        sweep.parse_grid("ma_trend", ["fast"])
-
-
 def test_cli_sweep_writes_the_table(market, tmp_path, capsys):
     folder = save_market(market, tmp_path / "market")
     out = tmp_path / "ma_trend.parquet"
