@@ -5,7 +5,7 @@ Usage::
     python benchmarks/strategy_table.py            # print and write benchmarks/README.md
     python benchmarks/strategy_table.py --print    # print only
 
-Runs :func:`workbench.evaluation.evaluate_strategies` with the default split (in sample
+Runs :func:`workbench.research.compare.evaluate_strategies` with the default split (in sample
 2015-2022, out of sample 2023-2024), default parameters, and the default
 :class:`~workbench.config.BacktestConfig` (every A-share rule, default costs), and writes
 the table between ``<!-- strategy-table:start -->`` and ``<!-- strategy-table:end -->`` in

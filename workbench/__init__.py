@@ -15,18 +15,21 @@ from workbench import (
     metrics,
     recommend,
     report,
+    research,
     risk,
     rules,
     strategies,
     sweep,
     symbols,
+    trades,
+    view,
 )
 from workbench.backtest import run as run_backtest
 from workbench.config import BacktestConfig
 from workbench.costs import Costs
 from workbench.data import Market, load_market
 from workbench.errors import ConfigError, DataError, DataWarning, LookupFailed, WorkbenchError
-from workbench.evaluation import (
+from workbench.research import (
     Split,
     WalkForward,
     cost_sensitivity,
@@ -83,11 +86,14 @@ __all__ = [
     "recommend",
     "rejection_counts",
     "report",
+    "research",
     "risk",
     "rules",
     "run_backtest",
     "strategies",
     "sweep",
     "symbols",
+    "trades",
+    "view",
     "walk_forward",
 ]

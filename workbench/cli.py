@@ -24,7 +24,7 @@ from workbench.errors import WorkbenchError
 if TYPE_CHECKING:
     from workbench.research.periods import Split
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "main_exit_code", "parse_costs", "parse_grid", "parse_split"]
 
 
 def _cmd_build_data(args: argparse.Namespace) -> int:
@@ -212,23 +212,23 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 # -- the sweep's text arguments: --grid, --costs, --split ---------------------------------------
-def _parse_value(strategy: str, key: str, text: str, default: object) -> object:
+def _parse_value(strategy: str, key: str, text: str, kind: object) -> object:
     from workbench.errors import ConfigError
 
-    fix = f"--grid {key}=V1,V2,... with {type(default).__name__} values"
-    if isinstance(default, bool):
+    fix = f"--grid {key}=V1,V2,... with {getattr(kind, '__name__', kind)} values"
+    if kind is bool:
         if text.lower() in ("true", "1", "yes"):
             return True
         if text.lower() in ("false", "0", "no"):
             return False
         raise ConfigError(f"{strategy}.{key}: {text!r} is not true or false; {fix}")
-    if isinstance(default, int):
+    if kind is int:
         try:
             return int(text)
         except ValueError:
             raise ConfigError(f"{strategy}.{key}: {text!r} is not a whole number; {fix}"
                               ) from None
-    if isinstance(default, float):
+    if kind is float:
         try:
             return float(text)
         except ValueError:
@@ -239,7 +239,7 @@ def _parse_value(strategy: str, key: str, text: str, default: object) -> object:
 def parse_grid(strategy: str, items: Sequence[str]) -> dict[str, list[object]]:
     """A grid from ``NAME=V1,V2,...`` strings (the ``sweep`` command's ``--grid``).
 
-    Values take the type of the parameter's default (:func:`workbench.strategies.parameters`):
+    Values take the parameter's declared type (:func:`workbench.strategies.parameter_types`):
     whole numbers, numbers, true/false, text.
 
     Raises
@@ -259,6 +259,7 @@ def parse_grid(strategy: str, items: Sequence[str]) -> dict[str, list[object]]:
     from workbench.errors import ConfigError, did_you_mean
 
     defaults = strategies.parameters(strategy)
+    types = strategies.parameter_types(strategy)  # declared types; defaults for the rest
     grid: dict[str, list[object]] = {}
     for item in items:
         key, sep, text = (part.strip() for part in item.partition("="))
@@ -269,7 +270,8 @@ def parse_grid(strategy: str, items: Sequence[str]) -> dict[str, list[object]]:
                               f"{did_you_mean(key, defaults)}")
         if key in grid:
             raise ConfigError(f"--grid {key}=... is given twice; list all its values once")
-        grid[key] = [_parse_value(strategy, key, v.strip(), defaults[key])
+        kind = types[key] if types[key] in (bool, int, float, str) else type(defaults[key])
+        grid[key] = [_parse_value(strategy, key, v.strip(), kind)
                      for v in text.split(",")]
     return grid
 

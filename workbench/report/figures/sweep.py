@@ -83,7 +83,7 @@ def heatmap_data(result: SweepResult, x: str, y: str | None = None,
     x, y
         Grid parameters (:attr:`workbench.sweep.SweepResult.parameters`).
     metric
-        A key of :data:`workbench.evaluation.METRIC_COLUMNS`.
+        A key of :data:`workbench.research.trials.METRIC_COLUMNS`.
     period
         ``"is"`` (in sample) or ``"oos"`` (out of sample).
     window_id

@@ -1,12 +1,12 @@
-"""workbench.cli: the sweep command's text arguments (--grid, --costs, --split) become typed
-values by the strategy's defaults, or errors that say how to write them."""
+"""workbench.cli: text arguments (--grid, --costs, --split) become typed values by the
+strategy's declared parameter types, or errors that say how to write them; exit codes."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from workbench.cli import parse_costs, parse_grid, parse_split
+from workbench.cli import main, main_exit_code, parse_costs, parse_grid, parse_split
 from workbench.errors import ConfigError, LookupFailed
 from workbench.research.periods import Split
 
@@ -43,3 +43,16 @@ def test_parse_costs_and_split():
     assert split.out_of_sample_start == pd.Timestamp("2024-01-02")
     with pytest.raises(ConfigError, match="is not a date"):
         parse_split("soon")
+
+
+def test_exit_code_is_1_when_any_job_failed():
+    assert main_exit_code([]) == 0
+    assert main_exit_code([True, True]) == 0
+    assert main_exit_code([True, False, True]) == 1
+
+
+def test_unknown_strategy_on_the_command_line_is_a_clear_error(capsys):
+    code = main(["recommend", "--strategy", "momentun", "--top", "3"])
+    err = capsys.readouterr().err
+    assert code != 0
+    assert "did you mean 'momentum'" in err
