@@ -24,7 +24,6 @@ from workbench.data.synthetic import SyntheticConfig, synthetic_market
 from workbench.errors import ConfigError, LookupFailed
 from workbench.result import BacktestResult
 from workbench.strategies.base import Strategy
-from workbench.strategies.registry import register
 from workbench.view import MarketView, ViewContext
 
 T = pd.Timestamp("2021-09-15")
@@ -234,21 +233,6 @@ def test_unknown_parameter_lists_the_valid_ones():
 def test_bad_parameter_values_are_refused(name, params, match):
     with pytest.raises(ConfigError, match=match):
         strategies.get(name, **params)
-
-
-def test_register_wants_a_frozen_dataclass_and_a_free_name():
-    class Loose(Strategy):
-        name: ClassVar[str] = "loose"
-
-    with pytest.raises(TypeError, match="frozen=True"):
-        register(Loose)
-
-    @dataclass(frozen=True, kw_only=True)
-    class Clash(Strategy):
-        name: ClassVar[str] = "ma_trend"
-
-    with pytest.raises(ValueError, match="already taken"):
-        register(Clash)
 
 
 def test_a_strategy_without_target_weights_says_so():
