@@ -63,7 +63,7 @@ every fill before it happens:
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -265,7 +265,7 @@ class _RiskGate:
     def _judge(self, sym: np.ndarray, shares: np.ndarray, price: np.ndarray,
                fee_cny: np.ndarray | None) -> np.ndarray:
         buy = fee_cny is not None
-        side = "buy" if buy else "sell"
+        side: Literal["buy", "sell"] = "buy" if buy else "sell"
         v, names, stamp = self.v, self.names, self.stamp
         ok = np.ones(len(sym), dtype=bool)
         limits = self._limit_fen(sym, price, buy).tolist()

@@ -124,7 +124,7 @@ def parse_day(value: object, name: str) -> pd.Timestamp | None:
     if value is None:
         return None
     try:
-        day = pd.Timestamp(value)  # type: ignore[arg-type]
+        day = pd.Timestamp(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{name} {value!r} is not a date; write e.g. '2024-01-02'") from None
     if pd.isna(day):

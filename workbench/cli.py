@@ -310,7 +310,7 @@ def parse_split(text: str | None) -> Split:
     if text is None:
         return Split()
     day = parse_day(text, "--split")  # a Timestamp: text is not None
-    return Split(in_sample_end=day - pd.Timedelta(days=1),  # type: ignore[operator]
+    return Split(in_sample_end=day - pd.Timedelta(days=1),
                  out_of_sample_start=day)
 
 

@@ -470,10 +470,12 @@ def import_securities(path: PathLike, *, symbols: Collection[str] | None = None)
               if "delist_date" in t.columns else np.full(len(t), np.datetime64("NaT"), "M8[ns]"))
     out = pd.DataFrame({
         "symbol": symbol,
-        "name": np.where(t.missing("name"), None, t.column("name")),
+        # numpy's stubs reject None, a valid (object) scalar for np.where:
+        "name": np.where(t.missing("name"), None, t.column("name")),  # type: ignore[call-overload]
         "exchange": [s[-2:] for s in symbol],
         "board": [str(b) for b in boards_of(symbol)],
-        "sector": np.where(t.missing("industry"), None, t.column("industry")),
+        "sector": np.where(t.missing("industry"), None,  # type: ignore[call-overload]
+                           t.column("industry")),
         "list_date": cr.dates(t, "list_date", "%Y%m%d"),
         "delist_date": delist,
     }, columns=list(SECURITY_COLUMNS))

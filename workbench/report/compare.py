@@ -230,18 +230,21 @@ def in_out_sample_figure(table: pd.DataFrame | GridSearchResult,
     read through its ``summary()``.
     """
     pal = palette(colors)
+    frame: pd.DataFrame  # a GridSearchResult is read through its summary()
     if callable(getattr(table, "summary", None)):
-        table = table.summary().T
-    elif "in_sample" in table.columns and "in_sample" not in table.index:
-        table = table.T
+        frame = table.summary().T
+    else:
+        frame = table
+        if "in_sample" in frame.columns and "in_sample" not in frame.index:
+            frame = frame.T
     fig = new_figure("In sample against out of sample", height=380)
-    missing = [m for m in metrics_shown if m not in table.columns]
+    missing = [m for m in metrics_shown if m not in frame.columns]
     if missing:
-        raise DataError(f"table lacks metrics {missing}; it has {list(table.columns)}")
-    if table.empty:
+        raise DataError(f"table lacks metrics {missing}; it has {list(frame.columns)}")
+    if frame.empty:
         return empty_note(fig, "no periods to compare")
     shades = (pal.strategy, pal.baseline, pal.benchmark)
-    for i, (part, row) in enumerate(table.iterrows()):
+    for i, (part, row) in enumerate(frame.iterrows()):
         values = row[list(metrics_shown)].to_numpy(dtype=float)
         fig.add_trace(go.Bar(x=[m.replace("_", " ") for m in metrics_shown], y=values,
                              name=str(part).replace("_", " "),

@@ -272,7 +272,8 @@ class ReportParameters:
     def backtest_config(self) -> BacktestConfig:
         """The period, capital, costs and risk limits as a
         :class:`~workbench.config.BacktestConfig` (its other fields at their defaults)."""
-        capital = {} if self.capital_cny is None else {"capital_cny": self.capital_cny}
+        capital: dict[str, Any] = ({} if self.capital_cny is None
+                                   else {"capital_cny": self.capital_cny})
         return BacktestConfig(**capital, start=self.start, end=self.end, costs=self.costs(),
                               risk=self.risk_limits())
 

@@ -291,8 +291,10 @@ def _logged_kernel_manager(log: Path) -> type:
     """
     from jupyter_client.manager import AsyncKernelManager
 
-    class LoggedKernelManager(AsyncKernelManager):  # type: ignore[misc]
-        async def start_kernel(self, **kw: Any) -> None:
+    class LoggedKernelManager(AsyncKernelManager):
+        # jupyter_client types AsyncKernelManager.start_kernel with KernelManager's sync
+        # signature; at runtime it is a coroutine function, as here.
+        async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
             with open(log, "ab") as fh:  # the kernel keeps its own copy of the handle
                 kw.setdefault("stderr", fh)
                 await super().start_kernel(**kw)

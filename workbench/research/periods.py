@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import pandas as pd
 
@@ -98,8 +98,11 @@ class Split:
             if day is None and f.name in ("in_sample_end", "out_of_sample_start"):
                 raise ConfigError(f"{f.name} is required; give a date such as '2022-12-31'")
             object.__setattr__(self, f.name, day)
-        a, b = self.in_sample_start, self.in_sample_end
-        c, d = self.out_of_sample_start, self.out_of_sample_end
+        # Normalised above: the fields now hold Timestamps (or None).
+        a = cast("pd.Timestamp | None", self.in_sample_start)
+        b = cast(pd.Timestamp, self.in_sample_end)
+        c = cast(pd.Timestamp, self.out_of_sample_start)
+        d = cast("pd.Timestamp | None", self.out_of_sample_end)
         if a is not None and a > b:
             raise ConfigError(f"in_sample_start {a.date()} is after in_sample_end {b.date()}")
         if c <= b:
@@ -134,12 +137,12 @@ class Split:
     @property
     def in_sample_period(self) -> tuple[pd.Timestamp | None, pd.Timestamp]:
         """``(in_sample_start, in_sample_end)``."""
-        return self.in_sample_start, self.in_sample_end  # type: ignore[return-value]
+        return self.in_sample_start, self.in_sample_end
 
     @property
     def out_of_sample_period(self) -> tuple[pd.Timestamp, pd.Timestamp | None]:
         """``(out_of_sample_start, out_of_sample_end)``."""
-        return self.out_of_sample_start, self.out_of_sample_end  # type: ignore[return-value]
+        return self.out_of_sample_start, self.out_of_sample_end
 
     def in_sample_config(self, config: BacktestConfig, market: Market) -> BacktestConfig:
         """``config`` with its period set to the in-sample period (clipped to the data)."""
@@ -152,7 +155,7 @@ class Split:
     def in_sample_market(self, market: Market) -> Market:
         """``market`` as known after the close of ``in_sample_end``
         (:meth:`workbench.data.market.Market.as_of`)."""
-        return market.as_of(self.in_sample_end)  # type: ignore[arg-type]
+        return market.as_of(self.in_sample_end)
 
 
 def evaluation_split(config: BacktestConfig, split: object) -> Split:
@@ -246,7 +249,7 @@ class WalkForward:
         days = pd.DatetimeIndex(calendar).normalize()
         first, last = days[0], days[-1]
         end = min(self.end, last) if self.end is not None else last
-        start = self.start
+        start = cast("pd.Timestamp | None", self.start)  # normalised in __post_init__
         if start is None:
             start = first + pd.DateOffset(years=self.train_years)
         test_start = start.to_period("M").start_time

@@ -32,8 +32,8 @@ _LAYERS = list(Layer)
 #: Reason code (int8 index into ``list(Reason)``) of each reason.
 REASON_CODES = {r: np.int8(i) for i, r in enumerate(_REASONS)}
 #: Layer code (index into ``list(Layer)``, -1 for accepted) of each reason code.
-LAYER_CODES = np.array([-1 if LAYER_OF[r] is None else _LAYERS.index(LAYER_OF[r])
-                        for r in _REASONS], dtype=np.int8)
+LAYER_CODES = np.array([-1 if layer is None else _LAYERS.index(layer)
+                        for layer in (LAYER_OF[r] for r in _REASONS)], dtype=np.int8)
 
 
 def screen(state: AccountState, frame: pd.DataFrame) -> np.ndarray:

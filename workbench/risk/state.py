@@ -441,9 +441,10 @@ class AccountState:
         """Reconcile holdings and cash moved without a trade; see
         :meth:`~workbench.risk.PreTradeValidator.on_settlement`.
         """
-        held = {sym: _holding(q) for sym, q in shares.items()}
-        if bad := [sym for sym, q in held.items() if q is None]:
+        parsed = {sym: _holding(q) for sym, q in shares.items()}
+        if bad := [sym for sym, q in parsed.items() if q is None]:
             raise DataError(f"settlement: holdings of {bad[:5]} must be whole numbers >= 0")
+        held = {sym: q for sym, q in parsed.items() if q is not None}
         px = {sym: _number(p) for sym, p in marks.items()}
         if bad := [sym for sym, p in px.items() if not (p > 0.0 and math.isfinite(p))]:
             raise DataError(f"settlement: marks of {bad[:5]} must be positive finite CNY")
@@ -454,7 +455,7 @@ class AccountState:
         self.cash_cny = cash
         for sym, q in held.items():
             sec = secs[sym]
-            sec.held = int(q)
+            sec.held = q
             sec.set_sellable(min(sec.sellable, sec.held))
             self._revalue(sec)
         for sym, p in px.items():

@@ -200,7 +200,10 @@ class PreTradeValidator:
 
     def _check(self, order: Order) -> Decision:
         s = self._state
-        ts = order.timestamp
+        # Fields are not trusted (any object may arrive); the branches check their types.
+        ts: Any = order.timestamp
+        t: float  # ns since the epoch (pd.Timestamp) or s (datetime), matching w
+        w: tuple[float, ...]
         if type(ts) is pd.Timestamp:
             if ts.tzinfo is None:
                 return reject(Reason.NAIVE_TIMESTAMP, f"timestamp {ts} has no timezone; "
@@ -221,7 +224,7 @@ class PreTradeValidator:
             buy = False
         else:
             return reject(Reason.BAD_SIDE, f"side {side!r} must be 'buy' or 'sell'")
-        q = order.quantity
+        q: int | None = order.quantity
         if type(q) is not int or not 0 < q <= MAX_ORDER_SHARES:
             q = parse_shares(q)
             if q is None:

@@ -171,7 +171,7 @@ def _st_and_delisting(rng: np.random.Generator, T: int, board: np.ndarray, ipo: 
     for i in candidates:
         if len(st_stock) >= n_delist:
             break
-        st_len = int(min(rng.integers(180, 420), st_len_cap))
+        st_len = min(int(rng.integers(180, 420)), st_len_cap)
         lo = first_idx[i] + (0 if not ipo[i] else 250) + st_len + 40
         if lo > T - 1:
             continue

@@ -144,14 +144,14 @@ def simulate_prices(rng: np.random.Generator, config: SyntheticConfig,
         prev = close.copy()
         lo_e, hi_e = ev_bounds[t], ev_bounds[t + 1]
         if hi_e > lo_e:
-            i = ev.stock[lo_e:hi_e]
-            close_mill = np.rint(close[i] * 1000.0).astype(np.int64)
+            ex = ev.stock[lo_e:hi_e]
+            close_mill = np.rint(close[ex] * 1000.0).astype(np.int64)
             cash = np.minimum(ev.cash_mill[lo_e:hi_e], close_mill // 10)
             div = 10 + ev.bonus10[lo_e:hi_e]
             fen = ((close_mill - cash) * 2 + div) // (2 * div)
-            prev[i] = fen / 100.0
-            adj[i] = adj[i] * close[i] / prev[i]
-            shares[i] = ev.shares_after[lo_e:hi_e]
+            prev[ex] = fen / 100.0
+            adj[ex] = adj[ex] * close[ex] / prev[ex]
+            shares[ex] = ev.shares_after[lo_e:hi_e]
         # Value and quality tilt from the latest announced report, refreshed monthly.
         if t % 21 == 0:
             rid = report_id[t]

@@ -157,10 +157,10 @@ def draw_securities(rng: np.random.Generator, dates: pd.DatetimeIndex,
         idx = np.flatnonzero(sector == s)
         combos = n1 * n2 * len(spec.suffixes)
         picked = rng.choice(combos, size=len(idx), replace=False)
-        a, rest = np.divmod(picked, n2 * len(spec.suffixes))
-        b, c = np.divmod(rest, len(spec.suffixes))
+        first, rest = np.divmod(picked, n2 * len(spec.suffixes))
+        second, suffix = np.divmod(rest, len(spec.suffixes))
         names[idx] = [_NAME_FIRST[i] + _NAME_SECOND[j] + spec.suffixes[k]
-                      for i, j, k in zip(a, b, c, strict=True)]
+                      for i, j, k in zip(first, second, suffix, strict=True)]
     return Securities(symbols=symbols, board=board, sector=sector, names=names.astype(str))
 
 
