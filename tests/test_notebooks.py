@@ -84,3 +84,23 @@ def test_a_short_backtest_report_end_to_end(tmp_path, capsys):
         metrics["out_of_sample_sharpe_ratio"], float)
     record = json.loads((out / "report.json").read_text())
     assert record["parameters"]["colors"] == "cn" and record["metrics"] == metrics
+
+
+def test_reports_the_cli_and_the_tour_share_one_default_period():
+    """Every report covers the whole market by default, as BacktestConfig, the CLI and the README
+    tour do, so one strategy shows one set of headline numbers everywhere."""
+    import tomllib
+
+    from workbench.config import BacktestConfig
+
+    assert (BacktestConfig().start, BacktestConfig().end) == (None, None)
+    for path in NOTEBOOKS:
+        if path.stem == "explore":  # the dashboard opens on a short window for speed
+            continue
+        params = papermill.inspect_notebook(str(path))
+        for name in ("start", "end"):
+            if name in params:
+                assert params[name]["default"] == "None", (path.name, name)
+    jobs = tomllib.loads((path.parents[1] / "reports" / "jobs.toml").read_text())
+    assert not {"start", "end"} & set(jobs["defaults"])
+    assert all(not {"start", "end"} & set(j.get("parameters", {})) for j in jobs["jobs"])
