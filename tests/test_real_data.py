@@ -7,6 +7,7 @@ into the repository) and skips when it is absent. The whole set is imported once
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -31,13 +32,18 @@ def real(tmp_path_factory: pytest.TempPathFactory) -> Market:
     out = tmp_path_factory.mktemp("real") / "real"
     # 601989.SH (absorbed by 600150.SH in 2024) is absent from the 2026 stock_basic snapshot:
     # the one legitimate warning. Adjusted moves stay within the limits, so validation is quiet.
-    with pytest.warns(DataWarning, match=r"1 bar symbols missing from .*\(601989\.SH\)"):
+    # The sample is survivors only with a present-day sector map: the import says so too.
+    with pytest.warns(DataWarning) as caught:
         code = cli.main(["import", "--bars", str(REAL / "bars"),
                          "--adj-factors", str(REAL / "adj_factor.csv"),
                          "--securities", str(REAL / "stock_basic.csv"),
                          "--benchmark", str(REAL / "index" / "sh.000300.csv"),
                          "--out", str(out)])
     assert code == 0
+    messages = [str(w.message) for w in caught]
+    assert len(messages) == 3, messages
+    assert re.search(r"1 bar symbols missing from .*\(601989\.SH\)", messages[0])
+    assert "survivors only" in messages[1] and "present-day snapshot" in messages[2]
     return load_market(out)
 
 

@@ -37,8 +37,11 @@ def _cmd_build_data(args: argparse.Namespace) -> int:
 
 def _cmd_info(args: argparse.Namespace) -> int:
     from workbench.data import load_market
+    from workbench.data.provenance import provenance
 
-    print(load_market(args.path))
+    market = load_market(args.path)
+    print(market)
+    print("\n".join(provenance(market).lines()))
     return 0
 
 
@@ -82,8 +85,9 @@ def _cmd_report_all(args: argparse.Namespace) -> int:
 
 def _cmd_import(args: argparse.Namespace) -> int:
     from workbench.data.importers import import_market
+    from workbench.data.provenance import provenance
 
-    market = import_market(
+    market = import_market(  # its DataWarnings (survivors only, ...) go to stderr
         bars=args.bars,
         adj_factors=args.adj_factors,
         securities=args.securities,
@@ -92,15 +96,18 @@ def _cmd_import(args: argparse.Namespace) -> int:
         name=args.name,
     )
     print(market)
+    print("\n".join(provenance(market).lines()))
     print(f"written to {args.out}; load it with workbench.data.load_market({str(args.out)!r})")
     return 0
 
 
 def _cmd_recommend(args: argparse.Namespace) -> int:
     from workbench.data import load_market
+    from workbench.data.provenance import provenance
     from workbench.recommend import recommend
 
     market = load_market(args.market)
+    print(provenance(market).lines()[0])  # which market the picks are on: never silent
     table = recommend(market, args.strategy, as_of=args.as_of, universe=args.universe,
                       top=args.top)
     info = table.attrs

@@ -37,6 +37,11 @@ from workbench.data.schema import (
 from workbench.data.store import load_market
 from workbench.errors import DataError, DataWarning, LookupFailed
 
+#: Every sample here is survivors only with a stock_basic snapshot; those two warnings are
+#: the subject of tests/data/test_provenance.py, not of these tests.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:.*(survivors only|present-day snapshot):workbench.errors.DataWarning")
+
 DATA = Path(__file__).resolve().parent / "importers"
 ADJ = DATA / "adj_factor.csv"
 SAMPLES = {
@@ -592,12 +597,13 @@ def test_canonical_columns_given_are_kept_and_the_rest_derived(tmp_path):
     assert bar(bars, "000002.SZ", "2024-07-16")["suspended"]
 
 
-def test_import_market_from_bars_alone_warns_twice_and_loads(tmp_path):
+def test_import_market_from_bars_alone_warns_three_times_and_loads(tmp_path):
     with pytest.warns(DataWarning) as record:
         market = import_market(bars=SAMPLES["tushare"], out=tmp_path / "m")
     messages = [str(w.message) for w in record]
-    assert len(messages) == 2
+    assert len(messages) == 3
     assert "no adjustment factors given" in messages[0]
     assert "no security master given for the 2 bar symbols (000002.SZ, 600000.SH)" in messages[1]
+    assert "survivors only" in messages[2]  # no sector map given: no snapshot warning
     assert market.benchmark.empty and list(market.benchmark.columns) == list(BENCHMARK_COLUMNS)
     assert load_market(tmp_path / "m").summary()["symbols"] == 2

@@ -23,3 +23,17 @@ def test_emit_metrics_writes_strict_json(tmp_path):
     assert report.emit_metrics({"a": 1}) == {"a": 1}  # no path: nothing written
     with pytest.raises(DataError):
         report.emit_metrics([1, 2])  # type: ignore[arg-type]
+
+
+def test_metrics_json_records_what_the_data_is(tmp_path):
+    import json
+
+    from workbench.data.synthetic import SyntheticConfig, synthetic_market
+    from workbench.report.emit import emit_metrics
+
+    m = synthetic_market(SyntheticConfig(n_stocks=15, start="2023-01-03", end="2023-12-29"))
+    path = tmp_path / "metrics.json"
+    doc = emit_metrics({"sharpe_ratio": 0.5}, path, market=m)
+    assert json.loads(path.read_text())["data"] == doc["data"]
+    assert doc["data"]["kind"] == "synthetic"
+    assert doc["data"]["benchmark"] == "synthetic cap-weighted index (price index)"

@@ -16,12 +16,14 @@ from workbench.data.importers import (
     import_securities,
 )
 from workbench.data.market import Market
+from workbench.data.provenance import Provenance, provenance
 from workbench.data.store import default_data_dir, ensure_default_market, load_market, save_market
 from workbench.data.synthetic import SyntheticConfig, synthetic_market
 from workbench.data.validation import validate, validate_bars, validate_market
 
 __all__ = [
     "Market",
+    "Provenance",
     "SyntheticConfig",
     "default_data_dir",
     "ensure_default_market",
@@ -31,6 +33,7 @@ __all__ = [
     "import_market",
     "import_securities",
     "load_market",
+    "provenance",
     "save_market",
     "synthetic_market",
     "validate",

@@ -44,6 +44,7 @@ from workbench.data import csvread as cr
 from workbench.data.csvread import Layout, PathLike
 from workbench.data.derive import derive_bar_columns, st_periods
 from workbench.data.market import Market
+from workbench.data.provenance import benchmark_identity, survivorship_notes
 from workbench.data.schema import (
     BAR_COLUMNS,
     BENCHMARK_COLUMNS,
@@ -513,6 +514,7 @@ def import_benchmark(path: PathLike, source: str = "auto") -> pd.DataFrame:
     t.fail(t.column(code) != codes[0], code,
            f"a benchmark file holds one index; found {sorted(codes)[:5]}")
     date = cr.dates(t, day, "%Y%m%d" if tushare else "ISO8601")
+    index_code = str(codes[0])
     _duplicate_keys(t, [date], [day])
     prices = {c: cr.numbers(t, c) for c in ("open", "high", "low", "close")}
     for c, v in prices.items():
@@ -528,7 +530,9 @@ def import_benchmark(path: PathLike, source: str = "auto") -> pd.DataFrame:
     t.fail(amount < 0, "amount", "negative amount")
     out = pd.DataFrame({"date": pd.Series(date, dtype="datetime64[ns]"), **prices,
                         "volume": volume, "amount": amount}, columns=list(BENCHMARK_COLUMNS))
-    return out.sort_values("date", ignore_index=True)
+    out = out.sort_values("date", ignore_index=True)
+    out.attrs["index_code"] = index_code  # names the benchmark (data.provenance)
+    return out
 
 
 # -- a whole Market ---------------------------------------------------------------------------
@@ -619,10 +623,11 @@ def import_market(
     factors = import_adj_factors(adj_factors) if adj_factors is not None else None
     frame, parts, master = _import_bars(bars, "auto", factors, securities)
     sec = _securities_for(frame, master, str(securities) if securities is not None else None)
-    bench = (_benchmark_for(frame, import_benchmark(benchmark), str(benchmark))
-             if benchmark is not None
+    index = import_benchmark(benchmark) if benchmark is not None else None
+    bench = (_benchmark_for(frame, index, str(benchmark)) if index is not None
              else pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "date" else float)
                                 for c in BENCHMARK_COLUMNS}))
+    identity = benchmark_identity(index.attrs.get("index_code") if index is not None else None)
     layouts = pd.Series([p.layout for p in parts]).value_counts().sort_index().to_dict()
     meta = {
         "name": name or Path(out).name,
@@ -631,6 +636,9 @@ def import_market(
         "inputs": {"bars": str(bars), "adj_factors": _str(adj_factors),
                    "securities": _str(securities), "benchmark": _str(benchmark)},
         "bar_files": {k: int(v) for k, v in layouts.items()},
+        "benchmark": {"name": identity["name"], "kind": identity["kind"],
+                      "code": identity["code"]},
+        "sector_map": "snapshot" if securities is not None else "none",
         "notes": [
             "prices raw (CNY); close * adj_factor is the adjusted close",
             "prev_close from the source where given, else derived from the previous close "
@@ -641,6 +649,8 @@ def import_market(
     }
     market = Market(bars=frame, securities=sec, fundamentals=_empty_fundamentals(),
                     st_periods=st_periods(frame), benchmark=bench, meta=meta)
+    for note in survivorship_notes(market):
+        warnings.warn(f"{bars}: {note}", DataWarning, stacklevel=2)
     save_market(market, out)
     return market
 

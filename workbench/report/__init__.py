@@ -22,6 +22,7 @@ and ``schedule`` (a jobs file, the index page).
 """
 
 from workbench.errors import ReportFailed
+from workbench.report.banner import Banner, data_banner
 from workbench.report.compare import (
     TABLE_METRICS,
     backtest_metrics,
@@ -110,6 +111,7 @@ __all__ = [
     "PLOTLY_MIME",
     "TABLE_METRICS",
     "TEMPLATE",
+    "Banner",
     "ReportFailed",
     "ReportParameters",
     "ReportRun",
@@ -125,6 +127,7 @@ __all__ = [
     "coverage_by_date",
     "coverage_by_symbol",
     "coverage_figure",
+    "data_banner",
     "drawdown_data",
     "drawdown_figure",
     "emit_metrics",

@@ -11,11 +11,15 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench.atomic import atomic_write_text
+from workbench.data.provenance import provenance
 from workbench.errors import DataError
 from workbench.jsonable import jsonable
+
+if TYPE_CHECKING:
+    from workbench.data.market import Market
 
 __all__ = ["emit_metrics", "jsonable", "read_metrics", "write_text"]
 
@@ -25,8 +29,8 @@ def write_text(path: str | os.PathLike[str], text: str) -> Path:
     return atomic_write_text(path, text)
 
 
-def emit_metrics(metrics: Mapping[str, Any], path: str | os.PathLike[str] | None = None
-                 ) -> dict[str, Any]:
+def emit_metrics(metrics: Mapping[str, Any], path: str | os.PathLike[str] | None = None, *,
+                 market: Market | None = None) -> dict[str, Any]:
     """Write a report's headline metrics to ``path`` as JSON (atomically); return them.
 
     Parameters
@@ -37,6 +41,9 @@ def emit_metrics(metrics: Mapping[str, Any], path: str | os.PathLike[str] | None
     path
         Where to write, usually the runner's ``metrics_path`` parameter; None writes
         nothing (a notebook run by hand).
+    market
+        The market the figures come from: its :func:`~workbench.data.provenance` is written
+        under ``"data"``, so the index says what every report's numbers rest on.
 
     Returns
     -------
@@ -53,6 +60,8 @@ def emit_metrics(metrics: Mapping[str, Any], path: str | os.PathLike[str] | None
         raise DataError(f"metrics must be a mapping of name to value, got "
                         f"{type(metrics).__name__}; e.g. result.metrics()")
     doc = jsonable(metrics)
+    if market is not None:
+        doc["data"] = jsonable(provenance(market).to_dict())
     if path is not None:
         write_text(path, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     return doc

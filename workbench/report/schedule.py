@@ -275,6 +275,18 @@ def _metrics_html(metrics: Mapping[str, Any]) -> str:
                        for k, v in pairs)
 
 
+def _data_html(data: Any) -> str:
+    """The index's data cell: synthetic or imported, period, benchmark, survivorship notes."""
+    if not isinstance(data, Mapping):
+        return '<span class="wb-dim">not recorded</span>'
+    kind = html.escape(str(data.get("kind", "unknown")))
+    period = html.escape(f"{data.get('start')} to {data.get('end')}")
+    bench = html.escape(str(data.get("benchmark", "")))
+    notes = "".join(f'<br><span class="wb-failed">{html.escape(str(n).split(":")[0])}</span>'
+                    for n in data.get("notes", []) or [])
+    return f"<b>{kind}</b> {html.escape(str(data.get('name', '')))}<br>{period}<br>{bench}{notes}"
+
+
 def build_index(out_dir: str | os.PathLike[str]) -> Path:
     """Write ``out_dir/index.html``: every report folder under ``out_dir``, atomically.
 
@@ -296,10 +308,11 @@ def build_index(out_dir: str | os.PathLike[str]) -> Path:
             when = html.escape(str(good.get("generated", ""))[:16].replace("T", " "))
             params = _parameters_html(good.get("overrides", good.get("parameters", {})))
             shown = _metrics_html(good.get("metrics", {}))
+            data = _data_html(good.get("metrics", {}).get("data"))
             notebook = html.escape(str(good.get("notebook", "")))
             status = '<span class="wb-ok">ok</span>'
         else:
-            link, when, shown = name, "never succeeded", "–"
+            link, when, shown, data = name, "never succeeded", "–", "–"
             params = _parameters_html((failed or {}).get("parameters", {}))
             notebook = html.escape(Path(str((failed or {}).get("notebook", ""))).name)
             status = ""
@@ -312,13 +325,15 @@ def build_index(out_dir: str | os.PathLike[str]) -> Path:
                       f'{html.escape(str(failed.get("started", ""))[:16].replace("T", " "))}'
                       f"</span><br><small>{note}{extra}</small>")
         rows.append(f"<tr><td>{link}</td><td>{notebook}</td><td>{when}</td><td>{status}</td>"
-                    f'<td class="wb-left">{params}</td><td class="wb-left">{shown}</td></tr>')
+                    f'<td class="wb-left">{data}</td><td class="wb-left">{params}</td>'
+                    f'<td class="wb-left">{shown}</td></tr>')
     body = (
         "<style>table.wb-index td, table.wb-index th { text-align: left; vertical-align: top; }"
         " .wb-ok { color: #2e8b57; } .wb-failed { color: #b3261e; font-weight: 600; }"
         " .wb-dim { color: #8c8c8c; } table.wb-index { width: 100%; }</style>"
         + ("<table class=\"wb-index\"><thead><tr><th>report</th><th>notebook</th>"
-           "<th>generated</th><th>status</th><th class=\"wb-left\">parameters</th>"
+           "<th>generated</th><th>status</th><th class=\"wb-left\">data</th>"
+           "<th class=\"wb-left\">parameters</th>"
            "<th class=\"wb-left\">headline metrics</th></tr></thead><tbody>"
            + "\n".join(rows) + "</tbody></table>" if rows else
            "<p>No reports yet: run <code>make report</code>.</p>"))

@@ -83,6 +83,9 @@ def synthetic_market(config: SyntheticConfig | None = None, **overrides: Any) ->
         "config": cfg.to_dict(),
         "generator_version": GENERATOR_VERSION,
         "note": NOTE,
+        "benchmark": {"name": "synthetic cap-weighted index", "kind": "price",
+                      "detail": f"the {cfg.benchmark_size} largest listed non-ST stocks, "
+                                "chosen each June, cash dividends left out"},
     }
     return Market(
         bars=bars,

@@ -14,8 +14,9 @@ from workbench.errors import ConfigError
 
 __all__ = ["GENERATOR_VERSION", "MAX_STOCKS", "MIN_SESSIONS", "MIN_STOCKS", "SyntheticConfig"]
 
-#: Bump whenever the generated data changes; a stored default market is then rebuilt.
-GENERATOR_VERSION = "1"
+#: Bump whenever the generated data or its meta changes; a stored default market is then
+#: rebuilt. 2: meta names the benchmark (a synthetic cap-weighted price index).
+GENERATOR_VERSION = "2"
 #: Fewest sessions a synthetic market may span (IPOs, ST episodes and delistings must fit).
 MIN_SESSIONS = 240
 MIN_STOCKS = 15
