@@ -6,7 +6,9 @@ import pandas as pd
 import pytest
 
 from workbench import report, strategies
+from workbench.backtest import run
 from workbench.config import BacktestConfig
+from workbench.costs import Costs
 from workbench.data.market import Market
 from workbench.data.synthetic import SyntheticConfig, synthetic_market
 from workbench.errors import ConfigError
@@ -99,3 +101,15 @@ def test_report_keeps_the_research_names():
     assert report.run_strategies is run_strategies
     assert report.out_of_sample_check is out_of_sample_check
     assert report.evaluation_split(BacktestConfig(), "2021-07-01") == SPLIT
+
+
+def test_the_baseline_is_buy_and_hold_under_the_same_config():
+    from workbench.research import equal_weight_baseline
+
+    m = synthetic_market(SyntheticConfig(n_stocks=20, start="2022-01-04", end="2022-12-30"))
+    config = BacktestConfig(start="2022-03-01", capital_cny=500_000,
+                            costs=Costs().scale(2.0))
+    base = equal_weight_baseline(m, config)
+    assert base.strategy["name"] == "buy_and_hold" and base.config == config
+    by_hand = run(m, strategies.get("buy_and_hold"), config)
+    pd.testing.assert_frame_equal(base.daily, by_hand.daily)

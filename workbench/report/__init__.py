@@ -24,8 +24,10 @@ and ``schedule`` (a jobs file, the index page).
 from workbench.errors import ReportFailed
 from workbench.report.banner import Banner, data_banner
 from workbench.report.compare import (
+    BESIDE_METRICS,
     TABLE_METRICS,
     backtest_metrics,
+    beside_baseline,
     comparison_data,
     comparison_figure,
     comparison_metrics,
@@ -105,6 +107,7 @@ from workbench.research.compare import out_of_sample_check, run_strategies
 from workbench.research.periods import evaluation_split
 
 __all__ = [
+    "BESIDE_METRICS",
     "COST_KINDS",
     "KEY_METRICS",
     "MAX_SYMBOLS",
@@ -117,6 +120,7 @@ __all__ = [
     "ReportRun",
     "backtest_metrics",
     "benchmark_close",
+    "beside_baseline",
     "build_index",
     "candlestick_figure",
     "comparison_data",

@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from workbench import metrics
+from workbench.data.provenance import provenance
 from workbench.errors import ConfigError, DataError
 from workbench.report.emit import jsonable
 from workbench.report.figures.common import (
@@ -25,15 +26,19 @@ from workbench.report.figures.common import (
     range_selector,
 )
 from workbench.report.figures.performance import benchmark_close
+from workbench.report.figures.tables import format_value
 from workbench.report.figures.theme import palette
 
 if TYPE_CHECKING:
+    from workbench.data.market import Market
     from workbench.research.search import GridSearchResult
     from workbench.result import BacktestResult
 
 __all__ = [
+    "BESIDE_METRICS",
     "TABLE_METRICS",
     "backtest_metrics",
+    "beside_baseline",
     "comparison_data",
     "comparison_figure",
     "comparison_metrics",
@@ -60,6 +65,38 @@ TABLE_METRICS: dict[str, str] = {
     "costs_cny": "{:,.0f}",
 }
 _BENCHMARK = "benchmark"
+_BASELINE = "equal-weight buy and hold"
+
+#: The headline rows of :func:`beside_baseline`: the strategy, the baseline, the benchmark.
+BESIDE_METRICS: tuple[str, ...] = ("total_return", "annual_return", "annual_volatility",
+                                   "sharpe_ratio", "max_drawdown", "calmar_ratio")
+
+
+def beside_baseline(result: BacktestResult, baseline: BacktestResult | None = None, *,
+                    market: Market | None = None) -> pd.DataFrame:
+    """The headline figures of ``result`` beside the fair baseline and the benchmark.
+
+    Columns: the strategy's name, ``'equal-weight buy and hold'`` (the ``baseline`` result
+    of :func:`workbench.research.equal_weight_baseline`: same period, costs and rules) and
+    the benchmark (its close over the same sessions, a price or total-return index as its
+    name says; no costs). Rows :data:`BESIDE_METRICS`, formatted for reading. The same
+    ``periods_per_year`` convention as :meth:`BacktestResult.metrics` applies to all three.
+    With the ``market``, the benchmark column carries its name and kind
+    (:func:`workbench.data.provenance`), e.g. ``'CSI 300 (price index)'``.
+    """
+    benchmark_name = provenance(market).benchmark if market is not None else _BENCHMARK
+    columns: dict[str, Mapping[str, Any]] = {
+        str(result.strategy.get("name", "strategy")): result.metrics()}
+    if baseline is not None:
+        columns[_BASELINE] = baseline.metrics()
+    close = benchmark_close(result)
+    if close is not None and close.notna().sum() > 1:
+        returns = close.ffill().pct_change().dropna()
+        columns[benchmark_name] = metrics.summary(returns)
+    table = pd.DataFrame({name: [m.get(k) for k in BESIDE_METRICS]
+                          for name, m in columns.items()}, index=list(BESIDE_METRICS))
+    return table.apply(lambda col: [format_value(k, v) for k, v in zip(
+        table.index, col, strict=True)]).rename(index=lambda k: k.replace("_", " "))
 
 
 def headline_metrics(result: BacktestResult, benchmark: pd.Series | None = None
@@ -283,13 +320,18 @@ def strategies_in_out_figure(table: pd.DataFrame, metric: str = "sharpe_ratio", 
     return fig
 
 
-def backtest_metrics(result: BacktestResult, search: GridSearchResult | None = None
-                     ) -> dict[str, Any]:
-    """What a backtest report emits: strategy, parameters, ``result.metrics()`` and, with a
+def backtest_metrics(result: BacktestResult, search: GridSearchResult | None = None,
+                     baseline: BacktestResult | None = None) -> dict[str, Any]:
+    """What a backtest report emits: strategy, parameters, ``result.metrics()``; with a
+    baseline its annual return, Sharpe ratio and maximum drawdown (``baseline_*``); with a
     grid search, the out-of-sample Sharpe ratio and return and the deflated Sharpe."""
     out: dict[str, Any] = {"strategy": str(result.strategy.get("name", "")),
                            "params": dict(result.strategy.get("params", {}))}
     out |= headline_metrics(result)
+    if baseline is not None:
+        base = baseline.metrics()
+        out |= {f"baseline_{k}": base.get(k)
+                for k in ("annual_return", "sharpe_ratio", "max_drawdown")}
     if search is not None:
         out |= {"in_sample_sharpe_ratio": search.in_sample.get("sharpe_ratio"),
                 "out_of_sample_sharpe_ratio": search.out_of_sample.get("sharpe_ratio"),

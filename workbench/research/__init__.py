@@ -9,6 +9,7 @@ searches on Dask), ``cluster`` (where a sweep runs) and ``store`` (the sweep's c
 from workbench.research.cluster import local_client
 from workbench.research.compare import (
     cost_sensitivity,
+    equal_weight_baseline,
     evaluate_strategies,
     out_of_sample_check,
     run_strategies,
@@ -41,6 +42,7 @@ __all__ = [
     "WalkForward",
     "WalkForwardResult",
     "cost_sensitivity",
+    "equal_weight_baseline",
     "evaluate_strategies",
     "evaluation_split",
     "grid_combinations",

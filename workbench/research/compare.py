@@ -33,7 +33,11 @@ if TYPE_CHECKING:
     from workbench.result import BacktestResult
     from workbench.strategies.base import Strategy
 
-__all__ = ["cost_sensitivity", "evaluate_strategies", "out_of_sample_check", "run_strategies"]
+__all__ = ["BASELINE", "cost_sensitivity", "equal_weight_baseline", "evaluate_strategies",
+           "out_of_sample_check", "run_strategies"]
+
+#: The strategy every result is shown beside: equal weights over the universe, bought once.
+BASELINE = "buy_and_hold"
 
 
 def _checked_params(names: Sequence[str], params: Mapping[str, Mapping[str, Any]] | None,
@@ -147,6 +151,18 @@ def out_of_sample_check(market: Market, strategy: str, params: Mapping[str, Any]
     combos = {k: [v] for k, v in params.items()} | {k: list(v) for k, v in (grid or {}).items()}
     return grid_search(market, strategy, combos, split=evaluation_split(config, split),
                        config=config)
+
+
+def equal_weight_baseline(market: Market, config: BacktestConfig) -> BacktestResult:
+    """The fair baseline of any result on ``market``: an equal-weight buy and hold.
+
+    The registered :data:`BASELINE` strategy (equal weights over the stocks listed on the
+    first session, bought once) under exactly ``config``: the same period, capital, costs
+    and A-share rules. A strategy that does not beat it has added nothing a researcher could
+    not get by buying the universe; unlike a price index, it pays the same costs and
+    collects the same dividends as the strategy.
+    """
+    return run(market, _strategies.get(BASELINE), config)
 
 
 def cost_sensitivity(market: Market, strategy: str | Strategy, *,

@@ -62,17 +62,22 @@ def benchmark_close(result: BacktestResult, benchmark: pd.Series | None = None
     return None if close.isna().all() else close.rename("benchmark")
 
 
-def equity_data(result: BacktestResult, benchmark: pd.Series | None = None) -> pd.DataFrame:
-    """Equity in CNY and the benchmark rebased to the starting capital, per session.
+def equity_data(result: BacktestResult, benchmark: pd.Series | None = None, *,
+                baseline: BacktestResult | None = None) -> pd.DataFrame:
+    """Equity in CNY, the baseline's, and the benchmark rebased to the starting capital.
 
     Returns
     -------
     pd.DataFrame
-        Index ``date``; column ``strategy`` (end-of-session equity, CNY) and, when there is
-        a benchmark, ``benchmark`` (its close scaled so that its first valid close equals
+        Index ``date``; column ``strategy`` (end-of-session equity, CNY); with a
+        ``baseline`` result (:func:`workbench.research.equal_weight_baseline`), ``baseline``
+        (its equity on the same sessions, CNY); and, when there is a benchmark,
+        ``benchmark`` (its close scaled so that its first valid close equals
         ``capital_cny``).
     """
     out = pd.DataFrame({"strategy": result.daily["equity_cny"].astype(float)})
+    if baseline is not None:
+        out["baseline"] = baseline.daily["equity_cny"].astype(float).reindex(out.index)
     close = benchmark_close(result, benchmark)
     if close is not None:
         first = close.dropna().iloc[0]
@@ -81,8 +86,8 @@ def equity_data(result: BacktestResult, benchmark: pd.Series | None = None) -> p
 
 
 def equity_figure(result: BacktestResult, benchmark: pd.Series | None = None, *,
-                  colors: str = "intl", log: bool = False, title: str | None = None
-                  ) -> go.Figure:
+                  baseline: BacktestResult | None = None, colors: str = "intl",
+                  log: bool = False, title: str | None = None) -> go.Figure:
     """Equity curve against the benchmark, with a Linear/Log toggle and range selector.
 
     Parameters
@@ -91,6 +96,9 @@ def equity_figure(result: BacktestResult, benchmark: pd.Series | None = None, *,
         A backtest result.
     benchmark
         Benchmark close by date; default the result's ``benchmark_close`` column, if any.
+    baseline
+        The equal-weight buy and hold under the same configuration
+        (:func:`workbench.research.equal_weight_baseline`), drawn as a third line.
     colors
         ``"intl"`` or ``"cn"`` (see :mod:`workbench.report.figures.theme`).
     log
@@ -101,15 +109,19 @@ def equity_figure(result: BacktestResult, benchmark: pd.Series | None = None, *,
     Returns
     -------
     go.Figure
-        One trace for the strategy, a second for the benchmark when there is one.
+        One trace for the strategy, then the baseline and the benchmark when given.
     """
     pal = palette(colors)
-    data = equity_data(result, benchmark)
+    data = equity_data(result, benchmark, baseline=baseline)
     name = str(result.strategy.get("name", "strategy"))
     fig = new_figure(title or f"Equity: {name} against the benchmark", height=440)
     x = date_strings(data.index)
     fig.add_trace(go.Scatter(x=x, y=f4(data["strategy"]), name=name, mode="lines",
                              line={"color": pal.strategy, "width": 2}))
+    if "baseline" in data:
+        fig.add_trace(go.Scatter(x=x, y=f4(data["baseline"]), name="equal-weight buy and hold",
+                                 mode="lines",
+                                 line={"color": pal.baseline, "width": 1.5, "dash": "dash"}))
     if "benchmark" in data:
         fig.add_trace(go.Scatter(x=x, y=f4(data["benchmark"]), name="benchmark",
                                  mode="lines", line={"color": pal.benchmark, "width": 1.5}))
