@@ -19,7 +19,7 @@ from workbench.costs import Costs
 from workbench.errors import ConfigError
 from workbench.risk.limits import RiskLimits
 
-__all__ = ["FILL_TIMES", "BacktestConfig", "FillAt"]
+__all__ = ["FILL_TIMES", "LEGACY_VALUES", "BacktestConfig", "FillAt"]
 
 FillAt = Literal["open", "close", "vwap"]
 _FILL_AT: tuple[str, ...] = ("open", "close", "vwap")
@@ -30,6 +30,10 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "delisting": ("last_price", "write_off"),
     "corporate_actions": ("reinvest", "cash"),
 }
+#: Fields added after configurations were first saved, and the value every run saved
+#: without them had: :meth:`BacktestConfig.from_dict` reads a missing one as that value, and
+#: a sweep's row identity leaves it out at that value, so earlier rows are still found.
+LEGACY_VALUES: dict[str, Any] = {"limit_orders": "drop"}
 #: Time of day (Asia/Shanghai) at which fills are judged by the pre-trade validator.
 FILL_TIMES: dict[str, dt.time] = {"open": dt.time(9, 30), "close": dt.time(14, 57),
                                   "vwap": dt.time(14, 57)}
@@ -166,9 +170,9 @@ class BacktestConfig:
     def from_dict(cls, data: dict[str, Any]) -> BacktestConfig:
         """Inverse of :meth:`to_dict`; an unknown key raises ConfigError.
 
-        A missing key takes the field's default, except ``limit_orders``: a dict without
-        it was written before the option existed, when limit-blocked orders were dropped,
-        so it reads as ``'drop'`` and re-running the config reproduces the saved result.
+        A missing key takes the field's default, except a field of :data:`LEGACY_VALUES`,
+        which takes the value runs had before it existed: ``limit_orders`` reads as
+        ``'drop'``, so re-running a saved config reproduces the saved result.
 
         Examples
         --------
@@ -180,7 +184,7 @@ class BacktestConfig:
         valid = {f.name for f in fields(cls)}
         if unknown := set(data) - valid:
             raise ConfigError(f"unknown config fields {sorted(unknown)}; valid: {sorted(valid)}")
-        values = {"limit_orders": "drop", **data}
+        values = {**LEGACY_VALUES, **data}
         if isinstance(values.get("costs"), dict):
             values["costs"] = Costs.from_dict(values["costs"])
         if isinstance(values.get("risk"), dict):
