@@ -233,14 +233,16 @@ def test_t_plus_1_in_a_run_buy_then_sell_on_the_next_session():
 
 # -- price limits -------------------------------------------------------------------------------
 def test_limit_up_open_blocks_a_buy_and_a_nan_limit_does_not():
-    # 01-03: prev close 10.00, limit up 11.00, open sealed at 11.00 -> no buy
+    # 01-03: prev close 10.00, limit up 11.00, open sealed at 11.00 -> no buy; the order is
+    # retried on 01-04 (prev close 11.00, limit up 12.10, open 11.00) and fills as 'carried'
     m = make_market({"600000.SH": {"open": [10, 11, 11], "close": [10, 11, 11]},
                      "600001.SH": {"open": [10, 11, 11], "close": [10, 11, 11],
                                    "limit_up": [np.nan] * 3, "limit_down": [np.nan] * 3}})
     s = Scripted(plan={"2024-01-02": {"600000.SH": 0.4, "600001.SH": 0.4}})
     r = run(m, s, BacktestConfig(capital_cny=100_000, costs=NO_COSTS))
     assert unfilled_of(r) == [("01-03", "600000.SH", "buy", 4000, "limit_up")]
-    assert trades_of(r) == [("01-03", "600001.SH", "buy", 4000, "signal")]  # IPO-style day
+    assert trades_of(r) == [("01-03", "600001.SH", "buy", 4000, "signal"),  # IPO-style day
+                            ("01-04", "600000.SH", "buy", 4000, "carried")]
     off = run(m, s, BacktestConfig(capital_cny=100_000, costs=NO_COSTS, price_limits=False))
     assert len(off.trades) == 2
 

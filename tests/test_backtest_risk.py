@@ -209,13 +209,15 @@ def test_buys_scaled_to_the_cash_pass_the_cash_check():
 def test_the_limit_price_stays_in_the_band_and_a_fill_outside_it_is_refused():
     # 01-03: limit up 11.00. A opens at 10.99: slippage (5 bps) makes 10.995495, judged at
     # 11.00. B opens sealed at 11.00: no fill with price limits on; with them off the engine
-    # would fill at 11.0055, outside the band, and the validator refuses it.
+    # would fill at 11.0055, outside the band, and the validator refuses it. (With limits on,
+    # B's blocked buy is retried on 01-04, limit up 12.10, and fills there as 'carried'.)
     m = make_market({A: {"open": [10, 10.99, 10.99], "close": [10, 10.99, 10.99]},
                      B: {"open": [10, 11.0, 11.0], "close": [10, 11.0, 11.0]}})
     s = Scripted(plan={"2024-01-02": {A: 0.3, B: 0.3}})
     on = run(m, s, BacktestConfig(risk=LOOSE))
     assert on.rejections.empty
-    assert trades_of(on) == [("01-03", A, "buy", 30_000, "signal")]
+    assert trades_of(on) == [("01-03", A, "buy", 30_000, "signal"),
+                             ("01-04", B, "buy", 30_000, "carried")]
     assert unfilled_of(on) == [("01-03", B, "buy", 30_000, "limit_up")]
     off = run(m, s, BacktestConfig(price_limits=False, risk=LOOSE))
     assert rejections_of(off) == [("01-03", B, "buy", 30_000, "order_rules", "PRICE_BAND")]

@@ -126,6 +126,7 @@ def scenarios(draw: st.DrawFn) -> tuple[Market, RandomWeights, BacktestConfig]:
         costs=Costs().scale(draw(st.sampled_from([0.0, 1.0, 3.0]))),
         max_participation_rate=draw(st.sampled_from([None, 0.1, 0.01])),
         suspended_orders=draw(st.sampled_from(["carry", "drop"])),
+        limit_orders=draw(st.sampled_from(["carry", "drop"])),
         delisting=draw(st.sampled_from(["last_price", "write_off"])),
     )
     return market, RandomWeights(seed=draw(st.integers(0, 2**32 - 1))), config
@@ -228,6 +229,18 @@ def check_invariants(market: Market, result: BacktestResult, config: BacktestCon
         assert not (traded & ~buy & (ref <= down)).any()
         assert not (traded & (price > up + 1e-9)).any()
         assert not (traded & (price < down - 1e-9)).any()
+    # a fill retried ('carried') follows a session on which that order was blocked by a
+    # cause the config carries: a suspension, or a sealed limit against its side
+    carries = [reason for reason, on in (("suspended", config.suspended_orders == "carry"),
+                                         ("limit_up", config.limit_orders == "carry"),
+                                         ("limit_down", config.limit_orders == "carry")) if on]
+    waited = result.unfilled.loc[result.unfilled["reason"].isin(carries),
+                                 ["symbol", "side", "date"]].astype({"symbol": str, "side": str})
+    retried = trades.loc[trades["reason"] == "carried", ["symbol", "side", "date"]].astype(
+        {"symbol": str, "side": str})
+    pairs = retried.merge(waited, on=["symbol", "side"], how="left", suffixes=("", "_blocked"))
+    pairs["before"] = pairs["date_blocked"] < pairs["date"]  # NaT (never blocked): False
+    assert pairs.groupby(["symbol", "side", "date"])["before"].any().all()
     # nothing is held once a stock has delisted
     sec = market.securities.set_index("symbol")
     for sym, delist in sec["delist_date"].dropna().items():
@@ -264,4 +277,5 @@ def test_a_random_market_has_every_event():
     r = run(m, RandomWeights(seed=1), BacktestConfig(capital_cny=5_000_000,
                                                      max_participation_rate=0.01))
     assert {"limit_up", "volume_cap"} <= set(r.unfilled["reason"])
+    assert "carried" in set(r.trades["reason"])  # blocked orders retried and filled
     check_invariants(m, r, r.config)

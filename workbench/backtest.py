@@ -20,6 +20,11 @@ What is modelled on special days:
 * **Suspensions.** No fills; orders are carried to the next session (retried until they
   fill, the strategy replaces them, or the stock delists) or dropped
   (``suspended_orders``); either way each blocked session is logged as ``suspended``.
+  "The strategy replaces them": any session on which it returns target weights (not None)
+  plans afresh from the holdings, and that plan replaces every pending order.
+* **Sealed limits.** A buy whose fill price is at ``limit_up`` (a sell at ``limit_down``)
+  does not fill; like a suspended order it is carried or dropped (``limit_orders``), and
+  each blocked session is logged as ``limit_up`` (``limit_down``).
 * **Delistings.** On the first session on or after ``delist_date`` a holding is settled at
   its last close (``delisting='last_price'``) or at 0 (``'write_off'``).
 * **Ex-dates.** See ``corporate_actions`` and :meth:`workbench.portfolio.Portfolio.
@@ -381,7 +386,8 @@ def run(market: Market, strategy: Strategy,
     pf = Portfolio(config.capital_cny, lot_min=lot_min, lot_step=lot_step, costs=config.costs,
                    t_plus_1=config.t_plus_1, price_limits=config.price_limits,
                    max_participation_rate=config.max_participation_rate,
-                   carry_suspended=config.suspended_orders == "carry")
+                   carry_suspended=config.suspended_orders == "carry",
+                   carry_limit_blocked=config.limit_orders == "carry")
     gate = None if config.risk is None else _RiskGate(
         config.risk, ctx, config.capital_cny, fill_at=config.fill_at, fill_px=fill_px,
         close=close, limit_up=limit_up, limit_down=limit_down, suspended=suspended,

@@ -19,16 +19,21 @@ from workbench.costs import Costs
 from workbench.errors import ConfigError
 from workbench.risk.limits import RiskLimits
 
-__all__ = ["FILL_TIMES", "BacktestConfig", "FillAt"]
+__all__ = ["FILL_TIMES", "LEGACY_VALUES", "BacktestConfig", "FillAt"]
 
 FillAt = Literal["open", "close", "vwap"]
 _FILL_AT: tuple[str, ...] = ("open", "close", "vwap")
 _CHOICES: dict[str, tuple[str, ...]] = {
     "fill_at": _FILL_AT,
     "suspended_orders": ("carry", "drop"),
+    "limit_orders": ("carry", "drop"),
     "delisting": ("last_price", "write_off"),
     "corporate_actions": ("reinvest", "cash"),
 }
+#: Fields added after configurations were first saved, and the value every run saved
+#: without them had: :meth:`BacktestConfig.from_dict` reads a missing one as that value, and
+#: a sweep's row identity leaves it out at that value, so earlier rows are still found.
+LEGACY_VALUES: dict[str, Any] = {"limit_orders": "drop"}
 #: Time of day (Asia/Shanghai) at which fills are judged by the pre-trade validator.
 FILL_TIMES: dict[str, dt.time] = {"open": dt.time(9, 30), "close": dt.time(14, 57),
                                   "vwap": dt.time(14, 57)}
@@ -62,8 +67,18 @@ class BacktestConfig:
         Most of the fill session's volume one fill may take (fraction, default 0.10; the
         whole day's volume, even for fills at the open); None for no cap.
     suspended_orders
-        ``'carry'``: retry orders blocked by a suspension on the next session;
-        ``'drop'``: forget them.
+        ``'carry'``: retry orders blocked by a suspension on the next session, and on each
+        session after it, until they fill, the strategy returns new target weights (the new
+        plan replaces every pending order) or the stock delists; ``'drop'``: forget them.
+    limit_orders
+        The same choice for orders blocked by a sealed price limit (a buy whose fill price
+        is at ``limit_up``, a sell at ``limit_down``; only with ``price_limits=True``):
+        ``'carry'`` (default) retries them on the next session, ``'drop'`` forgets them.
+        Either way each blocked session is an ``unfilled`` row with reason ``'limit_up'``
+        or ``'limit_down'``, and a retried order that fills has reason ``'carried'``. The
+        share count is the one planned at the decision; cash, lots, T+1 and the volume cap
+        are checked again at each retry. Results saved before this option existed ran
+        with ``'drop'``.
     delisting
         ``'last_price'``: settle a delisted holding at its last close; ``'write_off'``: at 0.
     corporate_actions
@@ -101,6 +116,7 @@ class BacktestConfig:
     price_limits: bool = True
     max_participation_rate: float | None = 0.10
     suspended_orders: Literal["carry", "drop"] = "carry"
+    limit_orders: Literal["carry", "drop"] = "carry"
     delisting: Literal["last_price", "write_off"] = "last_price"
     corporate_actions: Literal["reinvest", "cash"] = "reinvest"
     risk: RiskLimits | None = None
@@ -152,11 +168,23 @@ class BacktestConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BacktestConfig:
-        """Inverse of :meth:`to_dict`; an unknown key raises ConfigError."""
+        """Inverse of :meth:`to_dict`; an unknown key raises ConfigError.
+
+        A missing key takes the field's default, except a field of :data:`LEGACY_VALUES`,
+        which takes the value runs had before it existed: ``limit_orders`` reads as
+        ``'drop'``, so re-running a saved config reproduces the saved result.
+
+        Examples
+        --------
+        >>> BacktestConfig.from_dict({"capital_cny": 500_000}).limit_orders
+        'drop'
+        >>> BacktestConfig.from_dict(BacktestConfig().to_dict()).limit_orders
+        'carry'
+        """
         valid = {f.name for f in fields(cls)}
         if unknown := set(data) - valid:
             raise ConfigError(f"unknown config fields {sorted(unknown)}; valid: {sorted(valid)}")
-        values = dict(data)
+        values = {**LEGACY_VALUES, **data}
         if isinstance(values.get("costs"), dict):
             values["costs"] = Costs.from_dict(values["costs"])
         if isinstance(values.get("risk"), dict):

@@ -23,7 +23,9 @@ and applies, in this order on every session:
    STAR 200 then steps of 1, BSE 100 then 1; a sell is lots or the whole holding, so an
    odd-lot remainder goes in one piece), T+1, the volume participation cap, and for buys
    the cash left after the sells: buys are scaled down together, in whole lots, until they
-   and their costs fit. Whatever does not fill is logged with its reason.
+   and their costs fit. Whatever does not fill is logged with its reason. Orders blocked
+   by a suspension or a sealed limit are handed back, whole, to be retried on the next
+   session (``carry_suspended``, ``carry_limit_blocked``); every other shortfall is lost.
 5. **Pre-trade risk** (only with a :class:`Gate`, see :func:`workbench.backtest.run`): once
    the sells are sized, each is judged and the rejected ones cancelled; the accepted sells
    are booked, the buys fitted to the cash (valued at their limit prices, as the validator
@@ -65,8 +67,8 @@ __all__ = [
 
 #: Why an order (or part of it) did not fill.
 UNFILLED_REASONS: tuple[str, ...] = (
-    "limit_up",  # buy at a sealed limit-up price
-    "limit_down",  # sell at a sealed limit-down price
+    "limit_up",  # buy at a sealed limit-up price (carried or dropped, see BacktestConfig)
+    "limit_down",  # sell at a sealed limit-down price (carried or dropped, likewise)
     "suspended",  # no trading that session (carried or dropped, see BacktestConfig)
     "lot_too_small",  # less than one board lot (or not a whole-lot sell of part of a holding)
     "volume_cap",  # beyond the participation cap of the session's volume
@@ -194,7 +196,7 @@ class Orders:
 
     ``qty > 0`` buys and ``qty < 0`` sells that many shares; ``sell_all`` sells whatever is
     held at fill time (a target of zero); ``decided`` is the calendar row of the decision;
-    ``carried`` marks orders retried after a suspension.
+    ``carried`` marks orders retried after a suspension or a sealed price limit.
     """
 
     symbol: np.ndarray
@@ -266,12 +268,15 @@ class Portfolio:
         Most a fill may take of the session's volume (None: no cap).
     carry_suspended
         Retry orders blocked by a suspension on the next session (else drop them).
+    carry_limit_blocked
+        Retry orders blocked by a sealed price limit (``limit_up`` buys, ``limit_down``
+        sells) on the next session (else drop them).
     """
 
     def __init__(self, capital_cny: float, *, lot_min: np.ndarray, lot_step: np.ndarray,
                  costs: Costs, t_plus_1: bool = True, price_limits: bool = True,
                  max_participation_rate: float | None = 0.1,
-                 carry_suspended: bool = True) -> None:
+                 carry_suspended: bool = True, carry_limit_blocked: bool = True) -> None:
         n = len(lot_min)
         self.n = n
         self.cash = float(capital_cny)
@@ -284,6 +289,7 @@ class Portfolio:
         self.price_limits = price_limits
         self.max_participation_rate = max_participation_rate
         self.carry_suspended = carry_suspended
+        self.carry_limit_blocked = carry_limit_blocked
         self.trades = Log({"row": np.int64, "symbol": np.int64, "side": np.int8,
                            "shares": np.int64, "price": float, "commission": float,
                            "stamp_duty": float, "transfer_fee": float, "slippage": float,
@@ -432,8 +438,12 @@ class Portfolio:
         if blocked.any():
             self.unfilled.add(int(blocked.sum()), row=row, symbol=sym[blocked],
                               side=sell[blocked], shares=want[blocked], reason=status[blocked])
-            if self.carry_suspended:
-                waiting = status == _R["suspended"]
+            if self.carry_suspended or self.carry_limit_blocked:
+                waiting = np.zeros(len(status), dtype=bool)
+                if self.carry_suspended:
+                    waiting |= status == _R["suspended"]
+                if self.carry_limit_blocked:  # a limit_up code is a buy's, limit_down a sell's
+                    waiting |= (status == _R["limit_up"]) | (status == _R["limit_down"])
                 if waiting.any():
                     carry = orders.subset(waiting)
                     carry.carried = np.ones(len(carry), dtype=bool)

@@ -50,7 +50,7 @@ import pandas as pd
 
 from workbench import metrics
 from workbench import strategies as _strategies
-from workbench.config import BacktestConfig
+from workbench.config import LEGACY_VALUES, BacktestConfig
 from workbench.data.market import Market
 from workbench.data.store import load_market
 from workbench.errors import ConfigError, LookupFailed, did_you_mean
@@ -114,8 +114,13 @@ def _iso(day: Any) -> str | None:
 
 
 def _config_digest(config: BacktestConfig) -> str:
-    """What of the configuration a row depends on: all but its period (set per trial)."""
-    doc = {k: v for k, v in config.to_dict().items() if k not in ("start", "end")}
+    """What of the configuration a row depends on: all but its period (set per trial).
+
+    A field added later is left out at its :data:`~workbench.config.LEGACY_VALUES` value,
+    so the rows written before it existed keep their identity.
+    """
+    doc = {k: v for k, v in config.to_dict().items()
+           if k not in ("start", "end") and (k not in LEGACY_VALUES or LEGACY_VALUES[k] != v)}
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -130,7 +135,7 @@ def row_id(trial: Trial, config: BacktestConfig) -> str:
     ...           in_sample=(None, pd.Timestamp("2021-06-30")),
     ...           out_of_sample=(pd.Timestamp("2021-07-01"), None))
     >>> row_id(t, BacktestConfig())
-    '659b8f719f43ae2c'
+    'c6de287e0771e9cb'
     """
     return _row_id(trial, _config_digest(config))
 
