@@ -226,13 +226,13 @@ def annual_return(returns: pd.Series, periods_per_year: float = PERIODS_PER_YEAR
     r = clean_series(returns)
     if r.empty:
         return math.nan
-    return _compound(float(np.prod(1.0 + r.to_numpy())), len(r) / ppy)
+    return _compound(float(np.prod(1.0 + r.to_numpy())), ppy / len(r))
 
 
-def _compound(growth: float, years: float) -> float:
-    """``growth ** (1 / years) - 1``; inf beyond float range (days of huge gains annualised)."""
+def _compound(growth: float, per_year: float) -> float:
+    """``growth ** per_year - 1``; inf beyond float range (days of huge gains annualised)."""
     try:
-        return growth ** (1.0 / years) - 1.0
+        return growth ** per_year - 1.0
     except OverflowError:
         return math.inf
 
@@ -275,7 +275,7 @@ def calendar_annual_return(returns: pd.Series) -> float:
                         "annual_return(returns, periods_per_year) for a series without dates")
     if r.empty:
         return math.nan
-    return _compound(float(np.prod(1.0 + r.to_numpy())), elapsed_years(r.index))
+    return _compound(float(np.prod(1.0 + r.to_numpy())), 1.0 / elapsed_years(r.index))
 
 
 @dataclass(frozen=True, kw_only=True)
