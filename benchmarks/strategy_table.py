@@ -65,6 +65,7 @@ def build_table() -> tuple[str, float]:
     first = table.xs("in_sample", level="period")["start"].min()
     oos_start = table.xs("out_of_sample", level="period")["start"].min()
     in_end = table.xs("in_sample", level="period")["end"].max()
+    ppy = table.groupby(level="period")["periods_per_year"].first()
     rows["*benchmark index*"] = (_index_metrics(market, first, in_end),
                                  _index_metrics(market, oos_start, None))
 
@@ -87,9 +88,12 @@ def build_table() -> tuple[str, float]:
         f"In sample (IS) {first.date()}..{in_end.date()}, out of sample (OOS) "
         f"{oos_start.date()}..{market.calendar[-1].date()}; the OOS runs warm up on the "
         "history before. Every A-share rule and default costs on, 1,000,000 CNY, fills at the "
-        "next open. Annual return is the CAGR; Sharpe is annualised with 252 sessions, ± its "
+        "next open. Annualised by the market's own calendar: annual return is the CAGR over "
+        "elapsed calendar time; Sharpe is annualised with the XSHG calendar's sessions per "
+        f"year ({ppy['in_sample']:.1f} IS, {ppy['out_of_sample']:.1f} OOS), ± its "
         "standard error (Mertens); PSR is the probability that the true Sharpe ratio is above "
-        "0; max DD the maximum drawdown; trades the exchange fills.",
+        "0; max DD the maximum drawdown; trades the exchange fills (settlements such as "
+        "corporate actions and delistings are not trades).",
         "",
         f"Default parameters: {params}.",
         "",

@@ -358,21 +358,27 @@ def test_metrics_are_the_metrics_module_on_the_result(tiny):
             assert got[key] == (None if value is pd.NaT else str(value.date())), key
         elif isinstance(value, float) and not math.isfinite(value):
             assert got[key] is None, key
+        elif isinstance(value, str):
+            assert got[key] == value, key
         else:
             assert got[key] == pytest.approx(value, rel=1e-12, abs=0), key
-    alpha, beta = metrics.alpha_beta(r.returns, bench)
+    # annualised by the XSHG calendar: 2024 has 242 sessions
+    alpha, beta = metrics.alpha_beta(r.returns, bench, periods_per_year=242)
     assert (got["alpha"], got["beta"]) == (pytest.approx(alpha), pytest.approx(beta))
-    assert got["sharpe_ratio"] == pytest.approx(metrics.sharpe_ratio(r.returns))
+    assert got["sharpe_ratio"] == pytest.approx(metrics.sharpe_ratio(r.returns,
+                                                                     periods_per_year=242))
     assert got["max_drawdown"] == pytest.approx(metrics.max_drawdown(r.returns))
     assert got["start"] == "2024-01-02" and got["end"] == "2024-01-08"
-    assert got["n_round_trips"] == 1 and got["n_fills"] == 2
+    assert got["n_round_trips"] == 1 and got["n_trades"] == 2 and got["n_settlements"] == 0
+    assert got["periods_per_year"] == 242.0  # XSHG 2024
+    assert got["annual_return"] == pytest.approx(metrics.calendar_annual_return(r.returns))
     t = r.trades
     for kind in ("commission", "stamp_duty", "transfer_fee", "slippage"):
         assert got[f"{kind}_cny"] == pytest.approx(t[kind].sum())
     assert got["costs_cny"] == pytest.approx(r.daily["fees_cny"].sum())
     assert got["stamp_duty_cny"] > 0  # the sell paid it
     assert got["annual_turnover"] == pytest.approx(
-        metrics.annual_turnover(r.trades, r.equity))
+        metrics.annual_turnover(r.trades, r.equity, periods_per_year=242))
     assert got["mean_daily_turnover"] == pytest.approx(r.turnover.mean())
     assert got["final_equity_cny"] == r.equity.iloc[-1] and got["risk_rejections"] == 0
     assert r.metrics(periods_per_year=243)["annual_return"] == pytest.approx(
@@ -385,7 +391,7 @@ def test_metrics_without_trades_or_with_benchmark_gaps(tiny):
     assert np.isnan(r.daily["benchmark_close"].iloc[2])
     m = r.metrics()  # the gap is carried over (a 0 return), no warning
     json.dumps(m, allow_nan=False)
-    assert m["n_fills"] == 0 and m["total_return"] == 0.0
+    assert m["n_trades"] == 0 and m["total_return"] == 0.0
     assert m["benchmark_total_return"] == pytest.approx(3520 / 3500 - 1)
     assert m["sharpe_ratio"] is None  # no dispersion: NaN, written as null
     none = dataclasses.replace(tiny, benchmark=tiny.benchmark.iloc[:0])

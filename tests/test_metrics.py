@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from test_trades import HAND_LOG
 
 from workbench import metrics as m
+from workbench.calendar import sessions
 from workbench.errors import ConfigError, DataError, DataWarning
 
 PHI = NormalDist()
@@ -87,6 +88,58 @@ def test_sharpe_ratio_by_hand():
 def test_sharpe_ratio_default_periods_is_252():
     assert m.PERIODS_PER_YEAR == 252
     assert m.sharpe_ratio(series(R5)) == pytest.approx(0.006 / math.sqrt(4.3e-4) * math.sqrt(252))
+
+
+def test_calendar_annual_return_by_hand():
+    # R5 on 2024-01-01 .. 2024-01-05: days from 31 Dec to 5 Jan = 5, total 0.0294850412
+    assert m.calendar_annual_return(series(R5)) == pytest.approx(
+        1.0294850412 ** (365.25 / 5) - 1)
+    # +10 % over 2023-01-03 .. 2023-12-29 (one return a session): 361 days, not a year
+    days = pd.DatetimeIndex(["2023-01-03", "2023-12-29"])
+    r = pd.Series([0.0, 0.10], index=days)
+    assert m.calendar_annual_return(r) == pytest.approx(1.10 ** (365.25 / 361) - 1)
+    # a year and a day of calendar time to the day: 1 Jan 2020 .. 31 Dec 2020 is 366 days
+    r = pd.Series([0.05, 0.05], index=pd.DatetimeIndex(["2020-01-01", "2020-12-31"]))
+    assert m.calendar_annual_return(r) == pytest.approx(1.1025 ** (365.25 / 366) - 1)
+    assert math.isnan(m.calendar_annual_return(r.iloc[:0]))
+    with pytest.raises(DataError, match="DatetimeIndex"):
+        m.calendar_annual_return(pd.Series([0.01, 0.02]))
+
+
+def test_summary_annualises_by_the_xshg_calendar():
+    # every XSHG session of 2018 (243 of them), returns +1 %, -0.5 % alternating
+    days = sessions("2018-01-01", "2018-12-31")
+    assert len(days) == 243
+    values = np.where(np.arange(243) % 2 == 0, 0.01, -0.005)
+    r = pd.Series(values, index=days)
+    s = m.summary(r)
+    assert s["periods_per_year"] == 243.0 and s["years"] == pytest.approx(361 / 365.25)
+    # by hand: 122 returns of +1 %, 121 of -0.5 %; mean and sample std, times sqrt(243)
+    mean = (122 * 0.01 - 121 * 0.005) / 243
+    var = (122 * (0.01 - mean) ** 2 + 121 * (-0.005 - mean) ** 2) / 242
+    assert s["sharpe_ratio"] == pytest.approx(mean / math.sqrt(var) * math.sqrt(243))
+    assert s["annual_volatility"] == pytest.approx(math.sqrt(var * 243))
+    # the CAGR over 361 calendar days (2018-01-02 .. 2018-12-28)
+    growth = 1.01 ** 122 * 0.995 ** 121
+    assert s["annual_return"] == pytest.approx(growth ** (365.25 / 361) - 1)
+    assert s["calmar_ratio"] == pytest.approx(s["annual_return"] / abs(s["max_drawdown"]))
+    assert "243.0 sessions a year" in s["annualisation"]
+    assert "361 days" in s["annualisation"]
+    # against empyrical's 252: the Sharpe ratio is sqrt(252 / 243) = 1.8 % higher
+    old = m.summary(r, periods_per_year=252)
+    assert old["sharpe_ratio"] / s["sharpe_ratio"] == pytest.approx(math.sqrt(252 / 243))
+    assert old["annual_return"] == pytest.approx(growth ** (252 / 243) - 1)
+
+
+def test_annualisation_without_calendar_dates_falls_back_to_252():
+    plain = m.annualisation(pd.Series([0.01, 0.02]))
+    assert (plain.periods_per_year, plain.source) == (252.0, "default")
+    assert math.isnan(plain.years)
+    old = m.annualisation(series([0.01, 0.02], start="1999-01-04"))  # before 2005
+    assert (old.periods_per_year, old.source) == (252.0, "default")
+    assert old.years == pytest.approx(2 / 365.25)  # the CAGR still uses calendar time
+    with pytest.raises(ConfigError, match="periods_per_year"):
+        m.annualisation(series(R5), periods_per_year=0)
 
 
 def test_sortino_and_downside_deviation_by_hand():
@@ -602,9 +655,13 @@ def test_summary_gathers_the_headline_metrics():
     assert (s["alpha"], s["beta"]) == pytest.approx(m.alpha_beta(r, b, periods_per_year=4))
     assert s["information_ratio"] == pytest.approx(1.0)
     assert s["benchmark_total_return"] == m.total_return(b)
-    assert s["n_fills"] == 2 and s["open_shares"] == 1100
+    assert s["n_trades"] == 2 and s["n_settlements"] == 0 and s["open_shares"] == 1100
     assert "annual_turnover" in s
-    assert m.summary(r).keys().isdisjoint({"alpha", "n_fills"})
+    assert m.summary(r).keys().isdisjoint({"alpha", "n_trades"})
+    # a given periods_per_year: empyrical's convention, recorded
+    assert (s["periods_per_year"], s["annualisation"].startswith("annualised with 4 ")) == (
+        4.0, True)
+    assert math.isnan(s["years"]) and s["annual_return"] == m.annual_return(r, 4)
 
 
 # --------------------------------------------------------------------------- docs

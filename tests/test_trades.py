@@ -50,7 +50,7 @@ def test_round_trips_by_hand():
 
 def test_trade_statistics_by_hand():
     s = m.trade_statistics(HAND_LOG)
-    assert (s["n_fills"], s["n_buys"], s["n_sells"]) == (4, 2, 2)
+    assert (s["n_trades"], s["n_buys"], s["n_sells"], s["n_settlements"]) == (4, 2, 2, 0)
     assert (s["n_round_trips"], s["n_wins"], s["n_losses"]) == (2, 1, 1)
     assert s["win_rate"] == 0.5
     # profit factor = 9801.50 / 514.945 = 19.0341...
@@ -63,6 +63,25 @@ def test_trade_statistics_by_hand():
     assert s["costs_cny"] == pytest.approx(198.50 + 14.945)
     assert s["slippage_cny"] == pytest.approx(8.5 + 5.0 + 9.0 + 4.75)
     assert s["open_shares"] == 0
+
+
+def test_settlements_are_counted_apart_but_close_round_trips():
+    # buy 1000 @ 10 on the exchange; a 10-for-10 bonus issue books 1000 more shares at the
+    # ex-rights price 5 (no fees); sell 1000 @ 6 on the exchange; the last 1000 are settled
+    # when the stock delists, at its last close 4
+    log = trade_log([
+        ("2024-01-02", "600000.SH", "buy", 1000, 10.0, 5.0, 0.0, 0.1, 0.0, "signal"),
+        ("2024-02-01", "600000.SH", "buy", 1000, 5.0, 0.0, 0.0, 0.0, 0.0, "corporate_action"),
+        ("2024-03-01", "600000.SH", "sell", 1000, 6.0, 5.0, 3.0, 0.06, 0.0, "carried"),
+        ("2024-04-01", "600000.SH", "sell", 1000, 4.0, 0.0, 0.0, 0.0, 0.0, "delisted"),
+    ])
+    s = m.trade_statistics(log)
+    assert (s["n_trades"], s["n_buys"], s["n_sells"], s["n_settlements"]) == (2, 1, 1, 2)
+    # FIFO over every row: the exchange sell closes the first lot, the delisting the bonus lot
+    trips = m.round_trips(log)
+    assert trips["entry_price"].tolist() == [10.0, 5.0]
+    assert trips["exit_price"].tolist() == [6.0, 4.0]
+    assert s["n_round_trips"] == 2 and s["open_shares"] == 0
 
 
 def test_fifo_matching_splits_a_sell_across_lots_and_prorates_costs():
@@ -104,7 +123,7 @@ def test_gain_eaten_by_costs_is_a_loss_and_open_lots_are_not_counted():
 
 def test_trade_statistics_degenerate_logs():
     empty = m.trade_statistics(trade_log([]))
-    assert (empty["n_fills"], empty["n_round_trips"]) == (0, 0)
+    assert (empty["n_trades"], empty["n_settlements"], empty["n_round_trips"]) == (0, 0, 0)
     assert np.isnan(empty["win_rate"]) and np.isnan(empty["profit_factor"])
     only_wins = m.trade_statistics(HAND_LOG.iloc[[0, 2]])
     assert only_wins["profit_factor"] == math.inf

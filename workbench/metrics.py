@@ -6,13 +6,21 @@ The conventions follow `empyrical <https://github.com/quantopian/empyrical>`_ (t
 behind pyfolio and zipline) unless a docstring says otherwise, so figures can be compared
 with it:
 
-* **Periods per year.** ``PERIODS_PER_YEAR = 252``, empyrical's daily factor. China's
-  A-share exchanges trade only about 242-244 sessions a year (long Spring Festival and
-  National Day closures), so 252 overstates the number of sessions by about 3.5 %. The
-  project keeps 252 so that Sharpe ratios, volatilities and CAGRs are comparable with
-  empyrical, pyfolio and most published figures; every function takes
-  ``periods_per_year`` so a caller can pass 243 (or 12 for monthly returns). The constant
-  lives in :mod:`workbench.calendar`.
+* **Periods per year.** The single-metric functions default to ``PERIODS_PER_YEAR =
+  252``, empyrical's daily factor, so that each compares with empyrical and pyfolio; every
+  one takes ``periods_per_year`` (243 for A-shares, 12 for monthly returns).
+* **Annualisation of a backtest** (:func:`summary`, and through it
+  ``BacktestResult.metrics()``, the research tables and the reports) follows the market's
+  own calendar instead, as :func:`annualisation` decides: China's A-share exchanges trade
+  only about 242-244 sessions a year (long Spring Festival and National Day closures), so
+  252 would overstate annual returns by about 3.7 % (relative) and Sharpe ratios by about
+  1.9 %. Volatility, Sharpe, Sortino, alpha, the information ratio and turnover use
+  :func:`workbench.calendar.sessions_per_year` of the returns' dates (the XSHG calendar's
+  mean over the calendar years they span), and the annual return is the CAGR over elapsed
+  calendar time, :func:`calendar_annual_return`. Passing ``periods_per_year`` gives
+  empyrical's convention with that figure (the CAGR then counts sessions). The summary
+  records the convention (``periods_per_year``, ``years``, ``annualisation``) so that
+  reports can state it.
 * **Standard deviations** use ``ddof=1`` (the sample estimate), as empyrical does for
   volatility, Sharpe and the information ratio. Downside deviation is the root mean square
   of the shortfalls over *all* periods, as in empyrical.
@@ -46,7 +54,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.calendar import PERIODS_PER_YEAR
+from workbench.calendar import (
+    CALENDAR_END,
+    CALENDAR_START,
+    DAYS_PER_YEAR,
+    PERIODS_PER_YEAR,
+    elapsed_years,
+    sessions_per_year,
+)
 from workbench.checks import periods_per_year_arg, real_number, whole_number
 from workbench.errors import DataError, DataWarning
 from workbench.indicators import rolling_mean_array, rolling_std_array
@@ -64,11 +79,14 @@ __all__ = [
     "COST_COLUMNS",
     "PERIODS_PER_YEAR",
     "TRADE_COLUMNS",
+    "Annualisation",
     "DrawdownPeriod",
     "alpha_beta",
     "annual_return",
     "annual_turnover",
     "annual_volatility",
+    "annualisation",
+    "calendar_annual_return",
     "calmar_ratio",
     "deflated_sharpe_ratio",
     "downside_deviation",
@@ -208,11 +226,148 @@ def annual_return(returns: pd.Series, periods_per_year: float = PERIODS_PER_YEAR
     r = clean_series(returns)
     if r.empty:
         return math.nan
-    growth = float(np.prod(1.0 + r.to_numpy()))
+    return _compound(float(np.prod(1.0 + r.to_numpy())), ppy / len(r))
+
+
+def _compound(growth: float, per_year: float) -> float:
+    """``growth ** per_year - 1``; inf beyond float range (days of huge gains annualised)."""
     try:
-        return growth ** (ppy / len(r)) - 1.0
-    except OverflowError:  # a few days of enormous gains annualised: beyond float range
+        return growth ** per_year - 1.0
+    except OverflowError:
         return math.inf
+
+
+def calendar_annual_return(returns: pd.Series) -> float:
+    """CAGR over elapsed calendar time, ``(1 + total) ** (365.25 / days) - 1``.
+
+    ``days`` runs from the day before the first return to the last return's date,
+    ``(last - first).days + 1`` (:func:`workbench.calendar.elapsed_years`): the first
+    return is measured from the starting capital, so its session counts as one day. Unlike
+    :func:`annual_return` it needs no sessions-per-year figure: a year is a year of the
+    calendar, whatever the exchange's holidays.
+
+    Parameters
+    ----------
+    returns : pd.Series
+        Daily simple returns (fractions), indexed by date (a ``DatetimeIndex``), ascending.
+
+    Returns
+    -------
+    float
+        CAGR as a fraction; NaN for an empty series; -1.0 if equity reached zero.
+
+    Raises
+    ------
+    DataError
+        If the index holds no dates, or as :func:`total_return`.
+
+    Examples
+    --------
+    >>> days = pd.to_datetime(["2024-01-02", "2024-07-01"])  # 182 days: from 1 Jan to 1 Jul
+    >>> r = pd.Series([0.05, 0.05], index=days)  # total 10.25 % over 182 / 365.25 years
+    >>> round(calendar_annual_return(r), 6) == round(1.1025 ** (365.25 / 182) - 1, 6)
+    True
+    """
+    r = clean_series(returns)
+    if not isinstance(r.index, pd.DatetimeIndex):
+        raise DataError(f"calendar_annual_return needs returns indexed by date (a "
+                        f"DatetimeIndex), got {type(r.index).__name__}; use "
+                        "annual_return(returns, periods_per_year) for a series without dates")
+    if r.empty:
+        return math.nan
+    return _compound(float(np.prod(1.0 + r.to_numpy())), 1.0 / elapsed_years(r.index))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Annualisation:
+    """How a run's daily figures are annualised: what :func:`summary` used and reports state.
+
+    Attributes
+    ----------
+    periods_per_year : float
+        Sessions per year for volatility, Sharpe, Sortino, alpha, the information ratio and
+        turnover.
+    years : float
+        Elapsed calendar years over which the annual return compounds
+        (:func:`calendar_annual_return`); NaN when the CAGR counts sessions instead
+        (:func:`annual_return` with ``periods_per_year``).
+    source : str
+        ``'calendar'`` (measured from the XSHG calendar over the returns' dates),
+        ``'given'`` (the caller's ``periods_per_year``) or ``'default'``
+        (:data:`PERIODS_PER_YEAR`: no dates inside the XSHG calendar to measure from).
+    text : str
+        The convention in a sentence, for a report's footnote.
+    """
+
+    periods_per_year: float
+    years: float
+    source: str
+    text: str
+
+    def annual_return(self, returns: pd.Series) -> float:
+        """The CAGR of ``returns`` under this convention."""
+        if math.isnan(self.years):
+            return annual_return(returns, self.periods_per_year)
+        return calendar_annual_return(returns)
+
+
+def annualisation(returns: pd.Series | pd.Index,
+                  periods_per_year: float | None = None) -> Annualisation:
+    """The annualisation convention for a series (or its index): measured, given or default.
+
+    Parameters
+    ----------
+    returns : pd.Series or pd.Index
+        The daily returns of a run, or their index.
+    periods_per_year : float, optional
+        None (the default): follow the market's calendar when the index holds dates, with
+        :func:`workbench.calendar.sessions_per_year` (the default 252 for dates outside the
+        XSHG calendar's years) and the CAGR over :func:`workbench.calendar.elapsed_years`.
+        A number: empyrical's convention with that figure, the CAGR counting sessions.
+
+    Returns
+    -------
+    Annualisation
+
+    Examples
+    --------
+    >>> a = annualisation(pd.Series(0.0, index=pd.bdate_range("2016-01-04", "2024-12-31")))
+    >>> a.periods_per_year, round(a.years, 4), a.source  # 3,285 days / 365.25
+    (243.0, 8.9938, 'calendar')
+    >>> annualisation(pd.Series([0.01, 0.02]), periods_per_year=243).source
+    'given'
+    """
+    index = returns.index if isinstance(returns, pd.Series) else pd.Index(returns)
+    if periods_per_year is not None:
+        ppy = periods_per_year_arg(periods_per_year)
+        return Annualisation(periods_per_year=ppy, years=math.nan, source="given",
+                             text=f"annualised with {ppy:g} periods a year (given); the annual "
+                                  "return is the CAGR over the number of periods / "
+                                  f"{ppy:g}")
+    if not isinstance(index, pd.DatetimeIndex) or index.empty:
+        return Annualisation(periods_per_year=float(PERIODS_PER_YEAR), years=math.nan,
+                             source="default",
+                             text=f"annualised with {PERIODS_PER_YEAR} periods a year (no "
+                                  "dates to read a calendar from); the annual return is the "
+                                  f"CAGR over the number of periods / {PERIODS_PER_YEAR}")
+    first, last = index.min(), index.max()
+    years = elapsed_years(index)
+    days = round(years * DAYS_PER_YEAR)
+    cagr = (f"the annual return is the CAGR over elapsed calendar time, {days:,} days "
+            f"(from the day before {first.date()} to {last.date()}) / "
+            f"{DAYS_PER_YEAR} = {years:.2f} years")
+    if CALENDAR_START.year <= first.year and last.year <= CALENDAR_END.year:
+        ppy = sessions_per_year(index)
+        span = str(first.year) if first.year == last.year else f"{first.year}-{last.year}"
+        return Annualisation(
+            periods_per_year=ppy, years=years, source="calendar",
+            text=f"volatility, Sharpe, Sortino, alpha, information ratio and turnover "
+                 f"annualised with {ppy:.1f} sessions a year (the XSHG calendar's mean over "
+                 f"{span}); {cagr}")
+    return Annualisation(
+        periods_per_year=float(PERIODS_PER_YEAR), years=years, source="default",
+        text=f"annualised with {PERIODS_PER_YEAR} sessions a year (dates outside the XSHG "
+             f"calendar's years {CALENDAR_START.year}-{CALENDAR_END.year}); {cagr}")
 
 
 def annual_volatility(returns: pd.Series, periods_per_year: float = PERIODS_PER_YEAR) -> float:
@@ -929,8 +1084,12 @@ def rolling_sharpe(returns: pd.Series, window: int, risk_free: float = 0.0,
 def summary(returns: pd.Series, benchmark: pd.Series | None = None,
             trades: pd.DataFrame | None = None, equity: pd.Series | None = None, *,
             risk_free: float = 0.0,
-            periods_per_year: float = PERIODS_PER_YEAR) -> dict[str, Any]:
-    """Headline metrics in one flat dict, for reports.
+            periods_per_year: float | None = None) -> dict[str, Any]:
+    """Headline metrics in one flat dict, for reports, annualised by the market's calendar.
+
+    With dates in the index and no ``periods_per_year``, annualised figures use the XSHG
+    calendar's sessions per year over the period and the annual return (and so Calmar) is
+    the CAGR over elapsed calendar time (:func:`annualisation`, :func:`calendar_annual_return`).
 
     Parameters
     ----------
@@ -945,8 +1104,9 @@ def summary(returns: pd.Series, benchmark: pd.Series | None = None,
         End-of-day equity in CNY; with ``trades`` adds ``annual_turnover``.
     risk_free : float
         Risk-free return per period (Sharpe, PSR, alpha; the Sortino required return).
-    periods_per_year : float
-        Sessions per year; default :data:`PERIODS_PER_YEAR`.
+    periods_per_year : float, optional
+        None (default): the market's calendar, as above. A number: empyrical's convention
+        with that figure (``periods_per_year=252`` gives empyrical's figures).
 
     Returns
     -------
@@ -955,8 +1115,10 @@ def summary(returns: pd.Series, benchmark: pd.Series | None = None,
         ``annual_volatility``, ``sharpe_ratio``, ``sharpe_standard_error``,
         ``probabilistic_sharpe_ratio`` (against SR* = 0), ``sortino_ratio``,
         ``max_drawdown``, ``max_drawdown_peak``, ``max_drawdown_trough``,
-        ``max_drawdown_recovery`` (NaT when absent), ``calmar_ratio``, plus the optional
-        groups above.
+        ``max_drawdown_recovery`` (NaT when absent), ``calmar_ratio``, the convention used
+        (:class:`Annualisation`): ``periods_per_year``, ``years`` (elapsed calendar years
+        of the CAGR, NaN when it counts sessions) and ``annualisation`` (a sentence), plus
+        the optional groups above.
 
     Examples
     --------
@@ -964,26 +1126,35 @@ def summary(returns: pd.Series, benchmark: pd.Series | None = None,
     >>> s = summary(r)
     >>> round(s["total_return"], 6), s["n_periods"], str(s["max_drawdown_trough"].date())
     (0.019494, 3, '2024-01-02')
+    >>> s["periods_per_year"], round(s["years"] * 365.25)  # 2024 has 242 sessions; 3 days
+    (242.0, 3)
     """
-    ppy = periods_per_year_arg(periods_per_year)
     r = clean_series(returns)
+    convention = annualisation(r, periods_per_year)
+    ppy = convention.periods_per_year
     period = max_drawdown_period(r)
+    cagr = convention.annual_return(r)
+    mdd = max_drawdown(r)
     out: dict[str, Any] = {
         "start": r.index[0] if len(r) else pd.NaT,
         "end": r.index[-1] if len(r) else pd.NaT,
         "n_periods": len(r),
         "total_return": total_return(r),
-        "annual_return": annual_return(r, ppy),
+        "annual_return": cagr,
         "annual_volatility": annual_volatility(r, ppy),
         "sharpe_ratio": sharpe_ratio(r, risk_free, ppy),
         "sharpe_standard_error": sharpe_standard_error(r, risk_free, ppy),
         "probabilistic_sharpe_ratio": probabilistic_sharpe_ratio(r, 0.0, risk_free, ppy),
         "sortino_ratio": sortino_ratio(r, risk_free, ppy),
-        "max_drawdown": max_drawdown(r),
+        "max_drawdown": mdd,
         "max_drawdown_peak": period.peak if period else pd.NaT,
         "max_drawdown_trough": period.trough if period else pd.NaT,
         "max_drawdown_recovery": period.recovery if period else pd.NaT,
-        "calmar_ratio": calmar_ratio(r, ppy),
+        # as calmar_ratio, with the convention's annual return
+        "calmar_ratio": math.nan if math.isnan(mdd) or mdd == 0.0 else cagr / abs(mdd),
+        "periods_per_year": ppy,
+        "years": convention.years,
+        "annualisation": convention.text,
     }
     if benchmark is not None:
         r_common, b_common = _align(r, benchmark)
@@ -993,7 +1164,7 @@ def summary(returns: pd.Series, benchmark: pd.Series | None = None,
             "beta": beta,
             "information_ratio": information_ratio(r_common, b_common, ppy),
             "benchmark_total_return": total_return(b_common),
-            "benchmark_annual_return": annual_return(b_common, ppy),
+            "benchmark_annual_return": convention.annual_return(b_common),
         }
     if trades is not None:
         out |= trade_statistics(trades, equity, ppy)

@@ -27,7 +27,7 @@ from workbench.config import BacktestConfig
 from workbench.errors import DataError
 from workbench.jsonable import jsonable
 from workbench.risk import LAYER_OF, Layer, Reason, rejection_counts
-from workbench.trades import COST_COLUMNS, TRADE_COLUMNS
+from workbench.trades import COST_COLUMNS, TRADE_COLUMNS, is_exchange_trade
 
 __all__ = [
     "DAILY_COLUMNS",
@@ -210,8 +210,13 @@ class BacktestResult:
         return wide.reindex(self.daily.index, fill_value=0.0)
 
     def summary(self) -> dict[str, Any]:
-        """Headline facts without statistics (those live in :mod:`workbench.metrics`)."""
+        """Headline facts without statistics (those live in :mod:`workbench.metrics`).
+
+        ``trades`` counts exchange fills and ``settlements`` the other rows of the trade log
+        (:func:`workbench.trades.is_exchange_trade`), as ``metrics()`` does.
+        """
         eq = self.daily["equity_cny"]
+        n_trades = int(is_exchange_trade(self.trades["reason"]).sum())
         reasons = self.unfilled["reason"].value_counts().sort_index()
         return {
             "strategy": self.strategy["name"],
@@ -221,13 +226,14 @@ class BacktestResult:
             "capital_cny": self.config.capital_cny,
             "final_equity_cny": float(eq.iloc[-1]) if len(eq) else self.config.capital_cny,
             "total_return": float(eq.iloc[-1] / self.config.capital_cny - 1) if len(eq) else 0.0,
-            "fills": len(self.trades),
+            "trades": n_trades,
+            "settlements": len(self.trades) - n_trades,
             "fees_cny": float(self.daily["fees_cny"].sum()),
             "slippage_cny": float(self.daily["slippage_cny"].sum()),
             "unfilled": {str(k): int(v) for k, v in reasons.items() if v},
         }
 
-    def metrics(self, periods_per_year: float = _metrics.PERIODS_PER_YEAR) -> dict[str, Any]:
+    def metrics(self, periods_per_year: float | None = None) -> dict[str, Any]:
         """Performance statistics of the run as a JSON-ready dict (for ``metrics.json``).
 
         :func:`workbench.metrics.summary` of the daily :attr:`returns`, the
@@ -235,7 +241,11 @@ class BacktestResult:
         equity curve: total and annual return, volatility, Sharpe (with its standard error
         and the probabilistic Sharpe ratio), Sortino, maximum drawdown with its peak,
         trough and recovery dates, Calmar, alpha, beta and information ratio, the trade
-        statistics and annual turnover. Added here: ``capital_cny``, ``final_equity_cny``,
+        statistics (``n_trades`` exchange fills, ``n_settlements`` corporate actions and
+        delisting close-outs, round trips) and annual turnover, with the annualisation
+        convention used (``periods_per_year``, ``years``, ``annualisation``: by default the
+        XSHG calendar's sessions per year and the CAGR over elapsed calendar time, see
+        :func:`workbench.metrics.annualisation`). Added here: ``capital_cny``, ``final_equity_cny``,
         ``mean_daily_turnover`` (:attr:`turnover`), the charges by kind
         (``commission_cny``, ``stamp_duty_cny``, ``transfer_fee_cny``; ``costs_cny`` is
         their sum and ``slippage_cny`` the slippage inside fill prices) and
@@ -244,8 +254,9 @@ class BacktestResult:
         Parameters
         ----------
         periods_per_year
-            Sessions per year used to annualise; default
-            :data:`workbench.metrics.PERIODS_PER_YEAR`.
+            None (default): the market's own calendar, as above. A number: empyrical's
+            convention with that many sessions a year (``252`` gives empyrical's figures,
+            the CAGR counting sessions).
 
         Returns
         -------
@@ -295,7 +306,8 @@ class BacktestResult:
     def __repr__(self) -> str:
         s = self.summary()
         return (f"<BacktestResult {s['strategy']} {s['start']}..{s['end']}: "
-                f"{s['sessions']} sessions, {s['fills']} fills, final equity "
+                f"{s['sessions']} sessions, {s['trades']} trades, {s['settlements']} "
+                f"settlements, final equity "
                 f"{s['final_equity_cny']:,.2f} CNY ({s['total_return']:+.2%})>")
 
     # -- storage ----------------------------------------------------------------------------

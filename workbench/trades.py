@@ -5,7 +5,11 @@ fill price in CNY (slippage already in it), ``shares`` is positive, costs are CN
 row is a trade: :data:`SETTLEMENT_REASONS` rows (a delisting settled, shares from a bonus
 issue or a reinvested dividend) are bookings the exchange made, not orders the strategy
 sent. :func:`is_exchange_trade` is the one definition of the difference, used by turnover,
-trade counts and reports alike.
+trade counts and reports alike: a *trade* is an exchange fill (``n_trades`` everywhere: in
+:func:`trade_statistics`, ``BacktestResult.metrics()``, ``metrics.json``, the report tables
+and the research tables), a *settlement* is any other row (``n_settlements``). Round trips
+match every row, settlements included: a delisting close-out closes a position, and shares
+from a bonus issue are a lot that a later sell closes.
 """
 
 from __future__ import annotations
@@ -199,10 +203,15 @@ def round_trips(trades: pd.DataFrame) -> pd.DataFrame:
 
 def trade_statistics(trades: pd.DataFrame, equity: pd.Series | None = None,
                      periods_per_year: float = PERIODS_PER_YEAR) -> dict[str, float]:
-    """Headline statistics of a trade log: fills, round trips, win rate, profit factor.
+    """Headline statistics of a trade log: trades, settlements, round trips, win rate, profit
+    factor.
 
-    Round trips are matched FIFO per symbol by :func:`round_trips`; only closed round trips
-    enter the win rate, profit factor, P&L and holding period.
+    Trades are the exchange fills (:func:`is_exchange_trade`; every row when the log has no
+    ``reason`` column); settlements (:data:`SETTLEMENT_REASONS`) are counted apart. Round
+    trips are matched FIFO per symbol by :func:`round_trips` over every row, settlements
+    included (a delisting close-out closes a round trip; shares from a bonus issue or a
+    reinvested dividend open a lot); only closed round trips enter the win rate, profit
+    factor, P&L and holding period.
 
     Parameters
     ----------
@@ -216,7 +225,8 @@ def trade_statistics(trades: pd.DataFrame, equity: pd.Series | None = None,
     Returns
     -------
     dict
-        ``n_fills``, ``n_buys``, ``n_sells``, ``n_round_trips``, ``n_wins``, ``n_losses``
+        ``n_trades`` (exchange fills), ``n_buys`` and ``n_sells`` (of them),
+        ``n_settlements`` (settlement rows), ``n_round_trips``, ``n_wins``, ``n_losses``
         (P&L net of costs > 0 and < 0; exactly 0 is neither), ``win_rate`` (wins / closed
         round trips, NaN if none), ``profit_factor`` (gross profit / gross loss of closed
         round trips; NaN if none, inf if there are profits but no loss), ``gross_profit_cny``,
@@ -234,8 +244,13 @@ def trade_statistics(trades: pd.DataFrame, equity: pd.Series | None = None,
     >>> s = trade_statistics(log)  # 1000 * 0.5 - (5.1 + 10.355) = 484.545
     >>> s["n_round_trips"], s["win_rate"], round(s["net_pnl_cny"], 3), s["avg_holding_days"]
     (1, 1.0, 484.545, 3.0)
+    >>> s["n_trades"], s["n_buys"], s["n_sells"], s["n_settlements"]
+    (2, 1, 1, 0)
     """
     t = clean_trades(trades)
+    exchange = (is_exchange_trade(t["reason"]) if "reason" in t.columns
+                else np.ones(len(t), dtype=bool))
+    side = t["side"].to_numpy()
     trips = round_trips(trades)
     pnl = trips["pnl_cny"].to_numpy()
     gross_profit = float(pnl[pnl > 0].sum())
@@ -250,9 +265,10 @@ def trade_statistics(trades: pd.DataFrame, equity: pd.Series | None = None,
     shares = trips["shares"].to_numpy()
     bought = float(t.loc[t["side"] == "buy", "shares"].sum())
     stats: dict[str, float] = {
-        "n_fills": len(t),
-        "n_buys": int((t["side"] == "buy").sum()),
-        "n_sells": int((t["side"] == "sell").sum()),
+        "n_trades": int(exchange.sum()),
+        "n_buys": int((exchange & (side == "buy")).sum()),
+        "n_sells": int((exchange & (side == "sell")).sum()),
+        "n_settlements": int((~exchange).sum()),
         "n_round_trips": n,
         "n_wins": int((pnl > 0).sum()),
         "n_losses": int((pnl < 0).sum()),

@@ -272,7 +272,8 @@ class Dashboard:
         shown = ", ".join(f"{k}={v!r}" for k, v in params.items())
         days = result.daily.index
         span = f"{days[0].date()}..{days[-1].date()}" if len(days) else "no sessions"
-        self._show(f"{name}({shown}) over {span}: {len(result.trades):,} fills; "
+        facts = result.summary()  # trades are exchange fills, as in the metrics
+        self._show(f"{name}({shown}) over {span}: {facts['trades']:,} trades; "
                    f"ran in {time.perf_counter() - began:.2f} s", color=_OK)
         return result
 

@@ -9,7 +9,7 @@ import pytest
 from figure_data import ma_trend_result, small_market, y_values
 
 import workbench as wb
-from workbench import report
+from workbench import report, research
 from workbench.errors import ConfigError
 
 
@@ -99,3 +99,41 @@ def test_the_strategy_stands_beside_the_equal_weight_baseline_and_the_benchmark(
     assert [t.name for t in fig.data] == ["ma_trend", "equal-weight buy and hold", "benchmark"]
     emitted = report.backtest_metrics(result, baseline=baseline)
     assert emitted["baseline_sharpe_ratio"] == baseline.metrics()["sharpe_ratio"]
+def test_trade_counts_agree_in_metrics_metrics_json_and_the_tables(market, tmp_path):
+    # buy_and_hold on the synthetic market books corporate actions and delistings
+    config = wb.BacktestConfig(start="2022-03-01")
+    r = wb.run_backtest(market, wb.strategies.get("buy_and_hold"), config)
+    settled = r.trades["reason"].astype(str).isin(["corporate_action", "delisted"])
+    assert settled.any() and (~settled).any()
+    trades, settlements = int((~settled).sum()), int(settled.sum())
+    m = r.metrics()
+    assert (m["n_trades"], m["n_settlements"]) == (trades, settlements)
+    assert m["n_buys"] + m["n_sells"] == trades
+    path = tmp_path / "metrics.json"
+    report.emit_metrics(report.backtest_metrics(r), path)
+    doc = json.loads(path.read_text())
+    assert (doc["n_trades"], doc["n_settlements"]) == (trades, settlements)
+    assert research.result_metrics(r)["n_trades"] == trades
+    assert report.metrics_table({"buy_and_hold": r}).loc["buy_and_hold", "n_trades"] == trades
+    parts = report.in_out_sample(r, "2023-07-03")
+    assert parts["n_trades"].sum() == trades
+    assert (r.summary()["trades"], r.summary()["settlements"]) == (trades, settlements)
+    assert f"{trades} trades and {settlements} settlements" in report.conventions_note(m).text
+
+
+def test_the_tables_annualise_by_the_market_calendar(result, market):
+    m = result.metrics()
+    ppy = m["periods_per_year"]
+    assert ppy == 242.0  # XSHG 2022 and 2023: 242 sessions each
+    assert "242.0 sessions a year" in m["annualisation"]
+    assert research.result_metrics(result)["periods_per_year"] == ppy
+    assert research.result_metrics(result)["sharpe_ratio"] == pytest.approx(m["sharpe_ratio"])
+    assert research.result_metrics(result)["annual_return"] == pytest.approx(m["annual_return"])
+    table = report.metrics_table({"ma_trend": result})
+    assert table.loc["ma_trend", "sharpe_ratio"] == pytest.approx(m["sharpe_ratio"])
+    assert table.loc["ma_trend", "annual_return"] == pytest.approx(m["annual_return"])
+    # 252 on request: empyrical's convention, the CAGR counting sessions
+    old = result.metrics(periods_per_year=252)
+    assert old["sharpe_ratio"] == pytest.approx(m["sharpe_ratio"] * (252 / 242) ** 0.5)
+    n = m["n_periods"]
+    assert old["annual_return"] == pytest.approx((1 + m["total_return"]) ** (252 / n) - 1)

@@ -86,4 +86,8 @@ def test_rolling_figure_thins_smooth_series(result):
     kept = thin(full, 100)
     np.testing.assert_allclose(y_values(fig.data[0]), kept["sharpe"], rtol=1e-5)
     np.testing.assert_allclose(y_values(fig.data[1]), kept["volatility"], rtol=1e-5)
-    np.testing.assert_allclose(full["volatility"], metrics.rolling_volatility(result.returns, 20))
+    # annualised by the XSHG calendar, as the headline metrics: 2022-2023 have 242 sessions
+    np.testing.assert_allclose(full["volatility"], metrics.rolling_volatility(
+        result.returns, 20, periods_per_year=242))
+    np.testing.assert_allclose(full["sharpe"], metrics.rolling_sharpe(
+        result.returns, 20, periods_per_year=242))

@@ -8,8 +8,9 @@ a displayed ``FigureWidget`` in place. All take ``colors="intl"`` (up green, dow
 Figures: ``figures.theme``, ``figures.performance`` (equity, drawdown, monthly returns,
 rolling), ``figures.holdings`` (sectors, weights, candlestick with trades, costs),
 ``figures.risk`` (limit usage, rejections), ``figures.quality`` (data quality),
-``figures.sweep`` (a parameter sweep), ``figures.tables`` (display tables), and
-``compare`` (strategies, metrics table, in/out of sample).
+``figures.sweep`` (a parameter sweep), ``figures.tables`` (display tables),
+``compare`` (strategies, metrics table, in/out of sample) and ``conventions`` (the
+footnote stating how figures are annualised and what a trade count counts).
 
 Publishing: ``parameters`` (:class:`ReportParameters`, a notebook's parameters checked and
 turned into a market, strategy and backtest configuration), ``emit`` (metrics.json),
@@ -39,6 +40,7 @@ from workbench.report.compare import (
     risk_return_figure,
     strategies_in_out_figure,
 )
+from workbench.report.conventions import Note, conventions_note
 from workbench.report.emit import emit_metrics, jsonable, read_metrics
 from workbench.report.figures.common import refresh, thin
 from workbench.report.figures.holdings import (
@@ -115,6 +117,7 @@ __all__ = [
     "TABLE_METRICS",
     "TEMPLATE",
     "Banner",
+    "Note",
     "ReportFailed",
     "ReportParameters",
     "ReportRun",
@@ -126,6 +129,7 @@ __all__ = [
     "comparison_data",
     "comparison_figure",
     "comparison_metrics",
+    "conventions_note",
     "cost_breakdown",
     "costs_figure",
     "coverage_by_date",

@@ -28,6 +28,7 @@ from workbench.report.figures.common import (
 from workbench.report.figures.performance import benchmark_close
 from workbench.report.figures.tables import format_value
 from workbench.report.figures.theme import palette
+from workbench.trades import is_exchange_trade
 
 if TYPE_CHECKING:
     from workbench.data.market import Market
@@ -61,7 +62,7 @@ TABLE_METRICS: dict[str, str] = {
     "max_drawdown": "{:.1%}",
     "calmar_ratio": "{:.2f}",
     "annual_turnover": "{:.2f}",
-    "n_fills": "{:,.0f}",
+    "n_trades": "{:,.0f}",
     "costs_cny": "{:,.0f}",
 }
 _BENCHMARK = "benchmark"
@@ -104,7 +105,8 @@ def headline_metrics(result: BacktestResult, benchmark: pd.Series | None = None
     """Headline statistics of one result: ``result.metrics()`` (JSON-ready).
 
     With an explicit ``benchmark`` (close by date) alpha, beta and the information ratio
-    are measured against it instead of the result's own ``benchmark_close``.
+    are measured against it instead of the result's own ``benchmark_close``. Annualised by
+    the market's own calendar, as ``result.metrics()``.
     """
     if benchmark is None:
         return result.metrics()
@@ -165,7 +167,11 @@ def comparison_figure(results: Mapping[str, BacktestResult], benchmark: pd.Serie
 
 def metrics_table(results: Mapping[str, BacktestResult], benchmark: pd.Series | None = None
                   ) -> pd.DataFrame:
-    """One row per result (and the benchmark), columns :data:`TABLE_METRICS` (raw numbers)."""
+    """One row per result (and the benchmark), columns :data:`TABLE_METRICS` (raw numbers).
+
+    Each row is annualised by the market's own calendar over its dates
+    (:func:`workbench.metrics.annualisation`); ``n_trades`` counts exchange fills.
+    """
     rows = {}
     for name, r in results.items():
         m = headline_metrics(r, benchmark)
@@ -231,8 +237,9 @@ def in_out_sample(result: BacktestResult, split: object,
     Returns
     -------
     pd.DataFrame
-        Rows ``in_sample`` and ``out_of_sample``; columns ``start``, ``end``, ``sessions``
-        and the return metrics of :data:`TABLE_METRICS`.
+        Rows ``in_sample`` and ``out_of_sample``; columns ``start``, ``end``, ``sessions``,
+        the return metrics of :data:`TABLE_METRICS` (each part annualised by the market's
+        calendar over its own dates) and ``n_trades``, the exchange fills in the part.
 
     Raises
     ------
@@ -242,6 +249,8 @@ def in_out_sample(result: BacktestResult, split: object,
     day = pd.Timestamp(split)
     r = result.returns
     parts = {"in_sample": r.loc[r.index < day], "out_of_sample": r.loc[r.index >= day]}
+    t = result.trades
+    trade_days = pd.DatetimeIndex(t["date"])[is_exchange_trade(t["reason"])]
     rows = {}
     for name, part in parts.items():
         if len(part) < 2:
@@ -250,8 +259,9 @@ def in_out_sample(result: BacktestResult, split: object,
                               f" of the period {r.index[0].date()}..{r.index[-1].date()}; "
                               "choose a date inside it")
         s = metrics.summary(part)
+        n_trades = int(((trade_days >= part.index[0]) & (trade_days <= part.index[-1])).sum())
         rows[name] = {"start": part.index[0], "end": part.index[-1], "sessions": len(part)} | {
-            k: s[k] for k in TABLE_METRICS if k in s}
+            k: s[k] for k in TABLE_METRICS if k in s} | {"n_trades": n_trades}
     return pd.DataFrame.from_dict(rows, orient="index")
 
 

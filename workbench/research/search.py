@@ -182,10 +182,13 @@ over; did you mean 'top_n'? Valid: 'lookback', 'skip', 'top_n'
     oos_result = out_of_sample_run(market, _strategies.get(strategy, **params), config,
                                    split.out_of_sample_period)
     n = len(combos)
+    in_sample = result_metrics(is_result)
+    # the trials' Sharpe ratios are annualised with the period's own sessions per year
     dsr = metrics.deflated_sharpe_ratio(is_result.returns, n,
-                                        trials_sharpe_variance(table["sharpe_ratio"]))
+                                        trials_sharpe_variance(table["sharpe_ratio"]),
+                                        periods_per_year=in_sample["periods_per_year"])
     return GridSearchResult(strategy=strategy, objective=objective, split=split, table=table,
-                            best_params=dict(params), in_sample=result_metrics(is_result),
+                            best_params=dict(params), in_sample=in_sample,
                             out_of_sample=result_metrics(oos_result), n_trials=n,
                             deflated_sharpe=dsr, in_sample_result=is_result,
                             out_of_sample_result=oos_result)

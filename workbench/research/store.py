@@ -114,7 +114,8 @@ def finished_rows(path: Path, meta: Mapping[str, Any], planned: Collection[str],
     dict
         ``{row_id: {column: value, ..., "error": None}}``. Rows that failed run again (the
         error may have been passing); rows of the file outside this sweep are dropped from
-        it, with a warning.
+        it, with a warning; a file without some of ``columns`` (an older format) gives no
+        rows, with a warning.
 
     Raises
     ------
@@ -133,6 +134,10 @@ def finished_rows(path: Path, meta: Mapping[str, Any], planned: Collection[str],
                       "strategy, periods or configuration) and are dropped from the "
                       "file; pass another out path to keep them", stacklevel=3)
     cols = list(columns)
+    if missing := [c for c in cols if c not in stored.columns]:
+        warnings.warn(f"{path}: written by an older workbench (no columns {missing}); "
+                      "every row runs again", stacklevel=3)
+        return {}
     ok = stored.loc[stored["error"].isna(), cols]
     planned = set(planned)
     return {str(rid): {**{c: row[c] for c in cols}, "error": None}

@@ -657,10 +657,13 @@ def _headline(result: SweepResult) -> SweepResult:
         is_result = result.rerun(rid, "in_sample")
         oos_result = result.rerun(rid, "out_of_sample")
         pick = result.chosen.iloc[0]
+        in_sample = result_metrics(is_result)
+        # the trials' Sharpe ratios are annualised with the period's own sessions per year
         dsr = metrics.deflated_sharpe_ratio(is_result.returns, result.n_trials,
-                                            float(pick["trials_sharpe_variance"]))
+                                            float(pick["trials_sharpe_variance"]),
+                                            periods_per_year=in_sample["periods_per_year"])
         returns = oos_result.returns.rename("returns")
-        return replace(result, deflated_sharpe=dsr, in_sample=result_metrics(is_result),
+        return replace(result, deflated_sharpe=dsr, in_sample=in_sample,
                        out_of_sample=result_metrics(oos_result),
                        in_sample_result=is_result, out_of_sample_result=oos_result,
                        returns=returns, equity=oos_result.daily["equity_cny"].rename("equity"))

@@ -10,9 +10,11 @@ the out-of-sample run uses the full market with the backtest period set to the h
 sessions, so strategies warm up on the history before it (a 12-month momentum trades on the
 held-out period's first day); the point-in-time view keeps them from seeing later data.
 
-Metrics are those of :mod:`workbench.metrics` on the daily returns of each run; ``n_trades``
-counts exchange fills (reasons ``signal`` and ``carried``; delisting settlements and
-corporate actions are not trades).
+Metrics are those of :mod:`workbench.metrics` on the daily returns of each run, annualised
+by the market's own calendar (:func:`workbench.metrics.annualisation`; the
+``periods_per_year`` column records the figure); ``n_trades`` counts exchange fills (reasons
+``signal`` and ``carried``; delisting settlements and corporate actions are not trades), the
+same count as ``BacktestResult.metrics()``.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ METRIC_COLUMNS: tuple[str, ...] = (
     "start", "end", "sessions", "total_return", "annual_return", "annual_volatility",
     "sharpe_ratio", "sharpe_standard_error", "probabilistic_sharpe_ratio", "sortino_ratio",
     "max_drawdown", "calmar_ratio", "n_trades", "annual_turnover", "fees_cny",
-    "final_equity_cny",
+    "final_equity_cny", "periods_per_year",
 )
 
 #: Trade-log reasons that are exchange fills (what ``n_trades`` counts).
@@ -82,20 +84,24 @@ def result_metrics(result: BacktestResult) -> dict[str, Any]:
 
     Keys are :data:`METRIC_COLUMNS`: ``sharpe_standard_error`` and
     ``probabilistic_sharpe_ratio`` (P(true Sharpe > 0)) say whether the Sharpe ratio is more
-    than noise; ``n_trades`` counts exchange fills; ``annual_turnover`` is the mean daily
-    turnover times 252; ``fees_cny`` and ``final_equity_cny`` are in CNY.
+    than noise; ``n_trades`` counts exchange fills (as ``result.metrics()``);
+    ``annual_turnover`` is the mean daily turnover times ``periods_per_year``, the XSHG
+    calendar's sessions per year over the run (:func:`workbench.metrics.annualisation`,
+    which also makes ``annual_return`` the CAGR over elapsed calendar time); ``fees_cny``
+    and ``final_equity_cny`` are in CNY.
     """
     r = result.returns
     s = metrics.summary(r)
     eq = result.daily["equity_cny"]
+    ppy = s["periods_per_year"]
     return {
         "start": s["start"], "end": s["end"], "sessions": s["n_periods"],
         **{k: s[k] for k in METRIC_COLUMNS[3:12]},
         "n_trades": int(is_exchange_trade(result.trades["reason"]).sum()),
-        "annual_turnover": float(result.turnover.mean() * metrics.PERIODS_PER_YEAR)
-        if len(eq) else math.nan,
+        "annual_turnover": float(result.turnover.mean() * ppy) if len(eq) else math.nan,
         "fees_cny": float(result.daily["fees_cny"].sum()),
         "final_equity_cny": float(eq.iloc[-1]) if len(eq) else result.config.capital_cny,
+        "periods_per_year": ppy,
     }
 
 

@@ -213,6 +213,9 @@ def monthly_returns_figure(result: BacktestResult, *, colors: str = "intl") -> g
 def rolling_data(result: BacktestResult, window: int = 126) -> pd.DataFrame:
     """Rolling annualised Sharpe ratio and volatility over ``window`` sessions.
 
+    Annualised with the XSHG calendar's sessions per year over the run, as the headline
+    metrics (:func:`workbench.metrics.annualisation`).
+
     Returns
     -------
     pd.DataFrame
@@ -222,8 +225,10 @@ def rolling_data(result: BacktestResult, window: int = 126) -> pd.DataFrame:
     r = result.returns
     if len(r) == 0:
         return pd.DataFrame({"sharpe": [], "volatility": []}, dtype=float)
-    return pd.DataFrame({"sharpe": metrics.rolling_sharpe(r, window),
-                         "volatility": metrics.rolling_volatility(r, window)})
+    ppy = metrics.annualisation(r).periods_per_year
+    return pd.DataFrame({"sharpe": metrics.rolling_sharpe(r, window, periods_per_year=ppy),
+                         "volatility": metrics.rolling_volatility(r, window,
+                                                                  periods_per_year=ppy)})
 
 
 def rolling_figure(result: BacktestResult, window: int = 126, *, colors: str = "intl",
