@@ -556,18 +556,20 @@ def _coverage_samples(strategy: Any, ctx: ViewContext, r0: int, r1: int) -> pd.D
     samples keep the check cheap: a strategy's inputs appear and vanish over months.
     """
     coverage = getattr(strategy, "coverage", None)
-    dates = ctx.dates64[r0 : r1 + 1].astype("datetime64[M]")
-    rows = r0 + np.flatnonzero(np.concatenate([[True], dates[1:] != dates[:-1]]))
+    none = pd.DataFrame({"rate": [], "reason": []})
+    if not callable(coverage):
+        return none
+    months = ctx.dates64[r0 : r1 + 1].astype("datetime64[M]")
+    rows = r0 + np.flatnonzero(np.concatenate([[True], months[1:] != months[:-1]]))
     rates, reasons = [], []
-    for r in rows.tolist() if callable(coverage) else []:
+    for r in rows.tolist():
         view = MarketView(ctx, r)
         found = coverage(view)
         if found is None:
-            return pd.DataFrame({"rate": [], "reason": []})
+            return none
         rates.append(found.rate(view.listed))
         reasons.append(str(found.reason))
-    return pd.DataFrame({"rate": rates, "reason": reasons},
-                        index=ctx.calendar[rows] if rates else None)
+    return pd.DataFrame({"rate": rates, "reason": reasons}, index=ctx.calendar[rows])
 
 
 def _benchmark_close(market: Market, dates: pd.DatetimeIndex) -> np.ndarray:
