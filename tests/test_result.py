@@ -109,6 +109,7 @@ def test_under_invested_warns_after_60_sessions_and_names_the_stretches():
     assert text.startswith("under 50% invested on 61 of 200 sessions (30%) between 2024-01-15 "
                            "and 2024-07-29; longest: 2024-01-15..2024-03-08 (40 sessions, 20% "
                            "invested on average); 2024-05-20..2024-06-14 (20 sessions, 0%")
+    assert "(1 sessions" not in text  # the one-session dip is counted, not listed
     assert invested_warning(pd.Series(0.5, index=DAYS)) is None  # 50 % is not under 50 %
 
 

@@ -104,8 +104,10 @@ MIN_COVERAGE_RATE = 0.5
 MIN_INVESTED_RATE = 0.5
 #: Fraction of the orders that risk may reject before a warning.
 MAX_REJECTED_RATE = 0.5
-#: Stretches named in the under-invested warning, longest first.
+#: Stretches named in the under-invested warning, longest first: at most this many, and
+#: besides the longest only those of at least ``_STRETCH_MIN`` sessions.
 _STRETCHES_SHOWN = 3
+_STRETCH_MIN = 20
 
 _TABLES: tuple[str, ...] = ("daily", "trades", "orders", "unfilled", "positions",
                             "sector_exposure", "rejections")
@@ -487,7 +489,8 @@ def invested_warning(invested: pd.Series, *, min_rate: float = MIN_INVESTED_RATE
     if n_low <= max_sessions:
         return None
     dates = invested.index
-    runs = sorted(_stretches(low), key=lambda r: (r[0] - r[1], r[0]))[:_STRETCHES_SHOWN]
+    runs = sorted(_stretches(low), key=lambda r: (r[0] - r[1], r[0]))
+    runs = [runs[0], *[r for r in runs[1:_STRETCHES_SHOWN] if r[1] - r[0] + 1 >= _STRETCH_MIN]]
     shown = "; ".join(f"{_day(dates[a])}..{_day(dates[b])} ({b - a + 1:,} sessions, "
                       f"{float(invested.iloc[a : b + 1].mean()):.0%} invested on average)"
                       for a, b in runs)
