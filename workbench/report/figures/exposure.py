@@ -75,11 +75,12 @@ def exposure_figure(result: BacktestResult, *, max_points: int | None = 600,
     data = thin(exposure_data(result), max_points)
     x = date_strings(data.index)
     fig.add_trace(go.Scatter(x=x, y=f4(data["invested_rate"]), name="invested", mode="lines",
-                             fill="tozeroy", line={"color": pal.strategy, "width": 1.2},
+                             fill="tozeroy", fillcolor=_translucent(pal.strategy, 0.3),
+                             line={"color": pal.strategy, "width": 1.2},
                              hovertemplate="%{y:.1%}"))
     fig.add_trace(go.Scatter(x=x, y=data["n_positions"].to_numpy(), name="stocks held",
                              mode="lines", yaxis="y2",
-                             line={"color": pal.other, "width": 1, "shape": "hv"},
+                             line={"color": pal.baseline, "width": 1, "shape": "hv"},
                              hovertemplate="%{y:d}"))
     fig.add_hline(y=MIN_INVESTED_RATE, line={"color": pal.benchmark, "dash": "dash",
                                              "width": 1},
@@ -87,6 +88,18 @@ def exposure_figure(result: BacktestResult, *, max_points: int | None = 600,
                   annotation_position="bottom right", annotation_font_size=11)
     fig.update_layout(yaxis={"tickformat": ".0%", "range": [0, 1.05], "title": "invested"},
                       yaxis2={"overlaying": "y", "side": "right", "rangemode": "tozero",
-                              "showgrid": False, "title": "stocks held"},
+                              "showgrid": False, "title": "stocks held", "tickformat": ",d"},
                       xaxis={"rangeselector": range_selector(), "type": "date"})
     return fig
+
+
+def _translucent(color: str, alpha: float) -> str:
+    """A ``#rrggbb`` colour as ``rgba(...)`` with opacity ``alpha`` (0-1).
+
+    Examples
+    --------
+    >>> _translucent("#1f4e79", 0.3)
+    'rgba(31, 78, 121, 0.3)'
+    """
+    r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r}, {g}, {b}, {alpha:g})"
