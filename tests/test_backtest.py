@@ -429,6 +429,7 @@ def assert_same_result(a: BacktestResult, b: BacktestResult) -> None:
         pd.testing.assert_frame_equal(getattr(a, table), getattr(b, table), check_exact=True)
     assert a.config == b.config
     assert a.strategy == b.strategy and a.meta == b.meta
+    assert a.warnings == b.warnings
 
 
 def busy_run() -> BacktestResult:

@@ -78,6 +78,8 @@ def test_a_short_backtest_report_end_to_end(tmp_path, capsys):
     page = (out / "backtest_report.html").read_text()
     assert page.count('class="wb-plot"') == figures
     assert page.count("plotly.js v") == 1
+    assert page.count('class="wb-banner"') == 2  # the data, then the result's warnings
+    assert "Exposure: fraction of equity invested" in page
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["strategy"] == "momentum" and metrics["start"] == "2023-01-03"
     assert metrics["out_of_sample_sharpe_ratio"] is None or isinstance(

@@ -15,10 +15,14 @@ import pandas as pd
 import pytest
 
 from workbench import cli
+from workbench.backtest import run
+from workbench.config import BacktestConfig
 from workbench.data.market import Market
 from workbench.data.store import load_market
 from workbench.errors import DataWarning
+from workbench.risk import RiskLimits
 from workbench.rules import limit_prices
+from workbench.strategies import available, get
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real_ashare"
 if not REAL.is_dir():
@@ -154,3 +158,23 @@ def test_load_market_round_trip(real: Market, tmp_path: Path):
     pd.testing.assert_frame_equal(back.st_periods, real.st_periods)
     pd.testing.assert_frame_equal(back.benchmark, real.benchmark)
     assert list(back.bars.columns[-2:]) == ["pe_ttm", "pb_mrq"]
+
+
+# -- warnings on real data ----------------------------------------------------------------------
+def test_value_quality_warns_that_the_daily_ratios_start_in_2020(real: Market):
+    result = run(real, get("value_quality"))
+    coverage, invested = result.warnings
+    assert "2015-01-05..2019-12-31" in coverage
+    assert "pe_ttm missing for 80, pb_mrq missing for 80" in coverage
+    assert "at least 50% scored from 2020-01-02" in coverage
+    assert invested.startswith("under 50% invested on 1,220 of 2,492 sessions")
+
+
+@pytest.mark.parametrize("name", available())
+def test_no_strategy_sits_in_cash_for_a_year_without_a_warning(real: Market, name: str):
+    # under the default RiskLimits, whatever the drawdown stop does
+    result = run(real, get(name), BacktestConfig(risk=RiskLimits()))
+    low = result.daily["invested_rate"] < 0.5
+    stretches = (low != low.shift()).cumsum()[low].value_counts()
+    if len(stretches) and stretches.max() > 243:  # a year of sessions
+        assert any(w.startswith("under 50% invested") for w in result.warnings), name

@@ -283,6 +283,40 @@ def test_value_quality_says_when_its_inputs_are_missing():
     assert strategies.get("value_quality").input_mode(pencil_market()) == "statements"
 
 
+def test_value_quality_coverage_says_what_it_cannot_score():
+    vq = strategies.get("value_quality", top_n=2)
+    view = view_of(ratio_market())
+    full = vq.coverage(view)
+    assert full.scored.tolist() == [True] * 4 and full.reason == ""
+    assert full.rate(view.listed) == 1.0
+    m = ratio_market()
+    bars = m.bars.copy()
+    bars.loc[bars["symbol"].isin(["600000.SH", "600001.SH"]), "pe_ttm"] = np.nan
+    bars.loc[bars["symbol"] == "600002.SH", "pb_mrq"] = 0.0
+    view = view_of(Market(bars=bars, securities=m.securities, fundamentals=m.fundamentals,
+                          st_periods=m.st_periods, benchmark=m.benchmark, meta=m.meta))
+    gappy = vq.coverage(view)
+    assert gappy.scored.tolist() == [False, False, False, True]
+    assert gappy.reason == "of 4 listed: pe_ttm missing for 2, pb_mrq missing for 1"
+    assert gappy.rate(view.listed) == 0.25
+    # what it scores is what scores() rates
+    np.testing.assert_array_equal(gappy.scored, np.isfinite(vq.scores(view).score))
+    # statements: one stock has no report yet, another no profit growth
+    m = pencil_market()
+    rows = [(r.symbol, r.announce_date, r.eps, r.bvps, r.roe, r.profit_growth)
+            for r in m.fundamentals.itertuples() if r.symbol != "600003.SH"]
+    rows[0] = (*rows[0][:5], np.nan)
+    c = vq.coverage(view_of(with_reports(m, rows)))
+    assert c.scored.tolist() == [False, True, True, False]
+    assert c.reason == ("of 4 listed: no statement announced for 1, profit_growth missing "
+                        "for 1")
+
+
+def test_price_strategies_do_not_report_coverage(market):
+    for name in ("buy_and_hold", "momentum", "low_volatility", "ma_trend", "rsi_reversion"):
+        assert strategies.get(name).coverage(view_of(market, 5)) is None
+
+
 # -- the price strategies by pencil -------------------------------------------------------------
 def test_momentum_buys_the_winners_of_the_window_skipping_the_last_days():
     # window t-3 .. t-1: 600000 +20 %, 600001 +10 %, 600002 -10 %; 600003 wins only on day t

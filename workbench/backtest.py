@@ -63,6 +63,12 @@ every fill before it happens:
   ``rejections`` row with the layer, reason and message
   (:meth:`~workbench.result.BacktestResult.risk_summary` counts them). A rejected buy's
   cash is not given to the other buys that session.
+
+**Exposure and warnings.** ``daily["invested_rate"]`` is the holdings' value over equity at
+each close. After the run the result gets its warnings (:mod:`workbench.result`): the
+strategy's ``coverage(view)``, when it has one, is sampled on the first session and on the
+first session of each month; the invested fraction and the risk rejections are counted
+over every session.
 """
 
 from __future__ import annotations
@@ -86,7 +92,14 @@ from workbench.portfolio import (
     SessionBars,
     block_codes,
 )
-from workbench.result import DAILY_COLUMNS, BacktestResult, rejections_frame
+from workbench.result import (
+    DAILY_COLUMNS,
+    BacktestResult,
+    coverage_warning,
+    invested_warning,
+    rejection_warning,
+    rejections_frame,
+)
 from workbench.risk import Order, PreTradeValidator, RiskLimits
 from workbench.strategies.base import Strategy, normalize_weights
 from workbench.symbols import Board
@@ -342,9 +355,9 @@ def run(market: Market, strategy: Strategy,
     Returns
     -------
     BacktestResult
-        Daily equity, cash and benchmark close, trade log, orders, unfilled orders,
-        positions, sector exposure, turnover, risk rejections, and the config and strategy
-        description.
+        Daily equity, cash, invested fraction and benchmark close, trade log, orders,
+        unfilled orders, positions, sector exposure, turnover, risk rejections, warnings,
+        and the config and strategy description.
 
     Raises
     ------
@@ -434,9 +447,10 @@ def run(market: Market, strategy: Strategy,
         held = np.flatnonzero(pf.shares)
         price = last[held]  # a held stock always has a last close
         values = pf.shares[held] * price
-        equity = pf.cash + float(np.sum(values))
+        invested = float(np.sum(values))
+        equity = pf.cash + invested
         daily.append((equity, pf.cash, pf.traded_cny, pf.fees_cny, pf.slippage_cny, corporate,
-                      held.size))
+                      held.size, invested / equity if equity > 0 else 0.0))
         if held.size:
             positions.append((r, held, pf.shares[held], price))
         if r < r1:
@@ -530,9 +544,38 @@ def _result(market: Market, strategy: Any, config: BacktestConfig, ctx: ViewCont
         "end": str(dates[-1].date()),
     }
     rejections = _rejection_table(ctx, [] if gate is None else gate.rejected)
+    found = (coverage_warning(str(strat.get("name", "")), _coverage_samples(strategy, ctx, r0, r1),
+                              dates),
+             invested_warning(daily_df["invested_rate"]),
+             rejection_warning(orders, rejections))
     return BacktestResult(daily=daily_df, trades=trades, orders=orders, unfilled=unfilled,
                           positions=positions, sector_exposure=sector_df, config=config,
-                          strategy=strat, meta=meta, rejections=rejections)
+                          strategy=strat, meta=meta, rejections=rejections,
+                          warnings=tuple(w for w in found if w is not None))
+
+
+def _coverage_samples(strategy: Any, ctx: ViewContext, r0: int, r1: int) -> pd.DataFrame:
+    """The strategy's ``coverage(view)`` on the run's first session and each month's first.
+
+    Columns ``rate`` (fraction of the listed stocks it can score) and ``reason``, index
+    ``date``; empty when the strategy has no ``coverage`` or it returns None. Monthly
+    samples keep the check cheap: a strategy's inputs appear and vanish over months.
+    """
+    coverage = getattr(strategy, "coverage", None)
+    none = pd.DataFrame({"rate": [], "reason": []})
+    if not callable(coverage):
+        return none
+    months = ctx.dates64[r0 : r1 + 1].astype("datetime64[M]")
+    rows = r0 + np.flatnonzero(np.concatenate([[True], months[1:] != months[:-1]]))
+    rates, reasons = [], []
+    for r in rows.tolist():
+        view = MarketView(ctx, r)
+        found = coverage(view)
+        if found is None:
+            return none
+        rates.append(found.rate(view.listed))
+        reasons.append(str(found.reason))
+    return pd.DataFrame({"rate": rates, "reason": reasons}, index=ctx.calendar[rows])
 
 
 def _benchmark_close(market: Market, dates: pd.DatetimeIndex) -> np.ndarray:

@@ -5,6 +5,18 @@ strategy, provenance), written to a temporary sibling folder first and then rena
 place, so a crash never leaves half a result behind. :meth:`BacktestResult.metrics` gives
 the statistics of :mod:`workbench.metrics` as a JSON-ready dict, and
 :meth:`BacktestResult.risk_summary` counts the pre-trade risk rejections.
+
+**Warnings.** A result says when its numbers could mislead: ``BacktestResult.warnings``
+holds one sentence, with numbers and dates, for each of
+
+* the strategy could score fewer than half of the listed stocks (:data:`MIN_COVERAGE_RATE`)
+  on more than :data:`MAX_SESSIONS` sessions, and why (:func:`coverage_warning`, from the
+  strategy's ``coverage(view)`` sampled on the first session of each month);
+* the portfolio was less than half invested (:data:`MIN_INVESTED_RATE`, from
+  ``daily["invested_rate"]``) on more than :data:`MAX_SESSIONS` sessions, and when
+  (:func:`invested_warning`);
+* pre-trade risk rejected more than half of the orders (:data:`MAX_REJECTED_RATE`;
+  :func:`rejection_warning`).
 """
 
 from __future__ import annotations
@@ -31,18 +43,28 @@ from workbench.trades import COST_COLUMNS, TRADE_COLUMNS, is_exchange_trade
 
 __all__ = [
     "DAILY_COLUMNS",
+    "MAX_REJECTED_RATE",
+    "MAX_SESSIONS",
+    "MIN_COVERAGE_RATE",
+    "MIN_INVESTED_RATE",
     "ORDER_COLUMNS",
     "POSITION_COLUMNS",
     "REJECTION_COLUMNS",
     "TRADE_COLUMNS",
     "UNFILLED_COLUMNS",
     "BacktestResult",
+    "coverage_warning",
+    "invested_rate",
+    "invested_warning",
     "load_result",
+    "rejection_warning",
 ]
 
-#: Version 2 added ``rejections`` and ``daily["benchmark_close"]``; version 1 folders still
-#: load (no rejections, benchmark NaN).
-FORMAT_VERSION = 2
+#: Version 2 added ``rejections`` and ``daily["benchmark_close"]``; version 3 added
+#: ``daily["invested_rate"]`` and ``warnings``. Older folders still load: no rejections and
+#: benchmark NaN before version 2; before version 3 the invested fraction is computed from
+#: equity and cash, and the warnings that need no strategy (invested, risk) are recomputed.
+FORMAT_VERSION = 3
 
 #: One row per session (index ``date``).
 DAILY_COLUMNS: tuple[str, ...] = (
@@ -53,6 +75,7 @@ DAILY_COLUMNS: tuple[str, ...] = (
     "slippage_cny",  # slippage inside fill prices (attribution)
     "corporate_action_cny",  # value paid out on ex-dates (before any reinvestment)
     "n_positions",
+    "invested_rate",  # holdings at the close / equity, a fraction (0: all cash)
     "benchmark_close",  # the market's benchmark close (index points), NaN where it has none
 )
 #: One row per order submitted to session ``date`` (after lot rounding), recorded when it was
@@ -72,6 +95,19 @@ REJECTION_COLUMNS: tuple[str, ...] = ("date", "symbol", "side", "shares", "layer
 #: Categories of the rejections table's coded columns.
 LAYERS: tuple[str, ...] = tuple(x.value for x in Layer)
 REASONS: tuple[str, ...] = tuple(x.value for x in Reason if x is not Reason.ACCEPTED)
+
+#: A warning is given when one of these lasts more than this many sessions.
+MAX_SESSIONS = 60
+#: Fraction of the listed stocks a strategy should be able to score.
+MIN_COVERAGE_RATE = 0.5
+#: Fraction of equity in holdings below which a session counts as under-invested.
+MIN_INVESTED_RATE = 0.5
+#: Fraction of the orders that risk may reject before a warning.
+MAX_REJECTED_RATE = 0.5
+#: Stretches named in the under-invested warning, longest first: at most this many, and
+#: besides the longest only those of at least ``_STRETCH_MIN`` sessions.
+_STRETCHES_SHOWN = 3
+_STRETCH_MIN = 20
 
 _TABLES: tuple[str, ...] = ("daily", "trades", "orders", "unfilled", "positions",
                             "sector_exposure", "rejections")
@@ -139,6 +175,9 @@ class BacktestResult:
         Orders the pre-trade risk validator rejected (:data:`REJECTION_COLUMNS`); empty
         when ``config.risk`` is None. Each is also an ``unfilled`` row with reason
         ``'risk'``.
+    warnings
+        Sentences saying where the numbers could mislead (see the module's docstring);
+        empty when nothing did. Also ``metrics()["warnings"]``.
     """
 
     daily: pd.DataFrame
@@ -151,6 +190,7 @@ class BacktestResult:
     strategy: dict[str, Any]
     meta: dict[str, Any] = field(default_factory=dict)
     rejections: pd.DataFrame = field(default_factory=_empty_rejections)
+    warnings: tuple[str, ...] = ()
 
     # -- series -----------------------------------------------------------------------------
     @property
@@ -196,6 +236,11 @@ class BacktestResult:
             return None
         close = close.ffill()
         return (close / close.shift(1) - 1.0).fillna(0.0).rename("benchmark")
+
+    @property
+    def invested(self) -> pd.Series:
+        """End-of-session holdings value / equity, a fraction (0: all cash)."""
+        return self.daily["invested_rate"].rename("invested_rate")
 
     @property
     def costs(self) -> pd.Series:
@@ -245,11 +290,13 @@ class BacktestResult:
         delisting close-outs, round trips) and annual turnover, with the annualisation
         convention used (``periods_per_year``, ``years``, ``annualisation``: by default the
         XSHG calendar's sessions per year and the CAGR over elapsed calendar time, see
-        :func:`workbench.metrics.annualisation`). Added here: ``capital_cny``, ``final_equity_cny``,
+        :func:`workbench.metrics.annualisation`). Added here: ``capital_cny``,
+        ``final_equity_cny``,
         ``mean_daily_turnover`` (:attr:`turnover`), the charges by kind
         (``commission_cny``, ``stamp_duty_cny``, ``transfer_fee_cny``; ``costs_cny`` is
-        their sum and ``slippage_cny`` the slippage inside fill prices) and
-        ``risk_rejections``.
+        their sum and ``slippage_cny`` the slippage inside fill prices),
+        ``mean_invested_rate`` (the mean of ``daily["invested_rate"]``), ``risk_rejections``
+        and ``warnings`` (the list of :attr:`warnings`).
 
         Parameters
         ----------
@@ -275,7 +322,10 @@ class BacktestResult:
                                  else float(self.config.capital_cny)),
             "mean_daily_turnover": float(self.turnover.mean()) if len(self.daily) else 0.0,
             **{f"{c}_cny": float(fills[c].sum()) for c in COST_COLUMNS},
+            "mean_invested_rate": (float(self.daily["invested_rate"].mean())
+                                   if len(self.daily) else 0.0),
             "risk_rejections": len(self.rejections),
+            "warnings": list(self.warnings),
         }
         return {str(k): jsonable(v) for k, v in out.items()}
 
@@ -305,10 +355,12 @@ class BacktestResult:
 
     def __repr__(self) -> str:
         s = self.summary()
+        n = len(self.warnings)
+        warned = f", {n} warning{'s' if n > 1 else ''}" if n else ""
         return (f"<BacktestResult {s['strategy']} {s['start']}..{s['end']}: "
                 f"{s['sessions']} sessions, {s['trades']} trades, {s['settlements']} "
                 f"settlements, final equity "
-                f"{s['final_equity_cny']:,.2f} CNY ({s['total_return']:+.2%})>")
+                f"{s['final_equity_cny']:,.2f} CNY ({s['total_return']:+.2%}){warned}>")
 
     # -- storage ----------------------------------------------------------------------------
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -329,7 +381,7 @@ class BacktestResult:
                         for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)}
             doc = {"format_version": FORMAT_VERSION, "config": self.config.to_dict(),
                    "strategy": self.strategy, "meta": self.meta,
-                   "empty_categories": categories}
+                   "warnings": list(self.warnings), "empty_categories": categories}
             (tmp / "result.json").write_text(json.dumps(doc, indent=2, default=str) + "\n")
         return Path(path)
 
@@ -358,7 +410,7 @@ def load_result(path: str | os.PathLike[str]) -> BacktestResult:
     except json.JSONDecodeError as exc:
         raise DataError(f"{doc_file}: not valid JSON ({exc})") from None
     version = doc.get("format_version")
-    if version not in (1, FORMAT_VERSION):
+    if version not in range(1, FORMAT_VERSION + 1):
         raise DataError(f"{doc_file}: format_version {version!r}, this workbench reads "
                         f"1 to {FORMAT_VERSION}; re-run the backtest")
     tables = {}
@@ -376,7 +428,182 @@ def load_result(path: str | os.PathLike[str]) -> BacktestResult:
         for col, cats in doc.get("empty_categories", {}).get(table, {}).items():
             frame[col] = pd.Categorical([], categories=pd.Index(cats, dtype="str"))
         tables[table] = frame
-    if "benchmark_close" not in tables["daily"].columns:
-        tables["daily"]["benchmark_close"] = np.nan
+    daily = tables["daily"]
+    if "benchmark_close" not in daily.columns:
+        daily["benchmark_close"] = np.nan
+    if "invested_rate" not in daily.columns:
+        daily["invested_rate"] = invested_rate(daily["equity_cny"], daily["cash_cny"])
+    tables["daily"] = daily[list(DAILY_COLUMNS)]
+    if "warnings" in doc:
+        found = tuple(str(w) for w in doc["warnings"])
+    else:  # written before warnings: recompute those the tables allow
+        found = tuple(w for w in (invested_warning(tables["daily"]["invested_rate"]),
+                                  rejection_warning(tables["orders"],
+                                                    tables.get("rejections")))
+                      if w is not None)
     return BacktestResult(**tables, config=BacktestConfig.from_dict(doc["config"]),
-                          strategy=doc["strategy"], meta=doc["meta"])
+                          strategy=doc["strategy"], meta=doc["meta"], warnings=found)
+
+
+# -- warnings -----------------------------------------------------------------------------------
+def invested_rate(equity_cny: pd.Series, cash_cny: pd.Series) -> pd.Series:
+    """Holdings value / equity per session, ``(equity - cash) / equity`` (0 at no equity).
+
+    Examples
+    --------
+    >>> invested_rate(pd.Series([100.0, 100.0, 0.0]), pd.Series([100.0, 25.0, 0.0])).tolist()
+    [0.0, 0.75, 0.0]
+    """
+    equity = equity_cny.astype("float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = (equity - cash_cny.astype("float64")) / equity
+    return rate.where(equity > 0, 0.0).rename("invested_rate")
+
+
+def _day(value: Any) -> str:
+    return str(pd.Timestamp(value).date())
+
+
+def _stretches(mask: np.ndarray) -> list[tuple[int, int]]:
+    """``(first, last)`` positions of each run of True in ``mask``."""
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1).tolist(),
+                    (np.flatnonzero(edges == -1) - 1).tolist(), strict=True))
+
+
+def invested_warning(invested: pd.Series, *, min_rate: float = MIN_INVESTED_RATE,
+                     max_sessions: int = MAX_SESSIONS) -> str | None:
+    """The under-invested warning, or None.
+
+    Parameters
+    ----------
+    invested
+        Holdings value / equity per session (``daily["invested_rate"]``), index ``date``.
+    min_rate
+        A session below this fraction counts as under-invested.
+    max_sessions
+        Warn when more sessions than this are under-invested (in all, not necessarily in a
+        row).
+
+    Returns
+    -------
+    str or None
+        How many sessions, their share, the mean invested fraction, and the longest
+        stretches under ``min_rate`` with their dates.
+
+    Examples
+    --------
+    >>> days = pd.bdate_range("2024-01-01", periods=100)
+    >>> invested_warning(pd.Series([0.0] * 70 + [1.0] * 30, index=days)).split(";")[0]
+    'under 50% invested on 70 of 100 sessions (70%) between 2024-01-01 and 2024-04-05'
+    """
+    low = invested.to_numpy(dtype="float64") < min_rate
+    n_low = int(np.count_nonzero(low))
+    if n_low <= max_sessions:
+        return None
+    dates = invested.index
+    runs = sorted(_stretches(low), key=lambda r: (r[0] - r[1], r[0]))
+    runs = [runs[0], *[r for r in runs[1:_STRETCHES_SHOWN] if r[1] - r[0] + 1 >= _STRETCH_MIN]]
+    shown = "; ".join(f"{_day(dates[a])}..{_day(dates[b])} ({b - a + 1:,} sessions, "
+                      f"{float(invested.iloc[a : b + 1].mean()):.0%} invested on average)"
+                      for a, b in runs)
+    first, last = dates[np.flatnonzero(low)[[0, -1]]]
+    return (f"under {min_rate:.0%} invested on {n_low:,} of {len(low):,} sessions "
+            f"({n_low / len(low):.0%}) between {_day(first)} and {_day(last)}; longest: "
+            f"{shown}. The return, volatility and Sharpe ratio count those sessions, which "
+            "are mostly cash")
+
+
+def rejection_warning(orders: pd.DataFrame, rejections: pd.DataFrame | None, *,
+                      max_rate: float = MAX_REJECTED_RATE) -> str | None:
+    """The risk warning, or None: pre-trade risk rejected more than ``max_rate`` of orders.
+
+    Parameters
+    ----------
+    orders
+        The orders table (:data:`ORDER_COLUMNS`), one row per order submitted to a session.
+    rejections
+        The rejections table (:data:`REJECTION_COLUMNS`); None or empty: no warning.
+    max_rate
+        Fraction of the orders rejected above which to warn.
+
+    Returns
+    -------
+    str or None
+        Rejected and submitted orders, the dates of the first and last rejection and the
+        most frequent reasons.
+    """
+    if rejections is None or rejections.empty or orders.empty:
+        return None
+    n, total = len(rejections), len(orders)
+    if n <= max_rate * total:
+        return None
+    reasons = rejections["reason"].astype(str).value_counts()
+    top = ", ".join(f"{r} {c:,}" for r, c in reasons.head(3).items())
+    dates = pd.DatetimeIndex(rejections["date"])
+    return (f"risk rejected {n:,} of {total:,} orders ({n / total:.0%}) between "
+            f"{_day(dates.min())} and {_day(dates.max())}; by reason: {top}. The run shows "
+            "what the limits allowed more than what the strategy wanted")
+
+
+def coverage_warning(strategy: str, samples: pd.DataFrame, sessions: pd.DatetimeIndex, *,
+                     min_rate: float = MIN_COVERAGE_RATE,
+                     max_sessions: int = MAX_SESSIONS) -> str | None:
+    """The coverage warning, or None: the strategy could score too few listed stocks.
+
+    Parameters
+    ----------
+    strategy
+        Its name, for the message.
+    samples
+        One row per sampled session (index ``date``, sorted), columns ``rate`` (fraction of
+        the listed stocks scored) and ``reason`` (``Coverage.reason``). Each sample stands
+        for the sessions up to the next one.
+    sessions
+        The run's sessions.
+    min_rate
+        A sample below this fraction counts as not covered.
+    max_sessions
+        Warn when the samples below ``min_rate`` stand for more sessions than this.
+
+    Returns
+    -------
+    str or None
+        The sessions concerned (an estimate from the samples), their first and last dates,
+        the reason on the first such sample and the first sample from which at least
+        ``min_rate`` was scored again.
+
+    Examples
+    --------
+    >>> days = pd.bdate_range("2024-01-01", periods=100)
+    >>> s = pd.DataFrame({"rate": [0.0, 1.0], "reason": ["of 2 listed: pe_ttm missing "
+    ...                   "for 2", ""]}, index=days[[0, 80]])
+    >>> text = coverage_warning("value_quality", s, days)
+    >>> text.split(",")[0]
+    'value_quality could score fewer than 50% of the listed stocks on about 80 of 100 sessions'
+    >>> text.split("): ")[1].split(";")[0]
+    'on 2024-01-01 it scored 0% (of 2 listed: pe_ttm missing for 2)'
+    >>> text.split("; ")[1].split(".")[0]
+    'at least 50% scored from 2024-04-22'
+    """
+    if samples.empty:
+        return None
+    starts = sessions.searchsorted(samples.index)
+    span = np.diff(np.append(starts, len(sessions)))  # sessions each sample stands for
+    low = samples["rate"].to_numpy(dtype="float64") < min_rate
+    n_low = int(span[low].sum())
+    if n_low <= max_sessions:
+        return None
+    rows = np.flatnonzero(low)
+    first, last = rows[0], rows[-1]
+    end = sessions[min(starts[last] + span[last], len(sessions)) - 1]
+    after = np.flatnonzero(~low[last:])
+    again = (f"; at least {min_rate:.0%} scored from {_day(samples.index[last + after[0]])}"
+             if after.size else f"; never {min_rate:.0%} or more")
+    reason = samples["reason"].iloc[first]
+    return (f"{strategy} could score fewer than {min_rate:.0%} of the listed stocks on about "
+            f"{n_low:,} of {len(sessions):,} sessions, {_day(samples.index[first])}.."
+            f"{_day(end)} (checked on the first session of each month): on "
+            f"{_day(samples.index[first])} it scored {samples['rate'].iloc[first]:.0%}"
+            f"{f' ({reason})' if reason else ''}{again}. It ranks few or no stocks on those "
+            "sessions, so their returns say little about the strategy")

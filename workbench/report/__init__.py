@@ -6,13 +6,15 @@ a displayed ``FigureWidget`` in place. All take ``colors="intl"`` (up green, dow
 ``"cn"`` (up red, down green) and use the ``workbench`` template (:mod:`.figures.theme`).
 
 Figures: ``figures.theme``, ``figures.performance`` (equity, drawdown, monthly returns,
-rolling), ``figures.holdings`` (sectors, weights, candlestick with trades, costs),
+rolling), ``figures.exposure`` (invested fraction), ``figures.holdings`` (sectors,
+weights, candlestick with trades, costs),
 ``figures.risk`` (limit usage, rejections), ``figures.quality`` (data quality),
 ``figures.sweep`` (a parameter sweep), ``figures.tables`` (display tables),
 ``compare`` (strategies, metrics table, in/out of sample) and ``conventions`` (the
 footnote stating how figures are annualised and what a trade count counts).
 
-Publishing: ``parameters`` (:class:`ReportParameters`, a notebook's parameters checked and
+Publishing: ``banner`` (:func:`warning_banner`, a result's warnings at the top of a
+report), ``parameters`` (:class:`ReportParameters`, a notebook's parameters checked and
 turned into a market, strategy and backtest configuration), ``emit`` (metrics.json),
 ``html`` (notebook to page), ``notebook`` (a kernel's set-up), ``runner`` (one report)
 and ``schedule`` (a jobs file, the index page).
@@ -23,7 +25,7 @@ and ``schedule`` (a jobs file, the index page).
 """
 
 from workbench.errors import ReportFailed
-from workbench.report.banner import Banner, data_banner
+from workbench.report.banner import Banner, data_banner, warning_banner
 from workbench.report.compare import (
     BESIDE_METRICS,
     TABLE_METRICS,
@@ -43,6 +45,7 @@ from workbench.report.compare import (
 from workbench.report.conventions import Note, conventions_note
 from workbench.report.emit import emit_metrics, jsonable, read_metrics
 from workbench.report.figures.common import refresh, thin
+from workbench.report.figures.exposure import exposure_data, exposure_figure
 from workbench.report.figures.holdings import (
     COST_KINDS,
     MAX_SYMBOLS,
@@ -142,6 +145,8 @@ __all__ = [
     "equity_data",
     "equity_figure",
     "evaluation_split",
+    "exposure_data",
+    "exposure_figure",
     "format_value",
     "gaps",
     "headline_metrics",
@@ -187,6 +192,7 @@ __all__ = [
     "trade_table",
     "unfilled_table",
     "validation_findings",
+    "warning_banner",
     "weights_data",
     "weights_figure",
     "write_notebook_html",

@@ -18,7 +18,14 @@ name               rule                                            module
 {'name': 'buy_and_hold', 'params': {'rebalance': 'monthly'}}
 """
 
-from workbench.strategies.base import Factor, Scores, Strategy, Weights, normalize_weights
+from workbench.strategies.base import (
+    Coverage,
+    Factor,
+    Scores,
+    Strategy,
+    Weights,
+    normalize_weights,
+)
 from workbench.strategies.baseline import BuyAndHold
 from workbench.strategies.factors import LowVolatility, Momentum
 from workbench.strategies.fundamental import ValueQuality
@@ -35,6 +42,7 @@ from workbench.view import MarketView, ViewContext, clear_cache
 
 __all__ = [
     "BuyAndHold",
+    "Coverage",
     "Factor",
     "LowVolatility",
     "MATrend",

@@ -26,8 +26,12 @@ implies fill on the next session. The method returns
 Optionally a strategy also implements ``scores(view) -> Scores``: a rating of every symbol
 (a score in [0, 1], the weights it would hold if it rebalanced after this close, the
 factor values behind them and their reasons). :func:`workbench.recommend.recommend` uses
-it to explain its picks; the backtester never calls it. Strategies are found by name
-through :mod:`workbench.strategies.registry`.
+it to explain its picks; the backtester never calls it. A strategy whose inputs may be
+missing for part of the universe (statements, valuation ratios) also implements
+``coverage(view) -> Coverage``: which listed symbols it can score and why not the others;
+the backtester samples it once a month and warns when it scores fewer than half (see
+:mod:`workbench.result`). Strategies are found by name through
+:mod:`workbench.strategies.registry`.
 """
 
 from __future__ import annotations
@@ -48,7 +52,8 @@ from workbench.view import MarketView
 if TYPE_CHECKING:
     from workbench.data.market import Market
 
-__all__ = ["WEIGHT_TOLERANCE", "Factor", "Scores", "Strategy", "Weights", "normalize_weights"]
+__all__ = ["WEIGHT_TOLERANCE", "Coverage", "Factor", "Scores", "Strategy", "Weights",
+           "normalize_weights"]
 
 #: What ``target_weights`` may return besides ``None``.
 Weights: TypeAlias = np.ndarray | pd.Series | Mapping[str, float]
@@ -77,6 +82,34 @@ class Factor(NamedTuple):
     values: np.ndarray
     fmt: str = "{:.3g}"
     rank: np.ndarray | None = None
+
+
+class Coverage(NamedTuple):
+    """Which listed symbols a strategy can score after one close, and why not the others.
+
+    Attributes
+    ----------
+    scored
+        Per symbol (aligned with ``view.symbols``): True where the strategy has every
+        input it ranks on; always False for symbols not listed.
+    reason
+        Why the other listed symbols cannot be scored, with counts, e.g. ``'pe_ttm
+        missing for 80 of 80 listed'``; ``''`` when every listed symbol is scored.
+
+    Examples
+    --------
+    >>> c = Coverage(np.array([True, False, False]), "pe_ttm missing for 2 of 3 listed")
+    >>> c.rate(np.array([True, True, True]))
+    0.3333333333333333
+    """
+
+    scored: np.ndarray
+    reason: str = ""
+
+    def rate(self, listed: np.ndarray) -> float:
+        """Fraction of the ``listed`` symbols scored (1.0 when none is listed)."""
+        n = int(np.count_nonzero(listed))
+        return 1.0 if n == 0 else int(np.count_nonzero(self.scored & listed)) / n
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,8 +173,8 @@ class Strategy:
 
     Subclasses set ``name`` (a ``ClassVar``), declare their parameters as typed fields with
     defaults, validate them in ``__post_init__`` (raising ConfigError) and implement
-    :meth:`target_weights`; optionally :meth:`scores` (for recommendations) and
-    :meth:`describe_inputs`.
+    :meth:`target_weights`; optionally :meth:`scores` (for recommendations),
+    :meth:`coverage` (for the backtest's coverage warning) and :meth:`describe_inputs`.
     """
 
     name: ClassVar[str] = "strategy"
@@ -158,6 +191,18 @@ class Strategy:
         """
         raise NotImplementedError(f"strategy {self.name!r} does not rate stocks; implement "
                                   "scores(view) to use it for recommendations")
+
+    def coverage(self, view: MarketView) -> Coverage | None:
+        """Which listed symbols the strategy can score after the close of ``view.date``.
+
+        Optional: strategies whose inputs may be missing for much of the universe (e.g.
+        fundamentals that start years after the bars) override it, so that a backtest can
+        warn when they could score fewer than half of the listed stocks. The backtester
+        calls it once a month, so it should cost no more than :meth:`scores`. The default,
+        None, means the strategy does not say (price-based strategies, whose only gap is
+        their warm-up, which the invested fraction already shows).
+        """
+        return None
 
     def describe_inputs(self, market: Market) -> str:
         """One line saying which data the strategy reads on ``market``."""

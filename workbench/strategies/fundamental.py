@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 import numpy as np
 
 from workbench.errors import ConfigError, DataError
-from workbench.strategies.base import Factor, Scores, Strategy
+from workbench.strategies.base import Coverage, Factor, Scores, Strategy
 from workbench.strategies.ranking import (
     check_count,
     equal_weights,
@@ -26,6 +26,7 @@ __all__ = ["ValueQuality"]
 
 Inputs = Literal["auto", "statements", "ratios"]
 _RATIOS = ("pe_ttm", "pb_mrq")
+_STATEMENT_FIGURES = ("eps", "bvps", "roe", "profit_growth")
 
 
 @register
@@ -46,7 +47,9 @@ class ValueQuality(Strategy):
     market without statements but with daily valuation ratios (baostock's ``peTTM`` and
     ``pbMRQ``, as in an imported market) is ranked on those as of each day: earnings yield
     ``1 / pe_ttm``, book-to-price ``1 / pb_mrq`` and ROE ``pb_mrq / pe_ttm``; profit growth
-    is then not available. :meth:`describe_inputs` says which applies.
+    is then not available. :meth:`describe_inputs` says which applies, and
+    :meth:`coverage` which listed stocks lack an input (a backtest warns when more than
+    half do for more than 60 sessions, e.g. daily ratios that start years after the bars).
 
     Parameters
     ----------
@@ -130,12 +133,39 @@ class ValueQuality(Strategy):
                     Factor("book/price (1/PB MRQ)", 1.0 / pb, "{:.2f}"),
                     Factor("ROE (PB/PE)", pb / pe, "{:.1%}"))
 
+    def coverage(self, view: MarketView) -> Coverage:
+        """The listed stocks that have every input today, and what the others lack.
+
+        The reason counts, among the listed stocks, those without a bar today and those
+        missing each input: ``pe_ttm`` and ``pb_mrq`` (NaN or 0) when ranking on the daily
+        ratios; ``statement`` (none announced yet), then ``eps``, ``bvps``, ``roe`` and
+        ``profit_growth`` of the latest announced one when ranking on statements.
+        """
+        listed = view.listed
+        scored = _rated(view, self._factors(view))
+        gaps = {"bar": ~view.has_bar}
+        if self._mode(view.has_statements, view.bar_columns) == "statements":
+            announced = view.report_index >= 0
+            gaps["statement"] = ~announced
+            for column in _STATEMENT_FIGURES:
+                gaps[column] = announced & ~np.isfinite(view.fundamental(column))
+        else:
+            for column in _RATIOS:
+                value = view.latest(column)
+                gaps[column] = ~np.isfinite(value) | (value == 0)
+        counts = {k: int(np.count_nonzero(v & listed)) for k, v in gaps.items()}
+        parts = [f"no bar for {n}" if k == "bar" else
+                 f"no statement announced for {n}" if k == "statement" else
+                 f"{k} missing for {n}"
+                 for k, n in sorted(counts.items(), key=lambda kv: -kv[1]) if n]
+        n_listed = int(np.count_nonzero(listed))
+        reason = f"of {n_listed} listed: {', '.join(parts)}" if parts else ""
+        return Coverage(scored=scored, reason=reason)
+
     # -- the rule ---------------------------------------------------------------------------
     def scores(self, view: MarketView) -> Scores:
         raw = self._factors(view)
-        rated = view.listed & view.has_bar
-        for f in raw:
-            rated &= np.isfinite(f.values)
+        rated = _rated(view, raw)
         groups = view.sector_codes if self.sector_neutral else None
         factors = tuple(f._replace(rank=percentile_rank(f.values, rated, groups)) for f in raw)
         composite = np.mean([np.asarray(f.rank) for f in factors], axis=0)  # NaN where not rated
@@ -150,3 +180,11 @@ class ValueQuality(Strategy):
         if not rebalance_due(view):
             return None
         return self.scores(view).weights
+
+
+def _rated(view: MarketView, factors: tuple[Factor, ...]) -> np.ndarray:
+    """Listed stocks with a bar today and every factor finite: the ones ranked."""
+    rated = view.listed & view.has_bar
+    for f in factors:
+        rated &= np.isfinite(f.values)
+    return rated

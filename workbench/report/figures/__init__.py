@@ -5,7 +5,8 @@ Nothing here runs a backtest, reads a notebook or writes a file; the rest of
 
 Modules: ``theme`` (the template and the two colour conventions), ``common`` (helpers every
 builder shares: a themed empty figure, compact dates, thinning, :func:`~.common.refresh`),
-``performance`` (equity, drawdown, monthly returns, rolling), ``holdings`` (sectors,
+``performance`` (equity, drawdown, monthly returns, rolling), ``exposure`` (invested
+fraction and holdings count), ``holdings`` (sectors,
 weights, candlestick with trades, costs), ``risk`` (limit usage, rejections), ``quality``
 (data coverage, gaps, suspensions, limit days), ``sweep`` (a parameter sweep's heatmap,
 scatter and equity) and ``tables`` (compact display tables and value formatting).

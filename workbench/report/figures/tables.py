@@ -27,8 +27,8 @@ KEY_METRICS: tuple[str, ...] = (
     "probabilistic_sharpe_ratio", "sortino_ratio", "max_drawdown", "max_drawdown_peak",
     "max_drawdown_trough", "max_drawdown_recovery", "calmar_ratio", "alpha", "beta",
     "information_ratio", "n_trades", "n_settlements", "win_rate", "profit_factor",
-    "avg_holding_days",
-    "annual_turnover", "costs_cny", "slippage_cny", "risk_rejections",
+    "avg_holding_days", "annual_turnover", "mean_invested_rate", "costs_cny", "slippage_cny",
+    "risk_rejections",
 )
 #: What each unfilled reason (``workbench.portfolio.UNFILLED_REASONS``) means, for readers.
 UNFILLED_EXPLANATIONS: dict[str, str] = {
