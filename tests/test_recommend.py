@@ -195,11 +195,12 @@ def test_cli_prints_the_table(capsys, tmp_path):
                      str(folder), "--as-of", "2022-11-30"])
     out = capsys.readouterr().out
     assert code == 0
+    assert out.splitlines()[0].startswith("Synthetic market (seed 2, generator")  # which data
     assert "low_volatility on synthetic, after the close of 2022-11-30" in out
     assert "rule: the 20 least volatile" in out and "inputs: daily bars" in out
-    header = out.splitlines()[3].split()
+    header = out.splitlines()[4].split()
     assert header == ["symbol", "name", "sector", "action", "score", "target_weight", "reasons"]
-    assert len(out.splitlines()) == 4 + 3
+    assert len(out.splitlines()) == 5 + 3
     code = cli.main(["recommend", "--market", str(folder), "--universe", "600999.SH"])
     err = capsys.readouterr().err
     assert code == 2 and "unknown symbol '600999.SH' in universe" in err
