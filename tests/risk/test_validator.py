@@ -270,11 +270,12 @@ def test_without_a_cooloff_a_portfolio_in_cash_stays_stopped(policy):
     last = str(days[-1].date())
     assert buy_reason(v, last) is Reason.DRAWDOWN
     s = v.state
+    # sessions are counted from the first day started after the trip
     assert (s.drawdown_stopped, s.stopped_since_day, s.stopped_sessions, s.peak_resets,
-            s.peak_cny) == (True, pd.Timestamp(DAY), len(days) + 1, 0, 1_000_000.0)
+            s.peak_cny) == (True, pd.Timestamp("2024-01-03"), len(days), 0, 1_000_000.0)
     message = v.check(order(quantity=1_000, at=at(last))).message
     assert message.startswith("equity 849,500.00 CNY is 15.05% below its peak 1,000,000.00 "
-                              "CNY, limit 15.00%; stopped since 2024-01-02, only risk-reducing "
+                              "CNY, limit 15.00%; stopped since 2024-01-03, only risk-reducing "
                               "sells pass until equity is back within 15.00% of the peak")
     assert message.endswith("(drawdown_rearm='never': the peak is never reset)"
                             if policy == "never" else "of the peak")
@@ -297,56 +298,59 @@ def test_recover_waits_for_equity_to_come_back_within_the_recover_rate():
     v.start_day("2024-01-03", day_frame(**STAR_WIDE))
     v.on_price("688981.SH", 8.99)  # 949,500: 5.05 % below
     assert buy_reason(v, "2024-01-03") is Reason.DRAWDOWN
-    assert (v.state.stopped_since_day, v.state.stopped_sessions) == (pd.Timestamp(DAY), 2)
+    assert (v.state.stopped_since_day, v.state.stopped_sessions) == (
+        pd.Timestamp("2024-01-03"), 1)
     v.on_price("688981.SH", 9.0)  # 950,000: exactly 5 % below, the stop lifts
     assert buy_reason(v, "2024-01-03") is Reason.ACCEPTED
     s = v.state
     assert (s.drawdown_stopped, s.stopped_since_day, s.stopped_sessions, s.peak_cny) == (
         False, None, 0, 1_000_000.0)
-    v.on_price("688981.SH", 6.99)  # and trips again
+    v.on_price("688981.SH", 6.99)  # and trips again, to be counted from the next day
     assert buy_reason(v, "2024-01-03") is Reason.DRAWDOWN
-    assert v.state.stopped_since_day == pd.Timestamp("2024-01-03")
+    assert (v.state.stopped_since_day, v.state.stopped_sessions) == (None, 0)
 
 
 def test_cooloff_resets_the_peak_after_the_sessions_stopped():
-    v = crashed(drawdown_cooloff_sessions=3)  # tripped in session 1, Tuesday 2024-01-02
-    v.on_fill("688981.SH", "sell", 50_000, 6.99)  # into cash: only the cool-off can lift it
+    v = crashed(drawdown_cooloff_sessions=3)  # tripped on Tuesday 2024-01-02
     s = v.state
-    for day, n in (("2024-01-03", 2), ("2024-01-04", 3)):
+    assert (s.drawdown_stopped, s.stopped_since_day, s.stopped_sessions) == (True, None, 0)
+    v.on_fill("688981.SH", "sell", 50_000, 6.99)  # into cash: only the cool-off can lift it
+    for day, n in (("2024-01-03", 1), ("2024-01-04", 2), ("2024-01-05", 3)):
         v.start_day(day, day_frame(**STAR_WIDE))
         assert buy_reason(v, day) is Reason.DRAWDOWN
         assert (s.drawdown_stopped, s.stopped_since_day, s.stopped_sessions) == (
-            True, pd.Timestamp(DAY), n)
-    assert v.check(order(quantity=1_000, at=at("2024-01-04"))).message.endswith(
-        "until equity is back within 15.00% of the peak or, after 3 sessions stopped (this "
+            True, pd.Timestamp("2024-01-03"), n)
+    assert v.check(order(quantity=1_000, at=at("2024-01-05"))).message.endswith(
+        "until equity is back within 15.00% of the peak or, after 3 more sessions (this "
         "is session 3), the peak resets")
-    v.start_day("2024-01-05", day_frame(**STAR_WIDE))  # the session after three stopped
-    assert buy_reason(v, "2024-01-05") is Reason.ACCEPTED
+    v.start_day("2024-01-08", day_frame(**STAR_WIDE))  # the session after three more
+    assert buy_reason(v, "2024-01-08") is Reason.ACCEPTED
     assert (s.drawdown_stopped, s.stopped_since_day, s.stopped_sessions, s.peak_resets,
             s.peak_cny) == (False, None, 0, 1, 849_500.0)
     # re-armed from the new peak: 15 % below 849,500 trips it again
     v.on_fill("688981.SH", "buy", 50_000, 7.0)
     v.on_price("688981.SH", 4.44)  # 849,500 - 50,000 x 2.56 = 721,500: 15.07 % below
-    assert buy_reason(v, "2024-01-05") is Reason.DRAWDOWN
-    assert (s.stopped_since_day, s.stopped_sessions, s.peak_cny) == (
-        pd.Timestamp("2024-01-05"), 1, 849_500.0)
+    assert buy_reason(v, "2024-01-08") is Reason.DRAWDOWN
+    assert (s.drawdown_stopped, s.stopped_sessions, s.peak_cny) == (True, 0, 849_500.0)
 
 
 def test_cooloff_counts_exchange_sessions_not_start_day_calls():
     # A backtest starts only the sessions with orders: the count follows the calendar.
     v = crashed(drawdown_cooloff_sessions=3)
-    v.start_day("2024-01-05", day_frame(**STAR_WIDE))  # 01-02..01-05: four sessions
+    v.start_day("2024-01-03", day_frame(**STAR_WIDE))  # the first session counted
+    v.start_day("2024-01-09", day_frame(**STAR_WIDE))  # 01-03, 04, 05, 08, 09: five
     assert not v.state.drawdown_stopped and v.state.peak_resets == 1
     assert v.state.peak_cny == 849_500.0
     # a holiday does not count: Thursday 2024-02-08, then the Spring Festival, then 02-19
     v = validator(RiskLimits(**NO_DAILY_STOP, drawdown_cooloff_sessions=3), cash=500_000.0,
                   positions={"688981.SH": 50_000}, prices={"688981.SH": 10.0},
-                  day="2024-02-08", frame=day_frame(**STAR_WIDE))
+                  day="2024-02-07", frame=day_frame(**STAR_WIDE))
     v.on_price("688981.SH", 6.99)
-    v.start_day("2024-02-19", day_frame(**STAR_WIDE))
-    assert v.state.stopped_sessions == 2
-    assert buy_reason(v, "2024-02-19") is Reason.DRAWDOWN
-    v.start_day("2024-02-21", day_frame(**STAR_WIDE))  # 02-08, 02-19, 02-20, 02-21
+    v.start_day("2024-02-08", day_frame(**STAR_WIDE))
+    v.start_day("2024-02-20", day_frame(**STAR_WIDE))
+    assert v.state.stopped_sessions == 3  # 02-08, 02-19, 02-20
+    assert buy_reason(v, "2024-02-20") is Reason.DRAWDOWN
+    v.start_day("2024-02-21", day_frame(**STAR_WIDE))
     assert buy_reason(v, "2024-02-21") is Reason.ACCEPTED
 
 
@@ -368,11 +372,12 @@ def test_the_daily_loss_stop_reports_first_and_the_drawdown_stop_outlives_it():
     assert buy_reason(v, "2024-01-03") is Reason.DRAWDOWN
     v.on_price("688981.SH", float("nan"))  # equity unknown: the status is kept
     assert buy_reason(v, "2024-01-03") is Reason.MISSING_PRICE and v.state.drawdown_stopped
-    v.start_day("2024-01-04", day_frame(**STAR_WIDE))  # cooled off, but still unpriced
-    assert buy_reason(v, "2024-01-04") is Reason.MISSING_PRICE
+    v.start_day("2024-01-04", day_frame(**STAR_WIDE))
+    v.start_day("2024-01-05", day_frame(**STAR_WIDE))  # cooled off, but still unpriced
+    assert buy_reason(v, "2024-01-05") is Reason.MISSING_PRICE
     assert v.state.drawdown_stopped and v.state.stopped_sessions == 3
     v.on_price("688981.SH", 6.0)  # priced again: the reset happens now, at 800,000
-    assert buy_reason(v, "2024-01-04") is Reason.ACCEPTED
+    assert buy_reason(v, "2024-01-05") is Reason.ACCEPTED
     assert (v.state.peak_cny, v.state.peak_resets) == (800_000.0, 1)
 
 
@@ -741,7 +746,7 @@ class Reference:
         self.today = None
         self.rows: dict[str, dict] = {}
         self.flags: dict[str, dict] = {}
-        self.equity_history: list[tuple] = []  # (day or None, equity or None) per event
+        self.equity_history: list[tuple] = []  # (day, equity or None, opens a day) per event
         self.day_base = None
         self._note_equity()
 
@@ -755,35 +760,36 @@ class Reference:
                 total += n * m
         return total
 
-    def _note_equity(self):
+    def _note_equity(self, opens: bool = False):
         e = self.equity()
-        self.equity_history.append((self.today, e))
+        self.equity_history.append((self.today, e, opens))
         if e is not None and self.day_base is None:
             self.day_base = e
 
-    def drawdown_stop(self) -> tuple[bool, float, int]:
-        """(stopped, peak, peak resets), replaying the history under the documented rules."""
+    def drawdown_stop(self) -> tuple[bool, float | None, int, pd.Timestamp | None]:
+        """(stopped, peak, peak resets, first day counted), replaying the history under the
+        documented rules."""
         lim = self.lim
         release = (lim.max_drawdown_rate if lim.drawdown_recover_rate is None
                    else lim.drawdown_recover_rate)
         stopped, peak, since, resets = False, None, None, 0
-        for day, e in self.equity_history:
-            if stopped and since is None:
-                since = day  # tripped before any day: counted from the first
+        for day, e, opens in self.equity_history:
+            if stopped and opens and since is None:
+                since = day  # sessions are counted from the first day started after a trip
             if e is None:
                 continue  # equity unknown: nothing changes
             peak = e if peak is None else max(peak, e)
             slack = 1e-9 * abs(peak)
             if not stopped:
                 if peak - e > lim.max_drawdown_rate * peak + slack:
-                    stopped, since = True, day
+                    stopped, since = True, None
                 continue
-            held = 0 if since is None or day is None else len(calendar_sessions(since, day))
+            held = 0 if since is None else len(calendar_sessions(since, day))
             if lim.drawdown_rearm == "cooloff" and held > lim.drawdown_cooloff_sessions:
                 stopped, peak, resets = False, e, resets + 1
             elif peak - e <= release * peak + slack:
                 stopped = False
-        return stopped, peak, resets
+        return stopped, peak, resets, since if stopped else None
 
     def start_day(self, day, frame):
         self.today = pd.Timestamp(day)
@@ -793,7 +799,7 @@ class Reference:
         self.open_shares = dict(self.shares)
         self.sold_today = {}
         self.day_base = None
-        self._note_equity()
+        self._note_equity(opens=True)
 
     def on_price(self, symbol, price):
         self.marks[symbol] = float(price) if price > 0 else math.nan
@@ -955,16 +961,12 @@ def random_limits(ch) -> RiskLimits:
 
 def assert_same_stop(fast: PreTradeValidator, ref: Reference) -> None:
     """The drawdown stop's status on the state is the reference's replay of the history."""
-    stopped, peak, resets = ref.drawdown_stop()
+    stopped, peak, resets, since = ref.drawdown_stop()
     s = fast.state
-    assert (s.drawdown_stopped, s.peak_resets) == (stopped, resets)
+    assert (s.drawdown_stopped, s.peak_resets, s.stopped_since_day) == (stopped, resets, since)
     assert s.peak_cny == (None if peak is None else pytest.approx(peak, rel=1e-12))
-    if stopped:
-        assert s.stopped_since_day is not None or s.day is None
-        held = len(calendar_sessions(s.stopped_since_day, s.day)) if s.day is not None else 0
-        assert s.stopped_sessions == held
-    else:
-        assert (s.stopped_since_day, s.stopped_sessions) == (None, 0)
+    held = 0 if since is None else len(calendar_sessions(since, s.day))
+    assert s.stopped_sessions == held
 
 
 def random_day_frame(ch, symbols, closes) -> pd.DataFrame:

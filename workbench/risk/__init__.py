@@ -45,10 +45,10 @@ Conventions (what a risk officer signs):
   ``recover``  ``drawdown_recover_rate`` of the peak           the peak is never reset
   ``cooloff``  ``drawdown_recover_rate`` of the peak           after
                                                                ``drawdown_cooloff_sessions``
-                                                               XSHG sessions stopped (the
-                                                               tripping one counted), the
-                                                               peak is reset to the equity
-                                                               at the next session's start
+                                                               XSHG sessions stopped (after
+                                                               the tripping one), the peak
+                                                               is reset to the equity at
+                                                               the next session's start
   ===========  ==============================================  ============================
 
   ``drawdown_recover_rate`` defaults to ``max_drawdown_rate``. The default policy is

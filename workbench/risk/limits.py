@@ -50,9 +50,10 @@ class RiskLimits:
         * ``'recover'``: the stop holds until equity is back within
           ``drawdown_recover_rate`` of the peak; the peak is never reset, so this too can
           freeze a portfolio in cash.
-        * ``'cooloff'`` (default): as ``'recover'``, and once the stop has held for
-          ``drawdown_cooloff_sessions`` sessions the peak is reset to the equity of the
-          next session's start (a new high-water mark) and buys pass again.
+        * ``'cooloff'`` (default): as ``'recover'``, and once the stop has held through
+          ``drawdown_cooloff_sessions`` sessions after the one it tripped in, the peak is
+          reset to the equity at the next session's start (a new high-water mark) and
+          buys pass again.
 
         The default re-arms because a stop that cannot lift freezes every multi-year
         backtest after its first deep drawdown (on the real 80-stock sample ``ma_trend``
@@ -66,10 +67,12 @@ class RiskLimits:
         a 0.15 limit) waits for a real recovery and keeps the stop from flickering around
         the limit. Must be None with ``'never'``.
     drawdown_cooloff_sessions
-        Under ``'cooloff'``, the most XSHG sessions the stop holds, counting the session
-        it tripped in; the peak is reset at the start of the session after them. Sessions
-        are counted on the exchange calendar, so days without a ``start_day`` (a backtest
-        opens only sessions with orders) count too. Default 20 (about a month of trading).
+        Under ``'cooloff'``, the XSHG sessions the stop holds after the one it tripped in;
+        the peak is reset at the start of the session after them. They are counted on the
+        exchange calendar from the first day started after the trip, so sessions without
+        a ``start_day`` (a backtest starts only sessions with orders) count too. Default
+        20: about a month of trading, a real pause that still leaves the portfolio
+        invested for most of a year with a deep drawdown in it.
 
     Examples
     --------

@@ -170,11 +170,14 @@ class AccountState:
         reset of the peak after ``drawdown_cooloff_sessions``). Kept as of the last fully
         priced event while equity is unknown.
     stopped_since_day : pandas.Timestamp or None
-        The day the stop tripped (the first started day if it tripped before any), None
-        while it does not hold.
+        The first day started after the stop tripped, from which its sessions are counted;
+        None while the stop does not hold or no day has been started since it tripped.
+        (A mark may arrive after the started day: a backtest marks every close but starts
+        only sessions with orders. So the session of the trip is known only as "before
+        this day", and the count begins with the next one.)
     stopped_sessions : int
-        XSHG sessions from ``stopped_since_day`` to ``day``, both counted (0 while the stop
-        does not hold); updated by :meth:`start_day`.
+        XSHG sessions from ``stopped_since_day`` to ``day``, both counted, including
+        sessions on which no day was started (0 until then); set by :meth:`start_day`.
     peak_resets : int
         How many times a cool-off has reset the peak.
     day : pandas.Timestamp or None
@@ -566,9 +569,7 @@ class AccountState:
             elif peak - equity <= self._release_rate * peak + TOLERANCE_RATE * abs(peak):
                 self._lift_drawdown_stop()
         elif peak - equity > lim.max_drawdown_rate * peak + TOLERANCE_RATE * abs(peak):
-            self.drawdown_stopped = True
-            self.stopped_since_day = self.day
-            self.stopped_sessions = 1 if self.session else 0
+            self.drawdown_stopped = True  # counted from the next start_day
         self.buy_block = None
         if sod - equity > lim.max_daily_loss_rate * sod + TOLERANCE_RATE * abs(sod):
             self.buy_block = Reason.DAILY_LOSS

@@ -394,15 +394,16 @@ class PreTradeValidator:
                           "only risk-reducing sells pass")
         lim = self.limits
         peak, equity = s.peak_cny or 0.0, s.priced_equity_cny
-        since = "" if s.stopped_since_day is None else f" since {s.stopped_since_day.date()}"
+        since = ("" if s.stopped_since_day is None else
+                 f" since {s.stopped_since_day.date()}")
         lifts = f"equity is back within {_pct(lim.drawdown_release_rate)} of the peak"
         if lim.drawdown_rearm == "never":
             rearm = f"until {lifts} (drawdown_rearm='never': the peak is never reset)"
         elif lim.drawdown_rearm == "recover":
             rearm = f"until {lifts}"
         else:
-            rearm = (f"until {lifts} or, after {lim.drawdown_cooloff_sessions} sessions "
-                     f"stopped (this is session {s.stopped_sessions}), the peak resets")
+            rearm = (f"until {lifts} or, after {lim.drawdown_cooloff_sessions} more sessions "
+                     f"(this is session {s.stopped_sessions}), the peak resets")
         return reject(reason, f"equity {equity:,.2f} CNY is "
                       f"{_pct(1 - equity / peak) if peak else 'n/a'} below its peak "
                       f"{peak:,.2f} CNY, limit {_pct(lim.max_drawdown_rate)}; stopped{since}, "
