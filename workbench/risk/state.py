@@ -250,7 +250,7 @@ class AccountState:
         self._release_rate = limits.drawdown_release_rate
         self._cooloff = (limits.drawdown_cooloff_sessions if limits.drawdown_rearm == "cooloff"
                          else None)
-        self._session_days: np.ndarray | None = None  # XSHG sessions, days since 1970-01-01
+        self._session_days: np.ndarray | None = None  # XSHG sessions, datetime64[D]
         self.buy_block: Reason | None = None
         self.position_cap_cny = self.sector_cap_cny = self.gross_cap_cny = math.nan
         self._arrays: dict[str, Any] | None = None
@@ -543,10 +543,11 @@ class AccountState:
         """XSHG sessions from ``first`` to ``last``, both included."""
         if self._session_days is None:
             all_days = sessions(CALENDAR_START, CALENDAR_END).to_numpy()
-            self._session_days = all_days.astype("datetime64[D]").astype(np.int64)
+            self._session_days = all_days.astype("datetime64[D]")
         days = self._session_days
-        lo = np.searchsorted(days, _day_number(first), side="left")
-        return max(int(np.searchsorted(days, _day_number(last), side="right") - lo), 0)
+        lo = int(days.searchsorted(np.datetime64(first.date(), "D"), side="left"))
+        hi = int(days.searchsorted(np.datetime64(last.date(), "D"), side="right"))
+        return max(hi - lo, 0)
 
     def _refresh(self) -> None:
         """Recompute equity, stops and caps after a state change (a few float operations)."""
