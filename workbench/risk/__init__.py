@@ -3,9 +3,9 @@
 A :class:`PreTradeValidator` keeps the portfolio's state (an :class:`AccountState`: cash,
 positions, marks, sector values, equity, its peak, the day's P&L base and the drawdown
 stop's status), updated in O(1) on each fill and price, and judges every :class:`Order` in
-microseconds. It fails closed:
-whatever it cannot establish (a NaN price, an unknown symbol, a naive timestamp, missing
-limit prices, an internal error) rejects the order with its own reason code.
+microseconds. It fails closed: whatever it cannot establish (a NaN price, an unknown
+symbol, a naive timestamp, missing limit prices, an internal error) rejects the order with
+its own reason code.
 
 Checks run in this order and stop at the first failure (the order of :class:`Reason`):
 

@@ -127,7 +127,10 @@ class PreTradeValidator:
         :meth:`update_securities`; ``prices`` marks positions; every held share becomes
         sellable; sums are recomputed from the positions (clearing float drift); the
         start-of-day equity becomes the day's P&L base (or, if a held symbol has no price
-        yet, the first fully priced equity of the day).
+        yet, the first fully priced equity of the day). While the drawdown stop holds, its
+        sessions are counted (``state.stopped_sessions``) and, under
+        ``drawdown_rearm='cooloff'``, once they exceed ``drawdown_cooloff_sessions`` the
+        peak is reset to the day's starting equity and buys pass again.
 
         Raises
         ------
