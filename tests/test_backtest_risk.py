@@ -156,9 +156,44 @@ def test_a_drawdown_stop_blocks_buys_but_lets_sells_through():
                             ("01-09", A, "sell", 5_900, "signal")]
     assert rejections_of(r) == [("01-09", B, "buy", 2_400, "drawdown", "DRAWDOWN")]
     assert r.rejections["message"].iloc[0] == (
-        "equity 80,020.00 CNY is 19.98% below its peak 100,000.00 CNY, limit 15.00%; only "
-        "risk-reducing sells pass")
+        "equity 80,020.00 CNY is 19.98% below its peak 100,000.00 CNY, limit 15.00%; stopped "
+        "since 2024-01-09, only risk-reducing sells pass until equity is back within 15.00% "
+        "of the peak or, after 20 more sessions (this is session 1), the peak resets")
     assert ("01-09", B, "buy", 2_400, "risk") in unfilled_of(r)
+
+
+def test_after_an_early_crash_the_default_stop_re_arms_and_trading_resumes():
+    # Nine names (three sectors) at 9.5 % each, all falling 8 % a day for three days to
+    # 7.78: equity 1,000,000 -> 810,190, 18.98 % below the peak at the close of 01-08. From
+    # 01-09 the strategy wants its 9.5 % back each session (a top-up of each name).
+    names = [f"60000{i}.SH" for i in range(9)]
+    n = 45
+    m = make_market({s: {"close": [10, 10, 9.2, 8.46, 7.78] + [7.78] * (n - 5)} for s in names})
+    days = m.calendar[:n]
+    s = Scripted(plan={str(d.date()): dict.fromkeys(names, 0.095)
+                       for d in days[[0, *range(5, n)]]})
+    r = run(m, s, BacktestConfig(costs=NO_COSTS, risk=RiskLimits()))
+    assert r.equity.iloc[4] == pytest.approx(810_190.0)
+    # the stop blocks the buys of the first session counted (01-10, when the validator next
+    # starts a day) and 19 more: DRAWDOWN rejections then, and only then
+    stopped = days[6:26]
+    assert (stopped[0], stopped[-1]) == (pd.Timestamp("2024-01-10"), pd.Timestamp("2024-02-06"))
+    rej = r.rejections
+    assert set(rej["reason"]) == {"DRAWDOWN"} and len(rej) == 9 * len(stopped)
+    assert sorted(set(rej["date"])) == list(stopped)
+    assert rej["message"].iloc[0].endswith("after 20 more sessions (this is session 1), the "
+                                           "peak resets")
+    assert rej["message"].iloc[-1].endswith("(this is session 20), the peak resets")
+    # the peak resets at 810,190 on the next session, and the top-ups fill
+    assert trades_of(r) == ([("01-03", x, "buy", 9_500, "signal") for x in names]
+                            + [("02-07", x, "buy", 300, "signal") for x in names])
+    assert (r.weights().iloc[-1] > 0.09).all()
+    # the stop that never re-arms keeps the account where the crash left it
+    frozen = run(m, s, BacktestConfig(costs=NO_COSTS, risk=RiskLimits(drawdown_rearm="never")))
+    assert set(frozen.rejections["date"]) == set(days[6:])
+    assert trades_of(frozen) == trades_of(r)[:9]
+    assert frozen.rejections["message"].iloc[-1].endswith(
+        "(drawdown_rearm='never': the peak is never reset)")
 
 
 def test_st_buys_are_blocked_and_st_sells_pass():
@@ -408,7 +443,9 @@ def risky_scenarios(draw: st.DrawFn):
         max_sector_rate=draw(st.sampled_from([0.3, 1.0])),
         max_daily_loss_rate=draw(st.sampled_from([0.03, 1.0])),
         max_drawdown_rate=draw(st.sampled_from([0.1, 1.0])),
-        max_gross_leverage=draw(st.sampled_from([0.8, 1.0])))
+        max_gross_leverage=draw(st.sampled_from([0.8, 1.0])),
+        drawdown_rearm=draw(st.sampled_from(["never", "recover", "cooloff"])),
+        drawdown_cooloff_sessions=draw(st.sampled_from([1, 20])))
     return market, strategy, dataclasses.replace(config, risk=limits)
 
 

@@ -130,3 +130,22 @@ def test_the_validator_reads_through_to_its_state():
     assert v.position("600000.SH") == (s.securities["600000.SH"].held,
                                        s.securities["600000.SH"].sellable)
     assert v.sector_value_cny("Banks") == s.sector_values_cny["Banks"]
+
+
+def test_the_drawdown_stop_status_is_on_the_state():
+    s = state(RiskLimits(max_daily_loss_rate=1.0, drawdown_cooloff_sessions=2), cash_cny=0.0,
+              positions={"600000.SH": 10_000})
+    assert (s.drawdown_stopped, s.stopped_since_day, s.stopped_sessions, s.peak_resets) == (
+        False, None, 0, 0)
+    s.on_price("600000.SH", 8.0)  # 20 % below the 100,000 peak, before any day started
+    assert s.drawdown_stopped and s.buy_block is Reason.DRAWDOWN
+    assert (s.stopped_since_day, s.stopped_sessions) == (None, 0)
+    s.start_day("2024-02-08", TODAY)  # counted from the first day started, a Thursday
+    assert (s.stopped_since_day, s.stopped_sessions) == (pd.Timestamp("2024-02-08"), 1)
+    s.start_day("2024-02-10")  # a Saturday of the Spring Festival: nothing counted
+    assert s.stopped_sessions == 1 and s.day_number == 19_763  # days since 1970-01-01
+    s.start_day("2024-02-19")
+    assert s.drawdown_stopped and s.stopped_sessions == 2
+    s.start_day("2024-02-20")  # the session after two stopped: the peak resets
+    assert (s.drawdown_stopped, s.stopped_since_day, s.stopped_sessions, s.peak_resets,
+            s.peak_cny, s.buy_block) == (False, None, 0, 1, 80_000.0, None)

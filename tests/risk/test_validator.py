@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from workbench.calendar import is_session
+from workbench.calendar import sessions as calendar_sessions
 from workbench.errors import ConfigError, DataError, LookupFailed
 from workbench.risk import (
     Decision,
@@ -74,6 +75,13 @@ def test_limits_defaults_and_units():
     assert (lim.max_position_rate, lim.max_daily_loss_rate, lim.max_drawdown_rate,
             lim.max_sector_rate, lim.max_gross_leverage) == (0.10, 0.03, 0.15, 0.30, 1.0)
     assert not lim.allow_opening_auction and lim.block_st_buys
+    # the drawdown stop re-arms by default: 20 sessions, then a new peak
+    assert (lim.drawdown_rearm, lim.drawdown_recover_rate, lim.drawdown_cooloff_sessions,
+            lim.drawdown_release_rate) == ("cooloff", None, 20, 0.15)
+    lim = RiskLimits(drawdown_rearm="recover", drawdown_recover_rate=0, drawdown_cooloff_sessions=
+                     np.int64(5))
+    assert (lim.drawdown_release_rate, type(lim.drawdown_recover_rate),
+            type(lim.drawdown_cooloff_sessions)) == (0.0, float, int)
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [
@@ -87,6 +95,17 @@ def test_limits_defaults_and_units():
     ({"max_position_rate": True}, "finite number"),
     ({"max_position_rate": "0.1"}, "finite number"),
     ({"block_st_buys": 1}, "True or False"),
+    ({"drawdown_rearm": "cooloof"}, "not a re-arm policy; did you mean 'cooloff'"),
+    ({"drawdown_rearm": None}, r"Valid: 'cooloff', 'never', 'recover'"),
+    ({"drawdown_recover_rate": 0.2}, r"a finite fraction >= 0 and <= 0.15, got 0.2; .*at most "
+                                     "max_drawdown_rate"),
+    ({"drawdown_recover_rate": -0.01}, ">= 0"),
+    ({"drawdown_recover_rate": float("nan")}, "drawdown_recover_rate must be a finite"),
+    ({"drawdown_rearm": "never", "drawdown_recover_rate": 0.05}, "no effect with "
+                                                                 "drawdown_rearm='never'"),
+    ({"drawdown_cooloff_sessions": 0}, "whole number >= 1, got 0; sessions the drawdown"),
+    ({"drawdown_cooloff_sessions": 2.5}, "whole number >= 1"),
+    ({"drawdown_cooloff_sessions": True}, "whole number >= 1"),
 ])
 def test_limits_reject_bad_values_with_a_fix(kwargs, match):
     with pytest.raises(ConfigError, match=match):
@@ -211,6 +230,155 @@ def test_drawdown_peak_outlives_the_day():
     v.start_day("2024-01-03", day_frame(**STAR_WIDE))
     v.on_price("688981.SH", 6.99)  # the day lost 0.06 %, the peak is 15.05 % away
     assert reason(v, quantity=1_000, at=AT + pd.Timedelta(days=1)) is Reason.DRAWDOWN
+
+
+# ---- the drawdown stop's re-arm policies -----------------------------------------------
+
+NO_DAILY_STOP = {"max_daily_loss_rate": 1.0}
+
+
+def crashed(**limits) -> PreTradeValidator:
+    """Started on Tuesday 2024-01-02 with 500,000 CNY and 50,000 STAR shares at 10.00, then
+    marked at 6.99: equity 849,500, 15.05 % below the 1,000,000 peak. The stop trips."""
+    v = validator(RiskLimits(**NO_DAILY_STOP, **limits), cash=500_000.0,
+                  positions={"688981.SH": 50_000}, prices={"688981.SH": 10.0},
+                  frame=day_frame(**STAR_WIDE))
+    v.on_price("688981.SH", 6.99)
+    return v
+
+
+def at(day: str) -> pd.Timestamp:
+    return pd.Timestamp(f"{day} 10:00", tz=TZ)
+
+
+def buy_reason(v: PreTradeValidator, day: str) -> Reason:
+    """A small buy's verdict, the same from check and check_batch."""
+    o = order(quantity=1_000, at=at(day))
+    got = v.check(o).reason
+    assert batch_verdicts(v.check_batch(as_frame([o]))) == [verdict(v.check(o))]
+    return got
+
+
+@pytest.mark.parametrize("policy", ["never", "recover"])
+def test_without_a_cooloff_a_portfolio_in_cash_stays_stopped(policy):
+    v = crashed(drawdown_rearm=policy)
+    assert buy_reason(v, DAY) is Reason.DRAWDOWN
+    v.on_fill("688981.SH", "sell", 50_000, 6.99)  # sold out: 849,500 CNY in cash, for good
+    days = calendar_sessions("2024-01-03", "2024-06-28")
+    for day in days:
+        v.start_day(day, day_frame())
+    last = str(days[-1].date())
+    assert buy_reason(v, last) is Reason.DRAWDOWN
+    s = v.state
+    # sessions are counted from the first day started after the trip
+    assert (s.drawdown_stopped, s.stopped_since_day, s.stopped_sessions, s.peak_resets,
+            s.peak_cny) == (True, pd.Timestamp("2024-01-03"), len(days), 0, 1_000_000.0)
+    message = v.check(order(quantity=1_000, at=at(last))).message
+    assert message.startswith("equity 849,500.00 CNY is 15.05% below its peak 1,000,000.00 "
+                              "CNY, limit 15.00%; stopped since 2024-01-03, only risk-reducing "
+                              "sells pass until equity is back within 15.00% of the peak")
+    assert message.endswith("(drawdown_rearm='never': the peak is never reset)"
+                            if policy == "never" else "of the peak")
+
+
+def test_never_lifts_as_soon_as_equity_is_back_within_the_limit():
+    v = crashed(drawdown_rearm="never")
+    v.on_price("688981.SH", 7.0)  # 850,000: exactly 15 % below the peak
+    assert buy_reason(v, DAY) is Reason.ACCEPTED and not v.state.drawdown_stopped
+    v.on_price("688981.SH", 6.99)
+    assert buy_reason(v, DAY) is Reason.DRAWDOWN
+
+
+def test_recover_waits_for_equity_to_come_back_within_the_recover_rate():
+    v = crashed(drawdown_rearm="recover", drawdown_recover_rate=0.05)
+    v.on_price("688981.SH", 7.0)  # back within the 15 % limit, not within 5 %: still stopped
+    assert buy_reason(v, DAY) is Reason.DRAWDOWN and v.state.drawdown_stopped
+    assert v.check(order(quantity=1_000)).message.endswith(
+        "only risk-reducing sells pass until equity is back within 5.00% of the peak")
+    v.start_day("2024-01-03", day_frame(**STAR_WIDE))
+    v.on_price("688981.SH", 8.99)  # 949,500: 5.05 % below
+    assert buy_reason(v, "2024-01-03") is Reason.DRAWDOWN
+    assert (v.state.stopped_since_day, v.state.stopped_sessions) == (
+        pd.Timestamp("2024-01-03"), 1)
+    v.on_price("688981.SH", 9.0)  # 950,000: exactly 5 % below, the stop lifts
+    assert buy_reason(v, "2024-01-03") is Reason.ACCEPTED
+    s = v.state
+    assert (s.drawdown_stopped, s.stopped_since_day, s.stopped_sessions, s.peak_cny) == (
+        False, None, 0, 1_000_000.0)
+    v.on_price("688981.SH", 6.99)  # and trips again, to be counted from the next day
+    assert buy_reason(v, "2024-01-03") is Reason.DRAWDOWN
+    assert (v.state.stopped_since_day, v.state.stopped_sessions) == (None, 0)
+
+
+def test_cooloff_resets_the_peak_after_the_sessions_stopped():
+    v = crashed(drawdown_cooloff_sessions=3)  # tripped on Tuesday 2024-01-02
+    s = v.state
+    assert (s.drawdown_stopped, s.stopped_since_day, s.stopped_sessions) == (True, None, 0)
+    v.on_fill("688981.SH", "sell", 50_000, 6.99)  # into cash: only the cool-off can lift it
+    for day, n in (("2024-01-03", 1), ("2024-01-04", 2), ("2024-01-05", 3)):
+        v.start_day(day, day_frame(**STAR_WIDE))
+        assert buy_reason(v, day) is Reason.DRAWDOWN
+        assert (s.drawdown_stopped, s.stopped_since_day, s.stopped_sessions) == (
+            True, pd.Timestamp("2024-01-03"), n)
+    assert v.check(order(quantity=1_000, at=at("2024-01-05"))).message.endswith(
+        "until equity is back within 15.00% of the peak or, after 3 more sessions (this "
+        "is session 3), the peak resets")
+    v.start_day("2024-01-08", day_frame(**STAR_WIDE))  # the session after three more
+    assert buy_reason(v, "2024-01-08") is Reason.ACCEPTED
+    assert (s.drawdown_stopped, s.stopped_since_day, s.stopped_sessions, s.peak_resets,
+            s.peak_cny) == (False, None, 0, 1, 849_500.0)
+    # re-armed from the new peak: 15 % below 849,500 trips it again
+    v.on_fill("688981.SH", "buy", 50_000, 7.0)
+    v.on_price("688981.SH", 4.44)  # 849,500 - 50,000 x 2.56 = 721,500: 15.07 % below
+    assert buy_reason(v, "2024-01-08") is Reason.DRAWDOWN
+    assert (s.drawdown_stopped, s.stopped_sessions, s.peak_cny) == (True, 0, 849_500.0)
+
+
+def test_cooloff_counts_exchange_sessions_not_start_day_calls():
+    # A backtest starts only the sessions with orders: the count follows the calendar.
+    v = crashed(drawdown_cooloff_sessions=3)
+    v.start_day("2024-01-03", day_frame(**STAR_WIDE))  # the first session counted
+    v.start_day("2024-01-09", day_frame(**STAR_WIDE))  # 01-03, 04, 05, 08, 09: five
+    assert not v.state.drawdown_stopped and v.state.peak_resets == 1
+    assert v.state.peak_cny == 849_500.0
+    # a holiday does not count: Thursday 2024-02-08, then the Spring Festival, then 02-19
+    v = validator(RiskLimits(**NO_DAILY_STOP, drawdown_cooloff_sessions=3), cash=500_000.0,
+                  positions={"688981.SH": 50_000}, prices={"688981.SH": 10.0},
+                  day="2024-02-07", frame=day_frame(**STAR_WIDE))
+    v.on_price("688981.SH", 6.99)
+    v.start_day("2024-02-08", day_frame(**STAR_WIDE))
+    v.start_day("2024-02-20", day_frame(**STAR_WIDE))
+    assert v.state.stopped_sessions == 3  # 02-08, 02-19, 02-20
+    assert buy_reason(v, "2024-02-20") is Reason.DRAWDOWN
+    v.start_day("2024-02-21", day_frame(**STAR_WIDE))
+    assert buy_reason(v, "2024-02-21") is Reason.ACCEPTED
+
+
+def test_cooloff_lifts_earlier_on_a_recovery():
+    v = crashed(drawdown_cooloff_sessions=3)
+    v.start_day("2024-01-03", day_frame(**STAR_WIDE))
+    v.on_price("688981.SH", 7.5)  # 875,000: 12.5 % below the peak, within the limit
+    assert buy_reason(v, "2024-01-03") is Reason.ACCEPTED
+    assert v.state.peak_resets == 0 and v.state.peak_cny == 1_000_000.0
+
+
+def test_the_daily_loss_stop_reports_first_and_the_drawdown_stop_outlives_it():
+    v = validator(RiskLimits(drawdown_cooloff_sessions=2), cash=500_000.0,
+                  positions={"688981.SH": 50_000}, prices={"688981.SH": 10.0},
+                  frame=day_frame(**STAR_WIDE))
+    v.on_price("688981.SH", 6.99)  # -15.05 % on the day and from the peak
+    assert v.state.drawdown_stopped and buy_reason(v, DAY) is Reason.DAILY_LOSS
+    v.start_day("2024-01-03", day_frame(**STAR_WIDE))  # a new day: the loss stop rebases
+    assert buy_reason(v, "2024-01-03") is Reason.DRAWDOWN
+    v.on_price("688981.SH", float("nan"))  # equity unknown: the status is kept
+    assert buy_reason(v, "2024-01-03") is Reason.MISSING_PRICE and v.state.drawdown_stopped
+    v.start_day("2024-01-04", day_frame(**STAR_WIDE))
+    v.start_day("2024-01-05", day_frame(**STAR_WIDE))  # cooled off, but still unpriced
+    assert buy_reason(v, "2024-01-05") is Reason.MISSING_PRICE
+    assert v.state.drawdown_stopped and v.state.stopped_sessions == 3
+    v.on_price("688981.SH", 6.0)  # priced again: the reset happens now, at 800,000
+    assert buy_reason(v, "2024-01-05") is Reason.ACCEPTED
+    assert (v.state.peak_cny, v.state.peak_resets) == (800_000.0, 1)
 
 
 # ---- layer 6: market hours -------------------------------------------------------------
@@ -563,8 +731,10 @@ SHANGHAI = ZoneInfo(TZ)
 
 
 class Reference:
-    """Keeps only the facts (cash, shares, marks, today's rows) and recomputes every sum,
-    the equity, the sellable shares and the stops from them at each question."""
+    """Keeps only the facts (cash, shares, marks, today's rows, every equity the account
+    has had) and recomputes every sum, the equity, the sellable shares and the stops from
+    them at each question: the drawdown stop by replaying the equity history under the
+    re-arm policy, with sessions counted on the calendar."""
 
     def __init__(self, limits, cash, master, positions, prices):
         self.lim, self.cash = limits, cash
@@ -576,7 +746,7 @@ class Reference:
         self.today = None
         self.rows: dict[str, dict] = {}
         self.flags: dict[str, dict] = {}
-        self.equity_history: list[float] = []
+        self.equity_history: list[tuple] = []  # (day, equity or None, opens a day) per event
         self.day_base = None
         self._note_equity()
 
@@ -590,12 +760,36 @@ class Reference:
                 total += n * m
         return total
 
-    def _note_equity(self):
+    def _note_equity(self, opens: bool = False):
         e = self.equity()
-        if e is not None:
-            self.equity_history.append(e)
-            if self.day_base is None:
-                self.day_base = e
+        self.equity_history.append((self.today, e, opens))
+        if e is not None and self.day_base is None:
+            self.day_base = e
+
+    def drawdown_stop(self) -> tuple[bool, float | None, int, pd.Timestamp | None]:
+        """(stopped, peak, peak resets, first day counted), replaying the history under the
+        documented rules."""
+        lim = self.lim
+        release = (lim.max_drawdown_rate if lim.drawdown_recover_rate is None
+                   else lim.drawdown_recover_rate)
+        stopped, peak, since, resets = False, None, None, 0
+        for day, e, opens in self.equity_history:
+            if stopped and opens and since is None:
+                since = day  # sessions are counted from the first day started after a trip
+            if e is None:
+                continue  # equity unknown: nothing changes
+            peak = e if peak is None else max(peak, e)
+            slack = 1e-9 * abs(peak)
+            if not stopped:
+                if peak - e > lim.max_drawdown_rate * peak + slack:
+                    stopped, since = True, None
+                continue
+            held = 0 if since is None else len(calendar_sessions(since, day))
+            if lim.drawdown_rearm == "cooloff" and held > lim.drawdown_cooloff_sessions:
+                stopped, peak, resets = False, e, resets + 1
+            elif peak - e <= release * peak + slack:
+                stopped = False
+        return stopped, peak, resets, since if stopped else None
 
     def start_day(self, day, frame):
         self.today = pd.Timestamp(day)
@@ -605,7 +799,7 @@ class Reference:
         self.open_shares = dict(self.shares)
         self.sold_today = {}
         self.day_base = None
-        self._note_equity()
+        self._note_equity(opens=True)
 
     def on_price(self, symbol, price):
         self.marks[symbol] = float(price) if price > 0 else math.nan
@@ -691,11 +885,11 @@ class Reference:
         equity = self.equity()
         if equity is None:
             return "MISSING_PRICE"
-        base, peak = self.day_base, max(self.equity_history)
+        base = self.day_base
         slack = 1e-9
         if base - equity > self.lim.max_daily_loss_rate * base + slack * abs(base):
             return "DAILY_LOSS"
-        if peak - equity > self.lim.max_drawdown_rate * peak + slack * abs(peak):
+        if self.drawdown_stop()[0]:
             return "DRAWDOWN"
         cost = q * price
         value = {s: n * self.marks[s] for s, n in self.shares.items() if n > 0}
@@ -748,15 +942,31 @@ LIMIT_PCT = {"SH main": 10, "SZ main": 10, "ChiNext": 20, "STAR": 20, "BSE": 30}
 
 
 def random_limits(ch) -> RiskLimits:
+    drawdown = pick(ch, [0.05, 0.15, 0.3])
+    rearm = pick(ch, ["never", "recover", "cooloff"])
+    recover = None if rearm == "never" or chance(ch, 30) else pick(ch, [0.0, 0.02, drawdown])
     return RiskLimits(
         max_position_rate=pick(ch, [0.05, 0.1, 0.2, 1.0]),
         max_daily_loss_rate=pick(ch, [0.01, 0.03, 0.1]),
-        max_drawdown_rate=pick(ch, [0.05, 0.15, 0.3]),
+        max_drawdown_rate=drawdown,
         max_sector_rate=pick(ch, [0.2, 0.3, 0.5, 1.0]),
         max_gross_leverage=pick(ch, [1.0, 1.0, 1.5, 2.0]),
         allow_opening_auction=chance(ch, 30),
         block_st_buys=chance(ch, 70),
+        drawdown_rearm=rearm,
+        drawdown_recover_rate=recover,
+        drawdown_cooloff_sessions=pick(ch, [1, 2, 20]),
     )
+
+
+def assert_same_stop(fast: PreTradeValidator, ref: Reference) -> None:
+    """The drawdown stop's status on the state is the reference's replay of the history."""
+    stopped, peak, resets, since = ref.drawdown_stop()
+    s = fast.state
+    assert (s.drawdown_stopped, s.peak_resets, s.stopped_since_day) == (stopped, resets, since)
+    assert s.peak_cny == (None if peak is None else pytest.approx(peak, rel=1e-12))
+    held = 0 if since is None else len(calendar_sessions(since, s.day))
+    assert s.stopped_sessions == held
 
 
 def random_day_frame(ch, symbols, closes) -> pd.DataFrame:
@@ -875,6 +1085,7 @@ def run_case(ch, n_orders: int, order_ch=None) -> list[str]:
             frame = random_day_frame(ch, symbols, closes)
             fast.start_day(SESSIONS[day_i], frame)
             ref.start_day(SESSIONS[day_i], frame)
+    assert_same_stop(fast, ref)
     bad_inputs = chance(ch, 40)
     orders = [random_order(order_ch, symbols, closes, fast, SESSIONS[day_i], bad_inputs)
               for _ in range(n_orders)]
@@ -903,6 +1114,97 @@ def test_fast_validator_matches_reference_property(data, order_seed):
     # Hypothesis draws (and shrinks) the limits, portfolio, day and events; the orders come
     # from a seeded rng so that 12,000 of them (250 states x 48) run in seconds.
     run_case(DataChoices(data), n_orders=48, order_ch=RngChoices(order_seed))
+
+
+#: Four months of sessions, the Spring Festival among them, for long runs of one account.
+LONG_SESSIONS = [str(d.date()) for d in calendar_sessions("2024-01-02", "2024-04-30")]
+
+
+def run_stop_case(ch) -> Counter[str]:
+    """One account over many sessions, prices walking and often falling: after every event
+    the drawdown stop on the state is the reference's replay, and a buy gets the
+    reference's verdict from ``check`` (and from ``check_batch`` when the stop has just
+    tripped or lifted, and every eighth event). Returns what happened."""
+    drawdown = pick(ch, [0.05, 0.1])
+    rearm = pick(ch, ["never", "recover", "cooloff", "cooloff"])
+    recover = None if rearm == "never" or chance(ch, 40) else pick(ch, [0.0, 0.02, drawdown])
+    limits = RiskLimits(max_position_rate=1.0, max_sector_rate=1.0,
+                        max_daily_loss_rate=pick(ch, [0.03, 1.0]), max_drawdown_rate=drawdown,
+                        drawdown_rearm=rearm, drawdown_recover_rate=recover,
+                        drawdown_cooloff_sessions=pick(ch, [1, 2, 3, 5]))
+    symbols = [POOL[0], POOL[3], POOL[4]]
+    master = pd.DataFrame({"symbol": [s for s, _ in symbols], "board": [b for _, b in symbols],
+                           "sector": ["Banks", "Tech", "Tech"], "delist_date": pd.NaT})
+    closes = {s: 10.0 for s, _ in symbols}
+    cash = float(pick(ch, [0, 100_000, 300_000]))
+    positions = {s: 20_000 for s, _ in symbols}
+    fast = PreTradeValidator(limits, cash_cny=cash, securities=master, positions=positions,
+                             prices=closes)
+    ref = Reference(limits, cash, master, positions, closes)
+    seen: Counter[str] = Counter()
+    day_i, was_stopped = -1, False
+    for step in range(80):
+        kind = ch.int(0, 9) if step else 9
+        if fast.state.drawdown_stopped and chance(ch, 20):
+            kind = 6  # a stopped account sells, as a strategy cutting risk would
+        s, board = pick(ch, symbols)
+        if kind <= 5:
+            move = pick(ch, [-0.09, -0.06, -0.03, 0.0, 0.02, 0.04, 0.07])  # drifting down
+            px = math.nan if chance(ch, 3) else max(round(closes[s] * (1 + move), 2), 0.01)
+            fast.on_price(s, px)
+            ref.on_price(s, px)
+            closes[s] = px if px == px else closes[s]
+        elif kind == 6:
+            _, sellable = fast.position(s)
+            if sellable:
+                q = sellable if chance(ch, 50) else ch.int(1, sellable)
+                fast.on_fill(s, "sell", q, closes[s], fee_cny=1.0)
+                ref.on_fill(s, "sell", q, closes[s], 1.0)
+        elif kind == 7:
+            fast.on_fill(s, "buy", 1_000, closes[s], fee_cny=1.0)
+            ref.on_fill(s, "buy", 1_000, closes[s], 1.0)
+        elif day_i + 1 < len(LONG_SESSIONS):  # a new day, skipping up to two sessions
+            day_i = min(day_i + ch.int(1, 3), len(LONG_SESSIONS) - 1)
+            frame = pd.DataFrame([
+                {"symbol": x, "limit_up": up, "limit_down": down, "suspended": False,
+                 "is_st": False}
+                for x, b in symbols
+                for up, down in [limit_prices(closes[x], LIMIT_PCT[b])]])
+            fast.start_day(LONG_SESSIONS[day_i], frame)
+            ref.start_day(LONG_SESSIONS[day_i], frame)
+        assert_same_stop(fast, ref)
+        state = fast.state
+        seen["stopped"] += state.drawdown_stopped
+        seen["resets"] = state.peak_resets
+        if state.drawdown_stopped and state.stopped_sessions > 1:
+            seen["stopped over a session"] += 1
+        if state.drawdown_stopped and state.peak_cny - state.equity_cny <= (
+                drawdown * state.peak_cny):
+            seen["held until the recover rate"] += 1
+        day = LONG_SESSIONS[day_i]
+        o = order(s, quantity=pick(ch, [100, 1_000]) if board != "STAR" else 200,
+                  price=round(ref.rows[s]["limit_up"] * 0.95, 2), at=at(day))
+        want = ref.decide(o)
+        assert verdict(fast.check(o)) == (want == "ACCEPTED", LAYER.get(want), want), (
+            step, fast.check(o).message)
+        if state.drawdown_stopped != was_stopped or step % 8 == 0:
+            assert batch_verdicts(fast.check_batch(as_frame([o]))) == [verdict(fast.check(o))]
+            seen["batch"] += 1
+        was_stopped = state.drawdown_stopped
+        seen[want] += 1
+    return seen
+
+
+def test_drawdown_policies_match_the_reference_over_long_runs():
+    seen: Counter[str] = Counter()
+    for seed in range(60):
+        seen.update(run_stop_case(RngChoices(seed)))
+    # every policy's moves happened, many times: trips, stops held over sessions, resets
+    assert seen["DRAWDOWN"] > 300 and seen["ACCEPTED"] > 2_500, seen
+    assert seen["stopped over a session"] > 250 and seen["resets"] > 10, seen
+    assert seen["held until the recover rate"] > 20, seen
+    assert seen["MISSING_PRICE"] > 50 and seen["DAILY_LOSS"] > 50, seen
+    assert seen["batch"] > 500, seen
 
 
 def test_settlement_reconciles_holdings_and_cash_without_a_trade():

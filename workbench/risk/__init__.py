@@ -1,10 +1,11 @@
 """Pre-trade risk validation: six risk layers plus the A-share exchange's order rules.
 
 A :class:`PreTradeValidator` keeps the portfolio's state (an :class:`AccountState`: cash,
-positions, marks, sector values, equity, its peak and the day's P&L base), updated in O(1)
-on each fill and price, and judges every :class:`Order` in microseconds. It fails closed:
-whatever it cannot establish (a NaN price, an unknown symbol, a naive timestamp, missing
-limit prices, an internal error) rejects the order with its own reason code.
+positions, marks, sector values, equity, its peak, the day's P&L base and the drawdown
+stop's status), updated in O(1) on each fill and price, and judges every :class:`Order` in
+microseconds. It fails closed: whatever it cannot establish (a NaN price, an unknown
+symbol, a naive timestamp, missing limit prices, an internal error) rejects the order with
+its own reason code.
 
 Checks run in this order and stop at the first failure (the order of :class:`Reason`):
 
@@ -19,7 +20,7 @@ step  layer               reasons
 4     ``order_rules``     T_PLUS_1 (sells), LOT, UNKNOWN_LIMITS, PRICE_BAND
 5     ``valuation``       MISSING_PRICE: a held symbol has no valid mark (buys only)
 6     ``daily_loss``      DAILY_LOSS (buys only)
-7     ``drawdown``        DRAWDOWN (buys only)
+7     ``drawdown``        DRAWDOWN (buys only): while the drawdown stop holds (below)
 8     ``position_size``   POSITION_SIZE (buys only)
 9     ``sector``          SECTOR (buys only)
 10    ``leverage``        LEVERAGE (buys only)
@@ -31,6 +32,33 @@ Conventions (what a risk officer signs):
 * Long-only cash or margin account: a sell can never exceed the T+1 sellable shares, so
   every valid sell reduces risk and skips steps 5-10; the loss and drawdown stops block
   buys only.
+* The daily loss stop holds while equity is more than ``max_daily_loss_rate`` below the
+  day's first fully priced equity; the next ``start_day`` rebases it.
+* The drawdown stop trips when equity falls more than ``max_drawdown_rate`` below its
+  peak (the highest fully priced equity since the start or the last reset) and holds
+  until it re-arms by ``RiskLimits.drawdown_rearm``:
+
+  ===========  ==============================================  ============================
+  policy       the stop lifts when equity is back within ...   and besides
+  ===========  ==============================================  ============================
+  ``never``    ``max_drawdown_rate`` of the peak               the peak is never reset
+  ``recover``  ``drawdown_recover_rate`` of the peak           the peak is never reset
+  ``cooloff``  ``drawdown_recover_rate`` of the peak           after
+                                                               ``drawdown_cooloff_sessions``
+                                                               XSHG sessions stopped (after
+                                                               the tripping one), the peak
+                                                               is reset to the equity at
+                                                               the next session's start
+  ===========  ==============================================  ============================
+
+  ``drawdown_recover_rate`` defaults to ``max_drawdown_rate``. The default policy is
+  ``cooloff`` with 20 sessions: a stop that only recovery can lift freezes a portfolio
+  that has sold out (its equity no longer moves), so a multi-year backtest would sit in
+  cash after its first deep drawdown. ``never`` is the stop as it was before the policy
+  existed. The status is public on the :class:`AccountState` (``drawdown_stopped``,
+  ``stopped_since_day``, ``stopped_sessions``, ``peak_resets``) and decided by the events
+  (``start_day`` counts the sessions and resets the peak, marks and fills trip and lift
+  the stop), so ``check`` and ``check_batch`` read one flag (``buy_block``).
 * Equity is ``cash + Σ shares × mark`` (CNY), the mark being the last ``on_price`` or
   fill price. A buy is valued at its limit price (the most it can cost); fees are not
   counted. Caps use equity before the order. With ``max_gross_leverage=1.0`` the
@@ -51,7 +79,7 @@ Modules, bottom to top: ``limits`` (:class:`RiskLimits`), ``orders`` (:class:`Or
 and the events).
 """
 
-from workbench.risk.limits import TOLERANCE_RATE, RiskLimits
+from workbench.risk.limits import DRAWDOWN_REARMS, TOLERANCE_RATE, DrawdownRearm, RiskLimits
 from workbench.risk.orders import (
     LAYER_OF,
     MAX_ORDER_SHARES,
@@ -66,6 +94,7 @@ from workbench.risk.state import UNKNOWN_SECTOR, AccountState
 from workbench.risk.validator import PreTradeValidator
 
 __all__ = [
+    "DRAWDOWN_REARMS",
     "LAYER_OF",
     "MAX_ORDER_SHARES",
     "MAX_PRICE_CNY",
@@ -73,6 +102,7 @@ __all__ = [
     "UNKNOWN_SECTOR",
     "AccountState",
     "Decision",
+    "DrawdownRearm",
     "Layer",
     "Order",
     "PreTradeValidator",

@@ -3,12 +3,14 @@
 :class:`AccountState` holds the facts (cash, positions and their T+1 sellable shares,
 marks, today's limit prices and flags per symbol, the started session's trading window)
 and what follows from them (position and sector values, equity, its peak, the day's P&L
-base, the stop that blocks buys and the caps a buy is compared with), refreshed on each
-event. Every field is public and read-only: the events (:meth:`AccountState.start_day`,
-:meth:`~AccountState.on_fill`, :meth:`~AccountState.on_price`,
-:meth:`~AccountState.on_settlement`, :meth:`~AccountState.update_securities`) change
-them. :class:`~workbench.risk.PreTradeValidator` owns one and forwards its events to it;
-the checks read it, one order at a time or vectorised (:mod:`workbench.risk.batch`).
+base, the drawdown stop's status, the stop that blocks buys and the caps a buy is compared
+with), refreshed on each event: the checks only read these fields, so re-arming the
+drawdown stop costs an order nothing. Every field is public and read-only: the events
+(:meth:`AccountState.start_day`, :meth:`~AccountState.on_fill`,
+:meth:`~AccountState.on_price`, :meth:`~AccountState.on_settlement`,
+:meth:`~AccountState.update_securities`) change them.
+:class:`~workbench.risk.PreTradeValidator` owns one and forwards its events to it; the
+checks read it, one order at a time or vectorised (:mod:`workbench.risk.batch`).
 
 See :mod:`workbench.risk` for the conventions (equity, marks, tolerance, T+1, odd lots).
 """
@@ -23,7 +25,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.calendar import AFTERNOON, MARKET_TZ, MORNING, OPENING_AUCTION, is_session
+from workbench.calendar import (
+    AFTERNOON,
+    CALENDAR_END,
+    CALENDAR_START,
+    MARKET_TZ,
+    MORNING,
+    OPENING_AUCTION,
+    is_session,
+    sessions,
+)
 from workbench.errors import ConfigError, DataError, LookupFailed, did_you_mean
 from workbench.risk.limits import TOLERANCE_RATE, RiskLimits
 from workbench.risk.orders import Reason, parse_fen, parse_shares
@@ -92,7 +103,8 @@ class SymbolState:
 def _day_number(value: Any) -> int | None:
     if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return None
-    return int(pd.Timestamp(value).as_unit("s").value // 86_400)
+    # days, not Timestamp.value // 86_400 (which is in ns whatever the unit)
+    return int(pd.Timestamp(value).to_datetime64().astype("datetime64[D]").astype(np.int64))
 
 
 def _limit_fens(symbol: str, up: Any, down: Any) -> tuple[float, float]:
@@ -148,8 +160,26 @@ class AccountState:
     priced_equity_cny : float
         ``cash_cny + gross_cny`` at the last event, CNY.
     peak_cny, day_base_cny : float or None
-        Highest fully priced equity seen, and the day's P&L base (the first fully priced
-        equity of the day), CNY; None until known.
+        Highest fully priced equity seen since the start or the last reset of the peak
+        (see ``peak_resets``), and the day's P&L base (the first fully priced equity of
+        the day), CNY; None until known.
+    drawdown_stopped : bool
+        Whether the drawdown stop holds: it trips when equity falls more than
+        ``limits.max_drawdown_rate`` below ``peak_cny`` and lifts by the
+        ``limits.drawdown_rearm`` policy (recovery within ``drawdown_release_rate``, or a
+        reset of the peak after ``drawdown_cooloff_sessions``). Kept as of the last fully
+        priced event while equity is unknown.
+    stopped_since_day : pandas.Timestamp or None
+        The first day started after the stop tripped, from which its sessions are counted;
+        None while the stop does not hold or no day has been started since it tripped.
+        (A mark may arrive after the started day: a backtest marks every close but starts
+        only sessions with orders. So the session of the trip is known only as "before
+        this day", and the count begins with the next one.)
+    stopped_sessions : int
+        XSHG sessions from ``stopped_since_day`` to ``day``, both counted, including
+        sessions on which no day was started (0 until then); set by :meth:`start_day`.
+    peak_resets : int
+        How many times a cool-off has reset the peak.
     day : pandas.Timestamp or None
         The started trading day (naive, midnight), None before :meth:`start_day`.
     day_number : int or None
@@ -161,7 +191,8 @@ class AccountState:
         opening auction of ``day``, in UTC nanoseconds and in seconds; all 0 (no time
         inside) when no session is started.
     buy_block : Reason or None
-        MISSING_PRICE, DAILY_LOSS or DRAWDOWN while buys are refused, else None.
+        MISSING_PRICE (equity unknown), DAILY_LOSS, or DRAWDOWN (``drawdown_stopped``)
+        while buys are refused, else None: the one flag the checks read.
     position_cap_cny, sector_cap_cny, gross_cap_cny : float
         The most a position, a sector and all positions may be worth after a buy, CNY
         (each limit rate × equity, plus ``TOLERANCE_RATE × |equity|``); NaN while equity
@@ -179,10 +210,12 @@ class AccountState:
     ({'600000.SH'}, <Reason.MISSING_PRICE: 'MISSING_PRICE'>, nan)
     """
 
-    __slots__ = ("_arrays", "buy_block", "cash_cny", "day", "day_base_cny", "day_number",
-                 "gross_cap_cny", "gross_cny", "limits", "peak_cny", "position_cap_cny",
-                 "priced_equity_cny", "sector_cap_cny", "sector_values_cny", "securities",
-                 "session", "unpriced", "window_ns", "window_s")
+    __slots__ = ("_arrays", "_cooloff", "_release_rate", "_session_days", "buy_block",
+                 "cash_cny", "day", "day_base_cny", "day_number", "drawdown_stopped",
+                 "gross_cap_cny", "gross_cny", "limits", "peak_cny", "peak_resets",
+                 "position_cap_cny", "priced_equity_cny", "sector_cap_cny",
+                 "sector_values_cny", "securities", "session", "stopped_sessions",
+                 "stopped_since_day", "unpriced", "window_ns", "window_s")
 
     def __init__(
         self,
@@ -210,6 +243,14 @@ class AccountState:
         self.window_s: tuple[float, ...] = (0.0,) * 6
         self.day_base_cny: float | None = None
         self.peak_cny: float | None = None
+        self.drawdown_stopped = False
+        self.stopped_since_day: pd.Timestamp | None = None
+        self.stopped_sessions = 0
+        self.peak_resets = 0
+        self._release_rate = limits.drawdown_release_rate
+        self._cooloff = (limits.drawdown_cooloff_sessions if limits.drawdown_rearm == "cooloff"
+                         else None)
+        self._session_days: np.ndarray | None = None  # XSHG sessions, datetime64[D]
         self.buy_block: Reason | None = None
         self.position_cap_cny = self.sector_cap_cny = self.gross_cap_cny = math.nan
         self._arrays: dict[str, Any] | None = None
@@ -394,6 +435,10 @@ class AccountState:
             self.gross_cny += sec.value
             self.sector_values_cny[sec.sector] += sec.value
         self.day_base_cny = None
+        if self.drawdown_stopped:
+            if self.stopped_since_day is None:
+                self.stopped_since_day = day
+            self.stopped_sessions = self._count_sessions(self.stopped_since_day, day)
         self._refresh()
 
     def on_price(self, symbol: str, price: float) -> None:
@@ -494,6 +539,16 @@ class AccountState:
         return (sec.delist_day is not None and self.day_number is not None
                 and sec.delist_day <= self.day_number)
 
+    def _count_sessions(self, first: pd.Timestamp, last: pd.Timestamp) -> int:
+        """XSHG sessions from ``first`` to ``last``, both included."""
+        if self._session_days is None:
+            all_days = sessions(CALENDAR_START, CALENDAR_END).to_numpy()
+            self._session_days = all_days.astype("datetime64[D]")
+        days = self._session_days
+        lo = int(days.searchsorted(np.datetime64(first.date(), "D"), side="left"))
+        hi = int(days.searchsorted(np.datetime64(last.date(), "D"), side="right"))
+        return max(hi - lo, 0)
+
     def _refresh(self) -> None:
         """Recompute equity, stops and caps after a state change (a few float operations)."""
         self._arrays = None
@@ -507,12 +562,26 @@ class AccountState:
         if self.peak_cny is None or equity > self.peak_cny:
             self.peak_cny = equity
         lim, sod, peak = self.limits, self.day_base_cny, self.peak_cny
+        if self.drawdown_stopped:
+            if self._cooloff is not None and self.stopped_sessions > self._cooloff:
+                self.peak_cny = equity  # a new high-water mark: the stop re-arms from here
+                self.peak_resets += 1
+                self._lift_drawdown_stop()
+            elif peak - equity <= self._release_rate * peak + TOLERANCE_RATE * abs(peak):
+                self._lift_drawdown_stop()
+        elif peak - equity > lim.max_drawdown_rate * peak + TOLERANCE_RATE * abs(peak):
+            self.drawdown_stopped = True  # counted from the next start_day
         self.buy_block = None
         if sod - equity > lim.max_daily_loss_rate * sod + TOLERANCE_RATE * abs(sod):
             self.buy_block = Reason.DAILY_LOSS
-        elif peak - equity > lim.max_drawdown_rate * peak + TOLERANCE_RATE * abs(peak):
+        elif self.drawdown_stopped:
             self.buy_block = Reason.DRAWDOWN
         tol = TOLERANCE_RATE * abs(equity)
         self.position_cap_cny = lim.max_position_rate * equity + tol
         self.sector_cap_cny = lim.max_sector_rate * equity + tol
         self.gross_cap_cny = lim.max_gross_leverage * equity + tol
+
+    def _lift_drawdown_stop(self) -> None:
+        self.drawdown_stopped = False
+        self.stopped_since_day = None
+        self.stopped_sessions = 0

@@ -127,7 +127,10 @@ class PreTradeValidator:
         :meth:`update_securities`; ``prices`` marks positions; every held share becomes
         sellable; sums are recomputed from the positions (clearing float drift); the
         start-of-day equity becomes the day's P&L base (or, if a held symbol has no price
-        yet, the first fully priced equity of the day).
+        yet, the first fully priced equity of the day). While the drawdown stop holds, its
+        sessions are counted (``state.stopped_sessions``) and, under
+        ``drawdown_rearm='cooloff'``, once they exceed ``drawdown_cooloff_sessions`` the
+        peak is reset to the day's starting equity and buys pass again.
 
         Raises
         ------
@@ -392,11 +395,22 @@ class PreTradeValidator:
                           f"{_pct(pnl / sod) if sod else 'n/a'} of start-of-day equity "
                           f"{sod:,.2f} CNY, beyond -{_pct(self.limits.max_daily_loss_rate)}; "
                           "only risk-reducing sells pass")
+        lim = self.limits
         peak, equity = s.peak_cny or 0.0, s.priced_equity_cny
+        since = ("" if s.stopped_since_day is None else
+                 f" since {s.stopped_since_day.date()}")
+        lifts = f"equity is back within {_pct(lim.drawdown_release_rate)} of the peak"
+        if lim.drawdown_rearm == "never":
+            rearm = f"until {lifts} (drawdown_rearm='never': the peak is never reset)"
+        elif lim.drawdown_rearm == "recover":
+            rearm = f"until {lifts}"
+        else:
+            rearm = (f"until {lifts} or, after {lim.drawdown_cooloff_sessions} more sessions "
+                     f"(this is session {s.stopped_sessions}), the peak resets")
         return reject(reason, f"equity {equity:,.2f} CNY is "
                       f"{_pct(1 - equity / peak) if peak else 'n/a'} below its peak "
-                      f"{peak:,.2f} CNY, limit {_pct(self.limits.max_drawdown_rate)}; only "
-                      "risk-reducing sells pass")
+                      f"{peak:,.2f} CNY, limit {_pct(lim.max_drawdown_rate)}; stopped{since}, "
+                      f"only risk-reducing sells pass {rearm}")
 
     def _cap_reject(self, reason: Reason, order: Order, q: int, after: float,
                     limit: float) -> Decision:
