@@ -46,3 +46,10 @@ def test_every_fill_price_has_a_time_for_the_risk_check():
     assert set(FILL_TIMES) == {"open", "close", "vwap"}
     for fill_at in FILL_TIMES:
         assert BacktestConfig(fill_at=fill_at).fill_at == fill_at
+
+
+def test_a_risk_config_saved_before_rearm_policies_reads_as_never():
+    saved = {"risk": {"max_drawdown_rate": 0.15}}
+    assert BacktestConfig.from_dict(saved).risk.drawdown_rearm == "never"
+    now = BacktestConfig(risk=RiskLimits())
+    assert BacktestConfig.from_dict(now.to_dict()) == now  # today's default round-trips

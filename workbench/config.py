@@ -19,7 +19,7 @@ from workbench.costs import Costs
 from workbench.errors import ConfigError
 from workbench.risk.limits import RiskLimits
 
-__all__ = ["FILL_TIMES", "LEGACY_VALUES", "BacktestConfig", "FillAt"]
+__all__ = ["FILL_TIMES", "LEGACY_RISK_VALUES", "LEGACY_VALUES", "BacktestConfig", "FillAt"]
 
 FillAt = Literal["open", "close", "vwap"]
 _FILL_AT: tuple[str, ...] = ("open", "close", "vwap")
@@ -34,6 +34,9 @@ _CHOICES: dict[str, tuple[str, ...]] = {
 #: without them had: :meth:`BacktestConfig.from_dict` reads a missing one as that value, and
 #: a sweep's row identity leaves it out at that value, so earlier rows are still found.
 LEGACY_VALUES: dict[str, Any] = {"limit_orders": "drop"}
+#: The same for :class:`~workbench.risk.RiskLimits` fields saved inside a configuration: a
+#: drawdown stop saved before re-arm policies existed never re-armed.
+LEGACY_RISK_VALUES: dict[str, Any] = {"drawdown_rearm": "never"}
 #: Time of day (Asia/Shanghai) at which fills are judged by the pre-trade validator.
 FILL_TIMES: dict[str, dt.time] = {"open": dt.time(9, 30), "close": dt.time(14, 57),
                                   "vwap": dt.time(14, 57)}
@@ -172,7 +175,9 @@ class BacktestConfig:
 
         A missing key takes the field's default, except a field of :data:`LEGACY_VALUES`,
         which takes the value runs had before it existed: ``limit_orders`` reads as
-        ``'drop'``, so re-running a saved config reproduces the saved result.
+        ``'drop'`` and a saved risk limit's ``drawdown_rearm`` as ``'never'``
+        (:data:`LEGACY_RISK_VALUES`), so re-running a saved config reproduces the saved
+        result.
 
         Examples
         --------
@@ -192,5 +197,5 @@ class BacktestConfig:
             if unknown := set(values["risk"]) - valid_risk:
                 raise ConfigError(f"unknown risk fields {sorted(unknown)}; valid: "
                                   f"{sorted(valid_risk)}")
-            values["risk"] = RiskLimits(**values["risk"])
+            values["risk"] = RiskLimits(**{**LEGACY_RISK_VALUES, **values["risk"]})
         return cls(**values)
