@@ -90,6 +90,7 @@ def synthetic_market(config: SyntheticConfig | None = None, **overrides: Any) ->
     return Market(
         bars=bars,
         securities=securities_frame(sec, life, dates),
+        # Published at the scales the price path set as each quarter closed.
         fundamentals=statements.table(sec.symbols, paths.scale),
         st_periods=st_frame(sec.symbols, life, dates),
         benchmark=benchmark_frame(paths.bench, dates),
