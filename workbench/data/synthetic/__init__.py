@@ -34,6 +34,9 @@ What is modelled, and how:
 * Quarterly statements announced within the legal windows (Q1 and annual by 30 April,
   half-year by 31 August, Q3 by 31 October), driven by a slowly moving per-stock ROE;
   ``pe_ttm`` and ``pb_mrq`` use the latest *announced* report and the current share count.
+  P/B is in proportion to ROE within a sector, and the scale of each business follows its
+  own price within about a year (most of a stock's own moves are cash-flow news), so
+  earnings yield and P/B stay in the ranges real A-shares show for the whole sample.
 * Returns: market, sector and idiosyncratic shocks with fat (Student t) tails, volatility
   regimes, rare overnight news gaps and, within the sample, stylised episodes of the real
   market (the 2015 bubble and crash, January 2016, 2018, 3 February 2020, late 2024).

@@ -90,7 +90,8 @@ def synthetic_market(config: SyntheticConfig | None = None, **overrides: Any) ->
     return Market(
         bars=bars,
         securities=securities_frame(sec, life, dates),
-        fundamentals=statements.fundamentals,
+        # Published at the scales the price path set as each quarter closed.
+        fundamentals=statements.table(sec.symbols, paths.scale),
         st_periods=st_frame(sec.symbols, life, dates),
         benchmark=benchmark_frame(paths.bench, dates),
         meta=meta,

@@ -4,6 +4,16 @@ Statements follow a slowly moving per-stock ROE (AR(1) per quarter), with two ye
 losses before and through ST. Each annual report decides next summer's cash dividend and
 bonus shares (ex-dates in June or July). Reports are announced within the legal windows
 (Q1 and annual by 30 April, half-year by 31 August, Q3 by 31 October).
+
+The figures drawn here are in a *base scale*: profit, revenue and equity as if the
+business never grew or shrank other than by its ROE. Most of a stock's own price moves
+are news about its future cash flows, so the business's scale follows the price: the
+price path (:mod:`.prices`) sets a scale per quarter and stock when the quarter closes
+(:func:`catch_up`), before any report of that quarter is announced, and every published
+figure is the base figure times its quarter's scale (:meth:`Statements.figures`,
+:meth:`Statements.table`). This keeps earnings yield and price-to-book in the ranges of
+real A-shares for the whole sample, and since the statements follow the prices (not the
+other way round), it makes no return predictable beyond the planted premia.
 """
 
 from __future__ import annotations
@@ -17,47 +27,237 @@ from workbench.data.schema import FUNDAMENTAL_COLUMNS
 from workbench.data.synthetic.lifecycle import Lifecycle
 from workbench.data.synthetic.universe import Profiles
 
-__all__ = ["Events", "Statements", "draw_statements"]
+__all__ = [
+    "CATCH_UP",
+    "MARKET_CATCH_UP",
+    "Events",
+    "Ledger",
+    "Statements",
+    "catch_up",
+    "draw_statements",
+]
+
+#: Fraction of a stock's own price-to-book gap (to its long-run level, net of the market's
+#: median gap) that its fundamentals close each quarter: the cash-flow news in a stock's
+#: price shows up in its statements within about a year.
+CATCH_UP = 0.5
+#: The same for the market's median gap: market-wide valuations swing for a few quarters
+#: (the 2015 bubble and crash move P/B first) but do not drift away over a decade.
+MARKET_CATCH_UP = 0.3
 
 
 @dataclass(frozen=True, kw_only=True)
 class Events:
-    """Corporate actions sorted by session: cash per share in 0.001 CNY, bonus per 10 shares.
+    """Corporate actions sorted by session: cash dividends and bonus shares per 10 shares.
 
-    ``t`` is the ex-date's session position, ``stock`` the stock's index and
-    ``shares_after`` its share count from the ex-date on.
+    ``t`` is the ex-date's session position, ``stock`` the stock's index, ``pays_cash``
+    whether a cash dividend is paid (its size, ``payout`` times the EPS of the annual
+    report of quarter ``report_q``, an index into ``Statements.period_ends``, is set once
+    that quarter's scale is known: :meth:`Statements.dividend_mill`) and ``shares_after``
+    the share count from the ex-date on.
     """
 
     t: np.ndarray
     stock: np.ndarray
-    cash_mill: np.ndarray
+    pays_cash: np.ndarray
+    report_q: np.ndarray
     bonus10: np.ndarray
     shares_after: np.ndarray
 
 
 @dataclass(frozen=True, kw_only=True)
 class Statements:
-    """The announced reports and what the price path reads from them.
+    """The quarterly statements in base scale and the reports announced in the sample.
 
     Attributes
     ----------
-    fundamentals
-        The ``fundamentals`` table (``workbench.data.schema.FUNDAMENTAL_COLUMNS``), sorted by
-        symbol and period.
+    period_ends
+        The quarter ends, from three years before the sample to its end.
+    ttm
+        Quarters × stocks: TTM net profit, CNY in base scale (NaN for the first three).
+    revenue
+        Quarters × stocks: the quarter's revenue, CNY in base scale.
+    equity
+        Quarters × stocks: equity at the quarter end, CNY in base scale.
+    shares
+        Quarters × stocks: shares outstanding at the quarter end (int64).
+    payout
+        Per stock: the fraction of annual EPS paid as cash dividend.
     events
         Dividends and bonus shares.
-    rep_ttm, rep_equity, rep_roe
-        Per row of ``fundamentals``: TTM net profit (CNY), equity (CNY), TTM ROE.
+    rep_q, rep_stock
+        Per announced report (a row of the ``fundamentals`` table, sorted by stock, then
+        period): its quarter and its stock.
+    announce
+        Per report: the announcement day (``datetime64[ns]``).
     report_id
         Sessions × stocks: the row of the latest report announced by then, -1 for none.
     """
 
-    fundamentals: pd.DataFrame
+    period_ends: pd.DatetimeIndex
+    ttm: np.ndarray
+    revenue: np.ndarray
+    equity: np.ndarray
+    shares: np.ndarray
+    payout: np.ndarray
     events: Events
-    rep_ttm: np.ndarray
-    rep_equity: np.ndarray
-    rep_roe: np.ndarray
+    rep_q: np.ndarray
+    rep_stock: np.ndarray
+    announce: np.ndarray
     report_id: np.ndarray
+
+    def figures(self, scale: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """TTM net profit and equity (CNY) of report ``rows``, both at the report's scale.
+
+        ``scale`` is quarters × stocks. A report states its earlier quarters at its own
+        scale (as restated comparable figures), so its ROE is the base ROE.
+        """
+        q, i = self.rep_q[rows], self.rep_stock[rows]
+        return self.ttm[q, i] * scale[q, i], self.equity[q, i] * scale[q, i]
+
+    def dividend_mill(self, scale: np.ndarray, stock: np.ndarray,
+                      report_q: np.ndarray) -> np.ndarray:
+        """Cash dividend per share in 0.001 CNY: payout times the annual report's EPS."""
+        eps = self.ttm[report_q, stock] * scale[report_q, stock] / self.shares[report_q, stock]
+        return np.maximum(np.round(self.payout[stock] * eps * 1000.0), 0).astype(np.int64)
+
+    def table(self, symbols: np.ndarray, scale: np.ndarray) -> pd.DataFrame:
+        """The ``fundamentals`` table (``workbench.data.schema.FUNDAMENTAL_COLUMNS``).
+
+        Parameters
+        ----------
+        symbols
+            Per stock, its symbol.
+        scale
+            Quarters × stocks: the scale of each quarter's figures (see :func:`catch_up`).
+        """
+        ttm, revenue = self.ttm * scale, self.revenue * scale
+        # Growth on the figures published a year earlier (at their own scale).
+        base = np.full_like(ttm, np.nan)
+        base[4:] = ttm[:-4]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            profit_growth = np.where(np.abs(base) > 0, (ttm - base) / np.abs(base), np.nan)
+        rev_growth = np.full_like(revenue, np.nan)
+        rev_growth[4:] = revenue[4:] / revenue[:-4] - 1.0
+        qq, ii = self.rep_q, self.rep_stock
+        sh = self.shares[qq, ii]
+        equity = self.equity[qq, ii] * scale[qq, ii]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            roe = np.where(equity > 0, ttm[qq, ii] / equity, np.nan)
+        frame = pd.DataFrame({
+            "symbol": symbols[ii],
+            "period_end": np.asarray(self.period_ends, dtype="datetime64[ns]")[qq],
+            "announce_date": self.announce,
+            "eps": ttm[qq, ii] / sh,
+            "bvps": equity / sh,
+            "roe": roe,
+            "revenue_growth": rev_growth[qq, ii],
+            "profit_growth": profit_growth[qq, ii],
+            "shares_outstanding": sh.astype(np.int64),
+        })
+        return frame.loc[:, list(FUNDAMENTAL_COLUMNS)].reset_index(drop=True)
+
+
+def catch_up(statements: Statements, scale: np.ndarray, q: int, close: np.ndarray,
+             traded: np.ndarray, pb_target: np.ndarray) -> np.ndarray:
+    """The scale of quarter ``q``: the previous one moved toward what the price implies.
+
+    Each traded stock closes :data:`CATCH_UP` of the log gap between its price-to-book
+    (at the previous scale) and its long-run level ``pb_target``, net of the median gap of
+    the market, and :data:`MARKET_CATCH_UP` of that median gap: the fundamentals follow a
+    stock's own price news quickly, the market's valuation only slowly.
+
+    Parameters
+    ----------
+    statements
+        The statements in base scale.
+    scale
+        Quarters × stocks; rows before ``q`` are set (the first quarter starts from 1).
+    q
+        The quarter that closes.
+    close
+        Per stock: the last close on or before the quarter end, CNY (raw).
+    traded
+        Per stock: has a close of its own (listed at the quarter end).
+    pb_target
+        Per stock: its long-run price-to-book.
+
+    Returns
+    -------
+    np.ndarray
+        Per stock: the scale of quarter ``q`` (the previous one where not traded).
+    """
+    prev = scale[q - 1] if q else np.ones(scale.shape[1])
+    book = statements.equity[q] * prev
+    cap = close * statements.shares[q]
+    ok = traded & (book > 0) & (cap > 0)
+    if not ok.any():
+        return prev.copy()
+    gap = np.zeros(len(prev))
+    gap[ok] = np.log(cap[ok] / (book[ok] * pb_target[ok]))
+    market = float(np.median(gap[ok]))
+    gap[ok] = CATCH_UP * (gap[ok] - market) + MARKET_CATCH_UP * market
+    return prev * np.exp(gap)
+
+
+class Ledger:
+    """The statements as published so far: the scales of closed quarters, report figures.
+
+    The price path calls :meth:`close_quarters` at the start of every session, so each
+    quarter's scale is set from the closes up to its end, before any of its reports is
+    announced (announcements come 10 days or more after the quarter end).
+
+    Parameters
+    ----------
+    statements
+        The statements in base scale.
+    pb_target
+        Per stock: its long-run price-to-book (see :func:`catch_up`).
+
+    Attributes
+    ----------
+    scale
+        Quarters × stocks: 1 until a quarter closes (and for quarters before the sample).
+    ttm, equity, roe
+        Per report row: TTM net profit and equity (CNY) and TTM ROE; NaN until the
+        report's quarter closes.
+    """
+
+    def __init__(self, statements: Statements, *, pb_target: np.ndarray) -> None:
+        self.statements = statements
+        self.pb_target = pb_target
+        self.scale = np.ones(statements.equity.shape)
+        self.ttm = np.full(len(statements.rep_q), np.nan)
+        self.equity = self.ttm.copy()
+        self.roe = self.ttm.copy()
+        self.closed = 0  # quarters closed so far
+
+    def close_quarters(self, until: pd.Timestamp | None, close: np.ndarray,
+                       traded: np.ndarray | None) -> None:
+        """Close every open quarter that ends before ``until`` (all of them if None).
+
+        Parameters
+        ----------
+        until
+            The session about to start; None closes the rest (after the last session).
+        close
+            Per stock: its last close, CNY (raw).
+        traded
+            Per stock: listed on the last session; None before the first session (the
+            quarters before the sample keep scale 1).
+        """
+        st = self.statements
+        while self.closed < len(st.period_ends) and (
+                until is None or st.period_ends[self.closed] < until):
+            q = self.closed
+            if traded is not None:
+                self.scale[q] = catch_up(st, self.scale, q, close, traded, self.pb_target)
+            rows = np.flatnonzero(st.rep_q == q)
+            self.ttm[rows], self.equity[rows] = st.figures(self.scale, rows)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                self.roe[rows] = np.where(self.equity[rows] > 0,
+                                          self.ttm[rows] / self.equity[rows], np.nan)
+            self.closed += 1
 
 
 def draw_statements(rng: np.random.Generator, dates: pd.DatetimeIndex, symbols: np.ndarray,
@@ -76,6 +276,12 @@ def draw_statements(rng: np.random.Generator, dates: pd.DatetimeIndex, symbols: 
         Listings, ST episodes (which bring losses), delistings and suspensions.
     profiles
         Per stock: long-run ROE, payout, first price, shares and price-to-book.
+
+    Returns
+    -------
+    Statements
+        In base scale; :meth:`Statements.table` with the scales the price path sets gives
+        the ``fundamentals`` table.
     """
     N, T = len(symbols), len(dates)
     first = dates[0]
@@ -144,10 +350,11 @@ def draw_statements(rng: np.random.Generator, dates: pd.DatetimeIndex, symbols: 
             t_ev = ev[1]
             inside = (dates[t_ev] > prev_end) & (dates[t_ev] <= pe)
             if inside.all():
-                i, _, cash_mill, b10 = ev
+                i, _, cash_mill, b10, report_q = ev
+                # In base scale; the dividend paid is set at the report's own scale.
                 equity[i] -= cash_mill / 1000.0 * shares[i]
                 shares[i] = shares[i] * (10 + b10) // 10
-                ev_parts.append((t_ev, i, cash_mill, b10, shares[i].copy()))
+                ev_parts.append((t_ev, i, cash_mill > 0, report_q, b10, shares[i].copy()))
             else:
                 keep.append(ev)
         pending = keep
@@ -176,41 +383,40 @@ def draw_statements(rng: np.random.Generator, dates: pd.DatetimeIndex, symbols: 
             for in_june in (True, False):
                 sel = act[(dates[t_ex[act]].month == 6) == in_june]
                 if len(sel):
-                    pending.append((sel, t_ex[sel], cash_mill[sel], b10[sel]))
-    for sel, t_ev, cash_mill, b10 in pending:  # ex-dates after the last period end
+                    pending.append((sel, t_ex[sel], cash_mill[sel], b10[sel],
+                                    np.full(len(sel), q)))
+    for sel, t_ev, cash_mill, b10, report_q in pending:  # ex-dates after the last period end
         for j, i in enumerate(sel):
             shares[i] = shares[i] * (10 + b10[j]) // 10
-        ev_parts.append((t_ev, sel, cash_mill, b10, shares[sel].copy()))
+        ev_parts.append((t_ev, sel, cash_mill > 0, report_q, b10, shares[sel].copy()))
     if ev_parts:
-        t_all, i_all, c_all, b_all, s_all = (np.concatenate(p) for p in zip(*ev_parts,
-                                                                              strict=True))
+        t_all, i_all, p_all, q_all, b_all, s_all = (
+            np.concatenate(p) for p in zip(*ev_parts, strict=True))
     else:
-        t_all = i_all = c_all = b_all = s_all = np.zeros(0, dtype=np.int64)
+        t_all = i_all = q_all = b_all = s_all = np.zeros(0, dtype=np.int64)
+        p_all = np.zeros(0, dtype=bool)
     order = np.lexsort((i_all, t_all))
-    events = Events(t=t_all[order], stock=i_all[order], cash_mill=c_all[order],
-                    bonus10=b_all[order], shares_after=s_all[order])
-    return _reports(rng, dates, symbols, life, events, period_ends, profit, revenue, eq_hist,
-                    sh_hist)
-
-
-def _reports(rng: np.random.Generator, dates: pd.DatetimeIndex, symbols: np.ndarray,
-             life: Lifecycle, events: Events, period_ends: pd.DatetimeIndex,
-             profit: np.ndarray, revenue: np.ndarray, equity: np.ndarray, shares: np.ndarray
-             ) -> Statements:
-    """TTM figures, announcement days and the table of reports announced in the sample."""
-    N, T = len(symbols), len(dates)
-    Q = len(period_ends)
+    events = Events(t=t_all[order], stock=i_all[order], pays_cash=p_all[order],
+                    report_q=q_all[order], bonus10=b_all[order], shares_after=s_all[order])
+    rep_q, rep_stock, announce, report_id = _reports(rng, dates, life, period_ends)
     ttm = np.full((Q, N), np.nan)
-    rev_ttm = np.full((Q, N), np.nan)
     for q in range(3, Q):
         ttm[q] = profit[q - 3 : q + 1].sum(axis=0)
-        rev_ttm[q] = revenue[q - 3 : q + 1].sum(axis=0)
-    base = np.full((Q, N), np.nan)
-    base[4:] = ttm[:-4]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        profit_growth = np.where(np.abs(base) > 0, (ttm - base) / np.abs(base), np.nan)
-    rev_growth = np.full((Q, N), np.nan)
-    rev_growth[4:] = revenue[4:] / revenue[:-4] - 1.0
+    return Statements(period_ends=period_ends, ttm=ttm, revenue=revenue, equity=eq_hist,
+                      shares=sh_hist, payout=profiles.payout, events=events, rep_q=rep_q,
+                      rep_stock=rep_stock, announce=announce, report_id=report_id)
+
+
+def _reports(rng: np.random.Generator, dates: pd.DatetimeIndex, life: Lifecycle,
+             period_ends: pd.DatetimeIndex
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The reports announced in the sample: quarter, stock, announcement day, latest row.
+
+    Returns per report (sorted by stock, then period) its quarter, its stock and its
+    announcement day, and per session and stock the row of the latest announced report.
+    """
+    N, T = len(life.first_idx), len(dates)
+    Q = len(period_ends)
     # Announcement: Q1 10-30 Apr (not before the annual report), H1 15 Jul-31 Aug,
     # Q3 10-31 Oct, annual 20 Jan-30 Apr of the next year.
     u = rng.random((Q, N))
@@ -243,22 +449,6 @@ def _reports(rng: np.random.Generator, dates: pd.DatetimeIndex, symbols: np.ndar
     qq, ii = np.nonzero(valid)
     order = np.lexsort((qq, ii))  # by stock, then period
     qq, ii = qq[order], ii[order]
-    sh = shares[qq, ii]
-    eps = ttm[qq, ii] / sh
-    bvps = equity[qq, ii] / sh
-    with np.errstate(divide="ignore", invalid="ignore"):
-        roe = np.where(equity[qq, ii] > 0, ttm[qq, ii] / equity[qq, ii], np.nan)
-    frame = pd.DataFrame({
-        "symbol": symbols[ii],
-        "period_end": pe_ns[qq],
-        "announce_date": announce[qq, ii],
-        "eps": eps,
-        "bvps": bvps,
-        "roe": roe,
-        "revenue_growth": rev_growth[qq, ii],
-        "profit_growth": profit_growth[qq, ii],
-        "shares_outstanding": sh.astype(np.int64),
-    })
     # Latest announced report per session and stock (announcements are monotone in
     # period per stock, so a running maximum of the row number finds it).
     t_ann = np.searchsorted(d_ns, announce[qq, ii], side="left")
@@ -267,11 +457,4 @@ def _reports(rng: np.random.Generator, dates: pd.DatetimeIndex, symbols: np.ndar
     rows = np.arange(len(qq), dtype=np.int32)[inside]
     # Several reports on one day: the later period has the larger row number.
     np.maximum.at(rid, (t_ann[inside], ii[inside]), rows)
-    return Statements(
-        fundamentals=frame.loc[:, list(FUNDAMENTAL_COLUMNS)].reset_index(drop=True),
-        events=events,
-        rep_ttm=ttm[qq, ii],
-        rep_equity=equity[qq, ii],
-        rep_roe=roe,
-        report_id=np.maximum.accumulate(rid, axis=0),
-    )
+    return qq, ii, announce[qq, ii], np.maximum.accumulate(rid, axis=0)

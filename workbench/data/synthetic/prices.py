@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.data.synthetic.config import SyntheticConfig
-from workbench.data.synthetic.fundamentals import Statements
+from workbench.data.synthetic.fundamentals import Ledger, Statements
 from workbench.data.synthetic.lifecycle import Lifecycle
 from workbench.data.synthetic.universe import BOARDS, SECTOR_TABLE, Profiles, Securities
 from workbench.rules import PRICE_LIMITS, limit_percent, limit_prices, round_fen
@@ -64,12 +64,16 @@ class PricePaths:
     bench
         Per session: benchmark open, high, low and close returns on the previous close,
         volume (shares) and amount (CNY) of its constituents.
+    scale
+        Quarters × stocks: the scale of each quarter's statements, set as the quarter
+        closed (:class:`~workbench.data.synthetic.fundamentals.Ledger`).
     """
 
     columns: dict[str, np.ndarray]
     volume: np.ndarray
     listed: np.ndarray
     bench: np.ndarray
+    scale: np.ndarray
 
 
 def simulate_prices(rng: np.random.Generator, config: SyntheticConfig,
@@ -105,7 +109,9 @@ def simulate_prices(rng: np.random.Generator, config: SyntheticConfig,
     support = np.where(life.st_kind == 2, 0.0, 0.002)
     n_sec = len(SECTOR_TABLE)
     st_mask, report_id = life.st_mask, statements.report_id
-    rep_ttm, rep_roe, rep_equity = statements.rep_ttm, statements.rep_roe, statements.rep_equity
+    # The report figures fill in as their quarters close, before any is announced.
+    ledger = Ledger(statements, pb_target=profiles.pb0)
+    rep_ttm, rep_roe, rep_equity = ledger.ttm, ledger.roe, ledger.equity
     idio_vol, ipo_capped = profiles.idio_vol, life.ipo_capped
 
     out = {k: np.full((T, N), np.nan) for k in
@@ -126,6 +132,8 @@ def simulate_prices(rng: np.random.Generator, config: SyntheticConfig,
     intraday = 0.6 * idio_vol
     rebalance_months = (6, 12)
     for t in range(T):
+        # Quarters that ended since yesterday close at yesterday's prices.
+        ledger.close_quarters(dates[t], close, listed[t - 1] if t else None)
         on = listed[t]
         age = t - life.first_idx + life.age0
         unlimited = on & (age < life.ipo_days)
@@ -146,7 +154,9 @@ def simulate_prices(rng: np.random.Generator, config: SyntheticConfig,
         if hi_e > lo_e:
             ex = ev.stock[lo_e:hi_e]
             close_mill = np.rint(close[ex] * 1000.0).astype(np.int64)
-            cash = np.minimum(ev.cash_mill[lo_e:hi_e], close_mill // 10)
+            cash_mill = np.where(ev.pays_cash[lo_e:hi_e], statements.dividend_mill(
+                ledger.scale, ex, ev.report_q[lo_e:hi_e]), 0)
+            cash = np.minimum(cash_mill, close_mill // 10)
             div = 10 + ev.bonus10[lo_e:hi_e]
             fen = ((close_mill - cash) * 2 + div) // (2 * div)
             prev[ex] = fen / 100.0
@@ -247,7 +257,9 @@ def simulate_prices(rng: np.random.Generator, config: SyntheticConfig,
         volume[t] = vol.astype(np.int64)
         backlog = np.where(on, g - np.log(c / prev), backlog)
         close = np.where(on, c, close)
-    return PricePaths(columns=out, volume=volume, listed=listed, bench=bench)
+    ledger.close_quarters(None, close, listed[T - 1])
+    return PricePaths(columns=out, volume=volume, listed=listed, bench=bench,
+                      scale=ledger.scale)
 
 
 def _limit_tables(dates: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:

@@ -51,6 +51,10 @@ _EXCHANGE = {Board.SH_MAIN: "SH", Board.STAR: "SH", Board.SZ_MAIN: "SZ", Board.C
 _BOARD_VOL = np.array([1.0, 1.05, 1.25, 1.3, 1.35])
 _BOARD_TURNOVER = np.array([1.0, 1.1, 1.6, 1.5, 0.7])
 _BOARD_PRICE = np.array([1.0, 1.0, 1.3, 2.5, 0.8])
+# Price-to-book relative to the main boards: growth boards trade at a premium, BSE cheaper.
+_BOARD_PB = np.array([1.0, 1.0, 1.4, 1.8, 0.8])
+# Below this fraction of its sector's ROE a stock is valued as if it earned that fraction.
+_ROE_FLOOR = 0.5
 
 
 @dataclass(frozen=True)
@@ -68,21 +72,21 @@ class Sector:
 
 #: The sectors in the order sector codes index into.
 SECTOR_TABLE: tuple[Sector, ...] = (
-    Sector("Banks", 0.9, 0.11, 0.55, 0.30, ("银行",), (3, 1, 0, 0, 0)),
-    Sector("Non-bank Financials", 2.2, 0.08, 1.0, 0.30, ("证券", "保险", "信托"),
+    Sector("Banks", 0.8, 0.11, 0.55, 0.30, ("银行",), (3, 1, 0, 0, 0)),
+    Sector("Non-bank Financials", 1.6, 0.09, 1.0, 0.30, ("证券", "保险", "信托"),
            (3, 2, 0.3, 0, 0)),
-    Sector("Real Estate", 1.4, 0.06, 0.9, 0.25, ("地产", "置业", "发展"), (3, 3, 0, 0, 0)),
-    Sector("Food & Beverage", 6.0, 0.16, 0.85, 0.50, ("酒业", "食品", "乳业"), (2, 2, 0.5, 0, 1)),
-    Sector("Pharmaceuticals", 4.5, 0.10, 1.0, 0.30, ("医药", "药业", "生物"), (2, 2, 3, 3, 2)),
-    Sector("Electronics", 4.5, 0.08, 1.2, 0.20, ("电子", "光电", "微电"), (2, 2, 3, 4, 2)),
-    Sector("Computers", 5.0, 0.06, 1.25, 0.15, ("软件", "信息", "数据"), (1, 2, 3, 3, 2)),
-    Sector("Autos", 2.8, 0.08, 1.0, 0.30, ("汽车", "汽配", "车业"), (2, 2, 1, 0.5, 1)),
-    Sector("Power Equipment", 4.0, 0.09, 1.15, 0.20, ("电气", "新能", "锂电"), (2, 2, 2, 2, 1)),
-    Sector("Chemicals", 3.0, 0.09, 1.0, 0.30, ("化工", "材料", "化学"), (2, 2, 1, 1, 2)),
-    Sector("Machinery", 3.0, 0.07, 1.0, 0.25, ("机械", "重工", "智造"), (2, 2, 2, 3, 3)),
-    Sector("Utilities", 1.9, 0.08, 0.7, 0.45, ("电力", "水务", "燃气"), (2, 1, 0.2, 0, 0.3)),
-    Sector("Media", 3.5, 0.05, 1.2, 0.25, ("传媒", "文化", "影视"), (1, 1, 1, 0, 0.5)),
-    Sector("Telecom", 3.5, 0.06, 1.1, 0.30, ("通信", "网络", "通讯"), (1, 1, 1, 1, 0.5)),
+    Sector("Real Estate", 1.2, 0.08, 0.9, 0.25, ("地产", "置业", "发展"), (3, 3, 0, 0, 0)),
+    Sector("Food & Beverage", 6.0, 0.20, 0.85, 0.50, ("酒业", "食品", "乳业"), (2, 2, 0.5, 0, 1)),
+    Sector("Pharmaceuticals", 4.0, 0.11, 1.0, 0.30, ("医药", "药业", "生物"), (2, 2, 3, 3, 2)),
+    Sector("Electronics", 3.8, 0.09, 1.2, 0.20, ("电子", "光电", "微电"), (2, 2, 3, 4, 2)),
+    Sector("Computers", 4.5, 0.07, 1.25, 0.15, ("软件", "信息", "数据"), (1, 2, 3, 3, 2)),
+    Sector("Autos", 2.4, 0.09, 1.0, 0.30, ("汽车", "汽配", "车业"), (2, 2, 1, 0.5, 1)),
+    Sector("Power Equipment", 3.5, 0.11, 1.15, 0.20, ("电气", "新能", "锂电"), (2, 2, 2, 2, 1)),
+    Sector("Chemicals", 2.6, 0.11, 1.0, 0.30, ("化工", "材料", "化学"), (2, 2, 1, 1, 2)),
+    Sector("Machinery", 2.6, 0.08, 1.0, 0.25, ("机械", "重工", "智造"), (2, 2, 2, 3, 3)),
+    Sector("Utilities", 1.7, 0.09, 0.7, 0.45, ("电力", "水务", "燃气"), (2, 1, 0.2, 0, 0.3)),
+    Sector("Media", 3.0, 0.06, 1.2, 0.25, ("传媒", "文化", "影视"), (1, 1, 1, 0, 0.5)),
+    Sector("Telecom", 3.0, 0.07, 1.1, 0.30, ("通信", "网络", "通讯"), (1, 1, 1, 1, 0.5)),
 )
 #: The fourteen level-1 sectors of the synthetic market.
 SECTORS: tuple[str, ...] = tuple(s.name for s in SECTOR_TABLE)
@@ -171,7 +175,9 @@ class Profiles:
     ``beta`` to the market; ``idio_vol`` daily idiosyncratic volatility (fraction);
     ``price0`` pre-sample close or issue price (CNY); ``shares0`` shares outstanding on the
     first bar; ``float_ratio`` tradable fraction; ``turnover`` daily turnover of the float
-    (fraction); ``pb0`` price-to-book on the first bar; ``roe_mean`` long-run ROE (fraction
+    (fraction); ``pb0`` price-to-book on the first bar, also the long-run level the
+    statements follow (:func:`~workbench.data.synthetic.fundamentals.catch_up`);
+    ``roe_mean`` long-run ROE (fraction
     per year); ``payout`` cash payout ratio; ``backlog0`` log of fair value over issue price
     still to come on an IPO's first bar (0 for seasoned stocks).
     """
@@ -216,8 +222,13 @@ def draw_profiles(rng: np.random.Generator, securities: Securities, *, ipo: np.n
     float_ratio = rng.uniform(0.3, 1.0, N)
     turnover = (0.012 * _BOARD_TURNOVER[board] * (cap / 8e9) ** -0.15
                 * np.exp(rng.normal(0.0, 0.3, N)))
-    pb0 = np.array([s.pb for s in spec])[sector] * np.exp(rng.normal(0.0, 0.35, N))
-    roe_mean = np.array([s.roe for s in spec])[sector] + rng.normal(0.0, 0.04, N)
+    pb_noise = np.exp(rng.normal(0.0, 0.35, N))
+    sector_roe = np.array([s.roe for s in spec])[sector]
+    roe_mean = sector_roe + rng.normal(0.0, 0.04, N)
+    # Investors pay for profitability: P/B is in proportion to ROE at a sector's P/E, so
+    # the earnings yield varies far less across stocks than ROE or P/B do.
+    roe_rel = np.maximum(roe_mean, _ROE_FLOOR * sector_roe) / sector_roe
+    pb0 = np.array([s.pb for s in spec])[sector] * _BOARD_PB[board] * roe_rel * pb_noise
     payout = np.clip(np.array([s.payout for s in spec])[sector]
                      + rng.normal(0.0, 0.1, N), 0.05, 0.8)
     # Log of fair value over issue price: the IPO pop still to come on the first bar.
