@@ -685,15 +685,16 @@ def import_index_weights(
     rows = pd.concat(frames, ignore_index=True)
     given = dict(names or {})
     rows["index"] = rows["code"].map(lambda c: given.get(c, index_name(c)))
+    snapshots = {
+        str(name): {"codes": sorted(set(g["code"])), "snapshots": int(g["date"].nunique()),
+                    "first": str(g["date"].min().date()), "last": str(g["date"].max().date())}
+        for name, g in rows.groupby("index", sort=True)}
     rows = rows.drop_duplicates(["index", "symbol", "date"])  # one index under two codes
     spells = spells_from_snapshots(rows["index"].to_numpy(dtype=object),
                                    rows["symbol"].to_numpy(dtype=object),
                                    rows["date"].to_numpy(dtype="datetime64[ns]"))
     spells = spells.sort_values(["index", "symbol", "start"], ignore_index=True)
-    spells.attrs["snapshots"] = {
-        str(name): {"codes": sorted(set(g["code"])), "snapshots": int(g["date"].nunique()),
-                    "first": str(g["date"].min().date()), "last": str(g["date"].max().date())}
-        for name, g in rows.groupby("index", sort=True)}
+    spells.attrs["snapshots"] = snapshots
     return spells
 
 
