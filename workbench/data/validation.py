@@ -3,9 +3,10 @@
 Errors (raise :class:`~workbench.errors.DataError`): missing required columns,
 unparseable dates, duplicate ``(date, symbol)``, non-positive prices,
 ``high < max(open, close)``, ``low > min(open, close)``, negative volume, an unknown board
-prefix. Warnings (:class:`~workbench.errors.DataWarning`): gaps in a symbol's sessions and
-close-to-close moves beyond the board's limit (usually an unadjusted split). Nothing is
-dropped or filled.
+prefix; in a Market also bars on or after their stock's ``delist_date`` and malformed
+index-membership spells. Warnings (:class:`~workbench.errors.DataWarning`): gaps in a
+symbol's sessions and close-to-close moves beyond the board's limit (usually an unadjusted
+split). Nothing is dropped or filled.
 """
 
 from __future__ import annotations
@@ -239,6 +240,20 @@ def validate_market(market: Market, *, source: str = "market") -> None:
     if unknown:
         raise DataError(f"{source}/bars.parquet: symbols missing from the security master: "
                         f"{sorted(unknown)[:SHOWN]}")
+    # delist_date is the first day no longer listed: the engine settles holdings there, so a
+    # bar on or after it would be traded after the settlement.
+    gone = pd.Series(market.securities["delist_date"].to_numpy(dtype="datetime64[ns]"),
+                     index=sec.to_numpy()).reindex(names).to_numpy(dtype="datetime64[ns]")
+    if (~np.isnat(gone)).any():
+        after = market.bars["date"].to_numpy(dtype="datetime64[ns]") >= gone[codes]
+        if after.any():
+            first = np.flatnonzero(after)[0]
+            raise DataError(
+                f"{where(f'{source}/bars.parquet', None, np.flatnonzero(after))}, column "
+                "'date': "
+                f"{int(after.sum())} bars on or after their symbol's delist_date (first "
+                f"{names[codes[first]]} on {pd.Timestamp(market.bars['date'].iloc[first]).date()}"
+                "); delist_date is the first day no longer listed, after the last bar")
     f = market.fundamentals
     early = (f["announce_date"] < f["period_end"]).to_numpy()
     _fail(f"{source}/fundamentals.parquet", None, early, "announce_date",
