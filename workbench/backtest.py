@@ -29,6 +29,12 @@ What is modelled on special days:
   its last close (``delisting='last_price'``) or at 0 (``'write_off'``).
 * **Ex-dates.** See ``corporate_actions`` and :meth:`workbench.portfolio.Portfolio.
   corporate_actions`.
+* **Index universe** (``BacktestConfig(universe='csi300')``). After the close of ``t`` the
+  strategy's view holds only that index's members as of ``t``
+  (:meth:`~workbench.view.ViewContext.members`, from snapshots on or before ``t``), and
+  no order buys a non-member (the cut is an ``unfilled`` row, ``not_in_universe``); a
+  holding that left the index may be kept or sold. A run that starts before the index's
+  first known membership warns (``DataWarning``): nothing can be bought until then.
 
 **Pre-trade risk** (``BacktestConfig(risk=RiskLimits(...))``; off by default). The engine
 keeps a :class:`~workbench.risk.PreTradeValidator` in step with the portfolio and judges
@@ -74,6 +80,7 @@ over every session.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -82,7 +89,7 @@ import pandas as pd
 from workbench import rules
 from workbench.calendar import MARKET_TZ
 from workbench.config import FILL_TIMES, BacktestConfig
-from workbench.errors import ConfigError, DataError
+from workbench.errors import ConfigError, DataError, DataWarning
 from workbench.portfolio import (
     FILL_REASONS,
     SIDES,
@@ -377,6 +384,10 @@ def run(market: Market, strategy: Strategy,
     r0, r1 = _period(market, config)
     ctx = ViewContext(market, start_row=r0)
     n = len(ctx.symbols)
+    members = None
+    if config.universe is not None:
+        members = ctx.members(config.universe)
+        _warn_before_membership(ctx, members, config.universe, r0, r1)
 
     # Dense arrays, built once: sessions × symbols.
     close = ctx.array("close")
@@ -454,16 +465,36 @@ def run(market: Market, strategy: Strategy,
         if held.size:
             positions.append((r, held, pf.shares[held], price))
         if r < r1:
-            view = MarketView(ctx, r, holdings=pf.shares, cash_cny=pf.cash, equity_cny=equity)
+            member = None if members is None else members[r]
+            view = MarketView(ctx, r, holdings=pf.shares, cash_cny=pf.cash, equity_cny=equity,
+                              universe=member)
             raw = strategy.target_weights(view)
             if raw is not None:
                 w = normalize_weights(raw, ctx.symbols, date=days[k], strategy=name)
                 orders = pf.plan(w, equity_cny=equity, price=last, listed=ctx.listed(r),
-                                 row=r, fill_row=r + 1)
+                                 row=r, fill_row=r + 1, buyable=member)
             pf.log_orders(orders, r + 1)
 
     return _result(market, strategy, config, ctx, pf, r0, r1, np.array(daily), sector_code,
                    sector_names, positions, gate)
+
+
+def _warn_before_membership(ctx: ViewContext, members: np.ndarray, index: str, r0: int,
+                            r1: int) -> None:
+    """Warn when the run's first sessions have no known member of its index universe."""
+    known = np.flatnonzero(members[r0 : r1 + 1].any(axis=1))
+    if known.size and known[0] == 0:
+        return
+    start = ctx.calendar[r0].date()
+    if not known.size:
+        warnings.warn(f"universe {index!r} has no member with data in this market from "
+                      f"{start} to {ctx.calendar[r1].date()}: the run buys nothing",
+                      DataWarning, stacklevel=3)
+        return
+    first = ctx.calendar[r0 + int(known[0])].date()
+    warnings.warn(f"universe {index!r}: no membership is known before {first} (its first "
+                  f"snapshot with a member in this market), so the run from {start} buys "
+                  f"nothing until then; start on or after {first}", DataWarning, stacklevel=3)
 
 
 def _labels(codes: np.ndarray, names: tuple[str, ...] | pd.Index) -> pd.Categorical:

@@ -92,6 +92,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         adj_factors=args.adj_factors,
         securities=args.securities,
         benchmark=args.benchmark,
+        index_weights=args.index_weights,
         out=args.out,
         name=args.name,
     )
@@ -133,10 +134,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_info)
 
     p = sub.add_parser("import", help="import exports into a Market folder")
-    p.add_argument("--bars", required=True, help="folder (or file) of daily bar CSV exports")
+    p.add_argument("--bars", required=True, action="extend", nargs="+", metavar="PATH",
+                   help="folder (or file) of daily bar CSV exports; several allowed, e.g. "
+                        "the listed and the delisted stocks' folders")
     p.add_argument("--adj-factors", default=None, help="tushare adj_factor CSV")
-    p.add_argument("--securities", default=None, help="tushare stock_basic CSV")
+    p.add_argument("--securities", default=None, action="extend", nargs="+", metavar="FILE",
+                   help="tushare stock_basic CSV; several allowed (list_status L and D "
+                        "exports: delist_date drives delisting settlement)")
     p.add_argument("--benchmark", default=None, help="benchmark index CSV")
+    p.add_argument("--index-weights", default=None, action="extend", nargs="+",
+                   metavar="FILE", help="tushare index_weight CSV: index membership "
+                                        "snapshots (e.g. CSI 300), for universe='csi300'")
     p.add_argument("--out", required=True, help="output Market folder, e.g. data/real")
     p.add_argument("--name", default=None, help="dataset name (default: folder name)")
     p.set_defaults(func=_cmd_import)

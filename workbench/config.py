@@ -93,6 +93,16 @@ class BacktestConfig:
         validator (see the module docstring), or None (default) for no risk checks, at no
         cost in speed. The validator applies the exchange's board lots, so it needs
         ``board_lots=True``.
+    universe
+        Name of an index whose members alone may be bought (e.g. ``'csi300'``; the market
+        must carry its membership, see :meth:`workbench.data.Market.membership`), or None
+        (default) for every listed stock. At each session the strategy sees only the
+        stocks that are members as of that session (membership known by then, so no
+        look-ahead) and the engine buys nothing else: a target above the holding of a
+        non-member is cut to the holding (an ``unfilled`` row, reason
+        ``'not_in_universe'``). Held stocks that leave the index may be held or sold. A
+        config without a universe writes no ``universe`` key in :meth:`to_dict`, so
+        configurations saved before this option read and compare as before.
 
     Raises
     ------
@@ -123,6 +133,7 @@ class BacktestConfig:
     delisting: Literal["last_price", "write_off"] = "last_price"
     corporate_actions: Literal["reinvest", "cash"] = "reinvest"
     risk: RiskLimits | None = None
+    universe: str | None = None
 
     def __post_init__(self) -> None:
         real_number(self.capital_cny, "capital_cny", above=0.0, kind="amount of CNY",
@@ -154,12 +165,18 @@ class BacktestConfig:
             if not self.board_lots:
                 raise ConfigError("risk needs board_lots=True: the pre-trade validator rejects "
                                   "orders that are not board lots; switch one of them off")
+        if self.universe is not None and (not isinstance(self.universe, str)
+                                          or not self.universe.strip()):
+            raise ConfigError(f"universe must be an index name such as 'csi300' or None (every "
+                              f"listed stock), got {self.universe!r}")
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (dates as ISO strings, costs as a dict)."""
+        """JSON-ready dict (dates as ISO strings, costs as a dict; no ``universe`` when None)."""
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
+            if f.name == "universe" and value is None:
+                continue  # the default before the option existed: saved configs stay equal
             if isinstance(value, pd.Timestamp):
                 value = value.date().isoformat()
             elif isinstance(value, Costs):

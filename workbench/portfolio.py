@@ -78,6 +78,7 @@ UNFILLED_REASONS: tuple[str, ...] = (
     "not_listed",  # the stock is not listed (yet) on the decision or fill day
     "no_bar",  # listed but no bar that session (a data gap)
     "risk",  # rejected by the pre-trade risk validator (BacktestResult.rejections says why)
+    "not_in_universe",  # a buy of a stock outside BacktestConfig.universe that day: not made
 )
 #: Sides, coded 0 and 1 in the logs.
 SIDES: tuple[str, ...] = ("buy", "sell")
@@ -360,14 +361,18 @@ class Portfolio:
 
     # -- planning ---------------------------------------------------------------------------
     def plan(self, weights: np.ndarray, *, equity_cny: float, price: np.ndarray,
-             listed: np.ndarray, row: int, fill_row: int) -> Orders:
+             listed: np.ndarray, row: int, fill_row: int,
+             buyable: np.ndarray | None = None) -> Orders:
         """Turn target weights into lot-sized orders for the next session.
 
         Target shares are ``floor(weight * equity / price)`` at the decision-day close;
         buys are rounded down to board lots, partial sells to whole lots (a target of zero
         sells everything, odd lots included). Orders that round to nothing are logged as
         ``lot_too_small``; weights on stocks that are not listed or have no price yet as
-        ``not_listed`` (0 shares: they cannot be sized). Both are dated ``fill_row``.
+        ``not_listed`` (0 shares: they cannot be sized). Where ``buyable`` (a mask over the
+        symbols, e.g. an index's members that day) is False, a target above the holding is
+        cut to the holding and the cut logged as ``not_in_universe``: such a stock may be
+        held or sold, not bought. All are dated ``fill_row``.
         """
         rel = np.flatnonzero((weights > 0) | (self.shares != 0))
         w, p, held = weights[rel], price[rel], self.shares[rel]
@@ -380,6 +385,13 @@ class Portfolio:
         target = (w * equity_cny / p).astype(np.int64)
         if bad.any():
             target = np.where(bad, held, target)  # no order for what cannot be sized
+        if buyable is not None:
+            barred = (target > held) & ~buyable[rel]
+            if barred.any():
+                self.unfilled.add(int(barred.sum()), row=fill_row, symbol=rel[barred], side=0,
+                                  shares=target[barred] - held[barred],
+                                  reason=_R["not_in_universe"])
+                target = np.where(barred, held, target)
         delta = target - held
         move = delta != 0
         if not move.all():

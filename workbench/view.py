@@ -5,7 +5,8 @@ and the listing rows); :class:`MarketView` is the market as known after the clos
 session. The view cannot see the future: its arrays are read-only slices of the market's
 grids (:meth:`workbench.data.Market.grid`, the one panel implementation) ending at row
 ``t``, fundamentals are those announced by ``t``, the universe holds the stocks listed on
-``t``, and delisting dates that lie after ``t`` are hidden. Pandas objects are built only
+``t`` (within the backtest's index universe, when it has one: the members as of ``t``),
+and delisting dates that lie after ``t`` are hidden. Pandas objects are built only
 when asked for (lazy properties), so a strategy that works on numpy arrays costs the engine
 no pandas work per session.
 
@@ -167,6 +168,17 @@ class ViewContext:
         return self.derived("sector_codes", lambda ctx: pd.factorize(
             ctx.securities["sector"].astype(str).fillna("unknown"))[0].astype(np.int64))
 
+    def members(self, index: str) -> np.ndarray:
+        """Membership of ``index`` (e.g. ``'csi300'``), sessions × symbols, read-only.
+
+        Row ``t`` holds the members as of session ``t`` (the last membership snapshot on or
+        before it; :meth:`workbench.data.Market.membership`), so it uses nothing known
+        later. Pass a row as ``MarketView(..., universe=ctx.members(index)[t])`` to let a
+        strategy pick among the members only. Raises ConfigError for an index the market
+        has no membership of.
+        """
+        return self.market.membership(index)
+
     def listed(self, row: int) -> np.ndarray:
         """Boolean mask of symbols listed on session ``row`` (read-only; last row cached)."""
         if self._listed[0] != row:
@@ -260,7 +272,9 @@ class MarketView:
     universe
         Optional boolean mask over :attr:`symbols`: the view then treats every other symbol
         as not listed (:attr:`listed`, :attr:`tradable` and :attr:`universe` shrink to it),
-        so a strategy ranks and picks within it. Used by recommendations on a universe.
+        so a strategy ranks and picks within it. Used by recommendations on a universe and
+        by backtests on an index universe (``BacktestConfig(universe='csi300')``: row ``t``
+        of :meth:`ViewContext.members`).
     """
 
     __slots__ = ("_cache", "_ctx", "_mask", "cash_cny", "equity_cny", "holdings", "row")

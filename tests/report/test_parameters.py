@@ -108,6 +108,13 @@ def test_the_risk_limits_go_into_the_config():
                                                  risk=limits)
 
 
+def test_the_universe_goes_into_the_config():
+    p = ReportParameters(strategy="momentum", universe="csi300")
+    assert p.backtest_config() == BacktestConfig(universe="csi300")
+    with pytest.raises(ConfigError, match="universe must be an index name such as 'csi300'"):
+        ReportParameters(universe="")
+
+
 def test_defaults_are_backtest_configs_defaults():
     assert ReportParameters().backtest_config() == BacktestConfig()
     # a sweep notebook gives no cost multiplier: its configuration keeps the default costs

@@ -5,6 +5,7 @@ The public entry points::
     market = load_market()                      # synthetic default, built on first use
     market = load_market("data/real")           # a folder written by `python -m workbench import`
     bars = import_bars("600519.csv", source="auto")
+    members = import_index_weights("index_weight.csv")  # CSI 300 spells from snapshots
     validate(bars)
 """
 
@@ -12,6 +13,7 @@ from workbench.data.importers import (
     import_adj_factors,
     import_bars,
     import_benchmark,
+    import_index_weights,
     import_market,
     import_securities,
 )
@@ -30,6 +32,7 @@ __all__ = [
     "import_adj_factors",
     "import_bars",
     "import_benchmark",
+    "import_index_weights",
     "import_market",
     "import_securities",
     "load_market",

@@ -42,6 +42,7 @@ from workbench.symbols import Board, board_of, boards_of, symbol_codes
 
 __all__ = [
     "derive_bar_columns",
+    "factors_from_reference",
     "ipo_unlimited_mask",
     "limit_percents",
     "reference_prices",
@@ -87,6 +88,45 @@ def reference_prices(
             ref[1:] = np.where(same, round_fen(c[:-1] * a[:-1] / a[1:]), np.nan)
     out = np.empty(len(c))
     out[order] = ref
+    return out
+
+
+def factors_from_reference(
+    symbols: np.ndarray, dates: np.ndarray, close: np.ndarray, prev_close: np.ndarray
+) -> np.ndarray:
+    """Return backward adjustment factors implied by the exchange's reference prices.
+
+    The inverse of :func:`reference_prices`: each symbol's factor is 1.0 on its first bar
+    and is multiplied by ``close[t-1] / prev_close[t]`` on every later bar, so it moves
+    only where the source's reference price differs from the previous close (an ex-date).
+    Give a ``prev_close`` on every bar but the first of each symbol (a later bar without
+    one makes the factors meaningless).
+
+    Parameters
+    ----------
+    symbols, dates, close, prev_close
+        One entry per bar, any order; ``close`` and ``prev_close`` raw CNY.
+
+    Examples
+    --------
+    >>> factors_from_reference(np.array(["600000.SH"] * 3),
+    ...                        np.array(["2024-07-15", "2024-07-16", "2024-07-17"],
+    ...                                 dtype="datetime64[ns]"),
+    ...                        np.array([8.5, 8.6, 8.25]), np.array([8.4, 8.5, 8.2])).tolist()
+    [1.0, 1.0, 1.048780487804878]
+    """
+    close = np.asarray(close, dtype=float)
+    ref = np.asarray(prev_close, dtype=float)
+    order, codes = _symbol_date_order(np.asarray(symbols), np.asarray(dates))
+    c, p = close[order], ref[order]
+    ratio = np.ones(len(c))
+    if len(c) > 1:
+        same = codes[1:] == codes[:-1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio[1:] = np.where(same, c[:-1] / p[1:], 1.0)
+    factor = pd.Series(ratio).groupby(codes).cumprod().to_numpy()
+    out = np.empty(len(c))
+    out[order] = factor
     return out
 
 

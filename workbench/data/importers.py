@@ -31,8 +31,9 @@ derived like a missing one.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import warnings
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,8 +43,9 @@ import pandas as pd
 from workbench.calendar import CALENDAR_END, CALENDAR_START, sessions
 from workbench.data import csvread as cr
 from workbench.data.csvread import Layout, PathLike
-from workbench.data.derive import derive_bar_columns, st_periods
+from workbench.data.derive import derive_bar_columns, factors_from_reference, st_periods
 from workbench.data.market import Market
+from workbench.data.membership import empty_spells, index_name, spells_from_snapshots
 from workbench.data.provenance import benchmark_identity, survivorship_notes
 from workbench.data.schema import (
     BAR_COLUMNS,
@@ -63,11 +65,13 @@ __all__ = [
     "ADJ_FACTOR_LAYOUT",
     "BAR_LAYOUTS",
     "BENCHMARK_LAYOUTS",
+    "INDEX_WEIGHT_LAYOUT",
     "SECURITY_LAYOUT",
     "Layout",
     "import_adj_factors",
     "import_bars",
     "import_benchmark",
+    "import_index_weights",
     "import_market",
     "import_securities",
 ]
@@ -101,6 +105,9 @@ SECURITY_LAYOUT = Layout(
     required=("ts_code", "name", "industry", "list_date"),
     optional=("symbol", "area", "market", "delist_date", "list_status"),
 )
+INDEX_WEIGHT_LAYOUT = Layout(name="tushare", export="tushare pro index_weight",
+                             required=("index_code", "con_code", "trade_date"),
+                             optional=("weight",))
 BENCHMARK_LAYOUTS: dict[str, Layout] = {
     "baostock": Layout(
         name="baostock", export="baostock index daily",
@@ -231,7 +238,24 @@ def _load_bar_file(path: Path, source: str) -> _BarFile:
     return _BarFile(path, layout.name, frame, names)
 
 
-def _bar_files(path: PathLike) -> list[Path]:
+def _paths(path: PathLike | Sequence[PathLike]) -> list[PathLike]:
+    """One path, or several (a list or tuple of them), as a list."""
+    if isinstance(path, (str, os.PathLike)):
+        return [path]
+    return list(path)
+
+
+def _label(path: PathLike | Sequence[PathLike]) -> str:
+    """The path, or the paths joined with ' + ', for messages."""
+    return " + ".join(str(p) for p in _paths(path))
+
+
+def _bar_files(path: PathLike | Sequence[PathLike]) -> list[Path]:
+    """Every CSV file of one path or several (each a file or a folder of files)."""
+    return [f for one in _paths(path) for f in _bar_files_of(one)]
+
+
+def _bar_files_of(path: PathLike) -> list[Path]:
     root = Path(path)
     if root.is_file():
         return [root]
@@ -285,17 +309,35 @@ def _attach_adj_factors(
                                       fac["date"].to_numpy(dtype="datetime64[ns]")])
     pos = keys.get_indexer(pd.MultiIndex.from_arrays(
         [frame["symbol"].to_numpy(dtype=object), frame["date"].to_numpy(dtype="datetime64[ns]")]))
-    if (pos < 0).any():
-        lost = frame.loc[pos < 0]
+    factors = np.where(pos >= 0, fac["adj_factor"].to_numpy(dtype=float)[pos], np.nan)
+    warning = None
+    # A symbol the factor file lacks altogether (e.g. a delisted stock exported apart) gets
+    # the factors its own reference prices imply, when its export carries them.
+    absent = ~frame["symbol"].isin(set(fac["symbol"].astype(str))).to_numpy()
+    if absent.any() and "prev_close" in frame:
+        sub = frame.loc[absent]
+        factors[absent] = factors_from_reference(
+            sub["symbol"].to_numpy(dtype=object), sub["date"].to_numpy(dtype="datetime64[ns]"),
+            sub["close"].to_numpy(dtype=float), sub["prev_close"].to_numpy(dtype=float))
+        derived = sorted(set(frame.loc[absent & np.isfinite(factors), "symbol"].astype(str)))
+        warning = None if not derived else (
+            f"{origin}: {len(derived)} symbols have no adj_factor in {label} "
+            f"({', '.join(derived[:5])}{' ...' if len(derived) > 5 else ''}): their factors "
+            "are derived from the exports' own reference price (preclose): 1.0 on the first "
+            "bar, times close[t-1] / preclose[t] on each later one")
+    if not np.isfinite(factors).all():
+        lost = frame.loc[~np.isfinite(factors)]
         f = int(lost["_file"].iloc[0])
         rows = lost.loc[lost["_file"] == f]
         first = rows.iloc[0]
         raise DataError(
             f"{where(str(parts[f].path), rows['_line'].to_numpy(), np.arange(len(rows)))}: no "
             f"adj_factor in {label} for {first['symbol']} on "
-            f"{pd.Timestamp(first['date']).date()} ({int((pos < 0).sum()):,} bars in all); "
-            "export the factors for every symbol and session of the bars")
-    return pd.Series(fac["adj_factor"].to_numpy(dtype=float)[pos], index=frame.index), None
+            f"{pd.Timestamp(first['date']).date()} ({len(lost):,} bars in all); "
+            "export the factors for every symbol and session of the bars (a symbol absent "
+            "from the factors altogether may instead carry the exchange's preclose on every "
+            "bar, from which its factors are derived)")
+    return pd.Series(factors, index=frame.index), warning
 
 
 def _session_range(dates: pd.Series) -> pd.DatetimeIndex | None:
@@ -321,19 +363,21 @@ def _validate_parts(bars: pd.DataFrame, parts: list[_BarFile]) -> None:
 
 
 def _import_bars(
-    path: PathLike, source: str, adj_factors: pd.DataFrame | PathLike | None,
-    securities: pd.DataFrame | PathLike | None,
+    path: PathLike | Sequence[PathLike], source: str,
+    adj_factors: pd.DataFrame | PathLike | None,
+    securities: pd.DataFrame | PathLike | Sequence[PathLike] | None,
 ) -> tuple[pd.DataFrame, list[_BarFile], pd.DataFrame | None]:
     """Canonical bars, the files they came from and the security master (bar symbols only)."""
     parts = [_load_bar_file(p, source) for p in _bar_files(path)]
     frame = pd.concat([p.frame.assign(_file=i) for i, p in enumerate(parts)],
                       ignore_index=True)
     _check_duplicates(frame, parts)
-    frame["adj_factor"], unadjusted = _attach_adj_factors(frame, parts, adj_factors, str(path))
+    frame["adj_factor"], unadjusted = _attach_adj_factors(frame, parts, adj_factors,
+                                                          _label(path))
     master, list_dates = None, None
     if securities is not None:
         master = (securities if isinstance(securities, pd.DataFrame)
-                  else import_securities(securities, symbols=set(frame["symbol"])))
+                  else _read_securities(securities, set(frame["symbol"])))
         list_dates = pd.Series(master["list_date"].to_numpy(dtype="datetime64[ns]"),
                                index=master["symbol"].astype(str).to_numpy(dtype=object))
     given = np.array([p.layout == "canonical" and "limit_up" in p.frame for p in parts])
@@ -353,11 +397,11 @@ def _import_bars(
 
 
 def import_bars(
-    path: PathLike,
+    path: PathLike | Sequence[PathLike],
     source: str = "auto",
     *,
     adj_factors: pd.DataFrame | PathLike | None = None,
-    securities: pd.DataFrame | PathLike | None = None,
+    securities: pd.DataFrame | PathLike | Sequence[PathLike] | None = None,
 ) -> pd.DataFrame:
     """Read daily bar exports (one CSV, or a folder of them) into canonical bars.
 
@@ -365,17 +409,22 @@ def import_bars(
     ----------
     path
         A CSV file, or a folder whose ``*.csv`` files are each one export (any mix of
-        layouts when ``source="auto"``).
+        layouts when ``source="auto"``), or a list of such files and folders (e.g. the
+        listed stocks' folder and the delisted stocks' folder).
     source
         ``"auto"`` (recognise each file's layout from its header), ``"tushare"``,
         ``"akshare"``, ``"baostock"`` or ``"canonical"``.
     adj_factors
         Backward adjustment factors: a tushare ``adj_factor`` CSV or the frame
         :func:`import_adj_factors` returns. Without them ``adj_factor`` is 1.0 (with a
-        ``DataWarning``) unless the files are canonical and carry it.
+        ``DataWarning``) unless the files are canonical and carry it. A symbol the factors
+        lack altogether gets the factors its export's reference price (``preclose``,
+        ``pre_close``) implies, with a ``DataWarning``, when every later bar carries one.
     securities
-        A tushare ``stock_basic`` CSV or :func:`import_securities` frame; its ``list_date``
-        leaves a new listing's first sessions without a price limit.
+        A tushare ``stock_basic`` CSV (or several, e.g. the ``list_status='L'`` and
+        ``'D'`` exports; a symbol may appear in one only) or :func:`import_securities`
+        frame; its ``list_date`` leaves a new listing's first sessions without a price
+        limit.
 
     Returns
     -------
@@ -442,8 +491,12 @@ def import_securities(path: PathLike, *, symbols: Collection[str] | None = None)
 
     Exchange and board come from the code (``workbench.symbols``), ``sector`` from
     ``industry``, ``list_date`` and ``delist_date`` (NaT when absent or empty) from the file.
-    ``stock_basic`` is a snapshot of one day: its names are that day's (with prefixes such as
-    ``XD`` or ``*ST``) and are not used for ST history.
+    ``delist_date`` is the first day the stock is no longer listed: the engine settles a
+    holding on the first session on or after it. tushare exports each ``list_status``
+    separately (``L`` listed, ``D`` delisted, ``P`` listing suspended); where the column is
+    given, ``D`` needs a ``delist_date`` and ``L`` may not have one. ``stock_basic`` is a
+    snapshot of one day: its names are that day's (with prefixes such as ``XD`` or ``*ST``)
+    and are not used for ST history.
 
     Parameters
     ----------
@@ -456,8 +509,9 @@ def import_securities(path: PathLike, *, symbols: Collection[str] | None = None)
     Raises
     ------
     DataError
-        Missing columns, a bad code or date, or a symbol listed twice, naming file, line and
-        column.
+        Missing columns, a bad code or date, a symbol listed twice, a ``list_status`` other
+        than L, D or P or at odds with ``delist_date``, or a ``delist_date`` not after
+        ``list_date``, naming file, line and column.
     """
     t = cr.read_table(path)
     cr.pick_layout(t, "tushare", {"tushare": SECURITY_LAYOUT}, "security master")
@@ -469,6 +523,19 @@ def import_securities(path: PathLike, *, symbols: Collection[str] | None = None)
     _duplicate_keys(t, [symbol], ["ts_code"])
     delist = (cr.dates(t, "delist_date", "%Y%m%d", allow_missing=True)
               if "delist_date" in t.columns else np.full(len(t), np.datetime64("NaT"), "M8[ns]"))
+    listed = cr.dates(t, "list_date", "%Y%m%d")
+    t.fail(~np.isnat(delist) & (delist <= listed), "delist_date",
+           "delist_date must be after list_date (it is the first day no longer listed)")
+    if "list_status" in t.columns:
+        status = t.column("list_status")
+        t.fail(~t.missing("list_status") & ~np.isin(status, ["L", "D", "P"]), "list_status",
+               f"list_status must be L (listed), D (delisted) or P (listing suspended), got "
+               f"{sorted(set(status) - {'L', 'D', 'P'})[:3]}")
+        t.fail((status == "D") & np.isnat(delist), "delist_date",
+               "list_status D (delisted) without a delist_date; give the first day the stock "
+               "was no longer listed")
+        t.fail((status == "L") & ~np.isnat(delist), "delist_date",
+               "list_status L (listed) with a delist_date; one of the two is wrong")
     out = pd.DataFrame({
         "symbol": symbol,
         # numpy's stubs reject None, a valid (object) scalar for np.where:
@@ -477,10 +544,27 @@ def import_securities(path: PathLike, *, symbols: Collection[str] | None = None)
         "board": [str(b) for b in boards_of(symbol)],
         "sector": np.where(t.missing("industry"), None,  # type: ignore[call-overload]
                            t.column("industry")),
-        "list_date": cr.dates(t, "list_date", "%Y%m%d"),
+        "list_date": listed,
         "delist_date": delist,
     }, columns=list(SECURITY_COLUMNS))
     return _security_dtypes(out).sort_values("symbol", ignore_index=True)
+
+
+def _read_securities(paths: PathLike | Sequence[PathLike],
+                     symbols: Collection[str]) -> pd.DataFrame:
+    """The security master from one ``stock_basic`` export or several (a symbol in one)."""
+    files = _paths(paths)
+    frames = [import_securities(f, symbols=symbols).assign(_file=i)
+              for i, f in enumerate(files)]
+    master = pd.concat(frames, ignore_index=True)
+    twice = master["symbol"].duplicated(keep=False)
+    if twice.any():
+        sym = master.loc[twice, "symbol"].iloc[0]
+        where_ = [str(files[i]) for i in master.loc[master["symbol"] == sym, "_file"]]
+        raise DataError(f"{' and '.join(where_)}: column 'ts_code': {sym} is in more than one "
+                        "security master; give each stock once (e.g. the listed and the "
+                        "delisted stocks' stock_basic exports, which do not overlap)")
+    return master.drop(columns="_file").sort_values("symbol", ignore_index=True)
 
 
 def _security_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
@@ -497,7 +581,8 @@ def import_benchmark(path: PathLike, source: str = "auto") -> pd.DataFrame:
     pandas.DataFrame
         ``BENCHMARK_COLUMNS`` in index points, volume in shares and amount in CNY (tushare's
         lots and thousands converted), float64, NaN where the file is empty (e.g. baostock
-        has no amount before 2018), sorted by date.
+        has no amount before 2018; a close-only series such as CSI's total-return H00300
+        has no open, high or low), sorted by date.
 
     Raises
     ------
@@ -516,7 +601,10 @@ def import_benchmark(path: PathLike, source: str = "auto") -> pd.DataFrame:
     date = cr.dates(t, day, "%Y%m%d" if tushare else "ISO8601")
     index_code = str(codes[0])
     _duplicate_keys(t, [date], [day])
-    prices = {c: cr.numbers(t, c) for c in ("open", "high", "low", "close")}
+    # Some series publish closes only (e.g. CSI's total-return indices): open, high and low
+    # may be empty (NaN); the close may not.
+    prices = {c: cr.numbers(t, c, allow_missing=c != "close")
+              for c in ("open", "high", "low", "close")}
     for c, v in prices.items():
         t.fail(v <= 0, c, "non-positive index level")
     t.fail(prices["high"] < np.maximum(prices["open"], prices["close"]) - 1e-9, "high",
@@ -533,6 +621,81 @@ def import_benchmark(path: PathLike, source: str = "auto") -> pd.DataFrame:
     out = out.sort_values("date", ignore_index=True)
     out.attrs["index_code"] = index_code  # names the benchmark (data.provenance)
     return out
+
+
+def import_index_weights(
+    path: PathLike | Sequence[PathLike], *, names: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Read tushare ``index_weight`` exports into index-membership spells.
+
+    Each file holds snapshots: the constituents (``con_code``) of an index (``index_code``)
+    on dates (``trade_date``, YYYYMMDD), with their ``weight`` in percent (optional, not
+    kept). The snapshots become spells by the convention of
+    :mod:`workbench.data.membership`: a stock is a member from a snapshot that lists it
+    until the first later snapshot that does not (``end``, exclusive); a member of the
+    index's last snapshot stays one (``end`` NaT); before the first snapshot nothing is
+    known. An index is named by :func:`~workbench.data.membership.index_name`
+    (``399300.SZ`` and ``000300.SH`` → ``'csi300'``; an unknown code stays the code) unless
+    ``names`` maps its code.
+
+    Parameters
+    ----------
+    path
+        A CSV file, or a list of them (their snapshots are pooled per index).
+    names
+        Universe name per ``index_code`` as the file spells it, overriding the default.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``schema.INDEX_MEMBER_COLUMNS``; ``attrs["snapshots"]`` holds, per index, its code(s),
+        the number of snapshots and the first and last snapshot date (ISO).
+
+    Raises
+    ------
+    DataError
+        Missing columns, a missing or bad code or date, a negative or non-numeric weight, or
+        the same (index_code, con_code, trade_date) twice, naming file, line and column.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> f = Path(tempfile.mkdtemp()) / "index_weight.csv"
+    >>> _ = f.write_text("index_code,con_code,trade_date,weight\\n"
+    ...                  "399300.SZ,600000.SH,20240102,0.5\\n399300.SZ,000001.SZ,20240102,0.6\\n"
+    ...                  "399300.SZ,600000.SH,20240201,0.5\\n")
+    >>> import_index_weights(f)
+        index     symbol      start        end
+    0  csi300  000001.SZ 2024-01-02 2024-02-01
+    1  csi300  600000.SH 2024-01-02        NaT
+    """
+    frames = []
+    for file in _paths(path):
+        t = cr.read_table(file)
+        cr.pick_layout(t, "tushare", {"tushare": INDEX_WEIGHT_LAYOUT}, "index weight")
+        t.fail(t.missing("index_code"), "index_code", "missing index code")
+        code = t.column("index_code")
+        symbol = cr.symbols(t, "con_code")
+        date = cr.dates(t, "trade_date", "%Y%m%d")
+        if "weight" in t.columns:
+            weight = cr.numbers(t, "weight", allow_missing=True)
+            t.fail(weight < 0, "weight", "negative weight; weights are percent of the index")
+        _duplicate_keys(t, [code, symbol, date], ["index_code", "con_code", "trade_date"])
+        frames.append(pd.DataFrame({"code": code, "symbol": symbol, "date": date}))
+    rows = pd.concat(frames, ignore_index=True)
+    given = dict(names or {})
+    rows["index"] = rows["code"].map(lambda c: given.get(c, index_name(c)))
+    snapshots = {
+        str(name): {"codes": sorted(set(g["code"])), "snapshots": int(g["date"].nunique()),
+                    "first": str(g["date"].min().date()), "last": str(g["date"].max().date())}
+        for name, g in rows.groupby("index", sort=True)}
+    rows = rows.drop_duplicates(["index", "symbol", "date"])  # one index under two codes
+    spells = spells_from_snapshots(rows["index"].to_numpy(dtype=object),
+                                   rows["symbol"].to_numpy(dtype=object),
+                                   rows["date"].to_numpy(dtype="datetime64[ns]"))
+    spells = spells.sort_values(["index", "symbol", "start"], ignore_index=True)
+    spells.attrs["snapshots"] = snapshots
+    return spells
 
 
 # -- a whole Market ---------------------------------------------------------------------------
@@ -570,22 +733,31 @@ def _securities_for(bars: pd.DataFrame, master: pd.DataFrame | None,
 
 
 def _benchmark_for(bars: pd.DataFrame, bench: pd.DataFrame, label: str) -> pd.DataFrame:
-    """The benchmark over the bars' date range; sessions it lacks are warned about."""
+    """The benchmark on the bars' sessions; sessions it lacks, and days it has that are no
+    session of the bars (dropped), are warned about."""
     lo, hi = bars["date"].min(), bars["date"].max()
     inside = bench.loc[(bench["date"] >= lo) & (bench["date"] <= hi)].reset_index(drop=True)
-    lacking = pd.DatetimeIndex(bars["date"].unique()).difference(pd.DatetimeIndex(inside["date"]))
+    days = pd.DatetimeIndex(bars["date"].unique())
+    lacking = days.difference(pd.DatetimeIndex(inside["date"]))
     if len(lacking):
         warnings.warn(f"{label}: benchmark lacks {len(lacking)} sessions of the bars (first "
                       f"{lacking[0].date()})", DataWarning, stacklevel=3)
+    extra = ~inside["date"].isin(days).to_numpy()
+    if extra.any():
+        shown = ", ".join(str(d.date()) for d in inside.loc[extra, "date"].head(5))
+        warnings.warn(f"{label}: {int(extra.sum())} benchmark rows fall on days that are no "
+                      f"session of the bars ({shown}); dropped", DataWarning, stacklevel=3)
+        inside = inside.loc[~extra].reset_index(drop=True)
     return inside
 
 
 def import_market(
     *,
-    bars: PathLike,
+    bars: PathLike | Sequence[PathLike],
     adj_factors: PathLike | None = None,
-    securities: PathLike | None = None,
+    securities: PathLike | Sequence[PathLike] | None = None,
     benchmark: PathLike | None = None,
+    index_weights: PathLike | Sequence[PathLike] | None = None,
     out: PathLike,
     name: str | None = None,
 ) -> Market:
@@ -594,16 +766,26 @@ def import_market(
     Parameters
     ----------
     bars
-        Folder (or file) of daily bar exports, see :func:`import_bars`.
+        Folder (or file) of daily bar exports, or a list of them, see :func:`import_bars`.
+        Delisted stocks' bars (e.g. in a folder of their own) go in the same list.
     adj_factors
-        tushare ``adj_factor`` CSV; without it adj_factor is 1.0 and a warning says so.
+        tushare ``adj_factor`` CSV; without it adj_factor is 1.0 and a warning says so. A
+        symbol it lacks altogether gets the factors its own ``preclose`` implies (warned).
     securities
-        tushare ``stock_basic`` CSV. Only symbols in the bars are kept; a bar symbol it
-        lacks (or every symbol, when not given) gets a row with a missing name and sector
-        and ``list_date`` = its first bar, with a ``DataWarning``; no bar is dropped.
+        tushare ``stock_basic`` CSV, or several (the listed and the delisted stocks' exports,
+        whose ``delist_date`` drives the engine's delisting settlement). Only symbols in the
+        bars are kept; a bar symbol they lack (or every symbol, when not given) gets a row
+        with a missing name and sector and ``list_date`` = its first bar, with a
+        ``DataWarning``; no bar is dropped.
     benchmark
-        Index CSV (:func:`import_benchmark`), cut to the bars' date range; a session of the
-        bars it lacks is a ``DataWarning``. Without it the benchmark table is empty.
+        Index CSV (:func:`import_benchmark`), cut to the bars' sessions; a session of the
+        bars it lacks, or a row on a day that is no session of the bars (dropped), is a
+        ``DataWarning``. Without it the benchmark table is empty.
+    index_weights
+        tushare ``index_weight`` CSV (or several): index membership snapshots, stored as
+        the ``index_members`` spells (:func:`import_index_weights`), so that
+        ``market.universe(day, index="csi300")`` and ``BacktestConfig(universe="csi300")``
+        work. Without it the table is empty.
     out
         Market folder to write (replaced atomically, see :func:`save_market`).
     name
@@ -622,38 +804,52 @@ def import_market(
     """
     factors = import_adj_factors(adj_factors) if adj_factors is not None else None
     frame, parts, master = _import_bars(bars, "auto", factors, securities)
-    sec = _securities_for(frame, master, str(securities) if securities is not None else None)
+    sec = _securities_for(frame, master, _label(securities) if securities is not None else None)
     index = import_benchmark(benchmark) if benchmark is not None else None
     bench = (_benchmark_for(frame, index, str(benchmark)) if index is not None
              else pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "date" else float)
                                 for c in BENCHMARK_COLUMNS}))
+    members = (import_index_weights(index_weights) if index_weights is not None
+               else empty_spells())
     identity = benchmark_identity(index.attrs.get("index_code") if index is not None else None)
     layouts = pd.Series([p.layout for p in parts]).value_counts().sort_index().to_dict()
+    notes = [
+        "prices raw (CNY); close * adj_factor is the adjusted close",
+        "prev_close from the source where given, else derived from the previous close "
+        "and adj_factor (ex-rights), rounded to the fen",
+        "benchmark cut to the bars' date range",
+        "fundamentals empty: exports carry daily pe_ttm / pb_mrq on the bars instead",
+    ]
     meta = {
         "name": name or Path(out).name,
         "source": "import",
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "inputs": {"bars": str(bars), "adj_factors": _str(adj_factors),
-                   "securities": _str(securities), "benchmark": _str(benchmark)},
+        "inputs": {"bars": _str(bars), "adj_factors": _str(adj_factors),
+                   "securities": _str(securities), "benchmark": _str(benchmark),
+                   "index_weights": _str(index_weights)},
         "bar_files": {k: int(v) for k, v in layouts.items()},
         "benchmark": {"name": identity["name"], "kind": identity["kind"],
                       "code": identity["code"]},
         "sector_map": "snapshot" if securities is not None else "none",
-        "notes": [
-            "prices raw (CNY); close * adj_factor is the adjusted close",
-            "prev_close from the source where given, else derived from the previous close "
-            "and adj_factor (ex-rights), rounded to the fen",
-            "benchmark cut to the bars' date range",
-            "fundamentals empty: exports carry daily pe_ttm / pb_mrq on the bars instead",
-        ],
+        "notes": notes,
     }
+    if index_weights is not None:
+        meta["index_members"] = members.attrs.pop("snapshots", {})
+        notes.append("index membership from snapshots: a member from a snapshot listing it "
+                     "until the first snapshot without it; nothing known before the first "
+                     "snapshot")
     market = Market(bars=frame, securities=sec, fundamentals=_empty_fundamentals(),
-                    st_periods=st_periods(frame), benchmark=bench, meta=meta)
+                    st_periods=st_periods(frame), benchmark=bench, meta=meta,
+                    index_members=members)
     for note in survivorship_notes(market):
-        warnings.warn(f"{bars}: {note}", DataWarning, stacklevel=2)
+        warnings.warn(f"{_label(bars)}: {note}", DataWarning, stacklevel=2)
     save_market(market, out)
     return market
 
 
-def _str(path: PathLike | None) -> str | None:
-    return None if path is None else str(path)
+def _str(path: PathLike | Sequence[PathLike] | None) -> str | list[str] | None:
+    """A path as text for ``meta.json`` (several as a list; a list of one as that one)."""
+    if path is None:
+        return None
+    paths = [str(p) for p in _paths(path)]
+    return paths[0] if len(paths) == 1 else paths

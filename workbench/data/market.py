@@ -1,8 +1,10 @@
-"""The :class:`Market`: bars, security master, fundamentals, ST episodes and a benchmark.
+"""The :class:`Market`: bars, security master, fundamentals, ST episodes, a benchmark and
+index membership.
 
-A Market is the five tables of :data:`TABLES` plus provenance (``meta``), with point-in-time
-accessors and the one per-Market cache of derived values (:meth:`Market.memo`). Storing and
-loading one is :mod:`workbench.data.store`.
+A Market is the tables of :data:`TABLES` plus provenance (``meta``), with point-in-time
+accessors and the one per-Market cache of derived values (:meth:`Market.memo`). The last
+table, ``index_members``, is optional (empty when the data has no index membership).
+Storing and loading one is :mod:`workbench.data.store`.
 """
 
 from __future__ import annotations
@@ -15,13 +17,15 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from workbench.errors import ConfigError, DataError
+from workbench.data.membership import cut_spells, empty_spells, member_mask, members_on
+from workbench.errors import ConfigError, DataError, did_you_mean
 from workbench.symbols import symbol_codes
 
 __all__ = ["TABLES", "Market"]
 
 #: The tables of a Market, each a DataFrame attribute (and a Parquet file when stored).
-TABLES: tuple[str, ...] = ("bars", "securities", "fundamentals", "st_periods", "benchmark")
+TABLES: tuple[str, ...] = ("bars", "securities", "fundamentals", "st_periods", "benchmark",
+                           "index_members")
 T = TypeVar("T")
 
 
@@ -43,6 +47,10 @@ class Market:
         Benchmark index bars (``date, open, high, low, close, volume, amount``), points.
     meta
         Provenance: ``source`` ('synthetic', 'import'), seed, creation time, notes.
+    index_members
+        Index membership spells (``index, symbol, start, end``, ``end`` exclusive; see
+        :mod:`workbench.data.membership`); empty (the default) when the data has none. Use
+        :meth:`universe` with ``index=`` or :meth:`membership` to read it point in time.
     """
 
     bars: pd.DataFrame
@@ -51,6 +59,7 @@ class Market:
     st_periods: pd.DataFrame
     benchmark: pd.DataFrame
     meta: Mapping[str, Any] = field(default_factory=dict)
+    index_members: pd.DataFrame = field(default_factory=empty_spells)
     _memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False,
                                        compare=False)
     _memo_lock: threading.RLock = field(default_factory=threading.RLock, init=False,
@@ -186,10 +195,11 @@ class Market:
         """The market as it was known after the close of ``day``: nothing later is in it.
 
         Bars and benchmark bars up to ``day``, reports announced by ``day``, ST episodes
-        begun by then (an episode still running at ``day`` is open-ended), and delisting
-        dates only where already past. The securities table keeps every symbol (later
-        listings simply have no bars), so symbol positions match the full market's. The
-        last four cuts are kept (:meth:`memo`), so repeated in-sample runs share one.
+        and index-membership spells begun by then (one still running at ``day`` is
+        open-ended), and delisting dates only where already past. The securities table
+        keeps every symbol (later listings simply have no bars), so symbol positions match
+        the full market's. The last four cuts are kept (:meth:`memo`), so repeated
+        in-sample runs share one.
 
         Examples
         --------
@@ -215,20 +225,97 @@ class Market:
         bench = bench.loc[bench["date"] <= day].reset_index(drop=True)
         meta = {**dict(self.meta), "name": self.name, "known_until": str(day.date())}
         return Market(bars=bars, securities=sec, fundamentals=fundamentals, st_periods=st,
-                      benchmark=bench, meta=meta)
+                      benchmark=bench, meta=meta,
+                      index_members=cut_spells(self.index_members, day))
 
     # -- point in time --------------------------------------------------------------------
-    def universe(self, date: str | pd.Timestamp) -> pd.DataFrame:
+    def universe(self, date: str | pd.Timestamp, index: str | None = None) -> pd.DataFrame:
         """Return the securities listed on ``date``: ``list_date <= date < delist_date``.
 
         Survivorship-free: a stock delisted later is in the universe before it left, and a
         stock listed later is not there yet.
+
+        Parameters
+        ----------
+        date
+            The day.
+        index
+            Keep only the members of this index on ``date`` (e.g. ``'csi300'``; see
+            :attr:`indexes`), by the ``index_members`` spells: the membership of the last
+            snapshot on or before ``date``, so nothing later is used. None (default): every
+            listed security.
+
+        Raises
+        ------
+        ConfigError
+            ``index`` is not an index the market has membership for.
+
+        Examples
+        --------
+        >>> from workbench.data.synthetic import SyntheticConfig, synthetic_market
+        >>> m = synthetic_market(SyntheticConfig(n_stocks=15, start="2023-01-03",
+        ...                                      end="2023-12-29"))
+        >>> len(m.universe("2023-06-30")) <= 15
+        True
         """
         day = pd.Timestamp(date)
         sec = self.securities
         gone = sec["delist_date"]
         listed = (sec["list_date"] <= day) & (gone.isna() | (gone > day))
+        if index is not None:
+            listed &= sec["symbol"].astype(str).isin(self.members(day, index))
         return sec.loc[listed].reset_index(drop=True)
+
+    @property
+    def indexes(self) -> tuple[str, ...]:
+        """Names of the indices the market has membership for (``index_members``), sorted."""
+        return tuple(sorted(self.index_members["index"].astype(str).unique()))
+
+    def members(self, date: str | pd.Timestamp, index: str) -> pd.Index:
+        """Every member of ``index`` on ``date``, whether or not the market has its data.
+
+        ``len(members(d, 'csi300'))`` is 300 on a snapshot date even when the market holds
+        bars for only some of them; :meth:`universe` with ``index=`` keeps the listed
+        securities of the market among them.
+
+        Raises
+        ------
+        ConfigError
+            ``index`` is not an index the market has membership for.
+        """
+        return members_on(self.index_members, pd.Timestamp(date), self._index(index))
+
+    def membership(self, index: str) -> np.ndarray:
+        """Membership of ``index`` as a read-only boolean array, sessions × symbols.
+
+        Rows follow :attr:`calendar`, columns :attr:`symbols`; row ``t`` holds the members
+        on session ``t`` (the last snapshot on or before it), so it uses no membership
+        known later. Built once per index and kept (:meth:`memo`).
+
+        Raises
+        ------
+        ConfigError
+            ``index`` is not an index the market has membership for.
+        """
+        name = self._index(index)
+
+        def build() -> np.ndarray:
+            mask = member_mask(self.index_members, name,
+                               self.calendar.to_numpy(dtype="datetime64[ns]"), self.symbols)
+            mask.flags.writeable = False
+            return mask
+
+        return self.memo(("membership", name), build)
+
+    def _index(self, index: str) -> str:
+        known = self.indexes
+        if index not in known:
+            have = (did_you_mean(str(index), known) if known else
+                    "it has no index membership; import one with `python -m workbench "
+                    "import ... --index-weights FILE` (tushare index_weight)")
+            raise ConfigError(f"market {self.name!r} has no membership of index {index!r}: "
+                              f"{have}")
+        return index
 
     def fundamentals_asof(self, date: str | pd.Timestamp) -> pd.DataFrame:
         """Return, per symbol, the latest report announced on or before ``date``.
@@ -253,7 +340,7 @@ class Market:
 
     # -- display --------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
-        """Headline facts: symbols, sessions, date range, boards, sectors, events."""
+        """Headline facts: symbols, sessions, date range, boards, sectors, events, indexes."""
         sec = self.securities
         cal = self.calendar
         return {
@@ -270,6 +357,7 @@ class Market:
             "suspended_days": int(self.bars["suspended"].sum()),
             "st_episodes": len(self.st_periods),
             "reports": len(self.fundamentals),
+            "indexes": list(self.indexes),
         }
 
     def __repr__(self) -> str:
@@ -280,5 +368,6 @@ class Market:
             f"{s['sessions']} sessions, {s['start']}..{s['end']}, {s['bars']:,} bars; "
             f"boards: {boards}; {s['sectors']} sectors; {s['delisted']} delisted; "
             f"{s['suspended_days']:,} suspended days; {s['st_episodes']} ST episodes; "
-            f"{s['reports']:,} reports>"
+            f"{s['reports']:,} reports"
+            f"{'; index membership: ' + ', '.join(s['indexes']) if s['indexes'] else ''}>"
         )

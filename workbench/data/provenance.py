@@ -135,6 +135,8 @@ def _description(meta: Any) -> tuple[Kind, str]:
     if source == "import":
         layouts = ", ".join(f"{k} ×{v}" for k, v in dict(meta.get("bar_files", {})).items())
         where = dict(meta.get("inputs", {})).get("bars")
+        if isinstance(where, list):  # several folders, e.g. listed and delisted stocks
+            where = " and ".join(str(w) for w in where)
         when = str(meta.get("created", ""))[:10]
         return "imported", (f"Imported market {meta.get('name', '')!r} from vendor exports"
                             f"{f' ({layouts})' if layouts else ''}"

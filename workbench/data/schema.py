@@ -14,6 +14,7 @@ __all__ = [
     "BENCHMARK_COLUMNS",
     "DERIVED_BAR_COLUMNS",
     "FUNDAMENTAL_COLUMNS",
+    "INDEX_MEMBER_COLUMNS",
     "OPTIONAL_BAR_COLUMNS",
     "REQUIRED_BAR_COLUMNS",
     "SECURITY_COLUMNS",
@@ -86,6 +87,17 @@ FUNDAMENTAL_COLUMNS: tuple[str, ...] = (
     "revenue_growth",  # year-over-year, fraction
     "profit_growth",  # year-over-year net profit growth, fraction
     "shares_outstanding",  # shares
+)
+
+#: Index membership spells (optional; empty when the market has none): the stock is a
+#: member of ``index`` on every day ``d`` with ``start <= d < end``. ``end`` is EXCLUSIVE
+#: (the first day known not to be a member, like ``delist_date``); NaT while still a member
+#: as far as the data knows. Built from snapshots by ``workbench.data.membership``.
+INDEX_MEMBER_COLUMNS: tuple[str, ...] = (
+    "index",  # universe name, e.g. 'csi300' (workbench.data.membership.INDEX_UNIVERSES)
+    "symbol",  # canonical 'CODE.EX'; need not be in the security master
+    "start",  # first day of the spell: the first snapshot that lists the stock
+    "end",  # first day after the spell (exclusive): the first snapshot without it; NaT: open
 )
 
 #: Benchmark index (CSI 300 style), points.

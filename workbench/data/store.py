@@ -2,10 +2,11 @@
 
 A Market folder holds one Parquet file per table of :data:`~workbench.data.market.TABLES`
 (``bars.parquet``, ``securities.parquet``, ``fundamentals.parquet``, ``st_periods.parquet``,
-``benchmark.parquet``) and ``meta.json`` (provenance, :data:`FORMAT_VERSION` and a record of
-the files that passed validation). :func:`save_market` writes one atomically,
-:func:`load_market` reads one; with no path it builds (once, :func:`ensure_default_market`)
-and loads the deterministic synthetic default market from :func:`default_data_dir`.
+``benchmark.parquet``, ``index_members.parquet``; the last is optional) and ``meta.json``
+(provenance, :data:`FORMAT_VERSION` and a record of the files that passed validation).
+:func:`save_market` writes one atomically, :func:`load_market` reads one; with no path it
+builds (once, :func:`ensure_default_market`) and loads the deterministic synthetic default
+market from :func:`default_data_dir`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pyarrow.parquet as pq
 
 from workbench.atomic import atomic_folder
 from workbench.data.market import TABLES, Market
+from workbench.data.membership import empty_spells
 from workbench.data.synthetic import GENERATOR_VERSION, SyntheticConfig, synthetic_market
 from workbench.data.validation import validate_market
 from workbench.errors import DataError
@@ -32,8 +34,12 @@ __all__ = [
     "save_market",
 ]
 
-#: Version of the folder layout, recorded in ``meta.json``.
+#: Version of the folder layout, recorded in ``meta.json``. ``index_members.parquet`` came
+#: later without a new version: it is optional, and a folder without it (written before it
+#: existed) loads with an empty membership table.
 FORMAT_VERSION = 1
+#: Tables a Market folder may lack, each with the empty table it then loads as.
+OPTIONAL_TABLES = {"index_members": empty_spells}
 
 
 def default_data_dir() -> Path:
@@ -51,10 +57,17 @@ def default_data_dir() -> Path:
 
 
 def _fingerprint(folder: Path) -> dict[str, list[int]]:
-    """Size and modification time of each table file: what a validation record vouches for."""
+    """Size and modification time of each table file: what a validation record vouches for.
+
+    An optional table's file counts only when present, so a folder written before the table
+    existed keeps its record.
+    """
     out = {}
     for table in TABLES:
-        st = (folder / f"{table}.parquet").stat()
+        file = folder / f"{table}.parquet"
+        if table in OPTIONAL_TABLES and not file.is_file():
+            continue
+        st = file.stat()
         out[table] = [st.st_size, st.st_mtime_ns]
     return out
 
@@ -115,9 +128,13 @@ def _read_table(folder: Path, table: str) -> pd.DataFrame:
     2,500 sessions). ``copy=False`` keeps the columns as they are, unconsolidated.
     """
     file = folder / f"{table}.parquet"
+    if table in OPTIONAL_TABLES and not file.is_file():
+        return OPTIONAL_TABLES[table]()
     if not file.is_file():
-        raise DataError(f"{folder}: missing {file.name}; a Market folder holds {list(TABLES)} "
-                        "as Parquet. Build one with `python -m workbench import ...`.")
+        required = [t for t in TABLES if t not in OPTIONAL_TABLES]
+        raise DataError(f"{folder}: missing {file.name}; a Market folder holds {required} "
+                        f"(and optionally {list(OPTIONAL_TABLES)}) as Parquet. Build one "
+                        "with `python -m workbench import ...`.")
     try:
         source = pq.ParquetFile(file)
         columns = {}
@@ -213,5 +230,6 @@ def _is_current(folder: Path, config: SyntheticConfig) -> bool:
         isinstance(meta, dict)
         and meta.get("generator_version") == GENERATOR_VERSION
         and meta.get("config") == config.to_dict()
-        and all((folder / f"{table}.parquet").is_file() for table in TABLES)
+        and all((folder / f"{table}.parquet").is_file() for table in TABLES
+                if table not in OPTIONAL_TABLES)
     )

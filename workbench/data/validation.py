@@ -3,9 +3,10 @@
 Errors (raise :class:`~workbench.errors.DataError`): missing required columns,
 unparseable dates, duplicate ``(date, symbol)``, non-positive prices,
 ``high < max(open, close)``, ``low > min(open, close)``, negative volume, an unknown board
-prefix. Warnings (:class:`~workbench.errors.DataWarning`): gaps in a symbol's sessions and
-close-to-close moves beyond the board's limit (usually an unadjusted split). Nothing is
-dropped or filled.
+prefix; in a Market also bars on or after their stock's ``delist_date`` and malformed
+index-membership spells. Warnings (:class:`~workbench.errors.DataWarning`): gaps in a
+symbol's sessions and close-to-close moves beyond the board's limit (usually an unadjusted
+split). Nothing is dropped or filled.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from workbench.data.derive import limit_percents
 from workbench.data.market import Market
 from workbench.data.schema import (
     FUNDAMENTAL_COLUMNS,
+    INDEX_MEMBER_COLUMNS,
     REQUIRED_BAR_COLUMNS,
     SECURITY_COLUMNS,
     ST_COLUMNS,
@@ -26,7 +28,14 @@ from workbench.data.schema import (
 from workbench.errors import DataError, DataWarning
 from workbench.symbols import normalize_symbol, symbol_codes
 
-__all__ = ["require_columns", "validate", "validate_bars", "validate_market", "where"]
+__all__ = [
+    "require_columns",
+    "validate",
+    "validate_bars",
+    "validate_index_members",
+    "validate_market",
+    "where",
+]
 
 #: How many offending rows a message lists before it says "and N more".
 SHOWN = 5
@@ -231,10 +240,70 @@ def validate_market(market: Market, *, source: str = "market") -> None:
     if unknown:
         raise DataError(f"{source}/bars.parquet: symbols missing from the security master: "
                         f"{sorted(unknown)[:SHOWN]}")
+    # delist_date is the first day no longer listed: the engine settles holdings there, so a
+    # bar on or after it would be traded after the settlement.
+    gone = pd.Series(market.securities["delist_date"].to_numpy(dtype="datetime64[ns]"),
+                     index=sec.to_numpy()).reindex(names).to_numpy(dtype="datetime64[ns]")
+    if (~np.isnat(gone)).any():
+        after = market.bars["date"].to_numpy(dtype="datetime64[ns]") >= gone[codes]
+        if after.any():
+            first = np.flatnonzero(after)[0]
+            raise DataError(
+                f"{where(f'{source}/bars.parquet', None, np.flatnonzero(after))}, column "
+                "'date': "
+                f"{int(after.sum())} bars on or after their symbol's delist_date (first "
+                f"{names[codes[first]]} on {pd.Timestamp(market.bars['date'].iloc[first]).date()}"
+                "); delist_date is the first day no longer listed, after the last bar")
     f = market.fundamentals
     early = (f["announce_date"] < f["period_end"]).to_numpy()
     _fail(f"{source}/fundamentals.parquet", None, early, "announce_date",
           "announced before the end of its report period")
+    validate_index_members(market.index_members, source=f"{source}/index_members.parquet")
+
+
+def validate_index_members(spells: pd.DataFrame, *, source: str = "index_members") -> None:
+    """Validate index-membership spells (``schema.INDEX_MEMBER_COLUMNS``, ``end`` exclusive).
+
+    Raises DataError naming the row and column for: a missing index name, a symbol not in
+    canonical ``CODE.EX`` spelling, a missing or unparseable ``start``, an ``end`` not after
+    its ``start``, and two spells of one stock in one index that overlap. Symbols need not be
+    in the security master (an index holds stocks the data may lack).
+    """
+    require_columns(spells, INDEX_MEMBER_COLUMNS, source=source,
+                    hint="Build the table with workbench.data.importers.import_index_weights.")
+    if spells.empty:
+        return
+    index = spells["index"].astype(object)
+    _fail(source, None, (index.isna() | (index.astype(str).str.strip() == "")).to_numpy(),
+          "index", "missing index name")
+    sym = spells["symbol"].astype(str)
+    canonical = {}
+    for u in sym.unique():
+        try:
+            canonical[u] = normalize_symbol(u) == u
+        except DataError:
+            canonical[u] = False
+    _fail(source, None, ~sym.map(canonical).to_numpy(dtype=bool), "symbol",
+          "not a canonical symbol such as '600519.SH'")
+    dates = {}
+    for col in ("start", "end"):
+        raw = spells[col]
+        parsed = pd.to_datetime(raw, errors="coerce")
+        _fail(source, None, (parsed.isna() & raw.notna()).to_numpy(), col, "unparseable date")
+        dates[col] = parsed.to_numpy(dtype="datetime64[ns]")
+    start, end = dates["start"], dates["end"]
+    _fail(source, None, np.isnat(start), "start", "missing start date")
+    _fail(source, None, ~np.isnat(end) & (end <= start), "end",
+          "end must be after start (end is exclusive: the first day not a member)")
+    order = np.lexsort((start, sym.to_numpy(dtype=object), index.astype(str).to_numpy()))
+    same = ((index.astype(str).to_numpy()[order][1:] == index.astype(str).to_numpy()[order][:-1])
+            & (sym.to_numpy()[order][1:] == sym.to_numpy()[order][:-1]))
+    prev_end = end[order][:-1]
+    overlap = same & (np.isnat(prev_end) | (prev_end > start[order][1:]))
+    bad = np.zeros(len(spells), dtype=bool)
+    bad[order[1:][overlap]] = True
+    _fail(source, None, bad, "start",
+          "spell overlaps the previous spell of the same stock in the same index")
 
 
 def validate(data: pd.DataFrame | Market, *, source: str = "data") -> None:

@@ -77,6 +77,10 @@ class ReportParameters:
     risk
         :class:`~workbench.risk.RiskLimits` fields, e.g. ``{"max_position_rate": 0.05}``
         (the rest keep their defaults); None for no pre-trade risk checks.
+    universe
+        An index whose members alone may be bought, e.g. ``"csi300"`` (the market must
+        carry its membership: ``python -m workbench import ... --index-weights``); None for
+        every listed stock. See ``BacktestConfig.universe``.
     colors
         ``"intl"`` (up green, down red) or ``"cn"`` (up red, down green).
 
@@ -115,6 +119,7 @@ class ReportParameters:
     cost_multiplier: float = 1.0
     cost_multipliers: Sequence[float] | None = None
     risk: Mapping[str, Any] | None = None
+    universe: str | None = None
     colors: str = "intl"
 
     def __post_init__(self) -> None:
@@ -270,12 +275,12 @@ class ReportParameters:
             raise ConfigError(f"parameter risk: {exc}") from None
 
     def backtest_config(self) -> BacktestConfig:
-        """The period, capital, costs and risk limits as a
+        """The period, capital, costs, risk limits and universe as a
         :class:`~workbench.config.BacktestConfig` (its other fields at their defaults)."""
         capital: dict[str, Any] = ({} if self.capital_cny is None
                                    else {"capital_cny": self.capital_cny})
         return BacktestConfig(**capital, start=self.start, end=self.end, costs=self.costs(),
-                              risk=self.risk_limits())
+                              risk=self.risk_limits(), universe=self.universe)
 
 
 def _check_multiplier(name: str, value: object) -> None:

@@ -45,7 +45,10 @@ def synthetic_market(config: SyntheticConfig | None = None, **overrides: Any) ->
     Market
         Bars (raw CNY prices, ``workbench.data.schema.BAR_COLUMNS`` plus ``pe_ttm`` and
         ``pb_mrq``), securities, fundamentals, ST episodes and the benchmark; ``meta``
-        records the configuration and :data:`GENERATOR_VERSION`.
+        records the configuration and :data:`GENERATOR_VERSION`. The ``index_members``
+        table is empty: the synthetic market has no index membership (its benchmark's
+        yearly composition is not recorded), so ``universe(day, index=...)`` and
+        ``BacktestConfig(universe=...)`` refuse it; every listed stock is the universe.
 
     Raises
     ------
