@@ -26,6 +26,7 @@ import pandas as pd
 
 README = Path(__file__).resolve().parent / "README.md"
 START, END = "<!-- strategy-table:start -->", "<!-- strategy-table:end -->"
+HEADING = "## Strategies on the default market"
 
 
 def _pct(x: float) -> str:
@@ -50,50 +51,71 @@ def _index_metrics(market, start: pd.Timestamp, end: pd.Timestamp | None) -> dic
             "max_drawdown": s["max_drawdown"], "n_trades": math.nan}
 
 
-def build_table() -> tuple[str, float]:
-    """The Markdown section (table and notes) and the seconds it took."""
-    from workbench import evaluation, strategies
-    from workbench.data import load_market
+def strategy_rows(market, split) -> tuple[list[str], dict, float]:
+    """The table's lines (header, rule, a row per strategy and the benchmark index), the
+    periods and sessions-per-year figures, and the seconds the 12 backtests took."""
+    from workbench import evaluation
 
-    market = load_market()
-    split = evaluation.Split()
     t0 = time.perf_counter()
     table = evaluation.evaluate_strategies(market, split=split)
     seconds = time.perf_counter() - t0
     rows = {name: (table.loc[(name, "in_sample")], table.loc[(name, "out_of_sample")])
             for name in table.index.get_level_values(0).unique()}
+    if "buy_and_hold" in rows:  # the fair baseline, named as such
+        rows["buy_and_hold (equal-weight baseline)"] = rows.pop("buy_and_hold")
     first = table.xs("in_sample", level="period")["start"].min()
     oos_start = table.xs("out_of_sample", level="period")["start"].min()
     in_end = table.xs("in_sample", level="period")["end"].max()
     ppy = table.groupby(level="period")["periods_per_year"].first()
-    rows["*benchmark index*"] = (_index_metrics(market, first, in_end),
-                                 _index_metrics(market, oos_start, None))
-
-    head = ("| strategy | IS ann. return | IS Sharpe ± SE | IS PSR | IS max DD | IS trades "
-            "| OOS ann. return | OOS Sharpe ± SE | OOS PSR | OOS max DD | OOS trades |")
-    lines = [head, "|" + "---|" * 11]
+    if not market.benchmark.empty:
+        rows["*benchmark index*"] = (_index_metrics(market, first, in_end),
+                                     _index_metrics(market, oos_start, None))
+    head = ("| strategy | IS ann. return | IS Sharpe ± SE | IS PSR | IS max DD | IS invested "
+            "| IS trades | OOS ann. return | OOS Sharpe ± SE | OOS PSR | OOS max DD "
+            "| OOS invested | OOS trades |")
+    lines = [head, "|" + "---|" * 13]
     for name, (i, o) in rows.items():
         cells = [name]
         for m in (i, o):
             trades = m["n_trades"]
+            invested = m.get("mean_invested_rate", math.nan)
             cells += [_pct(m["annual_return"]),
                       f"{_num(m['sharpe_ratio'])} ± {_num(m['sharpe_standard_error'])}",
                       _num(m["probabilistic_sharpe_ratio"]), _pct(m["max_drawdown"]),
+                      "–" if not math.isfinite(invested) else f"{invested:.0%}",
                       "–" if not math.isfinite(trades) else f"{int(trades):,}"]
         lines.append("| " + " | ".join(cells) + " |")
+    periods = {"first": first, "in_end": in_end, "oos_start": oos_start, "ppy": ppy}
+    return lines, periods, seconds
+
+
+def conventions(market, periods: dict) -> str:
+    """The note under a table: periods, rules, annualisation, what each column means."""
+    ppy = periods["ppy"]
+    return (f"In sample (IS) {periods['first'].date()}..{periods['in_end'].date()}, out of "
+            f"sample (OOS) {periods['oos_start'].date()}..{market.calendar[-1].date()}; the OOS "
+            "runs warm up on the history before. Every A-share rule and default costs on, "
+            "1,000,000 CNY, fills at the next open. Annualised by the market's own calendar: "
+            "annual return is the CAGR over elapsed calendar time; Sharpe is annualised with the "
+            f"XSHG calendar's sessions per year ({ppy['in_sample']:.1f} IS, "
+            f"{ppy['out_of_sample']:.1f} OOS), ± its standard error (Mertens); PSR is the "
+            "probability that the true Sharpe ratio is above 0; max DD the maximum drawdown; "
+            "invested the mean fraction of equity held in stocks; trades the exchange fills "
+            "(settlements such as corporate actions and delistings are not trades). The "
+            "benchmark index has no costs.")
+
+
+def build_table() -> tuple[str, float]:
+    """The Markdown section (table and notes) and the seconds it took."""
+    from workbench import evaluation, strategies
+    from workbench.data import load_market, provenance
+
+    market = load_market()
+    lines, periods, seconds = strategy_rows(market, evaluation.Split())
     params = "; ".join(f"`{n}` {strategies.get(n).params}" for n in strategies.available())
     notes = [
         "",
-        f"Market: `{market.name}` (synthetic, {len(market.symbols)} stocks; not real prices). "
-        f"In sample (IS) {first.date()}..{in_end.date()}, out of sample (OOS) "
-        f"{oos_start.date()}..{market.calendar[-1].date()}; the OOS runs warm up on the "
-        "history before. Every A-share rule and default costs on, 1,000,000 CNY, fills at the "
-        "next open. Annualised by the market's own calendar: annual return is the CAGR over "
-        "elapsed calendar time; Sharpe is annualised with the XSHG calendar's sessions per "
-        f"year ({ppy['in_sample']:.1f} IS, {ppy['out_of_sample']:.1f} OOS), ± its "
-        "standard error (Mertens); PSR is the probability that the true Sharpe ratio is above "
-        "0; max DD the maximum drawdown; trades the exchange fills (settlements such as "
-        "corporate actions and delistings are not trades).",
+        f"Market: {provenance(market).lines()[0]} " + conventions(market, periods),
         "",
         f"Default parameters: {params}.",
         "",
@@ -102,20 +124,21 @@ def build_table() -> tuple[str, float]:
     return "\n".join(lines + notes), seconds
 
 
-def write(section: str, readme: Path = README) -> None:
+def write(section: str, readme: Path = README, *, markers: tuple[str, str] = (START, END),
+          heading: str = HEADING) -> None:
     """Replace the text between the markers in ``readme`` (creating what is missing)."""
-    block = f"{START}\n{section}\n{END}"
+    start, end = markers
+    block = f"{start}\n{section}\n{end}"
     if not readme.exists():
-        readme.write_text(f"# Benchmarks\n\n## Strategies on the default market\n\n{block}\n")
+        readme.write_text(f"# Benchmarks\n\n{heading}\n\n{block}\n")
         return
     text = readme.read_text()
-    if START in text and END in text and text.index(START) < text.index(END):
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1]
+    if start in text and end in text and text.index(start) < text.index(end):
+        before, rest = text.split(start, 1)
+        after = rest.split(end, 1)[1]
         readme.write_text(before + block + after)
     else:
-        readme.write_text(text.rstrip("\n") + f"\n\n## Strategies on the default market\n\n"
-                          f"{block}\n")
+        readme.write_text(text.rstrip("\n") + f"\n\n{heading}\n\n{block}\n")
 
 
 def main(argv: list[str]) -> int:

@@ -72,7 +72,7 @@ METRIC_COLUMNS: tuple[str, ...] = (
     "start", "end", "sessions", "total_return", "annual_return", "annual_volatility",
     "sharpe_ratio", "sharpe_standard_error", "probabilistic_sharpe_ratio", "sortino_ratio",
     "max_drawdown", "calmar_ratio", "n_trades", "annual_turnover", "fees_cny",
-    "final_equity_cny", "periods_per_year",
+    "final_equity_cny", "periods_per_year", "mean_invested_rate",
 )
 
 #: Trade-log reasons that are exchange fills (what ``n_trades`` counts).
@@ -88,7 +88,8 @@ def result_metrics(result: BacktestResult) -> dict[str, Any]:
     ``annual_turnover`` is the mean daily turnover times ``periods_per_year``, the XSHG
     calendar's sessions per year over the run (:func:`workbench.metrics.annualisation`,
     which also makes ``annual_return`` the CAGR over elapsed calendar time); ``fees_cny``
-    and ``final_equity_cny`` are in CNY.
+    and ``final_equity_cny`` are in CNY; ``mean_invested_rate`` is the mean fraction of equity
+    held in stocks (0 to 1).
     """
     r = result.returns
     s = metrics.summary(r)
@@ -102,6 +103,7 @@ def result_metrics(result: BacktestResult) -> dict[str, Any]:
         "fees_cny": float(result.daily["fees_cny"].sum()),
         "final_equity_cny": float(eq.iloc[-1]) if len(eq) else result.config.capital_cny,
         "periods_per_year": ppy,
+        "mean_invested_rate": float(result.invested.mean()) if len(eq) else math.nan,
     }
 
 
