@@ -212,3 +212,18 @@ def test_a_delisted_holding_is_a_sale(tiny):
     assert t.loc["000002.SZ", "action"] == "sell"
     assert "not listed on 2024-01-08" in t.loc["000002.SZ", "reasons"]
     assert t.loc["600000.SH", "action"] == "buy" and t.loc["600000.SH", "target_weight"] == 1.0
+
+
+def test_an_index_universe_is_its_members_as_of_the_day(synthetic):
+    import dataclasses
+
+    syms = list(synthetic.symbols[:6])
+    day = synthetic.calendar[-60]
+    spells = pd.DataFrame({"index": "csi300", "symbol": syms,
+                           "start": [synthetic.calendar[0]] * 4 + [day + pd.Timedelta(days=1)] * 2,
+                           "end": pd.NaT})
+    m = dataclasses.replace(synthetic, index_members=spells)
+    table = recommend(m, "momentum", as_of=day, universe="csi300", top=10)
+    assert len(table) and set(table["symbol"]) <= set(syms[:4])  # later members unknown yet
+    later = recommend(m, "momentum", universe="csi300", top=10)
+    assert set(later["symbol"]) <= set(syms) and len(later) > 0

@@ -186,8 +186,10 @@ def recommend(market: Market, strategy: str | Strategy, as_of: Any = None,
         None (default): the market's last session. Only data up to its close is used.
     universe
         Symbols to analyse (a list or a comma-separated string; any spelling
-        :func:`workbench.symbols.normalize_symbol` reads); the strategy ranks and picks
-        within them. None: the whole listed market.
+        :func:`workbench.symbols.normalize_symbol` reads), or the name of an index the market
+        has membership for (:attr:`~workbench.data.Market.indexes`, e.g. ``'csi300'``): its
+        members as of ``as_of``, point in time. The strategy ranks and picks within them.
+        None: the whole listed market.
     top
         Rows of candidates: the ``top`` best-scored names of the universe (>= 1). Held
         names are listed too, whatever their score.
@@ -224,7 +226,10 @@ def recommend(market: Market, strategy: str | Strategy, as_of: Any = None,
     warm = _warm(market)
     ctx = warm.ctx
     row = _row(market, as_of)
-    mask = _universe(warm, universe)
+    if isinstance(universe, str) and universe in market.indexes:
+        mask = market.membership(universe)[row]  # the members known on that day
+    else:
+        mask = _universe(warm, universe)
     shares = _holdings(warm, holdings)
     held = shares > 0
     if mask is not None and held.any():
