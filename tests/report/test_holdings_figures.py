@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from figure_data import GREEN, RED, ma_trend_result, small_market, y_values
@@ -95,3 +97,10 @@ def test_costs_by_kind_sum_to_the_trade_log(result):
                                           "slippage"]
     assert fig.layout.barmode == "stack"
     assert sum(y_values(t).sum() for t in fig.data) == pytest.approx(table.to_numpy().sum())
+
+
+def test_synthetic_names_are_marked_as_invented(market):
+    names = report.security_names(market)
+    assert names and all(n.endswith(" (synthetic)") for n in names.values())
+    imported = dataclasses.replace(market, meta={**market.meta, "source": "import"})
+    assert not any(n.endswith(" (synthetic)") for n in report.security_names(imported).values())

@@ -55,12 +55,23 @@ COST_KINDS: tuple[str, ...] = ("commission", "stamp_duty", "transfer_fee", "slip
 #: Fills that are trades the strategy made (not settlements or corporate actions).
 
 
+#: Appended to every name of a synthetic market's securities wherever a report shows them:
+#: their codes and names look real, the companies are invented.
+SYNTHETIC_MARK = " (synthetic)"
+
+
 def security_names(market: Market | None) -> dict[str, str]:
-    """``{symbol: name}`` from a market's security master (empty for None)."""
+    """``{symbol: name}`` from a market's security master (empty for None).
+
+    On a synthetic market every name carries :data:`SYNTHETIC_MARK`, so no invented company
+    passes for a listed one in a legend or a table.
+    """
     if market is None:
         return {}
     sec = market.securities
-    return dict(zip(sec["symbol"].astype(str), sec["name"].astype(str), strict=True))
+    mark = SYNTHETIC_MARK if market.meta.get("source") == "synthetic" else ""
+    return {s: f"{n}{mark}" for s, n in zip(sec["symbol"].astype(str), sec["name"].astype(str),
+                                             strict=True)}
 
 
 def _label(symbol: str, names: Mapping[str, str]) -> str:
