@@ -13,6 +13,7 @@ import pytest
 from distributed import Client, Future, LocalCluster, get_task_stream
 
 import workbench
+from workbench import research
 from workbench import sweep as legacy_sweep
 from workbench.cli import main
 from workbench.data.market import Market
@@ -289,7 +290,7 @@ def test_cli_sweep_writes_the_table(market, tmp_path, capsys):
     assert "did you mean 'fast'" in capsys.readouterr().err
 
 
-def test_sweep_figures(serial):
+def test_sweep_figures(serial, market):
     heat = sweep_figures.sweep_heatmap_figure(serial, colors="cn")
     data = sweep_figures.heatmap_data(serial, "fast", "slow")
     assert heat.data[0].z.tolist() == data.to_numpy().tolist()
@@ -305,5 +306,12 @@ def test_sweep_figures(serial):
     oos = serial.out_of_sample_result.daily["equity_cny"] / 1e6 * last_in
     np.testing.assert_allclose(equity["out_of_sample"].dropna().to_numpy(), oos.to_numpy())
     assert len(sweep_figures.sweep_equity_figure(serial).data) == 3
+    baseline = research.equal_weight_baseline(market, serial.config)
+    with_base = sweep_figures.sweep_equity_data(serial, baseline)
+    first = with_base["baseline"].first_valid_index()
+    assert with_base.loc[first, "baseline"] == pytest.approx(
+        baseline.daily.loc[first, "equity_cny"] / baseline.config.capital_cny)
+    names = [t.name for t in sweep_figures.sweep_equity_figure(serial, baseline=baseline).data]
+    assert "equal-weight buy and hold" in names and len(names) == 4
     with pytest.raises(ConfigError, match="not a parameter of this sweep"):
         sweep_figures.heatmap_data(serial, "max_names")

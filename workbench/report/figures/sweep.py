@@ -23,6 +23,7 @@ from workbench.report.figures.common import date_strings, empty_note, f4, new_fi
 from workbench.report.figures.theme import TEMPLATE, palette
 
 if TYPE_CHECKING:
+    from workbench.result import BacktestResult
     from workbench.sweep import SweepResult
 
 __all__ = [
@@ -215,12 +216,23 @@ def sweep_scatter_figure(result: SweepResult, metric: str = "sharpe_ratio", *,
     return fig
 
 
-def sweep_equity_data(result: SweepResult) -> pd.DataFrame:
+def sweep_equity_data(result: SweepResult, baseline: BacktestResult | None = None
+                      ) -> pd.DataFrame:
     """Growth of 1 CNY of the pick: ``in_sample`` then ``out_of_sample`` chained on from
-    where it ended, and ``benchmark`` likewise where the market has one.
+    where it ended, and ``benchmark`` likewise where the market has one. With a
+    ``baseline`` result (:func:`workbench.research.equal_weight_baseline` over the whole
+    period), its growth of 1 CNY on the same sessions as ``baseline``.
 
     Walk-forward: the stitched test periods only (``out_of_sample``).
     """
+    out = _pick_growth(result)
+    if baseline is not None and not baseline.daily.empty and not out.empty:
+        growth = baseline.daily["equity_cny"] / baseline.config.capital_cny
+        out["baseline"] = growth.reindex(out.index)
+    return out
+
+
+def _pick_growth(result: SweepResult) -> pd.DataFrame:
     if result.mode == "walk_forward" or result.in_sample_result is None:
         if result.equity is None:
             return pd.DataFrame(columns=["out_of_sample"], dtype=float)
@@ -243,22 +255,27 @@ def sweep_equity_data(result: SweepResult) -> pd.DataFrame:
     return out
 
 
-def sweep_equity_figure(result: SweepResult, *, colors: str = "intl") -> go.Figure:
+def sweep_equity_figure(result: SweepResult, *, baseline: BacktestResult | None = None,
+                        colors: str = "intl") -> go.Figure:
     """The pick's growth of 1 CNY in sample, then out of sample (another colour), against
-    the benchmark (dotted grey); walk-forward: the stitched test periods."""
+    the equal-weight ``baseline`` (dashed) when given and the benchmark (dotted grey);
+    walk-forward: the stitched test periods."""
     pal = palette(colors)
-    data = sweep_equity_data(result)
+    data = sweep_equity_data(result, baseline)
     params = ", ".join(f"{k}={v}" for k, v in result.best_params.items()) or "defaults"
     fig = new_figure(f"Equity of the pick ({params}): growth of 1 CNY", height=440)
     if data.empty:
         return empty_note(fig, "no combination was chosen")
     styles = {"in_sample": {"color": pal.strategy, "width": 2},
               "out_of_sample": {"color": pal.baseline, "width": 2},
-              "benchmark": {"color": pal.benchmark, "width": 1.5, "dash": "dot"}}
+              "benchmark": {"color": pal.benchmark, "width": 1.5, "dash": "dot"},
+              "baseline": {"color": pal.series[2], "width": 1.5, "dash": "dash"}}
+    labels = {"baseline": "equal-weight buy and hold"}
     for name in data.columns:
         series = data[name].dropna()
         fig.add_trace(go.Scatter(x=date_strings(series.index), y=f4(series),
-                                 name=name.replace("_", " "), mode="lines",
+                                 name=labels.get(name, name.replace("_", " ")),
+                                 mode="lines",
                                  line=styles[name], hovertemplate="%{y:.3f}"))
     if "in_sample" in data and "out_of_sample" in data:
         start = data["out_of_sample"].first_valid_index()
