@@ -42,10 +42,10 @@ import pandas as pd
 
 from workbench.calendar import CALENDAR_END, CALENDAR_START, sessions
 from workbench.data import csvread as cr
-from workbench.data.csvread import Layout, PathLike
-from workbench.data.dividends import import_dividends
 from workbench.data.corporate import events_from_factors
+from workbench.data.csvread import Layout, PathLike
 from workbench.data.derive import derive_bar_columns, factors_from_reference, st_periods
+from workbench.data.dividends import import_dividends
 from workbench.data.market import Market
 from workbench.data.membership import empty_spells, index_name, spells_from_snapshots
 from workbench.data.provenance import benchmark_identity, survivorship_notes

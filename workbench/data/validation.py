@@ -4,9 +4,9 @@ Errors (raise :class:`~workbench.errors.DataError`): missing required columns,
 unparseable dates, duplicate ``(date, symbol)``, non-positive prices,
 ``high < max(open, close)``, ``low > min(open, close)``, negative volume, an unknown board
 prefix; in a Market also bars on or after their stock's ``delist_date`` and malformed
-index-membership spells and corporate-action events. Warnings (:class:`~workbench.errors.DataWarning`): gaps in a
-symbol's sessions and close-to-close moves beyond the board's limit (usually an unadjusted
-split). Nothing is dropped or filled.
+index-membership spells and corporate-action events. Warnings
+(:class:`~workbench.errors.DataWarning`): gaps in a symbol's sessions and close-to-close
+moves beyond the board's limit (usually an unadjusted split). Nothing is dropped or filled.
 """
 
 from __future__ import annotations
@@ -313,7 +313,8 @@ def validate_corporate_actions(actions: pd.DataFrame, *, source: str = "corporat
     price = _numbers(actions["rights_price_cny"])
     _fail(source, None, (amounts["rights_ratio"] > 0) & ~(price > 0), "rights_price_cny",
           "a rights issue needs its subscription price (CNY, > 0)")
-    _fail(source, None, sum(amounts.values()) == 0, "cash_pre_tax_cny",
+    carried = np.sum(np.vstack(list(amounts.values())), axis=0)
+    _fail(source, None, carried == 0, "cash_pre_tax_cny",
           "event carries no cash, bonus, transfer or rights shares")
     _fail(source, None, ~actions["source"].astype(str).isin(CORPORATE_ACTION_SOURCES).to_numpy(),
           "source", f"must be one of {list(CORPORATE_ACTION_SOURCES)}")
