@@ -245,5 +245,8 @@ def test_events_derived_from_real_adj_factor_fall_on_real_ex_dates(tmp_path):
     cash = both.loc[both["bonus_ratio"] == 0]
     close = np.abs(cash["cash_pre_tax_cny_d"] - cash["cash_pre_tax_cny"]) <= 0.01
     assert close.mean() >= 0.9, close.mean()
+    # share events: the vendor's ratio is often a hair off the 0.1 grid (0.399998: treasury
+    # shares); missed are off-grid plans (10送2.5) and cash too large for the rule
     shares = both.loc[both["bonus_ratio"] > 0]
-    assert np.isclose(shares["bonus_ratio_d"], shares["bonus_ratio"]).mean() >= 0.85
+    same = np.isclose(shares["bonus_ratio_d"], shares["bonus_ratio"], rtol=0, atol=0.005)
+    assert len(shares) == 105 and same.sum() >= 100, same.sum()
