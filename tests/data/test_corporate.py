@@ -166,6 +166,7 @@ def test_as_of_knows_no_later_event(small):
 def test_synthetic_events_match_its_bars(small):
     ev = small.corporate_actions
     assert len(ev) > 20 and (ev["source"] == "synthetic").all()
+    assert small.summary()["corporate_actions"] == len(ev) and "corporate actions" in repr(small)
     assert (ev["bonus_ratio"] > 0).any() and (ev["cash_pre_tax_cny"] > 0).any()
     validate_corporate_actions(ev)
     bars = small.bars.sort_values(["symbol", "date"]).reset_index(drop=True)

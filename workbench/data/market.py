@@ -348,7 +348,8 @@ class Market:
 
     # -- display --------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
-        """Headline facts: symbols, sessions, date range, boards, sectors, events, indexes."""
+        """Headline facts: symbols, sessions, date range, boards, sectors, events, indexes,
+        and the number of corporate actions."""
         sec = self.securities
         cal = self.calendar
         return {
@@ -366,10 +367,12 @@ class Market:
             "st_episodes": len(self.st_periods),
             "reports": len(self.fundamentals),
             "indexes": list(self.indexes),
+            "corporate_actions": len(self.corporate_actions),
         }
 
     def __repr__(self) -> str:
         s = self.summary()
+        n_actions = s["corporate_actions"]
         boards = ", ".join(f"{k} {v}" for k, v in s["boards"].items())
         return (
             f"<Market {s['name']!r} ({s['source']}): {s['symbols']} symbols × "
@@ -377,5 +380,6 @@ class Market:
             f"boards: {boards}; {s['sectors']} sectors; {s['delisted']} delisted; "
             f"{s['suspended_days']:,} suspended days; {s['st_episodes']} ST episodes; "
             f"{s['reports']:,} reports"
+            f"{f'; {n_actions:,} corporate actions' if n_actions else ''}"
             f"{'; index membership: ' + ', '.join(s['indexes']) if s['indexes'] else ''}>"
         )
