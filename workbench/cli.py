@@ -93,6 +93,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         securities=args.securities,
         benchmark=args.benchmark,
         index_weights=args.index_weights,
+        dividends=args.dividends,
         out=args.out,
         name=args.name,
     )
@@ -145,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index-weights", default=None, action="extend", nargs="+",
                    metavar="FILE", help="tushare index_weight CSV: index membership "
                                         "snapshots (e.g. CSI 300), for universe='csi300'")
+    p.add_argument("--dividends", default=None, action="extend", nargs="+", metavar="FILE",
+                   help="tushare dividend or baostock query_dividend_data CSV: corporate "
+                        "actions (default: derived from the adj_factor jumps)")
     p.add_argument("--out", required=True, help="output Market folder, e.g. data/real")
     p.add_argument("--name", default=None, help="dataset name (default: folder name)")
     p.set_defaults(func=_cmd_import)

@@ -6,9 +6,12 @@ The public entry points::
     market = load_market("data/real")           # a folder written by `python -m workbench import`
     bars = import_bars("600519.csv", source="auto")
     members = import_index_weights("index_weight.csv")  # CSI 300 spells from snapshots
+    events = import_dividends("dividend.csv")   # corporate actions (tushare / baostock)
     validate(bars)
 """
 
+from workbench.data.corporate import events_from_factors
+from workbench.data.dividends import import_dividends
 from workbench.data.importers import (
     import_adj_factors,
     import_bars,
@@ -29,9 +32,11 @@ __all__ = [
     "SyntheticConfig",
     "default_data_dir",
     "ensure_default_market",
+    "events_from_factors",
     "import_adj_factors",
     "import_bars",
     "import_benchmark",
+    "import_dividends",
     "import_index_weights",
     "import_market",
     "import_securities",

@@ -42,8 +42,10 @@ import pandas as pd
 
 from workbench.calendar import CALENDAR_END, CALENDAR_START, sessions
 from workbench.data import csvread as cr
+from workbench.data.corporate import events_from_factors
 from workbench.data.csvread import Layout, PathLike
 from workbench.data.derive import derive_bar_columns, factors_from_reference, st_periods
+from workbench.data.dividends import import_dividends
 from workbench.data.market import Market
 from workbench.data.membership import empty_spells, index_name, spells_from_snapshots
 from workbench.data.provenance import benchmark_identity, survivorship_notes
@@ -758,6 +760,7 @@ def import_market(
     securities: PathLike | Sequence[PathLike] | None = None,
     benchmark: PathLike | None = None,
     index_weights: PathLike | Sequence[PathLike] | None = None,
+    dividends: PathLike | Sequence[PathLike] | None = None,
     out: PathLike,
     name: str | None = None,
 ) -> Market:
@@ -786,6 +789,13 @@ def import_market(
         the ``index_members`` spells (:func:`import_index_weights`), so that
         ``market.universe(day, index="csi300")`` and ``BacktestConfig(universe="csi300")``
         work. Without it the table is empty.
+    dividends
+        tushare ``dividend`` or baostock ``query_dividend_data`` CSV (or several): the
+        ``corporate_actions`` events (:func:`workbench.data.dividends.import_dividends`,
+        ``source='vendor'``). Without it the events are derived from the jumps of the bars'
+        ``adj_factor`` (:func:`workbench.data.corporate.events_from_factors`,
+        ``source='derived'``: cash and shares inferred by a stated rule, no dates but the
+        ex-date); none when adj_factor never changes.
     out
         Market folder to write (replaced atomically, see :func:`save_market`).
     name
@@ -811,6 +821,8 @@ def import_market(
                                 for c in BENCHMARK_COLUMNS}))
     members = (import_index_weights(index_weights) if index_weights is not None
                else empty_spells())
+    actions = (import_dividends(dividends) if dividends is not None
+               else events_from_factors(frame))
     identity = benchmark_identity(index.attrs.get("index_code") if index is not None else None)
     layouts = pd.Series([p.layout for p in parts]).value_counts().sort_index().to_dict()
     notes = [
@@ -826,7 +838,7 @@ def import_market(
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "inputs": {"bars": _str(bars), "adj_factors": _str(adj_factors),
                    "securities": _str(securities), "benchmark": _str(benchmark),
-                   "index_weights": _str(index_weights)},
+                   "index_weights": _str(index_weights), "dividends": _str(dividends)},
         "bar_files": {k: int(v) for k, v in layouts.items()},
         "benchmark": {"name": identity["name"], "kind": identity["kind"],
                       "code": identity["code"]},
@@ -838,9 +850,15 @@ def import_market(
         notes.append("index membership from snapshots: a member from a snapshot listing it "
                      "until the first snapshot without it; nothing known before the first "
                      "snapshot")
+    meta["corporate_actions"] = {"source": "vendor" if dividends is not None else "derived",
+                                 "events": len(actions)}
+    notes.append(f"corporate actions: {len(actions)} events from the dividend export(s)"
+                 if dividends is not None else
+                 f"corporate actions: {len(actions)} events derived from adj_factor jumps "
+                 "(cash vs shares inferred: workbench.data.corporate.events_from_factors)")
     market = Market(bars=frame, securities=sec, fundamentals=_empty_fundamentals(),
                     st_periods=st_periods(frame), benchmark=bench, meta=meta,
-                    index_members=members)
+                    index_members=members, corporate_actions=actions)
     for note in survivorship_notes(market):
         warnings.warn(f"{_label(bars)}: {note}", DataWarning, stacklevel=2)
     save_market(market, out)

@@ -1,9 +1,10 @@
-"""The :class:`Market`: bars, security master, fundamentals, ST episodes, a benchmark and
-index membership.
+"""The :class:`Market`: bars, security master, fundamentals, ST episodes, a benchmark, index
+membership and corporate actions.
 
 A Market is the tables of :data:`TABLES` plus provenance (``meta``), with point-in-time
 accessors and the one per-Market cache of derived values (:meth:`Market.memo`). The last
-table, ``index_members``, is optional (empty when the data has no index membership).
+two tables, ``index_members`` and ``corporate_actions``, are optional (empty when the data
+has no index membership or no corporate-action events).
 Storing and loading one is :mod:`workbench.data.store`.
 """
 
@@ -17,6 +18,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
+from workbench.data.corporate import cut_actions, empty_actions
 from workbench.data.membership import cut_spells, empty_spells, member_mask, members_on
 from workbench.errors import ConfigError, DataError, did_you_mean
 from workbench.symbols import symbol_codes
@@ -25,7 +27,7 @@ __all__ = ["TABLES", "Market"]
 
 #: The tables of a Market, each a DataFrame attribute (and a Parquet file when stored).
 TABLES: tuple[str, ...] = ("bars", "securities", "fundamentals", "st_periods", "benchmark",
-                           "index_members")
+                           "index_members", "corporate_actions")
 T = TypeVar("T")
 
 
@@ -51,6 +53,9 @@ class Market:
         Index membership spells (``index, symbol, start, end``, ``end`` exclusive; see
         :mod:`workbench.data.membership`); empty (the default) when the data has none. Use
         :meth:`universe` with ``index=`` or :meth:`membership` to read it point in time.
+    corporate_actions
+        Dividend, bonus, transfer and rights events (``schema.CORPORATE_ACTION_COLUMNS``,
+        see :mod:`workbench.data.corporate`); empty (the default) when the data has none.
     """
 
     bars: pd.DataFrame
@@ -60,6 +65,7 @@ class Market:
     benchmark: pd.DataFrame
     meta: Mapping[str, Any] = field(default_factory=dict)
     index_members: pd.DataFrame = field(default_factory=empty_spells)
+    corporate_actions: pd.DataFrame = field(default_factory=empty_actions)
     _memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False,
                                        compare=False)
     _memo_lock: threading.RLock = field(default_factory=threading.RLock, init=False,
@@ -196,7 +202,8 @@ class Market:
 
         Bars and benchmark bars up to ``day``, reports announced by ``day``, ST episodes
         and index-membership spells begun by then (one still running at ``day`` is
-        open-ended), and delisting dates only where already past. The securities table
+        open-ended), corporate actions announced (or, without an announcement date, gone
+        ex) by then, and delisting dates only where already past. The securities table
         keeps every symbol (later listings simply have no bars), so symbol positions match
         the full market's. The last four cuts are kept (:meth:`memo`), so repeated
         in-sample runs share one.
@@ -226,7 +233,8 @@ class Market:
         meta = {**dict(self.meta), "name": self.name, "known_until": str(day.date())}
         return Market(bars=bars, securities=sec, fundamentals=fundamentals, st_periods=st,
                       benchmark=bench, meta=meta,
-                      index_members=cut_spells(self.index_members, day))
+                      index_members=cut_spells(self.index_members, day),
+                      corporate_actions=cut_actions(self.corporate_actions, day))
 
     # -- point in time --------------------------------------------------------------------
     def universe(self, date: str | pd.Timestamp, index: str | None = None) -> pd.DataFrame:
@@ -340,7 +348,8 @@ class Market:
 
     # -- display --------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
-        """Headline facts: symbols, sessions, date range, boards, sectors, events, indexes."""
+        """Headline facts: symbols, sessions, date range, boards, sectors, events, indexes,
+        and the number of corporate actions."""
         sec = self.securities
         cal = self.calendar
         return {
@@ -358,10 +367,12 @@ class Market:
             "st_episodes": len(self.st_periods),
             "reports": len(self.fundamentals),
             "indexes": list(self.indexes),
+            "corporate_actions": len(self.corporate_actions),
         }
 
     def __repr__(self) -> str:
         s = self.summary()
+        n_actions = s["corporate_actions"]
         boards = ", ".join(f"{k} {v}" for k, v in s["boards"].items())
         return (
             f"<Market {s['name']!r} ({s['source']}): {s['symbols']} symbols × "
@@ -369,5 +380,6 @@ class Market:
             f"boards: {boards}; {s['sectors']} sectors; {s['delisted']} delisted; "
             f"{s['suspended_days']:,} suspended days; {s['st_episodes']} ST episodes; "
             f"{s['reports']:,} reports"
+            f"{f'; {n_actions:,} corporate actions' if n_actions else ''}"
             f"{'; index membership: ' + ', '.join(s['indexes']) if s['indexes'] else ''}>"
         )

@@ -12,6 +12,8 @@ __all__ = [
     "BAR_COLUMNS",
     "BAR_DTYPES",
     "BENCHMARK_COLUMNS",
+    "CORPORATE_ACTION_COLUMNS",
+    "CORPORATE_ACTION_SOURCES",
     "DERIVED_BAR_COLUMNS",
     "FUNDAMENTAL_COLUMNS",
     "INDEX_MEMBER_COLUMNS",
@@ -99,6 +101,30 @@ INDEX_MEMBER_COLUMNS: tuple[str, ...] = (
     "start",  # first day of the spell: the first snapshot that lists the stock
     "end",  # first day after the spell (exclusive): the first snapshot without it; NaT: open
 )
+
+#: Corporate actions (optional; empty when the market has none), one row per event: a cash
+#: dividend and/or bonus (送股), transfer (转增) or rights (配股) shares of one stock on one
+#: ex-date. Two payouts on one ex-date may be two rows. Dates are naive datetime64 at
+#: midnight, NaT where the source has none; ratios and amounts are 0.0 where the event has
+#: none of that kind (NaN only for ``rights_price_cny`` without a rights issue). The event is
+#: known from ``announce_date`` (or, where that is NaT, from ``ex_date``): ``Market.as_of``
+#: keeps no event known later. Built by ``workbench.data.corporate`` (derived from
+#: adj_factor, synthetic) and ``workbench.data.dividends`` (tushare / baostock exports).
+CORPORATE_ACTION_COLUMNS: tuple[str, ...] = (
+    "symbol",  # canonical 'CODE.EX'
+    "ex_date",  # ex-dividend / ex-rights date (除权除息日): first session without the payout
+    "record_date",  # 股权登记日: holders at its close are entitled; NaT: not given
+    "pay_date",  # 派息日: cash credited; NaT: not given
+    "announce_date",  # first day the event was public (implementation announcement); NaT
+    "cash_pre_tax_cny",  # cash dividend per share BEFORE dividend tax, CNY (0.0: none)
+    "bonus_ratio",  # 送股: bonus shares per share held (10送10 → 1.0; 0.0: none)
+    "transfer_ratio",  # 转增: transfer shares per share held (0.0: none)
+    "rights_ratio",  # 配股: rights shares offered per share held (0.0: none)
+    "rights_price_cny",  # subscription price per rights share, CNY; NaN without rights
+    "source",  # 'vendor' (an export), 'derived' (from adj_factor jumps) or 'synthetic'
+)
+#: The values of ``CORPORATE_ACTION_COLUMNS['source']``.
+CORPORATE_ACTION_SOURCES: tuple[str, ...] = ("vendor", "derived", "synthetic")
 
 #: Benchmark index (CSI 300 style), points.
 BENCHMARK_COLUMNS: tuple[str, ...] = ("date", "open", "high", "low", "close", "volume", "amount")

@@ -2,7 +2,8 @@
 
 A Market folder holds one Parquet file per table of :data:`~workbench.data.market.TABLES`
 (``bars.parquet``, ``securities.parquet``, ``fundamentals.parquet``, ``st_periods.parquet``,
-``benchmark.parquet``, ``index_members.parquet``; the last is optional) and ``meta.json``
+``benchmark.parquet``, ``index_members.parquet``, ``corporate_actions.parquet``; the last two
+are optional) and ``meta.json``
 (provenance, :data:`FORMAT_VERSION` and a record of the files that passed validation).
 :func:`save_market` writes one atomically, :func:`load_market` reads one; with no path it
 builds (once, :func:`ensure_default_market`) and loads the deterministic synthetic default
@@ -20,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from workbench.atomic import atomic_folder
+from workbench.data.corporate import empty_actions
 from workbench.data.market import TABLES, Market
 from workbench.data.membership import empty_spells
 from workbench.data.synthetic import GENERATOR_VERSION, SyntheticConfig, synthetic_market
@@ -36,10 +38,11 @@ __all__ = [
 
 #: Version of the folder layout, recorded in ``meta.json``. ``index_members.parquet`` came
 #: later without a new version: it is optional, and a folder without it (written before it
-#: existed) loads with an empty membership table.
+#: existed) loads with an empty membership table. Likewise ``corporate_actions.parquet``: a
+#: folder without it loads with no corporate-action events.
 FORMAT_VERSION = 1
 #: Tables a Market folder may lack, each with the empty table it then loads as.
-OPTIONAL_TABLES = {"index_members": empty_spells}
+OPTIONAL_TABLES = {"index_members": empty_spells, "corporate_actions": empty_actions}
 
 
 def default_data_dir() -> Path:

@@ -4,9 +4,9 @@ Errors (raise :class:`~workbench.errors.DataError`): missing required columns,
 unparseable dates, duplicate ``(date, symbol)``, non-positive prices,
 ``high < max(open, close)``, ``low > min(open, close)``, negative volume, an unknown board
 prefix; in a Market also bars on or after their stock's ``delist_date`` and malformed
-index-membership spells. Warnings (:class:`~workbench.errors.DataWarning`): gaps in a
-symbol's sessions and close-to-close moves beyond the board's limit (usually an unadjusted
-split). Nothing is dropped or filled.
+index-membership spells and corporate-action events. Warnings
+(:class:`~workbench.errors.DataWarning`): gaps in a symbol's sessions and close-to-close
+moves beyond the board's limit (usually an unadjusted split). Nothing is dropped or filled.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ import pandas as pd
 from workbench.data.derive import limit_percents
 from workbench.data.market import Market
 from workbench.data.schema import (
+    CORPORATE_ACTION_COLUMNS,
+    CORPORATE_ACTION_SOURCES,
     FUNDAMENTAL_COLUMNS,
     INDEX_MEMBER_COLUMNS,
     REQUIRED_BAR_COLUMNS,
@@ -32,6 +34,7 @@ __all__ = [
     "require_columns",
     "validate",
     "validate_bars",
+    "validate_corporate_actions",
     "validate_index_members",
     "validate_market",
     "where",
@@ -259,6 +262,62 @@ def validate_market(market: Market, *, source: str = "market") -> None:
     _fail(f"{source}/fundamentals.parquet", None, early, "announce_date",
           "announced before the end of its report period")
     validate_index_members(market.index_members, source=f"{source}/index_members.parquet")
+    validate_corporate_actions(market.corporate_actions,
+                               source=f"{source}/corporate_actions.parquet")
+
+
+def validate_corporate_actions(actions: pd.DataFrame, *, source: str = "corporate_actions"
+                               ) -> None:
+    """Validate corporate-action events (``schema.CORPORATE_ACTION_COLUMNS``).
+
+    Raises DataError naming the row and column for: a symbol not in canonical ``CODE.EX``
+    spelling, a missing or unparseable ``ex_date``, an unparseable other date, a record date
+    on or after the ex-date, an announcement after the ex-date, a pay date before the
+    record date, a negative or non-finite cash amount or ratio, a rights ratio without a
+    positive rights price, an event that carries nothing, and an unknown ``source``.
+    """
+    require_columns(actions, CORPORATE_ACTION_COLUMNS, source=source,
+                    hint="Build the table with workbench.data.corporate.actions_frame.")
+    if actions.empty:
+        return
+    sym = actions["symbol"].astype(str)
+    canonical = {}
+    for u in sym.unique():
+        try:
+            canonical[u] = normalize_symbol(u) == u
+        except DataError:
+            canonical[u] = False
+    _fail(source, None, ~sym.map(canonical).to_numpy(dtype=bool), "symbol",
+          "not a canonical symbol such as '600519.SH'")
+    dates = {}
+    for col in ("ex_date", "record_date", "pay_date", "announce_date"):
+        raw = actions[col]
+        parsed = pd.to_datetime(raw, errors="coerce")
+        _fail(source, None, (parsed.isna() & raw.notna()).to_numpy(), col, "unparseable date")
+        dates[col] = parsed.to_numpy(dtype="datetime64[ns]")
+    ex = dates["ex_date"]
+    _fail(source, None, np.isnat(ex), "ex_date", "missing ex-date")
+    rec, pay, ann = dates["record_date"], dates["pay_date"], dates["announce_date"]
+    _fail(source, None, ~np.isnat(rec) & (rec >= ex), "record_date",
+          "record date on or after the ex-date (holders of record are fixed before it)")
+    _fail(source, None, ~np.isnat(ann) & (ann > ex), "announce_date",
+          "announced after the ex-date")
+    _fail(source, None, ~np.isnat(pay) & ~np.isnat(rec) & (pay < rec), "pay_date",
+          "pay date before the record date")
+    amounts = {}
+    for col in ("cash_pre_tax_cny", "bonus_ratio", "transfer_ratio", "rights_ratio"):
+        values = _numbers(actions[col])
+        _fail(source, None, ~np.isfinite(values) | (values < 0), col,
+              "must be a finite number >= 0 (0 where the event has none of that kind)")
+        amounts[col] = values
+    price = _numbers(actions["rights_price_cny"])
+    _fail(source, None, (amounts["rights_ratio"] > 0) & ~(price > 0), "rights_price_cny",
+          "a rights issue needs its subscription price (CNY, > 0)")
+    carried = np.sum(np.vstack(list(amounts.values())), axis=0)
+    _fail(source, None, carried == 0, "cash_pre_tax_cny",
+          "event carries no cash, bonus, transfer or rights shares")
+    _fail(source, None, ~actions["source"].astype(str).isin(CORPORATE_ACTION_SOURCES).to_numpy(),
+          "source", f"must be one of {list(CORPORATE_ACTION_SOURCES)}")
 
 
 def validate_index_members(spells: pd.DataFrame, *, source: str = "index_members") -> None:

@@ -11,6 +11,7 @@ from workbench.calendar import sessions
 from workbench.data.market import Market
 from workbench.data.synthetic.config import GENERATOR_VERSION, SyntheticConfig
 from workbench.data.synthetic.frames import (
+    actions_table,
     bar_frame,
     benchmark_frame,
     securities_frame,
@@ -49,6 +50,8 @@ def synthetic_market(config: SyntheticConfig | None = None, **overrides: Any) ->
         table is empty: the synthetic market has no index membership (its benchmark's
         yearly composition is not recorded), so ``universe(day, index=...)`` and
         ``BacktestConfig(universe=...)`` refuse it; every listed stock is the universe.
+        ``corporate_actions`` holds the cash dividends and bonus shares the prices went ex
+        on (``source='synthetic'``), consistent with ``prev_close`` and ``adj_factor``.
 
     Raises
     ------
@@ -98,4 +101,6 @@ def synthetic_market(config: SyntheticConfig | None = None, **overrides: Any) ->
         st_periods=st_frame(sec.symbols, life, dates),
         benchmark=benchmark_frame(paths.bench, dates),
         meta=meta,
+        corporate_actions=actions_table(statements.events, paths.event_cash, paths.listed,
+                                        dates, sec.symbols),
     )

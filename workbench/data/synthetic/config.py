@@ -17,8 +17,9 @@ __all__ = ["GENERATOR_VERSION", "MAX_STOCKS", "MIN_SESSIONS", "MIN_STOCKS", "Syn
 #: Bump whenever the generated data or its meta changes; a stored default market is then
 #: rebuilt. 2: meta names the benchmark (a synthetic cap-weighted price index). 3: the
 #: statements follow the prices (earnings yield and P/B no longer drift), P/B in proportion
-#: to ROE, sector valuations nearer large caps' (issue 11).
-GENERATOR_VERSION = "3"
+#: to ROE, sector valuations nearer large caps' (issue 11). 4: the market carries its
+#: dividends and bonus shares as ``corporate_actions`` events (bars unchanged).
+GENERATOR_VERSION = "4"
 #: Fewest sessions a synthetic market may span (IPOs, ST episodes and delistings must fit).
 MIN_SESSIONS = 240
 MIN_STOCKS = 15

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench.data.corporate import actions_frame
 from workbench.data.schema import (
     BAR_COLUMNS,
     BAR_DTYPES,
@@ -15,10 +16,11 @@ from workbench.data.schema import (
     SECURITY_COLUMNS,
     ST_COLUMNS,
 )
+from workbench.data.synthetic.fundamentals import Events
 from workbench.data.synthetic.lifecycle import Lifecycle
 from workbench.data.synthetic.universe import BOARDS, SECTORS, Securities
 
-__all__ = ["bar_frame", "benchmark_frame", "securities_frame", "st_frame"]
+__all__ = ["actions_table", "bar_frame", "benchmark_frame", "securities_frame", "st_frame"]
 
 
 def bar_frame(columns: dict[str, np.ndarray], volume: np.ndarray, listed: np.ndarray,
@@ -124,3 +126,21 @@ def st_frame(symbols: np.ndarray, life: Lifecycle, dates: pd.DatetimeIndex) -> p
     })
     frame = frame.sort_values(["symbol", "start"], kind="stable").reset_index(drop=True)
     return frame.loc[:, list(ST_COLUMNS)]
+
+
+def actions_table(events: Events, cash: np.ndarray, listed: np.ndarray,
+                  dates: pd.DatetimeIndex, symbols: np.ndarray) -> pd.DataFrame:
+    """The ``corporate_actions`` events the prices went ex on (``source='synthetic'``).
+
+    One row per event of a listed stock that pays cash (``cash``, CNY per share, as it
+    entered the reference price) or bonus shares (``bonus10 / 10`` per share). The ex-date's
+    ``prev_close`` is ``round((close_prev - cash) / (1 + bonus), fen)`` and the
+    ``adj_factor`` steps by ``close_prev / prev_close``. No record, pay or announcement date
+    is drawn (NaT: known on the ex-date).
+    """
+    bonus = events.bonus10 / 10.0
+    keep = listed[events.t, events.stock] & ((cash > 0) | (bonus > 0))
+    return actions_frame(symbol=np.asarray(symbols, dtype=object)[events.stock[keep]],
+                         ex_date=dates.to_numpy(dtype="datetime64[ns]")[events.t[keep]],
+                         source="synthetic", cash_pre_tax_cny=cash[keep],
+                         bonus_ratio=bonus[keep])

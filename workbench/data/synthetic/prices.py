@@ -67,6 +67,9 @@ class PricePaths:
     scale
         Quarters × stocks: the scale of each quarter's statements, set as the quarter
         closed (:class:`~workbench.data.synthetic.fundamentals.Ledger`).
+    event_cash
+        Per corporate-action event (``Statements.events`` order): the cash dividend per share
+        paid on its ex-date, CNY (0.0: none), as it entered the ex-date's reference price.
     """
 
     columns: dict[str, np.ndarray]
@@ -74,6 +77,7 @@ class PricePaths:
     listed: np.ndarray
     bench: np.ndarray
     scale: np.ndarray
+    event_cash: np.ndarray
 
 
 def simulate_prices(rng: np.random.Generator, config: SyntheticConfig,
@@ -104,6 +108,7 @@ def simulate_prices(rng: np.random.Generator, config: SyntheticConfig,
     listed = life.listed_mask()
     ev = statements.events
     ev_bounds = np.searchsorted(ev.t, np.arange(T + 1))
+    ev_cash = np.zeros(len(ev.t))
     delist_soon = life.delist_idx - 30
     # Buyers defend prices near 1 CNY (face-value delisting rule), except for delisters.
     support = np.where(life.st_kind == 2, 0.0, 0.002)
@@ -157,6 +162,7 @@ def simulate_prices(rng: np.random.Generator, config: SyntheticConfig,
             cash_mill = np.where(ev.pays_cash[lo_e:hi_e], statements.dividend_mill(
                 ledger.scale, ex, ev.report_q[lo_e:hi_e]), 0)
             cash = np.minimum(cash_mill, close_mill // 10)
+            ev_cash[lo_e:hi_e] = cash / 1000.0
             div = 10 + ev.bonus10[lo_e:hi_e]
             fen = ((close_mill - cash) * 2 + div) // (2 * div)
             prev[ex] = fen / 100.0
@@ -259,7 +265,7 @@ def simulate_prices(rng: np.random.Generator, config: SyntheticConfig,
         close = np.where(on, c, close)
     ledger.close_quarters(None, close, listed[T - 1])
     return PricePaths(columns=out, volume=volume, listed=listed, bench=bench,
-                      scale=ledger.scale)
+                      scale=ledger.scale, event_cash=ev_cash)
 
 
 def _limit_tables(dates: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
