@@ -104,14 +104,17 @@ def _optional_dates(t: cr.Table, column: str, fmt: str) -> np.ndarray:
     return cr.dates(t, column, fmt, allow_missing=True)
 
 
+def _no_events() -> pd.DataFrame:
+    return actions_frame(symbol=np.array([], dtype=object),
+                         ex_date=np.array([], dtype="datetime64[ns]"), source="vendor")
+
+
 def _tushare(t: cr.Table) -> tuple[pd.DataFrame, int]:
     done = t.column("div_proc") == _IMPLEMENTED
     dropped = int((~done).sum())
     t = t.take(done)
     if not len(t):
-        return actions_frame(symbol=np.array([], dtype=object),
-                             ex_date=np.array([], dtype="datetime64[ns]"),
-                             source="vendor"), dropped
+        return _no_events(), dropped
     symbol = cr.symbols(t, "ts_code")
     ex = cr.dates(t, "ex_date", "%Y%m%d")
     after = _non_negative(t, "cash_div")
@@ -143,9 +146,7 @@ def _baostock(t: cr.Table) -> tuple[pd.DataFrame, int]:
     dropped = int((~done).sum())
     t = t.take(done)
     if not len(t):
-        return actions_frame(symbol=np.array([], dtype=object),
-                             ex_date=np.array([], dtype="datetime64[ns]"),
-                             source="vendor"), dropped
+        return _no_events(), dropped
     fmt = "ISO8601"
     ann = _optional_dates(t, "dividPlanDate", fmt)
     plan = _optional_dates(t, "dividPlanAnnounceDate", fmt)

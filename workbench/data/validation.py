@@ -281,14 +281,7 @@ def validate_corporate_actions(actions: pd.DataFrame, *, source: str = "corporat
     if actions.empty:
         return
     sym = actions["symbol"].astype(str)
-    canonical = {}
-    for u in sym.unique():
-        try:
-            canonical[u] = normalize_symbol(u) == u
-        except DataError:
-            canonical[u] = False
-    _fail(source, None, ~sym.map(canonical).to_numpy(dtype=bool), "symbol",
-          "not a canonical symbol such as '600519.SH'")
+    _check_spelling(sym, source)
     dates = {}
     for col in ("ex_date", "record_date", "pay_date", "announce_date"):
         raw = actions[col]
@@ -320,6 +313,18 @@ def validate_corporate_actions(actions: pd.DataFrame, *, source: str = "corporat
           "source", f"must be one of {list(CORPORATE_ACTION_SOURCES)}")
 
 
+def _check_spelling(sym: pd.Series, source: str) -> None:
+    """DataError unless every symbol is in canonical ``CODE.EX`` spelling (checked once each)."""
+    canonical = {}
+    for u in sym.unique():
+        try:
+            canonical[u] = normalize_symbol(u) == u
+        except DataError:
+            canonical[u] = False
+    _fail(source, None, ~sym.map(canonical).to_numpy(dtype=bool), "symbol",
+          "not a canonical symbol such as '600519.SH'")
+
+
 def validate_index_members(spells: pd.DataFrame, *, source: str = "index_members") -> None:
     """Validate index-membership spells (``schema.INDEX_MEMBER_COLUMNS``, ``end`` exclusive).
 
@@ -336,14 +341,7 @@ def validate_index_members(spells: pd.DataFrame, *, source: str = "index_members
     _fail(source, None, (index.isna() | (index.astype(str).str.strip() == "")).to_numpy(),
           "index", "missing index name")
     sym = spells["symbol"].astype(str)
-    canonical = {}
-    for u in sym.unique():
-        try:
-            canonical[u] = normalize_symbol(u) == u
-        except DataError:
-            canonical[u] = False
-    _fail(source, None, ~sym.map(canonical).to_numpy(dtype=bool), "symbol",
-          "not a canonical symbol such as '600519.SH'")
+    _check_spelling(sym, source)
     dates = {}
     for col in ("start", "end"):
         raw = spells[col]
