@@ -30,7 +30,6 @@ __all__ = [
     "COST_COLUMNS",
     "EXCHANGE_REASONS",
     "FILL_REASONS",
-    "NON_TRADING_REASONS",
     "SETTLEMENT_REASONS",
     "TRADE_COLUMNS",
     "annual_turnover",
@@ -49,8 +48,6 @@ EXCHANGE_REASONS: tuple[str, ...] = ("signal", "carried")
 SETTLEMENT_REASONS: tuple[str, ...] = ("delisted", "corporate_action")
 #: Every reason a trade-log row may carry, in the order of the backtester's codes.
 FILL_REASONS: tuple[str, ...] = EXCHANGE_REASONS + SETTLEMENT_REASONS
-#: Former name of :data:`SETTLEMENT_REASONS`.
-NON_TRADING_REASONS: tuple[str, ...] = SETTLEMENT_REASONS
 
 #: Columns of the backtester's trade log, one row per fill.
 TRADE_COLUMNS: tuple[str, ...] = (

@@ -34,7 +34,7 @@ from workbench.backtest import run
 from workbench.config import BacktestConfig
 from workbench.errors import ConfigError, did_you_mean
 from workbench.research.periods import Period, within
-from workbench.trades import EXCHANGE_REASONS, is_exchange_trade
+from workbench.trades import is_exchange_trade
 
 if TYPE_CHECKING:
     from workbench.data.market import Market
@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 __all__ = [
     "METRIC_COLUMNS",
     "OBJECTIVES",
-    "TRADE_REASONS",
     "Trial",
     "best_index",
     "grid_combinations",
@@ -74,9 +73,6 @@ METRIC_COLUMNS: tuple[str, ...] = (
     "max_drawdown", "calmar_ratio", "n_trades", "annual_turnover", "fees_cny",
     "final_equity_cny", "periods_per_year", "mean_invested_rate",
 )
-
-#: Trade-log reasons that are exchange fills (what ``n_trades`` counts).
-TRADE_REASONS: tuple[str, ...] = EXCHANGE_REASONS
 
 
 def result_metrics(result: BacktestResult) -> dict[str, Any]:
