@@ -277,7 +277,8 @@ class Market:
     @property
     def indexes(self) -> tuple[str, ...]:
         """Names of the indices the market has membership for (``index_members``), sorted."""
-        return tuple(sorted(self.index_members["index"].astype(str).unique()))
+        return self.memo("indexes", lambda: tuple(sorted(
+            self.index_members["index"].astype(str).unique())))
 
     def members(self, date: str | pd.Timestamp, index: str) -> pd.Index:
         """Every member of ``index`` on ``date``, whether or not the market has its data.
