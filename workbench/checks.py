@@ -74,23 +74,17 @@ def real_number(value: object, name: str, *, minimum: float | None = None,
     ...
     workbench.errors.ConfigError: periods_per_year must be a finite number > 0, got -1
     """
-    bounds = []
-    if minimum is not None:
-        bounds.append(f">= {minimum:g}")
-    if above is not None:
-        bounds.append(f"> {above:g}")
-    if maximum is not None:
-        bounds.append(f"<= {maximum:g}")
-    if below is not None:
-        bounds.append(f"< {below:g}")
-    allowed = f"a finite {kind}" + (f" {' and '.join(bounds)}" if bounds else "")
     ok = (not isinstance(value, bool) and isinstance(value, numbers.Real | np.floating)
           and math.isfinite(float(value)))
     if ok:
         number = float(value)  # type: ignore[arg-type]
         ok = ((minimum is None or number >= minimum) and (above is None or number > above)
               and (maximum is None or number <= maximum) and (below is None or number < below))
-    if not ok:
+    if not ok:  # the sentence is built only when it is needed
+        bounds = [f"{op} {bound:g}" for op, bound in
+                  ((">=", minimum), (">", above), ("<=", maximum), ("<", below))
+                  if bound is not None]
+        allowed = f"a finite {kind}" + (f" {' and '.join(bounds)}" if bounds else "")
         raise ConfigError(f"{name} must be {allowed}, got {value!r}"
                           + (f"; {hint}" if hint else ""))
     return number
