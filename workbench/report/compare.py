@@ -25,7 +25,7 @@ from workbench.report.figures.common import (
     new_figure,
     range_selector,
 )
-from workbench.report.figures.performance import benchmark_close
+from workbench.report.figures.performance import benchmark_close, benchmark_returns
 from workbench.report.figures.tables import format_value
 from workbench.report.figures.theme import palette
 from workbench.trades import is_exchange_trade
@@ -90,10 +90,9 @@ def beside_baseline(result: BacktestResult, baseline: BacktestResult | None = No
         str(result.strategy.get("name", "strategy")): result.metrics()}
     if baseline is not None:
         columns[_BASELINE] = baseline.metrics()
-    close = benchmark_close(result)
-    if close is not None and close.notna().sum() > 1:
-        returns = close.ffill().pct_change().dropna()
-        columns[benchmark_name] = metrics.summary(returns)
+    bench = benchmark_returns(result)
+    if bench is not None:
+        columns[benchmark_name] = metrics.summary(bench)
     table = pd.DataFrame({name: [m.get(k) for k in BESIDE_METRICS]
                           for name, m in columns.items()}, index=list(BESIDE_METRICS))
     return table.apply(lambda col: [format_value(k, v) for k, v in zip(
@@ -110,8 +109,7 @@ def headline_metrics(result: BacktestResult, benchmark: pd.Series | None = None
     """
     if benchmark is None:
         return result.metrics()
-    close = benchmark_close(result, benchmark)
-    bench = None if close is None else close.pct_change().fillna(0.0)
+    bench = benchmark_returns(result, benchmark)
     out = metrics.summary(result.returns, bench, result.trades, result.equity)
     return {k: v for k, v in result.metrics().items() if k not in out} | jsonable(out)
 
@@ -177,9 +175,8 @@ def metrics_table(results: Mapping[str, BacktestResult], benchmark: pd.Series | 
         m = headline_metrics(r, benchmark)
         rows[name] = {k: m.get(k, np.nan) for k in TABLE_METRICS}
     if results:
-        close = benchmark_close(next(iter(results.values())), benchmark)
-        if close is not None:
-            b = close.pct_change().fillna(0.0)
+        b = benchmark_returns(next(iter(results.values())), benchmark)
+        if b is not None:
             s = metrics.summary(b)
             rows[_BENCHMARK] = {k: s.get(k, np.nan) for k in TABLE_METRICS}
     table = pd.DataFrame.from_dict(rows, orient="index", columns=list(TABLE_METRICS))

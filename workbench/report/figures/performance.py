@@ -62,6 +62,18 @@ def benchmark_close(result: BacktestResult, benchmark: pd.Series | None = None
     return None if close.isna().all() else close.rename("benchmark")
 
 
+def benchmark_returns(result: BacktestResult, benchmark: pd.Series | None = None
+                      ) -> pd.Series | None:
+    """The benchmark's daily simple returns on the result's sessions, or None without one.
+
+    From :func:`benchmark_close`; the first session (and any before the benchmark's first
+    close) is 0.0, so the benchmark covers the same sessions as the strategy's returns.
+    Every table that sets a benchmark beside a strategy reads it here.
+    """
+    close = benchmark_close(result, benchmark)
+    return None if close is None else close.pct_change().fillna(0.0)
+
+
 def equity_data(result: BacktestResult, benchmark: pd.Series | None = None, *,
                 baseline: BacktestResult | None = None) -> pd.DataFrame:
     """Equity in CNY, the baseline's, and the benchmark rebased to the starting capital.
