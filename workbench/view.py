@@ -82,6 +82,8 @@ class ViewContext:
             np.isnat(self.delist_dates), len(self.dates64),
             np.searchsorted(self.dates64, self.delist_dates, side="left"),
         ).astype(np.int64)
+        # this run's handles on the market's arrays: a plain dict read every session, so the
+        # hot path never takes the Market.memo lock (which holds the shared arrays themselves)
         self._arrays: dict[str, np.ndarray] = {}
         self._listed: tuple[int, np.ndarray] = (-1, np.zeros(0, dtype=bool))
 
