@@ -358,7 +358,7 @@ def test_ex_date_reinvests_or_pays_cash_and_keeps_equity():
     m = make_market({"600000.SH": {"close": [10, 10, 8, 8], "prev_close": [10, 10, 8, 8],
                                    "open": [10, 10, 8, 8]}})
     s = Scripted(plan={"2024-01-02": {"600000.SH": 0.5}})
-    cfg = BacktestConfig(capital_cny=100_000, costs=NO_COSTS)
+    cfg = BacktestConfig(capital_cny=100_000, costs=NO_COSTS, corporate_actions="reinvest")
     r = run(m, s, cfg)
     # 5,000 * (10 - 8) = 10,000 CNY paid out and reinvested at 8.00: 1,250 more shares,
     # 6,250 in all (5,000 * 10 / 8), no cash left over
@@ -370,10 +370,19 @@ def test_ex_date_reinvests_or_pays_cash_and_keeps_equity():
     assert r.trades["price"].iloc[-1] == 8.0
     c = run(m, s, BacktestConfig(capital_cny=100_000, costs=NO_COSTS,
                                  corporate_actions="cash"))
-    # 5,000 * (10 - 8) = 10,000 CNY paid out, shares unchanged
-    assert c.positions["shares"].tolist() == [5000, 5000, 5000]
+    # The market has no events table, so the step is split from the prices: a drop of
+    # 20 % is a share issue, 2 per 10 (10 / 8 - 1 = 0.25, down to 0.2), plus the rest in
+    # cash, 10 - 8 * 1.2 = 0.40 CNY a share (2024: nothing withheld). 1,000 new shares at
+    # 8.00 and 2,000 CNY: 10,000 CNY paid out, equity unchanged.
+    assert c.positions["shares"].tolist() == [5000, 6000, 6000]
     assert c.daily["corporate_action_cny"].tolist() == [0, 0, 10_000, 0]
+    assert c.daily["dividends_cny"].tolist() == [0, 0, 2_000, 0]
+    assert c.cash.tolist() == [100_000, 50_000, 52_000, 52_000]
     assert c.equity.tolist() == [100_000] * 4
+    assert trades_of(c)[-1] == ("01-04", "600000.SH", "buy", 1000, "corporate_action")
+    assert c.dividends[["shares", "cash_pre_tax_cny", "new_shares", "net_cny"]].to_numpy(
+        ).tolist() == [[5000, 0.4, 1000, 2000.0]]
+    assert c.meta["corporate_actions"].startswith("cash, events derived from the bars")
 
 
 def test_period_outside_the_data_is_refused():

@@ -27,8 +27,12 @@ What is modelled on special days:
   each blocked session is logged as ``limit_up`` (``limit_down``).
 * **Delistings.** On the first session on or after ``delist_date`` a holding is settled at
   its last close (``delisting='last_price'``) or at 0 (``'write_off'``).
-* **Ex-dates.** See ``corporate_actions`` and :meth:`workbench.portfolio.Portfolio.
-  corporate_actions`.
+* **Ex-dates.** ``corporate_actions='cash'`` (default) books the market's
+  ``corporate_actions`` events as a broker does (:mod:`workbench.dividend_book`: shares on
+  the ex-date, cash on the pay date, dividend tax by holding period on each sale; a market
+  without an events table gets events derived from its prices, and a held stock whose
+  price goes ex without an event is named in a warning). ``'reinvest'`` is the
+  total-return view (:meth:`workbench.portfolio.Portfolio.corporate_actions`).
 * **Index universe** (``BacktestConfig(universe='csi300')``). After the close of ``t`` the
   strategy's view holds only that index's members as of ``t``
   (:meth:`~workbench.view.ViewContext.members`, from snapshots on or before ``t``), and
@@ -89,6 +93,7 @@ import pandas as pd
 from workbench import rules
 from workbench.calendar import MARKET_TZ
 from workbench.config import FILL_TIMES, BacktestConfig
+from workbench.dividend_book import DividendBook, Entitlements
 from workbench.errors import ConfigError, DataError, DataWarning
 from workbench.portfolio import (
     FILL_REASONS,
@@ -103,6 +108,7 @@ from workbench.result import (
     DAILY_COLUMNS,
     BacktestResult,
     coverage_warning,
+    dividend_warning,
     invested_warning,
     rejection_warning,
     rejections_frame,
@@ -412,6 +418,14 @@ def run(market: Market, strategy: Strategy,
                    max_participation_rate=config.max_participation_rate,
                    carry_suspended=config.suspended_orders == "carry",
                    carry_limit_blocked=config.limit_orders == "carry")
+    book = None
+    if config.corporate_actions == "cash":
+        events = (Entitlements.from_table(market.corporate_actions, ctx.symbols,
+                                          ctx.dates64, close, r0, r1)
+                  if len(market.corporate_actions) else
+                  Entitlements.from_prices(close, prev_close, ctx.dates64, r0, r1))
+        book = DividendBook(events, ctx.dates64, n)
+        pf.dividends = book
     gate = None if config.risk is None else _RiskGate(
         config.risk, ctx, config.capital_cny, fill_at=config.fill_at, fill_px=fill_px,
         close=close, limit_up=limit_up, limit_down=limit_down, suspended=suspended,
@@ -434,18 +448,26 @@ def run(market: Market, strategy: Strategy,
         np.copyto(last, close[i], where=np.isfinite(close[i]))
 
     for k, r in enumerate(range(r0, r1 + 1)):
-        pf.traded_cny = pf.fees_cny = pf.slippage_cny = 0.0
-        corporate = 0.0
-        if k > 0 and ex_dates[k]:  # ``last`` still holds the previous session's close
-            corporate = pf.corporate_actions(r, last, prev_close[r],
-                                             mode=config.corporate_actions)
+        pf.traded_cny = pf.fees_cny = pf.slippage_cny = pf.dividend_tax_cny = 0.0
+        corporate = paid = 0.0
+        # ``last`` still holds the previous session's close
+        entitled = k > 0 and book is not None and book.has_events(r)
+        if k > 0 and book is None and ex_dates[k]:
+            corporate = pf.corporate_actions(r, last, prev_close[r])
+        elif k > 0 and book is not None:
+            if ex_dates[k]:
+                book.note_unexplained(r, pf.shares, last, prev_close[r])
+            if entitled:
+                corporate = pf.entitle(r, last, prev_close[r])
+            paid = pf.pay_dividends(r)
         np.copyto(last, close[r], where=np.isfinite(close[r]))
         if k > 0:
             if r in gone_at:
                 pf.settle_delisted(r, gone_at[r],
                                    zeros if config.delisting == "write_off" else last)
-            if gate is not None and (ex_dates[k] or r in gone_at):
-                gate.settle(pf.shares, pf.cash, prev_close[r])
+            if gate is not None and (entitled or (book is None and ex_dates[k])
+                                     or r in gone_at):
+                gate.settle(pf.shares, pf.cash + pf.receivable_cny, prev_close[r])
             pf.start_session()
             if len(orders):
                 bars = SessionBars(fill_px[r], limit_up[r], limit_down[r], volume[r],
@@ -459,9 +481,11 @@ def run(market: Market, strategy: Strategy,
         price = last[held]  # a held stock always has a last close
         values = pf.shares[held] * price
         invested = float(np.sum(values))
-        equity = pf.cash + invested
+        receivable = pf.receivable_cny
+        equity = pf.cash + invested + receivable
         daily.append((equity, pf.cash, pf.traded_cny, pf.fees_cny, pf.slippage_cny, corporate,
-                      held.size, invested / equity if equity > 0 else 0.0))
+                      paid, pf.dividend_tax_cny, receivable, held.size,
+                      invested / equity if equity > 0 else 0.0))
         if held.size:
             positions.append((r, held, pf.shares[held], price))
         if r < r1:
@@ -524,6 +548,7 @@ def _result(market: Market, strategy: Any, config: BacktestConfig, ctx: ViewCont
         "stamp_duty": t["stamp_duty"],
         "transfer_fee": t["transfer_fee"],
         "slippage": t["slippage"],
+        "dividend_tax": t["dividend_tax"],
         "reason": _labels(t["reason"], FILL_REASONS),
     })
     o = pf.orders.arrays()
@@ -573,16 +598,34 @@ def _result(market: Market, strategy: Any, config: BacktestConfig, ctx: ViewCont
         "sessions": int(r1 - r0 + 1),
         "start": str(dates[0].date()),
         "end": str(dates[-1].date()),
+        "corporate_actions": _actions_source(market, pf),
     }
     rejections = _rejection_table(ctx, [] if gate is None else gate.rejected)
+    book = pf.dividends
+    unexplained = pd.DataFrame(book.unexplained if book is not None else [],
+                               columns=["row", "symbol", "value_cny"])
+    unexplained["date"] = dates64[unexplained["row"].to_numpy(dtype=np.int64)]
+    unexplained["symbol"] = ctx.symbols[unexplained["symbol"].to_numpy(dtype=np.int64)]
     found = (coverage_warning(str(strat.get("name", "")), _coverage_samples(strategy, ctx, r0, r1),
                               dates),
              invested_warning(daily_df["invested_rate"]),
-             rejection_warning(orders, rejections))
+             rejection_warning(orders, rejections),
+             dividend_warning(unexplained))
     return BacktestResult(daily=daily_df, trades=trades, orders=orders, unfilled=unfilled,
                           positions=positions, sector_exposure=sector_df, config=config,
                           strategy=strat, meta=meta, rejections=rejections,
-                          warnings=tuple(w for w in found if w is not None))
+                          warnings=tuple(w for w in found if w is not None),
+                          **({} if book is None else {"dividends": book.frame(ctx.symbols, r1)}))
+
+
+def _actions_source(market: Market, pf: Portfolio) -> str:
+    """How the run booked corporate actions, for the result's provenance."""
+    if pf.dividends is None:
+        return "reinvested at the ex-rights price (total-return view, no dividend tax)"
+    if pf.dividends.events.source == "prices":
+        return "cash, events derived from the bars' prev_close (the market has no events table)"
+    kinds = sorted(set(market.corporate_actions["source"].astype(str)))
+    return f"cash, {len(market.corporate_actions):,} events ({', '.join(kinds)})"
 
 
 def _coverage_samples(strategy: Any, ctx: ViewContext, r0: int, r1: int) -> pd.DataFrame:

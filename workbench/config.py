@@ -85,9 +85,13 @@ class BacktestConfig:
     delisting
         ``'last_price'``: settle a delisted holding at its last close; ``'write_off'``: at 0.
     corporate_actions
-        On ex-dates, ``'reinvest'`` the value taken out of the price in whole shares at the
-        ex-rights price (the total-return view; the new shares are trade-log rows with
-        reason ``'corporate_action'``), or keep it as ``'cash'`` (a dividend view).
+        ``'cash'`` (default): book the market's corporate-action events as a broker does:
+        bonus and transfer shares on the ex-date, cash dividends on the pay date less the
+        tax withheld, and dividend tax by holding period charged on each sale
+        (:mod:`workbench.dividend_book`). ``'reinvest'``: the total-return view, no tax:
+        the value an ex-date takes out of the price is reinvested in whole shares at the
+        ex-rights price. Either way new shares are trade-log rows with reason
+        ``'corporate_action'``.
     risk
         :class:`~workbench.risk.RiskLimits` to judge every fill against a pre-trade
         validator (see the module docstring), or None (default) for no risk checks, at no
@@ -131,7 +135,7 @@ class BacktestConfig:
     suspended_orders: Literal["carry", "drop"] = "carry"
     limit_orders: Literal["carry", "drop"] = "carry"
     delisting: Literal["last_price", "write_off"] = "last_price"
-    corporate_actions: Literal["reinvest", "cash"] = "reinvest"
+    corporate_actions: Literal["reinvest", "cash"] = "cash"
     risk: RiskLimits | None = None
     universe: str | None = None
 

@@ -3,15 +3,17 @@
 :class:`Portfolio` holds cash, shares and sellable shares per symbol as dense numpy arrays
 and applies, in this order on every session:
 
-1. **Corporate actions** (ex-dates, detected as ``prev_close`` differing from the previous
-   close): the value the ex-date takes out of the price, ``shares * (close_prev -
-   prev_close)``, is paid out (the daily ``corporate_action_cny``). ``'reinvest'`` buys
-   whole shares with it at the ex-rights price (``floor(shares * close_prev /
-   prev_close)`` held afterwards, the leftover stays cash); ``'cash'`` keeps it as cash
-   (a dividend) and adjusts shares only when the reference price rose (a reverse split).
-   Share changes are trade-log rows with reason ``'corporate_action'`` at the ex-rights
-   price and no charges, so buys minus sells always equal the holdings. Either way equity
-   is unchanged across the ex-date.
+1. **Corporate actions.** With a :class:`~workbench.dividend_book.DividendBook` (the
+   ``'cash'`` mode, the default) the events are booked as a broker books them: bonus and
+   transfer shares credited on the ex-date, cash dividends on the pay date less the tax
+   withheld, and the dividend tax by holding period charged on each sale (the trade log's
+   ``dividend_tax``; see :mod:`workbench.dividend_book`). The ``'reinvest'`` mode (the
+   total-return view, no tax) detects ex-dates as ``prev_close`` differing from the
+   previous close and reinvests the value the ex-date takes out of the price,
+   ``shares * (close_prev - prev_close)``, in whole shares at the ex-rights price
+   (``floor(shares * close_prev / prev_close)`` held afterwards, the leftover stays
+   cash). Share changes are trade-log rows with reason ``'corporate_action'`` at the
+   ex-rights price and no charges, so buys minus sells always equal the holdings.
 2. **Delistings**: a holding whose ``delist_date`` has arrived is settled at its last close
    (or written off at 0): a trade-log row with reason ``'delisted'`` and no charges, since
    it is a settlement, not an exchange trade.
@@ -49,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.costs import Costs
+from workbench.dividend_book import DividendBook
 from workbench.trades import FILL_REASONS
 
 __all__ = [
@@ -272,12 +275,15 @@ class Portfolio:
     carry_limit_blocked
         Retry orders blocked by a sealed price limit (``limit_up`` buys, ``limit_down``
         sells) on the next session (else drop them).
+    dividends
+        The run's dividend book (``'cash'`` corporate actions), or None (``'reinvest'``).
     """
 
     def __init__(self, capital_cny: float, *, lot_min: np.ndarray, lot_step: np.ndarray,
                  costs: Costs, t_plus_1: bool = True, price_limits: bool = True,
                  max_participation_rate: float | None = 0.1,
-                 carry_suspended: bool = True, carry_limit_blocked: bool = True) -> None:
+                 carry_suspended: bool = True, carry_limit_blocked: bool = True,
+                 dividends: DividendBook | None = None) -> None:
         n = len(lot_min)
         self.n = n
         self.cash = float(capital_cny)
@@ -291,10 +297,11 @@ class Portfolio:
         self.max_participation_rate = max_participation_rate
         self.carry_suspended = carry_suspended
         self.carry_limit_blocked = carry_limit_blocked
+        self.dividends = dividends
         self.trades = Log({"row": np.int64, "symbol": np.int64, "side": np.int8,
                            "shares": np.int64, "price": float, "commission": float,
                            "stamp_duty": float, "transfer_fee": float, "slippage": float,
-                           "reason": np.int8})
+                           "dividend_tax": float, "reason": np.int8})
         self.unfilled = Log({"row": np.int64, "symbol": np.int64, "side": np.int8,
                              "shares": np.int64, "reason": np.int8})
         self.orders = Log({"row": np.int64, "decided": np.int64, "symbol": np.int64,
@@ -302,22 +309,64 @@ class Portfolio:
         self._rates_of: tuple[object, tuple[float, float]] = (None, (0.0, 0.0))
         self._adjusted = False  # a corporate action changed holdings since the last fills
         #: Totals of the current session's exchange fills, reset by the engine: value
-        #: traded, fees, slippage (settlements and corporate actions are not trades).
+        #: traded, fees, slippage, dividend tax charged on the sales (settlements and
+        #: corporate actions are not trades).
         self.traded_cny = 0.0
         self.fees_cny = 0.0
         self.slippage_cny = 0.0
+        self.dividend_tax_cny = 0.0
 
     # -- session start ------------------------------------------------------------------------
     def start_session(self) -> None:
         """Make every share held so far sellable (T+1 settlement)."""
         np.copyto(self.sellable, self.shares)
 
+    def entitle(self, row: int, prev_close_price: np.ndarray, reference: np.ndarray) -> float:
+        """Book the dividend events of session ``row`` (``'cash'`` mode); return the value
+        paid out: cash before tax plus the new shares at the ex-rights price (CNY).
+
+        ``prev_close_price`` is the last close before ``row``, ``reference`` the row's
+        ``prev_close`` (ex-rights; where missing, the last close over the new share count).
+        """
+        if self.dividends is None:
+            raise RuntimeError("entitle needs a DividendBook (corporate_actions='cash')")
+        sym, new, gross = self.dividends.entitle(row, self.shares)
+        if not sym.size:
+            return 0.0
+        held = self.shares[sym]
+        after = held + new
+        ref = reference[sym]
+        fallback = prev_close_price[sym] * held / np.maximum(after, 1)
+        ref = np.where(np.isfinite(ref) & (ref > 0), ref, fallback)
+        self.shares[sym] = after
+        self.sellable[sym] = np.minimum(self.sellable[sym], after)
+        self._adjusted = True
+        moved = new != 0
+        if moved.any():
+            self.trades.add(int(moved.sum()), row=row, symbol=sym[moved], side=new[moved] < 0,
+                            shares=np.abs(new[moved]), price=ref[moved], commission=0.0,
+                            stamp_duty=0.0, transfer_fee=0.0, slippage=0.0, dividend_tax=0.0,
+                            reason=_CORPORATE)
+        return gross + float((new * ref).sum())
+
+    def pay_dividends(self, row: int) -> float:
+        """Credit the dividends paid on session ``row``; return them (CNY, after withholding)."""
+        paid = 0.0 if self.dividends is None else self.dividends.pay(row)
+        self.cash += paid
+        return paid
+
+    @property
+    def receivable_cny(self) -> float:
+        """Dividends gone ex but not yet paid (CNY, after withholding); part of equity."""
+        return 0.0 if self.dividends is None else self.dividends.receivable_cny
+
     def corporate_actions(self, row: int, prev_close_price: np.ndarray,
-                          reference: np.ndarray, *, mode: str = "reinvest") -> float:
-        """Apply ex-date adjustments; return the value paid out (CNY, before reinvestment).
+                          reference: np.ndarray) -> float:
+        """Reinvest the value ex-dates take out of prices (the ``'reinvest'`` mode); return it
+        (CNY, before reinvestment).
 
         ``prev_close_price`` is the previous session's close, ``reference`` this session's
-        ``prev_close`` (ex-rights). See the module docstring for the two modes.
+        ``prev_close`` (ex-rights). See the module docstring.
         """
         held = np.flatnonzero(self.shares)
         if not held.size:
@@ -329,8 +378,6 @@ class Portfolio:
         sym, c, pc = held[hit], c[hit], pc[hit]
         old = self.shares[sym]
         new = np.floor(old * c / pc).astype(np.int64)
-        if mode == "cash":
-            new = np.where(c > pc, old, new)
         # cash in = payout - reinvested = old * c - new * pc >= 0 (floor); clip float noise
         self.cash += float(np.maximum(old * c - new * pc, 0.0).sum())
         self.shares[sym] = new
@@ -341,7 +388,8 @@ class Portfolio:
         if moved.any():
             self.trades.add(int(moved.sum()), row=row, symbol=sym[moved], side=delta[moved] < 0,
                             shares=np.abs(delta[moved]), price=pc[moved], commission=0.0,
-                            stamp_duty=0.0, transfer_fee=0.0, slippage=0.0, reason=_CORPORATE)
+                            stamp_duty=0.0, transfer_fee=0.0, slippage=0.0, dividend_tax=0.0,
+                            reason=_CORPORATE)
         return float((old * (c - pc)).sum())
 
     def settle_delisted(self, row: int, candidates: np.ndarray, price: np.ndarray) -> None:
@@ -355,9 +403,11 @@ class Portfolio:
         self.cash += float(value.sum())
         self.shares[sym] = 0
         self.sellable[sym] = 0
+        if self.dividends is not None:
+            self.dividends.close_out(sym)
         self.trades.add(len(sym), row=row, symbol=sym, side=1, shares=q, price=p,
                         commission=0.0, stamp_duty=0.0, transfer_fee=0.0, slippage=0.0,
-                        reason=_DELISTED)
+                        dividend_tax=0.0, reason=_DELISTED)
 
     # -- planning ---------------------------------------------------------------------------
     def plan(self, weights: np.ndarray, *, equity_cny: float, price: np.ndarray,
@@ -521,8 +571,12 @@ class Portfolio:
             q = np.where(losing, 0, q)
             value, ch, fees = charge(q)
             proceeds = float((value - fees)[sell].sum())
+        tax = np.zeros(len(q))
+        if self.dividends is not None and (s := np.flatnonzero(sell & (q > 0))).size:
+            tax[s] = self.dividends.sale_tax(row, sym[s], q[s])
+            proceeds -= float(tax.sum())
         if gate is not None and (s := np.flatnonzero(sell & (q > 0))).size:
-            gate.book_sells(sym[s], q[s], px[s], fees[s])
+            gate.book_sells(sym[s], q[s], px[s], fees[s] + tax[s])
         cash = self.cash + proceeds
         # Sum buy costs over the buy entries alone, exactly as _fit_to_cash does, so that
         # "spend <= cash" there means cash - spend >= 0 here, bit for bit.
@@ -561,6 +615,8 @@ class Portfolio:
         self._adjusted = False
         self.cash = cash - spend
         signed = np.where(sell, -q, q)
+        if self.dividends is not None:
+            self.dividends.record(row, sym, signed, held)
         self.shares[sym] += signed
         if self.t_plus_1:
             self.sellable[sym] -= np.where(sell, q, 0)
@@ -569,7 +625,8 @@ class Portfolio:
         # Logged as is, zero fills included; trade_log() drops those and puts sells first.
         self.trades.add(len(sym), row=row, symbol=sym, side=sell, shares=q, price=px,
                         commission=ch[0], stamp_duty=ch[1], transfer_fee=ch[2],
-                        slippage=ch[3], reason=carried)  # False/True: signal/carried
+                        slippage=ch[3], dividend_tax=tax,
+                        reason=carried)  # False/True: signal/carried
         if cuts:
             lost = np.stack([c for _, c in cuts])
             k, j = np.nonzero(lost)
@@ -579,6 +636,7 @@ class Portfolio:
         self.traded_cny += float(value.sum())
         self.fees_cny += float(fees.sum())
         self.slippage_cny += float(ch[3].sum())
+        self.dividend_tax_cny += float(tax.sum())
         return carry
 
     @staticmethod

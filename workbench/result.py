@@ -16,7 +16,10 @@ holds one sentence, with numbers and dates, for each of
   ``daily["invested_rate"]``) on more than :data:`MAX_SESSIONS` sessions, and when
   (:func:`invested_warning`);
 * pre-trade risk rejected more than half of the orders (:data:`MAX_REJECTED_RATE`;
-  :func:`rejection_warning`).
+  :func:`rejection_warning`);
+* a held stock's price went ex (its ``prev_close`` differs from the last close) on a
+  session without a corporate-action event, so the value the price lost was not paid
+  (:func:`dividend_warning`).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import pyarrow.parquet as pq
 from workbench import metrics as _metrics
 from workbench.atomic import atomic_folder
 from workbench.config import BacktestConfig
+from workbench.dividend_book import DIVIDEND_COLUMNS
 from workbench.errors import DataError
 from workbench.jsonable import jsonable
 from workbench.risk import LAYER_OF, Layer, Reason, rejection_counts
@@ -43,6 +47,7 @@ from workbench.trades import COST_COLUMNS, TRADE_COLUMNS, is_exchange_trade
 
 __all__ = [
     "DAILY_COLUMNS",
+    "DIVIDEND_COLUMNS",
     "MAX_REJECTED_RATE",
     "MAX_SESSIONS",
     "MIN_COVERAGE_RATE",
@@ -54,6 +59,7 @@ __all__ = [
     "UNFILLED_COLUMNS",
     "BacktestResult",
     "coverage_warning",
+    "dividend_warning",
     "invested_rate",
     "invested_warning",
     "load_result",
@@ -61,19 +67,25 @@ __all__ = [
 ]
 
 #: Version 2 added ``rejections`` and ``daily["benchmark_close"]``; version 3 added
-#: ``daily["invested_rate"]`` and ``warnings``. Older folders still load: no rejections and
-#: benchmark NaN before version 2; before version 3 the invested fraction is computed from
-#: equity and cash, and the warnings that need no strategy (invested, risk) are recomputed.
-FORMAT_VERSION = 3
+#: ``daily["invested_rate"]`` and ``warnings``; version 4 the ``dividends`` table, the daily
+#: ``dividends_cny``, ``dividend_tax_cny`` and ``receivable_cny`` and the trade log's
+#: ``dividend_tax`` (0 in older results, which had none). Older folders still load: no
+#: rejections and benchmark NaN before version 2; before version 3 the invested fraction is
+#: computed from equity and cash, and the warnings that need no strategy (invested, risk)
+#: are recomputed.
+FORMAT_VERSION = 4
 
 #: One row per session (index ``date``).
 DAILY_COLUMNS: tuple[str, ...] = (
-    "equity_cny",  # cash + shares x close, end of session
+    "equity_cny",  # cash + shares x close + dividends receivable, end of session
     "cash_cny",
     "traded_cny",  # value bought + sold on the exchange at fill prices (no settlements)
     "fees_cny",  # commission + stamp duty + transfer fee paid
     "slippage_cny",  # slippage inside fill prices (attribution)
-    "corporate_action_cny",  # value paid out on ex-dates (before any reinvestment)
+    "corporate_action_cny",  # value paid out on ex-dates: cash before tax + new shares
+    "dividends_cny",  # cash dividends credited (pay date), after tax withheld at payment
+    "dividend_tax_cny",  # dividend tax charged on the session's sales (holding period)
+    "receivable_cny",  # dividends gone ex, not yet paid (after withholding); in equity
     "n_positions",
     "invested_rate",  # holdings at the close / equity, a fraction (0: all cash)
     "benchmark_close",  # the market's benchmark close (index points), NaN where it has none
@@ -110,7 +122,9 @@ _STRETCHES_SHOWN = 3
 _STRETCH_MIN = 20
 
 _TABLES: tuple[str, ...] = ("daily", "trades", "orders", "unfilled", "positions",
-                            "sector_exposure", "rejections")
+                            "sector_exposure", "rejections", "dividends")
+#: The tables each format version added (older results load them empty).
+_ADDED_IN: dict[str, int] = {"rejections": 2, "dividends": 4}
 
 
 def rejections_frame(date: np.ndarray, symbol: pd.Categorical, side: pd.Categorical,
@@ -128,6 +142,16 @@ def rejections_frame(date: np.ndarray, symbol: pd.Categorical, side: pd.Categori
         "reason": reasons,
         "message": pd.array(message, dtype="str"),
     })
+
+
+def _empty_dividends() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype="float64") for c in DIVIDEND_COLUMNS})
+    for c in ("date", "pay_date"):
+        frame[c] = frame[c].astype("datetime64[ns]")
+    for c in ("shares", "new_shares"):
+        frame[c] = frame[c].astype("int64")
+    frame["symbol"] = pd.Categorical([], categories=pd.Index([], dtype="str"))
+    return frame
 
 
 def _empty_rejections() -> pd.DataFrame:
@@ -178,6 +202,10 @@ class BacktestResult:
     warnings
         Sentences saying where the numbers could mislead (see the module's docstring);
         empty when nothing did. Also ``metrics()["warnings"]``.
+    dividends
+        One row per dividend entitlement (:data:`DIVIDEND_COLUMNS`; ``'cash'`` corporate
+        actions only): shares entitled, cash before tax, new shares, tax withheld and the
+        pay date. The tax charged on sales is the trade log's ``dividend_tax``.
     """
 
     daily: pd.DataFrame
@@ -191,6 +219,7 @@ class BacktestResult:
     meta: dict[str, Any] = field(default_factory=dict)
     rejections: pd.DataFrame = field(default_factory=_empty_rejections)
     warnings: tuple[str, ...] = ()
+    dividends: pd.DataFrame = field(default_factory=_empty_dividends)
 
     # -- series -----------------------------------------------------------------------------
     @property
@@ -275,6 +304,8 @@ class BacktestResult:
             "settlements": len(self.trades) - n_trades,
             "fees_cny": float(self.daily["fees_cny"].sum()),
             "slippage_cny": float(self.daily["slippage_cny"].sum()),
+            "dividends_cny": float(self.daily["dividends_cny"].sum()),
+            "dividend_tax_cny": self.dividend_tax_cny(),
             "unfilled": {str(k): int(v) for k, v in reasons.items() if v},
         }
 
@@ -294,7 +325,9 @@ class BacktestResult:
         ``final_equity_cny``,
         ``mean_daily_turnover`` (:attr:`turnover`), the charges by kind
         (``commission_cny``, ``stamp_duty_cny``, ``transfer_fee_cny``; ``costs_cny`` is
-        their sum and ``slippage_cny`` the slippage inside fill prices),
+        their sum and ``slippage_cny`` the slippage inside fill prices), ``dividends_cny``
+        (cash dividends credited, after withholding) and ``dividend_tax_cny`` (withheld at
+        payment plus charged on sales),
         ``mean_invested_rate`` (the mean of ``daily["invested_rate"]``), ``risk_rejections``
         and ``warnings`` (the list of :attr:`warnings`).
 
@@ -322,12 +355,18 @@ class BacktestResult:
                                  else float(self.config.capital_cny)),
             "mean_daily_turnover": float(self.turnover.mean()) if len(self.daily) else 0.0,
             **{f"{c}_cny": float(fills[c].sum()) for c in COST_COLUMNS},
+            "dividends_cny": float(self.daily["dividends_cny"].sum()),
+            "dividend_tax_cny": self.dividend_tax_cny(),
             "mean_invested_rate": (float(self.daily["invested_rate"].mean())
                                    if len(self.daily) else 0.0),
             "risk_rejections": len(self.rejections),
             "warnings": list(self.warnings),
         }
         return {str(k): jsonable(v) for k, v in out.items()}
+
+    def dividend_tax_cny(self) -> float:
+        """Dividend tax of the run, CNY: withheld at payment plus charged on the sales."""
+        return float(self.dividends["withheld_cny"].sum() + self.trades["dividend_tax"].sum())
 
     def risk_summary(self) -> dict[str, Any]:
         """Pre-trade risk rejections counted per layer and per reason, in check order.
@@ -416,8 +455,8 @@ def load_result(path: str | os.PathLike[str]) -> BacktestResult:
     tables = {}
     for table in _TABLES:
         file = folder / f"{table}.parquet"
-        if version == 1 and table == "rejections":
-            continue  # before pre-trade risk: none
+        if version < _ADDED_IN.get(table, 1):
+            continue  # written before the table existed: none
         if not file.is_file():
             raise DataError(f"{folder}: missing {file.name}; a result folder holds "
                             f"{[t + '.parquet' for t in _TABLES]} and result.json")
@@ -433,7 +472,12 @@ def load_result(path: str | os.PathLike[str]) -> BacktestResult:
         daily["benchmark_close"] = np.nan
     if "invested_rate" not in daily.columns:
         daily["invested_rate"] = invested_rate(daily["equity_cny"], daily["cash_cny"])
+    for col in ("dividends_cny", "dividend_tax_cny", "receivable_cny"):
+        if col not in daily.columns:
+            daily[col] = 0.0
     tables["daily"] = daily[list(DAILY_COLUMNS)]
+    if "dividend_tax" not in tables["trades"].columns:
+        tables["trades"].insert(list(TRADE_COLUMNS).index("dividend_tax"), "dividend_tax", 0.0)
     if "warnings" in doc:
         found = tuple(str(w) for w in doc["warnings"])
     else:  # written before warnings: recompute those the tables allow
@@ -544,6 +588,33 @@ def rejection_warning(orders: pd.DataFrame, rejections: pd.DataFrame | None, *,
     return (f"risk rejected {n:,} of {total:,} orders ({n / total:.0%}) between "
             f"{_day(dates.min())} and {_day(dates.max())}; by reason: {top}. The run shows "
             "what the limits allowed more than what the strategy wanted")
+
+
+def dividend_warning(unexplained: pd.DataFrame) -> str | None:
+    """The missing-events warning, or None: held stocks went ex without an event.
+
+    Parameters
+    ----------
+    unexplained
+        One row per held stock and session (columns ``date``, ``symbol``, ``value_cny``:
+        shares held times the last close less the ``prev_close``, which the price lost).
+
+    Examples
+    --------
+    >>> u = pd.DataFrame({"date": pd.to_datetime(["2024-06-03", "2024-07-01"]),
+    ...                   "symbol": ["600000.SH", "000001.SZ"], "value_cny": [1200.0, 300.5]})
+    >>> dividend_warning(u).split(" (")[1].split(";")[0]
+    '1,500.50 CNY left the prices unpaid)'
+    """
+    if unexplained.empty:
+        return None
+    n = len(unexplained)
+    total = float(unexplained["value_cny"].sum())
+    first = unexplained.iloc[0]
+    return (f"{n:,} held position{'s' if n > 1 else ''} went ex without a corporate-action "
+            f"event ({total:,.2f} CNY left the prices unpaid); first {first['symbol']} on "
+            f"{_day(first['date'])}. Import the dividends (workbench import --dividends) or "
+            "check the bars' prev_close")
 
 
 def coverage_warning(strategy: str, samples: pd.DataFrame, sessions: pd.DatetimeIndex, *,

@@ -1,4 +1,4 @@
-"""The dated A-share rule table: price limits, board lots, stamp duty and transfer fee.
+"""The dated A-share rule table: price limits, board lots, stamp duty, transfer fee, dividend tax.
 
 Every rule that the exchanges or the tax office have changed over time is a row with the
 first day it applies. A rule change is one new row here, not new code. Rates are fractions
@@ -19,6 +19,12 @@ Modelling notes (what is and is not modelled):
   one.
 * Transfer fee: a fraction of value on both sides. Before 2015-08-01 Shanghai charged it
   per share; the model applies the 2015 value rate throughout that earlier stretch.
+* Individual dividend tax (:data:`DIVIDEND_TAX`): a fraction of the dividend income, which
+  is the cash dividend before tax plus the par value (:data:`BONUS_PAR_CNY`) of bonus
+  shares (送股; transfer shares from the capital reserve, 转增, are not income). Part is
+  withheld when the cash is paid (``withheld_rate``); the rest depends on how long the
+  shares were held and is charged when they are sold, as brokers do (财税[2012]85号,
+  财税[2015]101号). Which rule applies is set by the ex-date.
 """
 
 from __future__ import annotations
@@ -31,13 +37,18 @@ import pandas as pd
 from workbench.symbols import Board
 
 __all__ = [
+    "BONUS_PAR_CNY",
+    "DIVIDEND_TAX",
     "LOT_RULES",
     "PRICE_LIMITS",
     "STAMP_DUTY",
     "TRANSFER_FEE",
+    "DividendTaxRule",
     "LotRule",
     "PriceLimitRule",
     "RateRule",
+    "dividend_tax_rule",
+    "holding_tier",
     "ipo_unlimited_days",
     "limit_percent",
     "limit_prices",
@@ -65,6 +76,26 @@ class RateRule:
 
     start: pd.Timestamp
     rate: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class DividendTaxRule:
+    """Individual dividend tax on A-shares for ex-dates from ``start`` on (fractions).
+
+    ``rates`` is the total tax on the dividend income by holding period at the sale:
+    held one month or less, more than a month up to a year, more than a year (the tiers
+    of :func:`holding_tier`). ``withheld_rate`` of the income is withheld when the cash is
+    paid; a sale charges ``rate - withheld_rate`` of the income the sold shares received.
+    """
+
+    start: pd.Timestamp
+    withheld_rate: float
+    rates: tuple[float, float, float]
+
+    @property
+    def differentiated(self) -> bool:
+        """Whether anything is left to charge on a sale (the rate depends on the holding)."""
+        return any(r != self.withheld_rate for r in self.rates)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -124,6 +155,19 @@ TRANSFER_FEE: tuple[RateRule, ...] = (
     RateRule(start=_T("2000-01-01"), rate=0.00002),
     RateRule(start=_T("2022-04-29"), rate=0.00001),
 )
+
+#: Individual dividend tax by ex-date: 20 % withheld until 2005-06-12; 10 % (half the income
+#: taxable, 财税[2005]102号); from 2013-01-01 20 %, 10 % and 5 % by holding period with 5 %
+#: withheld at payment (财税[2012]85号); from 2015-09-08 20 %, 10 % and 0 with nothing
+#: withheld (财税[2015]101号).
+DIVIDEND_TAX: tuple[DividendTaxRule, ...] = (
+    DividendTaxRule(start=_T("1990-01-01"), withheld_rate=0.20, rates=(0.20, 0.20, 0.20)),
+    DividendTaxRule(start=_T("2005-06-13"), withheld_rate=0.10, rates=(0.10, 0.10, 0.10)),
+    DividendTaxRule(start=_T("2013-01-01"), withheld_rate=0.05, rates=(0.20, 0.10, 0.05)),
+    DividendTaxRule(start=_T("2015-09-08"), withheld_rate=0.0, rates=(0.20, 0.10, 0.0)),
+)
+#: Par value of a bonus share (送股), CNY: the dividend income it counts as.
+BONUS_PAR_CNY = 1.0
 
 LOT_RULES: dict[Board, LotRule] = {
     Board.SH_MAIN: LotRule(board=Board.SH_MAIN, min_shares=100, step_shares=100),
@@ -239,3 +283,37 @@ def rates_on(table: tuple[RateRule, ...], days: pd.DatetimeIndex | np.ndarray) -
 def lot_rule(board: Board | str) -> LotRule:
     """Return the buy-size rule of a board (100-share lots; STAR 200 then 1; BSE 100 then 1)."""
     return LOT_RULES[Board(board)]
+
+
+def dividend_tax_rule(day: str | pd.Timestamp) -> int:
+    """Position in :data:`DIVIDEND_TAX` of the rule for an ex-date on ``day``.
+
+    Examples
+    --------
+    >>> [dividend_tax_rule(d) for d in ("2012-12-31", "2015-09-07", "2015-09-08")]
+    [1, 2, 3]
+    """
+    day = pd.Timestamp(day)
+    return max(sum(rule.start <= day for rule in DIVIDEND_TAX) - 1, 0)
+
+
+def holding_tier(bought: pd.Timestamp, sold: pd.Timestamp) -> int:
+    """Holding-period tier of shares bought on ``bought`` and sold on ``sold``.
+
+    The holding period runs from the day the shares were acquired to the day before the
+    sale (财税[2012]85号). Tier 0: one calendar month or less; 1: more than a month, up to
+    one year; 2: more than a year (the order of :attr:`DividendTaxRule.rates`).
+
+    Examples
+    --------
+    >>> T = pd.Timestamp
+    >>> [holding_tier(T("2024-01-02"), T(d)) for d in
+    ...  ("2024-02-02", "2024-02-05", "2025-01-03", "2025-01-06")]
+    [0, 1, 1, 2]
+    """
+    held_to = pd.Timestamp(sold) - pd.Timedelta(days=1)
+    if held_to <= pd.Timestamp(bought) + pd.DateOffset(months=1):
+        return 0
+    if held_to <= pd.Timestamp(bought) + pd.DateOffset(years=1):
+        return 1
+    return 2

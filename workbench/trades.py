@@ -60,6 +60,7 @@ TRADE_COLUMNS: tuple[str, ...] = (
     "stamp_duty",  # CNY (sells only in practice)
     "transfer_fee",  # CNY
     "slippage",  # CNY, for attribution only: already in ``price``
+    "dividend_tax",  # CNY, dividend tax by holding period charged on a sale (0 otherwise)
     "reason",  # free text
 )
 

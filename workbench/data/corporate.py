@@ -28,6 +28,7 @@ __all__ = [
     "empty_actions",
     "events_from_factors",
     "known_dates",
+    "split_payout",
 ]
 
 #: Largest ex-date price drop, as a fraction of the previous close, that
@@ -100,6 +101,47 @@ def cut_actions(actions: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
     return actions.loc[keep].reset_index(drop=True)
 
 
+def split_payout(close_prev: np.ndarray, reference: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Split an ex-date's price step into cash and shares per share (the rule below).
+
+    ``close_prev`` is the last close before the ex-date and ``reference`` the exchange's
+    ex-rights reference price (both CNY, positive, ``reference < close_prev``). An event
+    that pays cash ``d`` per share and gives ``s`` shares per share has
+    ``reference = (close_prev - d) / (1 + s)``: one equation, two unknowns, so
+
+    * a drop ``1 - reference/close_prev`` of at most :data:`CASH_ONLY_MAX_DROP` (≈ 9.1 %)
+      is a pure cash dividend: ``d = close_prev - reference``, ``s = 0``;
+    * a larger drop is a share distribution: ``s`` is the largest multiple of 0.1 (A-share
+      plans give whole shares per 10) not above ``close_prev/reference - 1`` (allowing for
+      the reference's rounding to the fen), and the rest is cash,
+      ``d = close_prev - reference (1 + s)`` (0 when negative by rounding).
+
+    Cash is rounded to 0.0001 CNY.
+
+    Returns
+    -------
+    (cash_cny, shares)
+        Cash per share (CNY) and shares per share, one entry per input.
+
+    Examples
+    --------
+    >>> cash, shares = split_payout(np.array([10.0, 10.0, 20.0]), np.array([9.7, 8.0, 10.0]))
+    >>> cash.tolist(), shares.tolist()
+    ([0.3, 0.4, 0.0], [0.0, 0.2, 1.0])
+    """
+    c = np.asarray(close_prev, dtype=float)
+    ref = np.asarray(reference, dtype=float)
+    drop = 1.0 - ref / c
+    whole = c / ref - 1.0
+    slack = 0.0051 * c / ref**2 + 1e-9  # ref rounded to the fen moves c/ref by up to this
+    shares = np.floor((whole + slack) * 10.0 + 1e-9) / 10.0
+    is_cash = drop <= CASH_ONLY_MAX_DROP
+    bonus = np.where(is_cash, 0.0, shares)
+    cash = np.where(is_cash, c - ref, np.maximum(c - ref * (1.0 + shares), 0.0))
+    return np.round(np.maximum(cash, 0.0), 4), bonus
+
+
 def events_from_factors(bars: pd.DataFrame) -> pd.DataFrame:
     """Infer corporate-action events from the jumps of a backward ``adj_factor``.
 
@@ -108,14 +150,8 @@ def events_from_factors(bars: pd.DataFrame) -> pd.DataFrame:
     exchange reference price of the ex-date (its ``prev_close``; where that is NaN,
     ``c / r`` with ``r`` the factor's step ``adj_factor_t / adj_factor_{t-1}``), an event
     that pays cash ``d`` per share and gives ``s`` shares per share has
-    ``ref = (c - d) / (1 + s)`` (no rights issue). One equation, two unknowns, so the rule:
-
-    * a drop ``1 - ref/c`` of at most :data:`CASH_ONLY_MAX_DROP` (≈ 9.1 %) is a pure cash
-      dividend: ``d = c - ref``, ``s = 0``;
-    * a larger drop is a share distribution: ``s`` is the largest multiple of 0.1 (A-share
-      plans give whole shares per 10) not above ``c/ref - 1`` (allowing for ``ref``'s
-      rounding to the fen), put in ``bonus_ratio`` (送 and 转 cannot be told apart), and the
-      rest is cash, ``d = c - ref (1 + s)`` (0 when negative by rounding).
+    ``ref = (c - d) / (1 + s)`` (no rights issue), split by :func:`split_payout`; the
+    shares go in ``bonus_ratio`` (送 and 转 cannot be told apart).
 
     So a cash dividend above 9.1 % of the price reads as shares plus cash, a share ratio
     under 0.1 or off the 0.1 grid as cash (or cash plus the nearest lower ratio), and a
@@ -163,14 +199,7 @@ def events_from_factors(bars: pd.DataFrame) -> pd.DataFrame:
     c = close[at - 1]
     r = step[at]
     ref = np.where(np.isfinite(ref_given[at]) & (ref_given[at] > 0), ref_given[at], c / r)
-    drop = 1.0 - ref / c
-    whole = c / ref - 1.0
-    slack = 0.0051 * c / ref**2 + 1e-9  # ref rounded to the fen moves c/ref by up to this
-    shares = np.floor((whole + slack) * 10.0 + 1e-9) / 10.0
-    is_cash = drop <= CASH_ONLY_MAX_DROP
-    bonus = np.where(is_cash, 0.0, shares)
-    cash = np.where(is_cash, c - ref, np.maximum(c - ref * (1.0 + shares), 0.0))
-    cash = np.round(np.maximum(cash, 0.0), 4)
+    cash, bonus = split_payout(c, ref)
     some = (cash > 0) | (bonus > 0)  # a step too small to show a fen of cash is no event
     out = actions_frame(symbol=sym[at][some], ex_date=dates[at][some], source="derived",
                         cash_pre_tax_cny=cash[some], bonus_ratio=bonus[some])

@@ -44,6 +44,7 @@ import pandas as pd
 from workbench.data import csvread as cr
 from workbench.data.corporate import actions_frame
 from workbench.data.csvread import Layout, PathLike
+from workbench.rules import DIVIDEND_TAX
 
 __all__ = ["DIVIDEND_LAYOUTS", "WITHHELD_AT_PAYMENT", "import_dividends", "pre_tax_cash"]
 
@@ -63,12 +64,11 @@ DIVIDEND_LAYOUTS: dict[str, Layout] = {
 }
 
 #: Individual dividend tax withheld when the cash is paid, by the first ex-date it applies
-#: to (fraction of the pre-tax amount): 20 % until 2005-06-12; 10 % (half the dividend
-#: taxable, 财税[2005]102号); 5 % from 2013-01-01 (财税[2012]85号, the rest settled on sale by
-#: holding period); 0 from 2015-09-08 (财税[2015]101号, all settled on sale). Vendors' after-tax
-#: cash (tushare ``cash_div``) is the pre-tax amount less this.
-WITHHELD_AT_PAYMENT: tuple[tuple[str, float], ...] = (
-    ("1990-01-01", 0.20), ("2005-06-13", 0.10), ("2013-01-01", 0.05), ("2015-09-08", 0.0))
+#: to (fraction of the pre-tax amount), from :data:`workbench.rules.DIVIDEND_TAX`: 20 % until
+#: 2005-06-12, 10 %, 5 % from 2013-01-01, 0 from 2015-09-08. Vendors' after-tax cash
+#: (tushare ``cash_div``) is the pre-tax amount less this.
+WITHHELD_AT_PAYMENT: tuple[tuple[str, float], ...] = tuple(
+    (str(rule.start.date()), rule.withheld_rate) for rule in DIVIDEND_TAX)
 
 _IMPLEMENTED = "实施"
 
