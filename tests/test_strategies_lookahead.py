@@ -65,7 +65,9 @@ def perturbed(market: Market, after: pd.Timestamp, seed: int = 0) -> Market:
         reports.loc[later, col] = reports.loc[later, col].to_numpy() * rng.uniform(
             -2.0, 3.0, int(later.sum()))
     return Market(bars=bars, securities=market.securities, fundamentals=reports,
-                  st_periods=market.st_periods, benchmark=bench, meta=dict(market.meta))
+                  st_periods=market.st_periods, benchmark=bench, meta=dict(market.meta),
+                  index_members=market.index_members,
+                  corporate_actions=market.corporate_actions)
 
 
 def same_up_to(a: BacktestResult, b: BacktestResult, day: pd.Timestamp) -> bool:

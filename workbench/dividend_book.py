@@ -379,8 +379,9 @@ class DividendBook:
     # -- results ---------------------------------------------------------------------------------
     def frame(self, symbols: pd.Index, last_row: int) -> pd.DataFrame:
         """The entitlements as a :data:`DIVIDEND_COLUMNS` table (``symbols`` as categories)."""
-        rows = list(zip(*self.ledger, strict=True)) if self.ledger else [[]] * 9
-        row, sym, shares, cash, new, gross, withheld, net, pay = (np.asarray(c) for c in rows)
+        cols: list[tuple[float, ...]] = (list(zip(*self.ledger, strict=True)) if self.ledger
+                                         else [()] * len(DIVIDEND_COLUMNS))
+        row, sym, shares, cash, new, gross, withheld, net, pay = (np.asarray(c) for c in cols)
         pay_row = pay.astype(np.int64)
         paid = pay_row <= last_row
         pay_date = np.where(paid, self.dates64[np.where(paid, pay_row, 0)],
