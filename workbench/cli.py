@@ -86,12 +86,24 @@ def _cmd_report_all(args: argparse.Namespace) -> int:
 def _cmd_import(args: argparse.Namespace) -> int:
     from workbench.data.importers import import_market
     from workbench.data.provenance import provenance
+    from workbench.data.total_return import import_total_return
+    from workbench.errors import ConfigError
 
+    benchmark = args.benchmark
+    if (args.benchmark_etf is None) != (args.benchmark_dividends is None):
+        raise ConfigError("--benchmark-etf and --benchmark-dividends go together: the "
+                          "security's bars and its dividend export(s) make its total return")
+    if args.benchmark_base is not None and args.benchmark_etf is None:
+        raise ConfigError("--benchmark-base sets the start of a derived total-return index; "
+                          "give --benchmark-etf and --benchmark-dividends too")
+    if args.benchmark_etf is not None:
+        benchmark = import_total_return(args.benchmark_etf, args.benchmark_dividends,
+                                        base=args.benchmark_base)
     market = import_market(  # its DataWarnings (survivors only, ...) go to stderr
         bars=args.bars,
         adj_factors=args.adj_factors,
         securities=args.securities,
-        benchmark=args.benchmark,
+        benchmark=benchmark,
         index_weights=args.index_weights,
         dividends=args.dividends,
         out=args.out,
@@ -142,7 +154,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--securities", default=None, action="extend", nargs="+", metavar="FILE",
                    help="tushare stock_basic CSV; several allowed (list_status L and D "
                         "exports: delist_date drives delisting settlement)")
-    p.add_argument("--benchmark", default=None, help="benchmark index CSV")
+    bench = p.add_mutually_exclusive_group()
+    bench.add_argument("--benchmark", default=None, help="benchmark index CSV (baostock index "
+                       "daily or tushare index_daily, e.g. sh.000300 or the total-return H00300)")
+    bench.add_argument("--benchmark-etf", default=None, metavar="FILE",
+                       help="daily bars of an ETF (or any security) whose total return, "
+                            "derived with --benchmark-dividends, is the benchmark")
+    p.add_argument("--benchmark-dividends", default=None, action="extend", nargs="+",
+                   metavar="FILE", help="the --benchmark-etf security's dividends: tushare "
+                   "fund_div for a fund, tushare dividend or baostock query_dividend_data for "
+                   "a stock (pre-tax cash reinvested at the ex-date close)")
+    p.add_argument("--benchmark-base", default=None, type=float, metavar="POINTS",
+                   help="level of the derived total-return index on its first day "
+                        "(default: the security's first close)")
     p.add_argument("--index-weights", default=None, action="extend", nargs="+",
                    metavar="FILE", help="tushare index_weight CSV: index membership "
                                         "snapshots (e.g. CSI 300), for universe='csi300'")

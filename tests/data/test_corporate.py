@@ -79,6 +79,29 @@ def test_baostock_layout():
     assert pd.isna(vk.pay_date)
 
 
+def test_baostock_sample_rows_of_its_documentation(tmp_path):
+    """The rows baostock's own page shows for query_dividend_data (sh.600000, www.baostock.com
+    除权除息信息): its 14 fields in order, an after-tax cell that is text ("0.6813或0.71915",
+    two rates by holding period) and an empty transfer ratio. Only the pre-tax cash, the
+    bonus and transfer ratios and the dates are read."""
+    f = tmp_path / "sh.600000_dividend.csv"
+    f.write_text(
+        "code,dividPreNoticeDate,dividAgmPumDate,dividPlanAnnounceDate,dividPlanDate,"
+        "dividRegistDate,dividOperateDate,dividPayDate,dividStockMarketDate,"
+        "dividCashPsBeforeTax,dividCashPsAfterTax,dividStocksPs,dividCashStock,"
+        "dividReserveToStockPs\n"
+        "sh.600000,,2015-05-16,2015-03-19,2015-06-16,2015-06-19,2015-06-23,2015-06-23,,"
+        "0.757,0.6813或0.71915,0.000000,\"10派7.57元(含税,扣税后6.813或7.1915元)\",\n"
+        "sh.600000,,2016-04-29,2016-04-07,2016-06-16,2016-06-22,2016-06-23,2016-06-23,"
+        "2016-06-24,0.515,0.4635或0.515,0.000000,"
+        "\"10转1派5.15元(含税,扣税后4.635或5.15元)\",0.100000\n", encoding="utf-8")
+    ev = import_dividends(f)
+    assert rows(ev) == [("600000.SH", "2015-06-23", 0.757, 0.0, 0.0, "vendor"),
+                        ("600000.SH", "2016-06-23", 0.515, 0.0, 0.1, "vendor")]
+    assert list(ev["announce_date"]) == [DAY("2015-06-16"), DAY("2016-06-16")]
+    assert list(ev["record_date"]) == [DAY("2015-06-19"), DAY("2016-06-22")]
+
+
 def test_both_layouts_pooled():
     ev = import_dividends([DATA / "dividend_tushare.csv", DATA / "dividend_baostock.csv"])
     assert len(ev) == 5 and ev["symbol"].is_monotonic_increasing

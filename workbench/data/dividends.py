@@ -27,7 +27,10 @@ file, the line (header = line 1) and the column.
   ``dividCashPsBeforeTax`` → ``cash_pre_tax_cny``, ``dividStocksPs`` → ``bonus_ratio``,
   ``dividReserveToStockPs`` → ``transfer_ratio``, ``dividRegistDate`` → ``record_date``,
   ``dividPayDate`` → ``pay_date``, ``dividPlanDate`` (implementation announcement), else
-  ``dividPlanAnnounceDate``, → ``announce_date``.
+  ``dividPlanAnnounceDate``, → ``announce_date``. The names and meanings are those of
+  baostock's documentation (www.baostock.com, 除权除息信息), whose sample rows show why
+  ``dividCashPsAfterTax`` is not read: it may be text with two rates by holding period
+  (``0.6813或0.71915``).
 
 Neither layout carries rights issues (配股): ``rights_ratio`` is 0. An implemented row that
 carries no cash and no shares is dropped and counted (``attrs["empty"]``).

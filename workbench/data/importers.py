@@ -59,7 +59,7 @@ from workbench.data.schema import (
     SECURITY_COLUMNS,
 )
 from workbench.data.store import save_market
-from workbench.data.validation import validate_bars, where
+from workbench.data.validation import require_columns, validate_bars, where
 from workbench.errors import DataError, DataWarning
 from workbench.symbols import boards_of, normalize_symbol
 
@@ -753,12 +753,32 @@ def _benchmark_for(bars: pd.DataFrame, bench: pd.DataFrame, label: str) -> pd.Da
     return inside
 
 
+def _read_benchmark(benchmark: PathLike | pd.DataFrame | None
+                    ) -> tuple[pd.DataFrame | None, dict[str, str], object, str]:
+    """The benchmark table, its identity and inputs for ``meta.json``, and its label."""
+    if benchmark is None:
+        return None, benchmark_identity(None), None, ""
+    if not isinstance(benchmark, pd.DataFrame):
+        index = import_benchmark(benchmark)
+        return (index, benchmark_identity(index.attrs["index_code"]), _str(benchmark),
+                str(benchmark))
+    require_columns(benchmark, BENCHMARK_COLUMNS, source="benchmark table",
+                    hint="Build it with import_benchmark or import_total_return.")
+    code = benchmark.attrs.get("index_code")
+    meta = dict(benchmark.attrs.get("benchmark") or (
+        benchmark_identity(code) if code else
+        {"code": "", "name": "unnamed index", "kind": "price"}))
+    inputs = benchmark.attrs.get("inputs")
+    label = str(inputs["bars"]) if isinstance(inputs, dict) else "benchmark table"
+    return benchmark, meta, inputs or label, label
+
+
 def import_market(
     *,
     bars: PathLike | Sequence[PathLike],
     adj_factors: PathLike | None = None,
     securities: PathLike | Sequence[PathLike] | None = None,
-    benchmark: PathLike | None = None,
+    benchmark: PathLike | pd.DataFrame | None = None,
     index_weights: PathLike | Sequence[PathLike] | None = None,
     dividends: PathLike | Sequence[PathLike] | None = None,
     out: PathLike,
@@ -781,9 +801,11 @@ def import_market(
         with a missing name and sector and ``list_date`` = its first bar, with a
         ``DataWarning``; no bar is dropped.
     benchmark
-        Index CSV (:func:`import_benchmark`), cut to the bars' sessions; a session of the
-        bars it lacks, or a row on a day that is no session of the bars (dropped), is a
-        ``DataWarning``. Without it the benchmark table is empty.
+        Index CSV (:func:`import_benchmark`), or a benchmark table such as
+        :func:`workbench.data.total_return.import_total_return` returns (an ETF's total
+        return, named by its ``attrs["benchmark"]``), cut to the bars' sessions; a session
+        of the bars it lacks, or a row on a day that is no session of the bars (dropped), is
+        a ``DataWarning``. Without it the benchmark table is empty.
     index_weights
         tushare ``index_weight`` CSV (or several): index membership snapshots, stored as
         the ``index_members`` spells (:func:`import_index_weights`), so that
@@ -815,15 +837,14 @@ def import_market(
     factors = import_adj_factors(adj_factors) if adj_factors is not None else None
     frame, parts, master = _import_bars(bars, "auto", factors, securities)
     sec = _securities_for(frame, master, _label(securities) if securities is not None else None)
-    index = import_benchmark(benchmark) if benchmark is not None else None
-    bench = (_benchmark_for(frame, index, str(benchmark)) if index is not None
+    index, bench_meta, bench_input, bench_label = _read_benchmark(benchmark)
+    bench = (_benchmark_for(frame, index, bench_label) if index is not None
              else pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "date" else float)
                                 for c in BENCHMARK_COLUMNS}))
     members = (import_index_weights(index_weights) if index_weights is not None
                else empty_spells())
     actions = (import_dividends(dividends) if dividends is not None
                else events_from_factors(frame))
-    identity = benchmark_identity(index.attrs.get("index_code") if index is not None else None)
     layouts = pd.Series([p.layout for p in parts]).value_counts().sort_index().to_dict()
     notes = [
         "prices raw (CNY); close * adj_factor is the adjusted close",
@@ -832,16 +853,19 @@ def import_market(
         "benchmark cut to the bars' date range",
         "fundamentals empty: exports carry daily pe_ttm / pb_mrq on the bars instead",
     ]
+    if "derived_from" in bench_meta:
+        notes.append(f"benchmark: total return derived from {bench_meta['derived_from']}, "
+                     "pre-tax cash reinvested at the ex-date close "
+                     "(workbench.data.total_return)")
     meta = {
         "name": name or Path(out).name,
         "source": "import",
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "inputs": {"bars": _str(bars), "adj_factors": _str(adj_factors),
-                   "securities": _str(securities), "benchmark": _str(benchmark),
+                   "securities": _str(securities), "benchmark": bench_input,
                    "index_weights": _str(index_weights), "dividends": _str(dividends)},
         "bar_files": {k: int(v) for k, v in layouts.items()},
-        "benchmark": {"name": identity["name"], "kind": identity["kind"],
-                      "code": identity["code"]},
+        "benchmark": bench_meta,
         "sector_map": "snapshot" if securities is not None else "none",
         "notes": notes,
     }

@@ -95,7 +95,8 @@ class Provenance:
     n_symbols, n_delisted
         Securities in the master, and how many of them were delisted in the data.
     benchmark
-        E.g. ``'CSI 300 (price index)'``.
+        E.g. ``'CSI 300 (price index)'``, or for a derived one ``'510300.SH total return
+        (derived from 510300.SH bars and dividends)'``.
     notes
         What could flatter results (survivors only, a sector snapshot), or nothing.
     """
@@ -162,6 +163,9 @@ def provenance(market: Market) -> Provenance:
     bench = dict(meta.get("benchmark", {}))
     if market.benchmark.empty:
         benchmark = "none (the market has no benchmark table)"
+    elif bench.get("derived_from"):  # e.g. an ETF's total return (data.total_return)
+        benchmark = (f"{bench.get('name', 'unnamed index')} {bench.get('kind', 'total return')}"
+                     f" (derived from {bench['derived_from']})")
     elif bench:
         benchmark = f"{bench.get('name', 'unnamed index')} ({bench.get('kind', 'price')} index)"
     else:
