@@ -35,7 +35,8 @@ LAYERS: dict[str, int] = {
     # 3 the point-in-time view and the strategies that read it
     "view": 3, "strategies": 3,
     # 4 engine
-    "config": 4, "costs": 4, "dividend_book": 4, "portfolio": 4, "backtest": 4, "result": 4, "risk": 4,
+    "config": 4, "costs": 4, "dividend_book": 4, "portfolio": 4, "backtest": 4, "result": 4,
+    "risk": 4,
     # 5 research
     "research": 5, "evaluation": 5, "sweep": 5, "recommend": 5,
     # 6 report
