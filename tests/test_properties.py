@@ -1,8 +1,9 @@
 """Invariants of the backtester on random small markets and random target weights.
 
 Each example draws 2-6 stocks from every board over 10-40 sessions (around the stamp duty
-and transfer fee changes), with sealed limit days, limit opens, suspensions, a late IPO
-and a delisting, a random config, and a strategy that returns random weights (or no
+and transfer fee changes), with sealed limit days, limit opens, suspensions, a late IPO,
+a delisting and ex-dates (cash dividends and bonus shares, as events with pay dates, some
+taxed under the 2013 rule), a random config, and a strategy that returns random weights (or no
 change). The checks read only the result and the market, never the engine's internals.
 """
 
@@ -21,6 +22,7 @@ from workbench.backtest import run
 from workbench.calendar import sessions
 from workbench.config import BacktestConfig
 from workbench.costs import Costs
+from workbench.data.corporate import actions_frame
 from workbench.data.market import Market
 from workbench.data.schema import FUNDAMENTAL_COLUMNS, ST_COLUMNS
 from workbench.result import BacktestResult
@@ -30,7 +32,7 @@ from workbench.symbols import board_of
 from workbench.view import MarketView
 
 SYMBOLS = ("600000.SH", "000001.SZ", "300001.SZ", "688001.SH", "830001.BJ", "601000.SH")
-STARTS = ("2023-08-14", "2022-04-18", "2024-03-01")
+STARTS = ("2023-08-14", "2022-04-18", "2024-03-01", "2014-03-03")
 
 
 def random_market(symbols: list[str], n_days: int, start: str, seed: int) -> Market:
@@ -39,7 +41,7 @@ def random_market(symbols: list[str], n_days: int, start: str, seed: int) -> Mar
     days = sessions(start, pd.Timestamp(start) + pd.Timedelta(days=90))[:n_days]
     ipo = symbols[1] if len(symbols) > 2 else None
     gone = symbols[0]
-    frames, list_dates, delist_dates = [], {}, {}
+    frames, list_dates, delist_dates, events = [], {}, {}, []
     for sym in symbols:
         board = board_of(sym)
         first = int(rng.integers(1, n_days // 2)) if sym == ipo else 0
@@ -72,6 +74,19 @@ def random_market(symbols: list[str], n_days: int, start: str, seed: int) -> Mar
             else:
                 o, c = draw(), draw()
             suspended = kind == "suspended" and i > first
+            if i > first and not suspended and rng.random() < 0.08:  # an ex-date
+                cash = round(float(rng.uniform(0.0, 0.05)) * prev, 3)
+                bonus = float(rng.choice([0.0, 0.0, 0.3, 1.0]))
+                ref = round((prev - cash) / (1 + bonus), 2)
+                if ref > 0:
+                    pay = days[min(i + int(rng.integers(0, 3)), len(days) - 1)]
+                    events.append((sym, days[i], pay, cash, bonus))
+                    prev = ref
+                    up, down = (float(x) for x in rules.limit_prices(prev, pct))
+                    if i - first < unlimited:
+                        up = down = np.nan
+                    lo, hi = (down, up) if np.isfinite(up) else (prev * 0.6, prev * 1.6)
+                    o, c = draw(prev, lo, hi), draw(prev, lo, hi)
             if suspended:
                 o = c = prev
             volume = 0 if suspended else int(rng.integers(1, 3000)) * 100
@@ -94,7 +109,13 @@ def random_market(symbols: list[str], n_days: int, start: str, seed: int) -> Mar
         bars=bars, securities=securities,
         fundamentals=pd.DataFrame({c: pd.Series(dtype=float) for c in FUNDAMENTAL_COLUMNS}),
         st_periods=pd.DataFrame({c: pd.Series(dtype=object) for c in ST_COLUMNS}),
-        benchmark=pd.DataFrame({"date": days, "close": 1000.0}), meta={"name": "random"})
+        benchmark=pd.DataFrame({"date": days, "close": 1000.0}), meta={"name": "random"},
+        corporate_actions=actions_frame(
+            symbol=np.array([e[0] for e in events], dtype=object),
+            ex_date=np.array([e[1] for e in events], dtype="datetime64[ns]"),
+            pay_date=np.array([e[2] for e in events], dtype="datetime64[ns]"),
+            cash_pre_tax_cny=np.array([e[3] for e in events], dtype=float),
+            bonus_ratio=np.array([e[4] for e in events], dtype=float), source="vendor"))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,12 +135,21 @@ class RandomWeights(Strategy):
         return w / total * rng.uniform(0, 1) if total > 0 else w
 
 
+def _has_rule(symbol: str, day: str) -> bool:
+    try:
+        rules.limit_percent(board_of(symbol), day)
+    except ValueError:
+        return False
+    return True
+
+
 @st.composite
 def scenarios(draw: st.DrawFn) -> tuple[Market, RandomWeights, BacktestConfig]:
-    symbols = draw(st.permutations(SYMBOLS))[: draw(st.integers(2, 6))]
+    start = draw(st.sampled_from(STARTS))
+    boards_then = [s for s in SYMBOLS if _has_rule(s, start)]  # no STAR or BSE in 2014
+    symbols = draw(st.permutations(boards_then))[: draw(st.integers(2, 6))]
     n_days = draw(st.integers(10, 40))
-    market = random_market(list(symbols), n_days, draw(st.sampled_from(STARTS)),
-                           draw(st.integers(0, 2**32 - 1)))
+    market = random_market(list(symbols), n_days, start, draw(st.integers(0, 2**32 - 1)))
     config = BacktestConfig(
         capital_cny=draw(st.sampled_from([20_000.0, 300_000.0, 5_000_000.0])),
         fill_at=draw(st.sampled_from(["open", "close", "vwap"])),
@@ -128,6 +158,7 @@ def scenarios(draw: st.DrawFn) -> tuple[Market, RandomWeights, BacktestConfig]:
         suspended_orders=draw(st.sampled_from(["carry", "drop"])),
         limit_orders=draw(st.sampled_from(["carry", "drop"])),
         delisting=draw(st.sampled_from(["last_price", "write_off"])),
+        corporate_actions=draw(st.sampled_from(["cash", "reinvest"])),
     )
     return market, RandomWeights(seed=draw(st.integers(0, 2**32 - 1))), config
 
@@ -155,10 +186,12 @@ def check_invariants(market: Market, result: BacktestResult, config: BacktestCon
     daily = result.daily
     # cash is never negative
     assert (daily["cash_cny"] >= 0).all(), daily["cash_cny"].min()
-    # equity = cash + sum(shares * close) every session (last close across gaps)
+    # equity = cash + sum(shares * close) + dividends receivable every session (last close
+    # across gaps)
     marked = (p["held"] * p["mark"].fillna(0.0)).sum(axis=1)
-    np.testing.assert_allclose(daily["equity_cny"], daily["cash_cny"] + marked, rtol=1e-12,
-                               atol=1e-6)
+    np.testing.assert_allclose(daily["equity_cny"],
+                               daily["cash_cny"] + marked + daily["receivable_cny"],
+                               rtol=1e-12, atol=1e-6)
     # shares move only by fills; cash only by fills and their charges
     sign = np.where(trades["side"] == "buy", 1, -1)
     flow = pd.DataFrame({"date": trades["date"], "symbol": trades["symbol"],
@@ -168,15 +201,30 @@ def check_invariants(market: Market, result: BacktestResult, config: BacktestCon
                                                    fill_value=0)
     before = p["held"].shift(1, fill_value=0)
     assert (p["held"] == before + moved).all().all()
-    fees = trades[["commission", "stamp_duty", "transfer_fee"]].sum(axis=1)
-    cash_move = (-sign * trades["shares"] * trades["price"] - fees).groupby(trades["date"]).sum()
-    cash_move = cash_move.reindex(daily.index, fill_value=0) + daily["corporate_action_cny"]
+    fees = trades[["commission", "stamp_duty", "transfer_fee", "dividend_tax"]].sum(axis=1)
+    flows = -sign * trades["shares"] * trades["price"] - fees
+    if config.corporate_actions == "cash":  # new shares cost nothing; dividends come as cash
+        flows = flows[trades["reason"] != "corporate_action"]
+        paid_in = daily["dividends_cny"]
+        assert (daily["corporate_action_cny"] == 0).all() or not result.dividends.empty
+        assert (trades["dividend_tax"] >= 0).all()
+        assert (trades.loc[trades["side"] == "buy", "dividend_tax"] == 0).all()
+    else:  # the payout, reinvested in the new shares' buy rows
+        paid_in = daily["corporate_action_cny"]
+        assert (trades["dividend_tax"] == 0).all() and result.dividends.empty
+    cash_move = flows.groupby(trades.loc[flows.index, "date"]).sum()
+    cash_move = cash_move.reindex(daily.index, fill_value=0) + paid_in
     expected_cash = config.capital_cny + cash_move.cumsum()
     np.testing.assert_allclose(daily["cash_cny"], expected_cash, rtol=0, atol=1e-6)
 
     if trades.empty:
         return
-    held_before = _lookup(before, trades)
+    # the holding as the session opens: the last close's, plus shares from an ex-date
+    corp = flow[trades["reason"].to_numpy() == "corporate_action"]
+    issued = corp.pivot_table(index="date", columns="symbol", values="shares", aggfunc="sum",
+                              fill_value=0).reindex(index=daily.index, columns=market.symbols,
+                                                    fill_value=0)
+    held_before = _lookup(before + issued, trades)
     lots = {s: rules.lot_rule(board_of(s)) for s in market.symbols}
     lot_min = trades["symbol"].map(lambda s: lots[s].min_shares).to_numpy()
     lot_step = trades["symbol"].map(lambda s: lots[s].step_shares).to_numpy()
@@ -185,13 +233,14 @@ def check_invariants(market: Market, result: BacktestResult, config: BacktestCon
     settled = trades["reason"].isin(["delisted", "corporate_action"]).to_numpy()
     whole_lots = (shares >= lot_min) & ((shares - lot_min) % lot_step == 0)
     assert (shares > 0).all()
-    # every buy a valid lot for its board; every sell whole lots or the whole holding
-    assert whole_lots[buy].all()
-    assert (whole_lots | (shares == held_before))[~buy].all()
+    # every buy a valid lot for its board; every sell whole lots or the whole holding (new
+    # shares from a bonus issue are settlements, any number)
+    assert whole_lots[buy & ~settled].all()
+    assert (whole_lots | (shares == held_before))[~buy & ~settled].all()
     # T+1: no sale of shares bought the same session (a sell is at most the prior holding),
     # and never a buy and a sell of one stock in one session
     assert (shares[~buy] <= held_before[~buy]).all()
-    assert not trades.duplicated(["date", "symbol"]).any()
+    assert not trades[~settled].duplicated(["date", "symbol"]).any()
 
     traded = ~settled
     value = shares * trades["price"].to_numpy()
@@ -278,4 +327,8 @@ def test_a_random_market_has_every_event():
                                                      max_participation_rate=0.01))
     assert {"limit_up", "volume_cap"} <= set(r.unfilled["reason"])
     assert "carried" in set(r.trades["reason"])  # blocked orders retried and filled
+    # ex-dates: dividends entitled, some paid later (receivable), tax charged on sales
+    assert len(m.corporate_actions) > 0 and not r.dividends.empty
+    assert (r.daily["receivable_cny"] > 0).any() and r.trades["dividend_tax"].sum() > 0
+    assert "corporate_action" in set(r.trades["reason"])
     check_invariants(m, r, r.config)
