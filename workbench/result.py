@@ -326,8 +326,9 @@ class BacktestResult:
         ``mean_daily_turnover`` (:attr:`turnover`), the charges by kind
         (``commission_cny``, ``stamp_duty_cny``, ``transfer_fee_cny``; ``costs_cny`` is
         their sum and ``slippage_cny`` the slippage inside fill prices), ``dividends_cny``
-        (cash dividends credited, after withholding) and ``dividend_tax_cny`` (withheld at
-        payment plus charged on sales),
+        (cash dividends credited, after withholding), ``dividend_tax_cny`` (withheld at
+        payment plus charged on sales), ``corporate_actions`` (how they were booked, from
+        the run's provenance),
         ``mean_invested_rate`` (the mean of ``daily["invested_rate"]``), ``risk_rejections``
         and ``warnings`` (the list of :attr:`warnings`).
 
@@ -357,6 +358,8 @@ class BacktestResult:
             **{f"{c}_cny": float(fills[c].sum()) for c in COST_COLUMNS},
             "dividends_cny": float(self.daily["dividends_cny"].sum()),
             "dividend_tax_cny": self.dividend_tax_cny(),
+            "corporate_actions": str(self.meta.get("corporate_actions",
+                                                   self.config.corporate_actions)),
             "mean_invested_rate": (float(self.daily["invested_rate"].mean())
                                    if len(self.daily) else 0.0),
             "risk_rejections": len(self.rejections),

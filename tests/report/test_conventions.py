@@ -27,3 +27,15 @@ def test_without_metrics_the_note_states_the_general_rule():
     assert "(1 + total) ^ (365.25 / days) - 1" in note.text
     assert note.text.endswith("are not trades and are counted apart.")
     assert report.conventions_note({"sharpe_ratio": 0.5}).text == note.text
+
+
+def test_the_note_says_how_dividends_were_booked():
+    cash = report.conventions_note({"annualisation": "annualised with 243.0 sessions a year",
+                             "corporate_actions": "cash, 949 events (vendor)",
+                             "dividends_cny": 322502.5, "dividend_tax_cny": 986.0}).text
+    assert cash.endswith("Corporate actions: cash, 949 events (vendor); 322,502.50 CNY of "
+                         "dividends paid in cash, 986.00 CNY dividend tax (withheld, and "
+                         "charged on sales by holding period).")
+    total = report.conventions_note({"annualisation": "annualised with 243.0 sessions a year",
+                              "corporate_actions": "reinvested at the ex-rights price"}).text
+    assert total.endswith("Corporate actions: reinvested at the ex-rights price.")

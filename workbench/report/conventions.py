@@ -3,8 +3,10 @@
 Annual figures follow the market's own calendar (:func:`workbench.metrics.annualisation`:
 the XSHG calendar's sessions per year, the CAGR over elapsed calendar time), and a trade is
 an exchange fill while corporate actions and delisting close-outs are settlements
-(:mod:`workbench.trades`). :func:`conventions_note` says so in a sentence or two, with the
-run's own figures when it is given its metrics; a notebook displays it under the table.
+(:mod:`workbench.trades`), and dividends are paid in cash and taxed by holding period, or
+reinvested (:mod:`workbench.dividend_book`). :func:`conventions_note` says so in a few
+sentences, with the run's own figures when it is given its metrics; a notebook displays it
+under the table.
 """
 
 from __future__ import annotations
@@ -89,4 +91,14 @@ close-outs) are not trades and are counted apart.'
                      + TRADE_RULE[:1].lower() + TRADE_RULE[1:])
     else:
         parts.append(TRADE_RULE)
+    if metrics.get("corporate_actions"):
+        booked = str(metrics["corporate_actions"])
+        if booked.startswith("cash"):
+            div = format_value("dividends_cny", metrics.get("dividends_cny", 0.0))
+            tax = format_value("dividend_tax_cny", metrics.get("dividend_tax_cny", 0.0))
+            parts.append(f"Corporate actions: {booked}; {div} CNY of dividends paid in cash, "
+                         f"{tax} CNY dividend tax (withheld, and charged on sales by holding "
+                         "period).")
+        else:
+            parts.append(f"Corporate actions: {booked}.")
     return Note(" ".join(parts))
