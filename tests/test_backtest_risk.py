@@ -460,15 +460,23 @@ def _judged_positions(market, result: BacktestResult) -> list[tuple[float, float
         at_fill = market.panel("amount") / market.panel("volume")
     else:
         at_fill = market.panel(cfg.fill_at)
+    # the validator's marks before the open: the last close, or the ex-rights reference
     last_close = market.panel("close").ffill().shift(1)
+    reference = market.panel("prev_close").reindex_like(last_close)
+    last_close = reference.where(np.isfinite(reference), last_close)
     t = result.trades
-    fees = t[list(metrics.COST_COLUMNS)].sum(axis=1)
+    fees = t[list(metrics.COST_COLUMNS)].sum(axis=1) + t["dividend_tax"]
     daily = result.daily
     out = []
     held: dict[str, int] = {}
     cash = cfg.capital_cny
     for k, day in enumerate(daily.index):
         fills = t[t["date"] == day]
+        cash += daily["dividends_cny"].iloc[k]  # paid before the open (cash mode)
+        if cfg.corporate_actions == "reinvest":  # the payout, spent on the new shares below
+            cash += daily["corporate_action_cny"].iloc[k]
+        # the validator counts dividends gone ex but not yet paid as cash
+        receivable = daily["receivable_cny"].iloc[k]
         marks = {s: last_close.loc[day, s] for s in held}
         for s in held:
             px = at_fill.loc[day, s]
@@ -476,12 +484,18 @@ def _judged_positions(market, result: BacktestResult) -> list[tuple[float, float
                 marks[s] = px
         for (_, f), fee in zip(fills.iterrows(), fees[fills.index], strict=True):
             s, q, px = f["symbol"], int(f["shares"]), float(f["price"])
-            if f["reason"] in ("delisted", "corporate_action"):
-                cash += q * px if f["side"] == "sell" else 0.0  # no ex-dates here
+            if f["reason"] == "delisted":
+                cash += q * px
                 held[s] = held.get(s, 0) - q
                 continue
+            if f["reason"] == "corporate_action":  # new shares: bought with the payout when
+                sign = 1 if f["side"] == "buy" else -1  # reinvested, free in cash mode
+                if cfg.corporate_actions == "reinvest":
+                    cash -= sign * q * px
+                held[s] = held.get(s, 0) + sign * q
+                continue
             if f["side"] == "buy":
-                equity = cash + sum(n * marks.get(x, 0.0) for x, n in held.items())
+                equity = cash + receivable + sum(n * marks.get(x, 0.0) for x, n in held.items())
                 before = held.get(s, 0) * marks.get(s, 0.0)
                 out.append((before + q * px, equity, cfg.risk.max_position_rate))
                 cash -= q * px + fee
