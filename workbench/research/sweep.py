@@ -135,7 +135,7 @@ def row_id(trial: Trial, config: BacktestConfig) -> str:
     ...           in_sample=(None, pd.Timestamp("2021-06-30")),
     ...           out_of_sample=(pd.Timestamp("2021-07-01"), None))
     >>> row_id(t, BacktestConfig())
-    'c6de287e0771e9cb'
+    '39e725b1e480a842'
     """
     return _row_id(trial, _config_digest(config))
 
