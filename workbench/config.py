@@ -65,16 +65,17 @@ class BacktestConfig:
         Buys in board lots (100; STAR 200 then 1; BSE 100 then 1), sells in lots or the
         whole holding. Off: any whole number of shares.
     lot_rounding
-        How target weights become whole lots at the decision. ``'floor'``: each name's
-        target ``floor(weight * equity / close)`` shares, a buy rounded down to board lots,
-        so the cash rounding leaves (up to a lot per name) stays idle. ``'fill'``
+        How target weights become whole lots at the decision-day close. ``'floor'``: each
+        name's target ``floor(weight * equity / close)`` shares, a buy rounded down to board
+        lots, so the cash the rounding leaves (up to a lot a name) stays idle. ``'fill'``
         (default): then spend that cash as a trader would, one extra lot at a time to the
-        names furthest below their target value, each within its target plus one lot,
-        while the buys and their estimated costs (commission with its minimum, transfer
-        fee, slippage at the close) fit in the cash after the planned sells; see
-        :func:`workbench.portfolio.fill_lots`. A name with weight 0, or one that may not
-        be bought, gets none. Results saved before this option existed ran with
-        ``'floor'``.
+        names furthest below their target value, each ending within its target plus one
+        lot, while the buys and their estimated costs (slippage, commission with its
+        minimum, transfer fee) fit in the cash after the planned sells, less a 1 % margin
+        for the move to the fill price; floored buys that do not fit are scaled down
+        (``insufficient_cash`` rows dated at the fill session). A name with weight 0, or one
+        that may not be bought, gets none. See :func:`workbench.portfolio.fill_lots`.
+        Results saved before this option existed ran with ``'floor'``.
     t_plus_1
         Shares bought in a session can be sold from the next session only.
     price_limits
@@ -206,9 +207,9 @@ class BacktestConfig:
 
         A missing key takes the field's default, except a field of :data:`LEGACY_VALUES`,
         which takes the value runs had before it existed: ``limit_orders`` reads as
-        ``'drop'``, ``lot_rounding`` as ``'floor'`` and a saved risk limit's ``drawdown_rearm`` as ``'never'``
-        (:data:`LEGACY_RISK_VALUES`), so re-running a saved config reproduces the saved
-        result.
+        ``'drop'``, ``lot_rounding`` as ``'floor'`` and a saved risk limit's
+        ``drawdown_rearm`` as ``'never'`` (:data:`LEGACY_RISK_VALUES`), so re-running a
+        saved config reproduces the saved result.
 
         Examples
         --------
