@@ -94,10 +94,10 @@ UNFILLED_REASONS: tuple[str, ...] = (
 LotRounding = Literal["floor", "fill"]
 LOT_ROUNDINGS: tuple[str, ...] = ("floor", "fill")
 #: Margin :func:`fill_lots` keeps back on the planned buys (a fraction of their cost) for
-#: the price moving between the decision-day close and the fill. Without it about half of
-#: the fills of a fully invested plan are cut for cash (the open is above the close about
-#: half the time); with 1 % such cuts are rare (measured on the synthetic and real markets;
-#: see tests/test_lot_rounding.py).
+#: the price moving between the decision-day close and the fill: on the default synthetic
+#: market, without it about a third of the rebalancing sessions of ``low_volatility``,
+#: ``momentum`` and ``value_quality`` had a buy cut for cash at the fill; with 1 %, 2 to 7
+#: sessions of about 110, while ``buy_and_hold`` starts 98.4 % invested (99.4 % without).
 FILL_BUFFER_RATE = 0.01
 
 #: Sides, coded 0 and 1 in the logs.
