@@ -137,7 +137,9 @@ def test_worked_example_two_stocks_five_days_to_the_fen():
         "2024-01-02": {a: 0.5, b: 0.04},
         "2024-01-04": {a: 0.0, b: 0.05},
     })
-    result = run(market, strategy, BacktestConfig(capital_cny=100_000))
+    # lot_rounding='floor' (targets floored to lots; 'fill' has its own worked example in
+    # tests/test_lot_rounding.py)
+    result = run(market, strategy, BacktestConfig(capital_cny=100_000, lot_rounding="floor"))
 
     # 01-02 close: equity 100,000. Targets: A floor(0.5 * 100,000 / 10.00) = 5,000 shares;
     #   B floor(0.04 * 100,000 / 20.00) = 200 shares. Both whole lots.
@@ -213,13 +215,20 @@ def test_buys_round_down_to_board_lots():
                      "830001.BJ": flat()})
     s = Scripted(plan={"2024-01-02": {"600000.SH": 0.1234, "688001.SH": 0.025,
                                       "688002.SH": 0.0199, "830001.BJ": 0.015}})
-    r = run(m, s, BacktestConfig(capital_cny=100_000, costs=NO_COSTS))
+    r = run(m, s, BacktestConfig(capital_cny=100_000, costs=NO_COSTS, lot_rounding="floor"))
     bought = dict(zip(r.trades["symbol"], r.trades["shares"], strict=True))
     assert bought == {"600000.SH": 1200, "688001.SH": 250, "830001.BJ": 150}
     assert ("01-03", "688002.SH", "buy", 199, "lot_too_small") in unfilled_of(r)
     off = run(m, s, BacktestConfig(capital_cny=100_000, costs=NO_COSTS, board_lots=False))
     assert dict(zip(off.trades["symbol"], off.trades["shares"], strict=True))[
         "688002.SH"] == 199
+    # 'fill' (the default) spends the idle cash: 688002.SH, 1,990 CNY short, gets its first
+    # lot of 200 (1 share above its target of 199, under a lot); 600000.SH, 340 CNY short,
+    # one more lot (1,300: 66 above 1,234). 688001.SH and 830001.BJ hold their target.
+    r = run(m, s, BacktestConfig(capital_cny=100_000, costs=NO_COSTS))
+    bought = dict(zip(r.trades["symbol"], r.trades["shares"], strict=True))
+    assert bought == {"600000.SH": 1300, "688001.SH": 250, "688002.SH": 200, "830001.BJ": 150}
+    assert r.unfilled.empty
 
 
 # -- T+1 ----------------------------------------------------------------------------------------
@@ -332,7 +341,8 @@ def test_buys_are_scaled_down_in_whole_lots_to_the_cash_after_costs():
     m = make_market({"600000.SH": {"open": [10, 10.5, 10.5], "close": [10, 10.5, 10.5]},
                      "600001.SH": {"open": [10, 10.5, 10.5], "close": [10, 10.5, 10.5]}})
     s = Scripted(plan={"2024-01-02": {"600000.SH": 0.5, "600001.SH": 0.5}})
-    r = run(m, s, BacktestConfig(capital_cny=100_000))
+    # 'floor': the plan leaves the buys as the weights say, so the fill cuts them
+    r = run(m, s, BacktestConfig(capital_cny=100_000, lot_rounding="floor"))
     assert r.trades["shares"].tolist() == [4800, 4700]
     assert r.trades["commission"].tolist() == [15.13, 14.81]
     assert r.trades["transfer_fee"].tolist() == [0.50, 0.49]

@@ -64,7 +64,9 @@ def test_a_position_limit_caps_a_concentrated_strategy():
     s = Scripted(plan={"2024-01-02": {A: 0.40, B: 0.09, C: 0.09, D: 0.09},
                        "2024-01-04": {A: 0.40, B: 0.20, C: 0.09, D: 0.09}})
     limit = 0.10
-    r = run(m, s, BacktestConfig(costs=NO_COSTS, risk=loose(max_position_rate=limit)))
+    # lot_rounding='floor': the figures below floor each target to lots
+    r = run(m, s, BacktestConfig(costs=NO_COSTS, risk=loose(max_position_rate=limit),
+                                 lot_rounding="floor"))
     # 01-03: A 40,000 shares = 400,000 CNY > 10 % of 1,000,000: rejected; B, C, D 90,000 each
     # 01-04 close: equity 730,000 + 9,000 * 10.6 + 2 * 90,000 = 1,005,400; targets A 40,200
     #   (rejected again) and B 18,969 -> buy 9,900 more: 18,900 * 10.6 = 200,340 > 100,540
@@ -172,7 +174,8 @@ def test_after_an_early_crash_the_default_stop_re_arms_and_trading_resumes():
     days = m.calendar[:n]
     s = Scripted(plan={str(d.date()): dict.fromkeys(names, 0.095)
                        for d in days[[0, *range(5, n)]]})
-    r = run(m, s, BacktestConfig(costs=NO_COSTS, risk=RiskLimits()))
+    # lot_rounding='floor': the top-ups below are the targets floored to lots
+    r = run(m, s, BacktestConfig(costs=NO_COSTS, risk=RiskLimits(), lot_rounding="floor"))
     assert r.equity.iloc[4] == pytest.approx(810_190.0)
     # the stop blocks the buys of the first session counted (01-10, when the validator next
     # starts a day) and 19 more: DRAWDOWN rejections then, and only then
@@ -189,7 +192,8 @@ def test_after_an_early_crash_the_default_stop_re_arms_and_trading_resumes():
                             + [("02-07", x, "buy", 300, "signal") for x in names])
     assert (r.weights().iloc[-1] > 0.09).all()
     # the stop that never re-arms keeps the account where the crash left it
-    frozen = run(m, s, BacktestConfig(costs=NO_COSTS, risk=RiskLimits(drawdown_rearm="never")))
+    frozen = run(m, s, BacktestConfig(costs=NO_COSTS, risk=RiskLimits(drawdown_rearm="never"),
+                                      lot_rounding="floor"))
     assert set(frozen.rejections["date"]) == set(days[6:])
     assert trades_of(frozen) == trades_of(r)[:9]
     assert frozen.rejections["message"].iloc[-1].endswith(

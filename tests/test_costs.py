@@ -105,8 +105,9 @@ def test_costs_round_trip_through_a_dict():
 def _two_stock_run(start: str, plan: dict) -> list[tuple]:
     m = make_market({"600000.SH": {"close": [10.0] * 5}, "600001.SH": {"close": [10.0] * 5}},
                     start=start)
-    r = run(m, Scripted(plan=plan),
-            BacktestConfig(capital_cny=100_000, costs=Costs(slippage_rate=0.0)))
+    # lot_rounding='floor': the share counts in the comments are the targets floored to lots
+    r = run(m, Scripted(plan=plan), BacktestConfig(capital_cny=100_000, lot_rounding="floor",
+                                                   costs=Costs(slippage_rate=0.0)))
     t = r.trades
     return list(zip(t["date"].dt.strftime("%Y-%m-%d"), t["side"], t["commission"],
                     t["stamp_duty"], t["transfer_fee"], strict=True))

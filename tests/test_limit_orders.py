@@ -128,13 +128,17 @@ def test_a_new_plan_replaces_a_carried_buy():
 
 def test_a_new_plan_that_still_wants_the_stock_sizes_it_afresh():
     # On 01-03 the strategy repeats its 0.4 in A: a new order at the 01-03 close (11.00),
-    # floor(0.4 * 100,000 / 11.00) = 3,636 -> 3,600 shares, fills on 01-04 as a signal.
+    # floor(0.4 * 100,000 / 11.00) = 3,636 -> 3,600 shares, and with lot_rounding='fill'
+    # (the default) one lot more, 3,700 (64 shares above the target, under a lot; 40,700 CNY
+    # fits the cash), fills on 01-04 as a signal.
     m = make_market(LIMIT_UP_ONCE)
     s = Scripted(plan={"2024-01-02": {A: 0.4}, "2024-01-03": {A: 0.4}})
     for mode in ("carry", "drop"):
         r = run(m, s, config(mode))
-        assert trades_of(r) == [("01-04", A, "buy", 3600, "signal")]
+        assert trades_of(r) == [("01-04", A, "buy", 3700, "signal")]
         assert r.orders["carried"].tolist() == [False, False]
+        floored = run(m, s, config(mode, lot_rounding="floor"))
+        assert trades_of(floored) == [("01-04", A, "buy", 3600, "signal")]
 
 
 # -- other rules still hold ---------------------------------------------------------------------

@@ -159,6 +159,7 @@ def scenarios(draw: st.DrawFn) -> tuple[Market, RandomWeights, BacktestConfig]:
         limit_orders=draw(st.sampled_from(["carry", "drop"])),
         delisting=draw(st.sampled_from(["last_price", "write_off"])),
         corporate_actions=draw(st.sampled_from(["cash", "reinvest"])),
+        lot_rounding=draw(st.sampled_from(["floor", "fill"])),
     )
     return market, RandomWeights(seed=draw(st.integers(0, 2**32 - 1))), config
 

@@ -496,7 +496,8 @@ def run(market: Market, strategy: Strategy,
             if raw is not None:
                 w = normalize_weights(raw, ctx.symbols, date=days[k], strategy=name)
                 orders = pf.plan(w, equity_cny=equity, price=last, listed=ctx.listed(r),
-                                 row=r, fill_row=r + 1, buyable=member)
+                                 row=r, fill_row=r + 1, buyable=member,
+                                 lot_rounding=config.lot_rounding, day=days[k + 1])
             pf.log_orders(orders, r + 1)
 
     return _result(market, strategy, config, ctx, pf, r0, r1, np.array(daily), sector_code,

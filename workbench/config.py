@@ -17,6 +17,7 @@ from workbench.calendar import parse_day
 from workbench.checks import real_number
 from workbench.costs import Costs
 from workbench.errors import ConfigError
+from workbench.portfolio import LOT_ROUNDINGS, LotRounding
 from workbench.risk.limits import RiskLimits
 
 __all__ = ["FILL_TIMES", "LEGACY_RISK_VALUES", "LEGACY_VALUES", "BacktestConfig", "FillAt"]
@@ -29,11 +30,12 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "limit_orders": ("carry", "drop"),
     "delisting": ("last_price", "write_off"),
     "corporate_actions": ("reinvest", "cash"),
+    "lot_rounding": LOT_ROUNDINGS,
 }
 #: Fields added after configurations were first saved, and the value every run saved
 #: without them had: :meth:`BacktestConfig.from_dict` reads a missing one as that value, and
 #: a sweep's row identity leaves it out at that value, so earlier rows are still found.
-LEGACY_VALUES: dict[str, Any] = {"limit_orders": "drop"}
+LEGACY_VALUES: dict[str, Any] = {"limit_orders": "drop", "lot_rounding": "floor"}
 #: The same for :class:`~workbench.risk.RiskLimits` fields saved inside a configuration: a
 #: drawdown stop saved before re-arm policies existed never re-armed.
 LEGACY_RISK_VALUES: dict[str, Any] = {"drawdown_rearm": "never"}
@@ -62,6 +64,18 @@ class BacktestConfig:
     board_lots
         Buys in board lots (100; STAR 200 then 1; BSE 100 then 1), sells in lots or the
         whole holding. Off: any whole number of shares.
+    lot_rounding
+        How target weights become whole lots at the decision-day close. ``'floor'``: each
+        name's target ``floor(weight * equity / close)`` shares, a buy rounded down to board
+        lots, so the cash the rounding leaves (up to a lot a name) stays idle. ``'fill'``
+        (default): then spend that cash as a trader would, one extra lot at a time to the
+        names furthest below their target value, each ending within its target plus one
+        lot, while the buys and their estimated costs (slippage, commission with its
+        minimum, transfer fee) fit in the cash after the planned sells, less a 1 % margin
+        for the move to the fill price; floored buys that do not fit are scaled down
+        (``insufficient_cash`` rows dated at the fill session). A name with weight 0, or one
+        that may not be bought, gets none. See :func:`workbench.portfolio.fill_lots`.
+        Results saved before this option existed ran with ``'floor'``.
     t_plus_1
         Shares bought in a session can be sold from the next session only.
     price_limits
@@ -129,6 +143,7 @@ class BacktestConfig:
     fill_at: FillAt = "open"
     costs: Costs = field(default_factory=Costs)
     board_lots: bool = True
+    lot_rounding: LotRounding = "fill"
     t_plus_1: bool = True
     price_limits: bool = True
     max_participation_rate: float | None = 0.10
@@ -196,9 +211,9 @@ class BacktestConfig:
 
         A missing key takes the field's default, except a field of :data:`LEGACY_VALUES`,
         which takes the value runs had before it existed: ``limit_orders`` reads as
-        ``'drop'`` and a saved risk limit's ``drawdown_rearm`` as ``'never'``
-        (:data:`LEGACY_RISK_VALUES`), so re-running a saved config reproduces the saved
-        result.
+        ``'drop'``, ``lot_rounding`` as ``'floor'`` and a saved risk limit's
+        ``drawdown_rearm`` as ``'never'`` (:data:`LEGACY_RISK_VALUES`), so re-running a
+        saved config reproduces the saved result.
 
         Examples
         --------
@@ -206,6 +221,8 @@ class BacktestConfig:
         'drop'
         >>> BacktestConfig.from_dict(BacktestConfig().to_dict()).limit_orders
         'carry'
+        >>> BacktestConfig.from_dict({"capital_cny": 500_000}).lot_rounding
+        'floor'
         """
         valid = {f.name for f in fields(cls)}
         if unknown := set(data) - valid:

@@ -251,20 +251,25 @@ def test_no_client_starts_a_local_cluster_and_prints_its_dashboard(market, capsy
 # -- row identity -------------------------------------------------------------------------------
 def test_row_ids_and_params_json_are_stable_for_typical_parameters():
     # the ids of rows written by earlier versions: a resumed sweep must find them, under
-    # the config they ran with (limit-blocked orders dropped, as before limit_orders, and
-    # dividends reinvested, the default before dividends were booked as cash)
-    old = workbench.BacktestConfig(limit_orders="drop", corporate_actions="reinvest")
+    # the config they ran with (limit-blocked orders dropped, as before limit_orders; buys
+    # floored to lots, as before lot_rounding; dividends reinvested, the default before
+    # they were booked as cash)
+    old = workbench.BacktestConfig(limit_orders="drop", lot_rounding="floor",
+                                   corporate_actions="reinvest")
+    carried = workbench.BacktestConfig(lot_rounding="floor", corporate_actions="reinvest")
     trial = Trial(strategy="ma_trend", params={"fast": 5, "slow": 30}, cost_multiplier=2.0,
                   in_sample=(None, pd.Timestamp("2021-06-30")),
                   out_of_sample=(pd.Timestamp("2021-07-01"), None))
     assert sweep.row_id(trial, old) == "dd8590dc309a59af"
-    assert sweep.row_id(trial, workbench.BacktestConfig()) == "b2b3541d18a59a55"
+    assert sweep.row_id(trial, carried) == "62718459a515ed21"
+    assert sweep.row_id(trial, workbench.BacktestConfig()) == "eaa5233b36d44ec6"
     typed = Trial(strategy="value_quality", in_sample=trial.in_sample,
                   out_of_sample=trial.out_of_sample,
                   params={"top_n": np.int64(5), "sector_neutral": np.bool_(True),
                           "inputs": "ratios"})
     assert sweep.row_id(typed, old) == "1fe040b7fe87e1ce"
-    assert sweep.row_id(typed, workbench.BacktestConfig()) == "e72d2fc17b0b0548"
+    assert sweep.row_id(typed, carried) == "f02390e61b6e2188"
+    assert sweep.row_id(typed, workbench.BacktestConfig()) == "f5e334b1d0913704"
     assert sweep.params_json({"exit": 50.0, "entry": np.float64(25.0), "inputs": "财报"}) == (
         '{"entry": 25.0, "exit": 50.0, "inputs": "财报"}')
     assert sweep.row_id(trial, workbench.BacktestConfig(capital_cny=2e6)) != sweep.row_id(

@@ -135,7 +135,7 @@ def row_id(trial: Trial, config: BacktestConfig) -> str:
     ...           in_sample=(None, pd.Timestamp("2021-06-30")),
     ...           out_of_sample=(pd.Timestamp("2021-07-01"), None))
     >>> row_id(t, BacktestConfig())
-    '9c2867d03c05f8e8'
+    '4b5562216ea562d9'
     """
     return _row_id(trial, _config_digest(config))
 
