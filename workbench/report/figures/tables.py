@@ -28,7 +28,7 @@ KEY_METRICS: tuple[str, ...] = (
     "max_drawdown_trough", "max_drawdown_recovery", "calmar_ratio", "alpha", "beta",
     "information_ratio", "n_trades", "n_settlements", "win_rate", "profit_factor",
     "avg_holding_days", "annual_turnover", "mean_invested_rate", "costs_cny", "slippage_cny",
-    "risk_rejections",
+    "dividends_cny", "dividend_tax_cny", "risk_rejections",
 )
 #: What each unfilled reason (``workbench.portfolio.UNFILLED_REASONS``) means, for readers.
 UNFILLED_EXPLANATIONS: dict[str, str] = {
@@ -64,7 +64,8 @@ def trade_table(result: BacktestResult, rows: int = 5, *,
     -------
     pd.DataFrame
         Indexed by fill number (1-based, as in the full log); ``date, symbol, [name],
-        side, shares, price, value_cny, costs_cny, reason``.
+        side, shares, price, value_cny, costs_cny, dividend_tax_cny, reason`` (the tax
+        by holding period charged on a sale of shares that received dividends).
     """
     if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
         raise ConfigError(f"rows must be a whole number >= 1, got {rows!r}")
@@ -82,6 +83,7 @@ def trade_table(result: BacktestResult, rows: int = 5, *,
     out["value_cny"] = (shown["shares"] * shown["price"]).to_numpy(dtype=float).round(2)
     out["costs_cny"] = shown[["commission", "stamp_duty", "transfer_fee"]].sum(axis=1).to_numpy(
         dtype=float).round(2)
+    out["dividend_tax_cny"] = shown["dividend_tax"].to_numpy(dtype=float).round(2)
     out["reason"] = shown["reason"].astype(str).to_numpy()
     return out
 
