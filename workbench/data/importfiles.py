@@ -162,8 +162,9 @@ def find_bar_files(path: PathLike | Sequence[PathLike]) -> BarFiles:
     seen: dict[Path, Path] = {}
     for one in as_paths(path):
         root = Path(one)
+        skipped: list[tuple[Path, str]] = []
         if root.is_file():
-            found, skipped = [root], []
+            found = [root]
         elif root.is_dir():
             found, skipped = _walk(root)
             if not found:
