@@ -837,6 +837,13 @@ def import_market(
     bench = (_benchmark_for(frame, index, bench_label) if index is not None
              else pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "date" else float)
                                 for c in BENCHMARK_COLUMNS}))
+    bench_rows = None
+    if index is not None:  # every row of the benchmark accounted for
+        lo, hi = frame["date"].min(), frame["date"].max()
+        outside = int(((index["date"] < lo) | (index["date"] > hi)).sum())
+        bench_rows = {"read": len(index), "kept": len(bench),
+                      "dropped_outside_the_bars_dates": outside,
+                      "dropped_on_days_no_bar_session": len(index) - len(bench) - outside}
     members = (import_index_weights(index_weights) if index_weights is not None
                else empty_spells())
     actions = (import_dividends(dividends) if dividends is not None
@@ -866,6 +873,7 @@ def import_market(
                      for p in parts],
             "ignored": [{"file": str(f), "reason": why} for f, why in files.ignored]},
         "benchmark": bench_meta,
+        **({"benchmark_rows": bench_rows} if bench_rows is not None else {}),
         "sector_map": "snapshot" if securities is not None else "none",
         "notes": notes,
     }
