@@ -391,8 +391,8 @@ def import_bars(
         each one export (any mix of layouts when ``source="auto"``), or a list of such files
         and folders (e.g. the listed stocks' folder and the delisted stocks' folder). Other
         files under a folder are not read (see
-        :func:`workbench.data.importfiles.find_bar_files`), with a ``DataWarning`` naming
-        each and the reason.
+        :func:`workbench.data.importfiles.find_bar_files`); a ``DataWarning`` names each
+        ``.csv`` file or folder not read (hidden, empty, a link) and the reason.
     source
         ``"auto"`` (recognise each file's layout from its header), ``"tushare"``,
         ``"akshare"``, ``"baostock"`` or ``"canonical"``.

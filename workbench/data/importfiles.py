@@ -281,10 +281,15 @@ def check_out_folder(out: PathLike, inputs: Inputs | None = None) -> Path:
             f"{target}: --out is a file ({target.stat().st_size:,} bytes), not a folder; an "
             "import writes a Market folder (meta.json and Parquet tables). Give a new folder "
             "path; the file is left as it is")
-    entries = sorted(p.name + ("/" if p.is_dir() else "") for p in target.iterdir())
+    try:
+        entries = sorted(p.name + ("/" if p.is_dir() else "") for p in target.iterdir())
+        extras = market_folder_extras(target)
+    except OSError as exc:
+        raise ConfigError(f"{target}: cannot list --out ({exc.strerror or exc}), so whether it "
+                          "holds data is unknown; give a folder you can read and write"
+                          ) from None
     if not entries:
         return target
-    extras = market_folder_extras(target)
     if extras is None:
         raise ConfigError(
             f"{target}: --out holds {_shown(entries)} and is not a "
