@@ -4,7 +4,8 @@ The importers (:mod:`workbench.data.importers`) read a file once with :func:`rea
 (Python's ``csv`` module, so each row keeps its exact file line, header = line 1) and then
 parse the columns they need with :func:`numbers`, :func:`dates`, :func:`symbols` and
 :func:`flags`. Any malformation — empty or binary file, undecodable bytes, ragged rows,
-broken quoting, a non-numeric price, an unparseable date — raises
+broken quoting, a non-numeric price, an unparseable date, a date with a time zone or
+beyond the years datetime64[ns] holds — raises
 :class:`~workbench.errors.DataError`, never a parser traceback.
 """
 

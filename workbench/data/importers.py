@@ -22,6 +22,9 @@ Adjustment factors come in tushare ``adj_factor`` layout, the security master in
 Bar columns a source lacks are derived by :mod:`workbench.data.derive`. Every fault raises
 :class:`~workbench.errors.DataError` naming the file, the line (header = line 1), the column
 and the fault; oddities warn (:class:`~workbench.errors.DataWarning`). No bar is dropped.
+A folder of exports is read with its sub-folders, and every file found is either read or
+listed with the reason it was not (:mod:`workbench.data.importfiles`, ``meta["bar_inputs"]``);
+:func:`import_market` writes only to an absent, empty or Market folder.
 
 Two definitional fills, not guesses: a baostock row with ``tradestatus`` 0 (suspended) and
 an empty ``volume`` or ``amount`` gets 0 (nothing traded), and an empty ``preclose`` is
