@@ -863,7 +863,7 @@ def import_market(
         notes.append(f"benchmark: total return derived from {bench_meta['derived_from']}, "
                      "pre-tax cash reinvested at the ex-date close "
                      "(workbench.data.total_return)")
-    meta = {
+    meta: dict[str, object] = {
         "name": name or Path(out).name,
         "source": "import",
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
