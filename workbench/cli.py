@@ -83,12 +83,37 @@ def _cmd_report_all(args: argparse.Namespace) -> int:
     return main_exit_code([o.ok for o in run_schedule(args.jobs or default_jobs_file())])
 
 
+def _import_summary(meta: dict[str, object], out: str) -> list[str]:
+    """Every bar file the import read (rows, layout) and every file it did not, with why."""
+    found = meta.get("bar_inputs")
+    if not isinstance(found, dict):
+        return []
+    read, ignored = list(found.get("read", [])), list(found.get("ignored", []))
+    rows = sum(int(f["rows"]) for f in read)
+    lines = [f"read {len(read):,} bar files, {rows:,} rows (each row is a bar):"]
+    shown = read if len(read) <= 40 else read[:20]
+    lines += [f"  {f['file']}: {f['layout']}, {int(f['rows']):,} rows" for f in shown]
+    if len(shown) < len(read):
+        lines.append(f"  ... and {len(read) - len(shown):,} more; every file is listed in "
+                     f"{out}/meta.json under bar_inputs")
+    lines.append(f"not read: {len(ignored):,} files" + (":" if ignored else ""))
+    lines += [f"  {f['file']}: {f['reason']}" for f in ignored]
+    return lines
+
+
 def _cmd_import(args: argparse.Namespace) -> int:
     from workbench.data.importers import import_market
+    from workbench.data.importfiles import check_out_folder
     from workbench.data.provenance import provenance
     from workbench.data.total_return import import_total_return
     from workbench.errors import ConfigError
 
+    # Before any work, and before the benchmark's inputs are read: --out may not hold data.
+    check_out_folder(args.out, {
+        "--bars": args.bars, "--adj-factors": args.adj_factors,
+        "--securities": args.securities, "--benchmark": args.benchmark,
+        "--benchmark-etf": args.benchmark_etf, "--benchmark-dividends": args.benchmark_dividends,
+        "--index-weights": args.index_weights, "--dividends": args.dividends})
     benchmark = args.benchmark
     if (args.benchmark_etf is None) != (args.benchmark_dividends is None):
         raise ConfigError("--benchmark-etf and --benchmark-dividends go together: the "
@@ -111,6 +136,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     )
     print(market)
     print("\n".join(provenance(market).lines()))
+    print("\n".join(_import_summary(dict(market.meta), args.out)))
     print(f"written to {args.out}; load it with workbench.data.load_market({str(args.out)!r})")
     return 0
 
@@ -173,7 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dividends", default=None, action="extend", nargs="+", metavar="FILE",
                    help="tushare dividend or baostock query_dividend_data CSV: corporate "
                         "actions (default: derived from the adj_factor jumps)")
-    p.add_argument("--out", required=True, help="output Market folder, e.g. data/real")
+    p.add_argument("--out", required=True, help="output Market folder, e.g. data/real: "
+                   "absent, empty, or a Market folder (then replaced); never anything else")
     p.add_argument("--name", default=None, help="dataset name (default: folder name)")
     p.set_defaults(func=_cmd_import)
 

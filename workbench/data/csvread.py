@@ -4,7 +4,8 @@ The importers (:mod:`workbench.data.importers`) read a file once with :func:`rea
 (Python's ``csv`` module, so each row keeps its exact file line, header = line 1) and then
 parse the columns they need with :func:`numbers`, :func:`dates`, :func:`symbols` and
 :func:`flags`. Any malformation — empty or binary file, undecodable bytes, ragged rows,
-broken quoting, a non-numeric price, an unparseable date — raises
+broken quoting, a non-numeric price, an unparseable date, a date with a time zone or
+beyond the years datetime64[ns] holds — raises
 :class:`~workbench.errors.DataError`, never a parser traceback.
 """
 
@@ -44,6 +45,11 @@ LARGEST = 1e15
 MISSING = frozenset({"", "nan", "NaN", "NA", "N/A", "None", "null", "NULL"})
 _TRUE = frozenset({"1", "1.0", "true", "True", "TRUE"})
 _FALSE = frozenset({"0", "0.0", "false", "False", "FALSE"})
+#: A date or date-time followed by a time zone: ``Z``, an offset, ``UTC`` or ``GMT``.
+_ZONE = (r"^\d{4}-?\d{2}-?\d{2}(?:[T ]\d{1,2}(?::?\d{2}){0,2}(?:\.\d+)?)?\s*"
+         r"(?:[zZ]|[+-]\d{1,2}(?::?\d{2})?|(?i:UTC|GMT)(?:[+-]\d{1,2}(?::?\d{2})?)?)$")
+#: The whole days datetime64[ns] holds.
+_FIRST_DAY, _LAST_DAY = pd.Timestamp("1678-01-01"), pd.Timestamp("2261-12-31")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -222,16 +228,60 @@ def shares(t: Table, column: str, values: np.ndarray, *, scale: int) -> np.ndarr
     return np.rint(total).astype(np.int64)
 
 
+def _zoned(raw: pd.Series) -> np.ndarray:
+    """True where a date cell ends in a time zone (``Z``, ``+08:00``, ``UTC``)."""
+    return raw.str.contains(_ZONE, regex=True, na=False).to_numpy(dtype=bool)
+
+
+def _parse_dates(t: Table, column: str, raw: pd.Series, fmt: str) -> pd.Series:
+    """``pd.to_datetime`` of the cells (NaT where unparseable); a cell pandas cannot parse
+    beside the others (it raises) becomes a DataError naming its line."""
+    try:
+        return pd.to_datetime(raw, format=fmt, errors="coerce")
+    except (ValueError, TypeError, OverflowError) as exc:
+        reason = str(exc).split(". ")[0]
+    zoned = np.zeros(len(raw), dtype=bool)
+    for value in pd.unique(raw.dropna()):  # only on failure: find the cells that break it
+        try:
+            alone = pd.to_datetime(pd.Series([value]), format=fmt, errors="coerce")
+        except (ValueError, TypeError, OverflowError):
+            t.fail((raw == value).to_numpy(dtype=bool), column, f"unparseable date {value!r}")
+        if getattr(alone.dt, "tz", None) is not None:
+            zoned |= (raw == value).to_numpy(dtype=bool)
+    t.fail(zoned, column, f"date {_first(raw, zoned)} carries a time zone; daily bars need "
+                          "plain dates (the exchange's local day)")
+    t.fail(raw.notna().to_numpy(dtype=bool), column,
+           f"dates cannot be read together ({reason}); give every date as YYYY-MM-DD")
+    raise AssertionError("unreachable")  # t.fail raised: there are cells
+
+
 def dates(t: Table, column: str, fmt: str, *, allow_missing: bool = False) -> np.ndarray:
-    """Parse a date column (``fmt`` ``"%Y%m%d"`` or ``"ISO8601"``) to datetime64[ns]."""
+    """Parse a date column (``fmt`` ``"%Y%m%d"`` or ``"ISO8601"``) to datetime64[ns].
+
+    Every cell must be a plain date (midnight if a time is written), without a time zone,
+    between 1678 and 2261 (what datetime64[ns] holds); anything else raises DataError
+    naming the line.
+    """
     raw = pd.Series(t.column(column), dtype=object)
     missing = t.missing(column)
     if not allow_missing:
         t.fail(missing, column, "missing date")
-    parsed = pd.to_datetime(raw.where(~missing), format=fmt, errors="coerce")
-    bad = (parsed.isna() & ~missing).to_numpy()
     expected = "YYYYMMDD" if fmt == "%Y%m%d" else "YYYY-MM-DD"
+    text = raw.where(~missing)
+    zoned = _zoned(text)
+    t.fail(zoned, column, f"date {_first(raw, zoned)} carries a time zone; daily bars need "
+                          f"plain dates ({expected}, the exchange's local day)")
+    parsed = _parse_dates(t, column, text, fmt)
+    bad = (parsed.isna() & ~missing).to_numpy()
     t.fail(bad, column, f"unparseable date {_first(raw, bad)}; expected {expected}")
+    if getattr(parsed.dt, "tz", None) is not None:  # a zone the pattern missed
+        t.fail(~missing, column, f"date {_first(raw, ~missing)} carries a time zone; daily "
+                                 f"bars need plain dates ({expected})")
+    # Check the range before converting: a date beyond datetime64[ns] would wrap around
+    # silently (1500-01-03 becomes 2084-07-22 23:34).
+    far = (parsed.notna() & ((parsed < _FIRST_DAY) | (parsed > _LAST_DAY))).to_numpy()
+    t.fail(far, column, f"date {_first(raw, far)} is outside the years 1678 to 2261 that "
+                        "dates can hold; check the column and its format")
     out = parsed.to_numpy(dtype="datetime64[ns]")
     t.fail(~missing & (out != out.astype("datetime64[D]")), column,
            "date has a time of day; daily bars need plain dates")

@@ -22,6 +22,9 @@ Adjustment factors come in tushare ``adj_factor`` layout, the security master in
 Bar columns a source lacks are derived by :mod:`workbench.data.derive`. Every fault raises
 :class:`~workbench.errors.DataError` naming the file, the line (header = line 1), the column
 and the fault; oddities warn (:class:`~workbench.errors.DataWarning`). No bar is dropped.
+A folder of exports is read with its sub-folders, and every file found is either read or
+listed with the reason it was not (:mod:`workbench.data.importfiles`, ``meta["bar_inputs"]``);
+:func:`import_market` writes only to an absent, empty or Market folder.
 
 Two definitional fills, not guesses: a baostock row with ``tradestatus`` 0 (suspended) and
 an empty ``volume`` or ``amount`` gets 0 (nothing traded), and an empty ``preclose`` is
@@ -31,7 +34,6 @@ derived like a missing one.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import warnings
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,6 +48,7 @@ from workbench.data.corporate import events_from_factors
 from workbench.data.csvread import Layout, PathLike
 from workbench.data.derive import derive_bar_columns, factors_from_reference, st_periods
 from workbench.data.dividends import import_dividends
+from workbench.data.importfiles import BarFiles, as_paths, check_out_folder, find_bar_files
 from workbench.data.market import Market
 from workbench.data.membership import empty_spells, index_name, spells_from_snapshots
 from workbench.data.provenance import benchmark_identity, survivorship_notes
@@ -240,34 +243,9 @@ def _load_bar_file(path: Path, source: str) -> _BarFile:
     return _BarFile(path, layout.name, frame, names)
 
 
-def _paths(path: PathLike | Sequence[PathLike]) -> list[PathLike]:
-    """One path, or several (a list or tuple of them), as a list."""
-    if isinstance(path, (str, os.PathLike)):
-        return [path]
-    return list(path)
-
-
 def _label(path: PathLike | Sequence[PathLike]) -> str:
     """The path, or the paths joined with ' + ', for messages."""
-    return " + ".join(str(p) for p in _paths(path))
-
-
-def _bar_files(path: PathLike | Sequence[PathLike]) -> list[Path]:
-    """Every CSV file of one path or several (each a file or a folder of files)."""
-    return [f for one in _paths(path) for f in _bar_files_of(one)]
-
-
-def _bar_files_of(path: PathLike) -> list[Path]:
-    root = Path(path)
-    if root.is_file():
-        return [root]
-    if root.is_dir():
-        files = sorted(p for p in root.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
-        if not files:
-            raise DataError(f"{root}: folder holds no .csv files; expected one export per "
-                            "stock (e.g. sh.600519.csv) or one file of many stocks")
-        return files
-    raise DataError(f"{root}: no such file or folder of bar exports")
+    return " + ".join(str(p) for p in as_paths(path))
 
 
 # -- bars: assembling files -------------------------------------------------------------------
@@ -368,9 +346,11 @@ def _import_bars(
     path: PathLike | Sequence[PathLike], source: str,
     adj_factors: pd.DataFrame | PathLike | None,
     securities: pd.DataFrame | PathLike | Sequence[PathLike] | None,
-) -> tuple[pd.DataFrame, list[_BarFile], pd.DataFrame | None]:
-    """Canonical bars, the files they came from and the security master (bar symbols only)."""
-    parts = [_load_bar_file(p, source) for p in _bar_files(path)]
+) -> tuple[pd.DataFrame, list[_BarFile], pd.DataFrame | None, BarFiles]:
+    """Canonical bars, the files they came from, the security master (bar symbols only)
+    and the files found (read and ignored)."""
+    files = find_bar_files(path)
+    parts = [_load_bar_file(p, source) for p in files.read]
     frame = pd.concat([p.frame.assign(_file=i) for i, p in enumerate(parts)],
                       ignore_index=True)
     _check_duplicates(frame, parts)
@@ -395,7 +375,7 @@ def _import_bars(
     extra = [c for c in OPTIONAL_BAR_COLUMNS if c in bars.columns]
     bars = bars[list(BAR_COLUMNS) + extra]
     bars["symbol"] = pd.Categorical(bars["symbol"].astype(str))
-    return bars, parts, master
+    return bars, parts, master, files
 
 
 def import_bars(
@@ -410,9 +390,12 @@ def import_bars(
     Parameters
     ----------
     path
-        A CSV file, or a folder whose ``*.csv`` files are each one export (any mix of
-        layouts when ``source="auto"``), or a list of such files and folders (e.g. the
-        listed stocks' folder and the delisted stocks' folder).
+        A CSV file, or a folder whose ``*.csv`` files, in it and in its sub-folders, are
+        each one export (any mix of layouts when ``source="auto"``), or a list of such files
+        and folders (e.g. the listed stocks' folder and the delisted stocks' folder). Other
+        files under a folder are not read (see
+        :func:`workbench.data.importfiles.find_bar_files`); a ``DataWarning`` names each
+        ``.csv`` file or folder not read (hidden, empty, a link) and the reason.
     source
         ``"auto"`` (recognise each file's layout from its header), ``"tushare"``,
         ``"akshare"``, ``"baostock"`` or ``"canonical"``.
@@ -453,7 +436,11 @@ def import_bars(
           symbol    volume       amount  prev_close  limit_up  limit_down
     0  600000.SH  25001200  215010320.0        8.55      9.41         7.7
     """
-    bars, _, _ = _import_bars(path, source, adj_factors, securities)
+    bars, _, _, files = _import_bars(path, source, adj_factors, securities)
+    if lines := files.maybe_bars():
+        warnings.warn(f"{_label(path)}: {len(lines)} entries that may hold bars not read: "
+                      f"{'; '.join(lines[:5])}{' ...' if len(lines) > 5 else ''}",
+                      DataWarning, stacklevel=2)
     return bars
 
 
@@ -555,7 +542,7 @@ def import_securities(path: PathLike, *, symbols: Collection[str] | None = None)
 def _read_securities(paths: PathLike | Sequence[PathLike],
                      symbols: Collection[str]) -> pd.DataFrame:
     """The security master from one ``stock_basic`` export or several (a symbol in one)."""
-    files = _paths(paths)
+    files = as_paths(paths)
     frames = [import_securities(f, symbols=symbols).assign(_file=i)
               for i, f in enumerate(files)]
     master = pd.concat(frames, ignore_index=True)
@@ -672,7 +659,7 @@ def import_index_weights(
     1  csi300  600000.SH 2024-01-02        NaT
     """
     frames = []
-    for file in _paths(path):
+    for file in as_paths(path):
         t = cr.read_table(file)
         cr.pick_layout(t, "tushare", {"tushare": INDEX_WEIGHT_LAYOUT}, "index weight")
         t.fail(t.missing("index_code"), "index_code", "missing index code")
@@ -819,28 +806,47 @@ def import_market(
         ``source='derived'``: cash and shares inferred by a stated rule, no dates but the
         ex-date); none when adj_factor never changes.
     out
-        Market folder to write (replaced atomically, see :func:`save_market`).
+        Market folder to write: absent (created), empty, or a Market folder, replaced
+        atomically (see :func:`save_market`); anything else is refused before any work
+        (:func:`workbench.data.importfiles.check_out_folder`), so no user data is deleted.
     name
         Dataset name in ``meta.json``; default the folder name of ``out``.
 
     Returns
     -------
     Market
-        The imported market; ``fundamentals`` is empty (exports carry daily valuation ratios,
-        ``pe_ttm`` and ``pb_mrq`` on the bars, not point-in-time statements).
+        The imported market. ``meta["bar_inputs"]`` lists every bar file read (its layout
+        and rows, every row a bar) and every file under the bar folders not read, with the
+        reason (hidden, not .csv, empty, ...). ``fundamentals`` is empty (exports carry
+        daily valuation ratios, ``pe_ttm`` and ``pb_mrq`` on the bars, not point-in-time
+        statements).
 
     Raises
     ------
+    ConfigError
+        ``out`` is a file, the current directory, an input or a folder holding one, or a
+        folder of anything but a Market; nothing is read or deleted.
     DataError
         Any malformed input, naming file, line and column.
     """
+    inputs = {"bars": bars, "adj_factors": adj_factors, "securities": securities,
+              "benchmark": None if isinstance(benchmark, pd.DataFrame) else benchmark,
+              "index_weights": index_weights, "dividends": dividends}
+    check_out_folder(out, inputs)  # before the work: never delete user data
     factors = import_adj_factors(adj_factors) if adj_factors is not None else None
-    frame, parts, master = _import_bars(bars, "auto", factors, securities)
+    frame, parts, master, files = _import_bars(bars, "auto", factors, securities)
     sec = _securities_for(frame, master, _label(securities) if securities is not None else None)
     index, bench_meta, bench_input, bench_label = _read_benchmark(benchmark)
     bench = (_benchmark_for(frame, index, bench_label) if index is not None
              else pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c == "date" else float)
                                 for c in BENCHMARK_COLUMNS}))
+    bench_rows = None
+    if index is not None:  # every row of the benchmark accounted for
+        lo, hi = frame["date"].min(), frame["date"].max()
+        outside = int(((index["date"] < lo) | (index["date"] > hi)).sum())
+        bench_rows = {"read": len(index), "kept": len(bench),
+                      "dropped_outside_the_bars_dates": outside,
+                      "dropped_on_days_no_bar_session": len(index) - len(bench) - outside}
     members = (import_index_weights(index_weights) if index_weights is not None
                else empty_spells())
     actions = (import_dividends(dividends) if dividends is not None
@@ -857,7 +863,7 @@ def import_market(
         notes.append(f"benchmark: total return derived from {bench_meta['derived_from']}, "
                      "pre-tax cash reinvested at the ex-date close "
                      "(workbench.data.total_return)")
-    meta = {
+    meta: dict[str, object] = {
         "name": name or Path(out).name,
         "source": "import",
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -865,7 +871,12 @@ def import_market(
                    "securities": _str(securities), "benchmark": bench_input,
                    "index_weights": _str(index_weights), "dividends": _str(dividends)},
         "bar_files": {k: int(v) for k, v in layouts.items()},
+        "bar_inputs": {  # every file found: read (with its rows, each kept) or not, and why
+            "read": [{"file": str(p.path), "layout": p.layout, "rows": len(p.frame)}
+                     for p in parts],
+            "ignored": [{"file": str(f), "reason": why} for f, why in files.ignored]},
         "benchmark": bench_meta,
+        **({"benchmark_rows": bench_rows} if bench_rows is not None else {}),
         "sector_map": "snapshot" if securities is not None else "none",
         "notes": notes,
     }
@@ -885,6 +896,7 @@ def import_market(
                     index_members=members, corporate_actions=actions)
     for note in survivorship_notes(market):
         warnings.warn(f"{_label(bars)}: {note}", DataWarning, stacklevel=2)
+    check_out_folder(out, inputs)  # again: the folder may have changed while importing
     save_market(market, out)
     return market
 
@@ -893,5 +905,5 @@ def _str(path: PathLike | Sequence[PathLike] | None) -> str | list[str] | None:
     """A path as text for ``meta.json`` (several as a list; a list of one as that one)."""
     if path is None:
         return None
-    paths = [str(p) for p in _paths(path)]
+    paths = [str(p) for p in as_paths(path)]
     return paths[0] if len(paths) == 1 else paths

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -150,6 +151,25 @@ def _read_table(folder: Path, table: str) -> pd.DataFrame:
     return pd.DataFrame(columns, copy=False)
 
 
+def _read_meta(file: Path) -> dict[str, Any]:
+    """``meta.json`` as a dict ({} when absent); anything but a JSON object is a DataError."""
+    if not file.is_file():
+        return {}
+    try:
+        meta = json.loads(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DataError(f"{file}: cannot read ({exc.strerror or exc})") from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise DataError(f"{file}: not valid JSON ({exc}); restore it from a copy, or write "
+                        "the Market again (python -m workbench import ... --out "
+                        f"{file.parent})") from None
+    if not isinstance(meta, dict):
+        raise DataError(f"{file}: holds a JSON {type(meta).__name__}, not an object of "
+                        "provenance fields; restore it from a copy, or write the Market again "
+                        f"(python -m workbench import ... --out {file.parent})")
+    return meta
+
+
 def load_market(
     path: str | os.PathLike[str] | None = None, *, validate: bool | None = None
 ) -> Market:
@@ -175,7 +195,8 @@ def load_market(
     Raises
     ------
     DataError
-        Missing or unreadable files, or data that fails validation.
+        Missing or unreadable files (a ``meta.json`` that is no JSON object among them), or
+        data that fails validation.
     """
     if path is None:
         folder = ensure_default_market()
@@ -185,8 +206,7 @@ def load_market(
             raise DataError(f"{folder}: no such Market folder; build one with "
                             f"`python -m workbench import ... --out {folder}` or call "
                             "load_market() for the synthetic default")
-    meta_file = folder / "meta.json"
-    meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
+    meta = _read_meta(folder / "meta.json")
     meta.setdefault("name", folder.name)
     tables = {t: _read_table(folder, t) for t in TABLES}
     if validate is None:
