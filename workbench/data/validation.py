@@ -345,8 +345,8 @@ def _check_meaning(bars: pd.DataFrame, prices: dict[str, np.ndarray], vol: np.nd
         off = _off_tick(values)
         if off.any():
             _warn(source, lines, off, name(col),
-                  f"prices off the {TICK_CNY} CNY tick (first {values[off][0]!r}); raw A-share "
-                  "prices are whole fen: are these adjusted or rescaled prices?")
+                  f"prices off the {TICK_CNY} CNY tick (first {float(values[off][0])!r}); raw "
+                  "A-share prices are whole fen: are these adjusted or rescaled prices?")
 
 
 def _warn_limit_moves(bars: pd.DataFrame, close: np.ndarray, adj: np.ndarray,
