@@ -105,6 +105,18 @@ def test_suspended_row_that_traded():
         check(bars)
 
 
+def test_suspended_flag_that_is_no_flag():
+    bars = good_bars()
+    bars["suspended"] = pd.Series([False, None, "yes", True], dtype=object)  # None: not given
+    bars.loc[3, ["volume", "amount"]] = [0, 0.0]
+    bars.loc[3, ["open", "high", "low", "close"]] = 9.1
+    with pytest.raises(DataError, match=r"^x\.csv: line 4, column 'suspended': must be True or "
+                                        r"False"):
+        check(bars)
+    bars.loc[2, "suspended"] = 0
+    assert check(bars) == []
+
+
 @pytest.mark.parametrize(("column", "scale", "shown"), [
     ("amount", 1 / 1000, r"0\.0101"),  # amount in thousands of CNY
     ("volume", 1 / 100, r"1010"),  # volume in lots of 100

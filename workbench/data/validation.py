@@ -50,7 +50,7 @@ Warnings:
     so a close outside it most often means the band is wrong, not the close: a day
     without a limit the rule table does not know (a re-listing, the first day of a
     delisting consolidation), or an ex-rights day imported without adjustment factors.
-    The engine treats that one day as sealed at the limit; give canonical bars with the
+    The engine may take that one day as sealed at the limit; give canonical bars with the
     day's limits (empty for none) to correct it.
 ``volume == 0`` with moving prices
     Without a trade there is no new price: on a row that is not suspended, open, high,
@@ -264,14 +264,14 @@ def validate_bars(
             _warn_gaps(names[codes], dates, gaps, source)
 
 
-def _flags(column: pd.Series, source: str, label: str) -> np.ndarray:
+def _flags(column: pd.Series, source: str, lines: np.ndarray | None, label: str
+           ) -> np.ndarray:
     """True/False of a flag column (missing counts as False); DataError for anything else."""
     if column.dtype == bool:
         return column.to_numpy()
-    try:
-        return column.astype("boolean").fillna(False).to_numpy(dtype=bool)
-    except (TypeError, ValueError):
-        raise DataError(f"{source}: column {label!r} must hold True or False") from None
+    _fail(source, lines, ~(column.isna() | column.isin([True, False])).to_numpy(), label,
+          "must be True or False (or 1 or 0)")
+    return column.isin([True]).to_numpy(dtype=bool)  # True or 1; missing is not suspended
 
 
 def _off_tick(values: np.ndarray) -> np.ndarray:
@@ -303,7 +303,7 @@ def _check_meaning(bars: pd.DataFrame, prices: dict[str, np.ndarray], vol: np.nd
           "empty for a day without limits")
     traded = vol > 0
     if "suspended" in bars.columns:
-        suspended = _flags(bars["suspended"], source, name("suspended"))
+        suspended = _flags(bars["suspended"], source, lines, name("suspended"))
         _fail(source, lines, suspended & traded, name("suspended"),
               "suspended=True on a row with volume > 0; a suspended day trades nothing "
               "(volume 0), so one of the two is wrong")
@@ -329,7 +329,7 @@ def _check_meaning(bars: pd.DataFrame, prices: dict[str, np.ndarray], vol: np.nd
               f"close outside its own limit band [limit_down, limit_up] (first {c[i]:g} "
               f"outside [{down[i]:g}, {up[i]:g}]); a day without a price limit the rule table "
               "does not know, an ex-rights day without adjustment factors, or a wrong "
-              "reference price or ST flag. The engine treats such a day as sealed at the "
+              "reference price or ST flag. The engine may take such a day as sealed at the "
               "limit; give the day's limits (empty for none) in canonical bars to correct it")
     known = np.isfinite(prev)
     moved = np.zeros(len(bars), dtype=bool)
