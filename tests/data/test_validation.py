@@ -65,6 +65,7 @@ def test_duplicate_date_symbol():
 def test_move_beyond_the_limit_warns_not_fails():
     bars = good_bars()
     bars.loc[1, ["open", "high", "low", "close"]] = [5.05, 5.1, 5.0, 5.05]  # a 1:2 split
+    bars["amount"] = bars["volume"] * bars["close"]  # traded at the close
     with pytest.warns(DataWarning, match=r"1 adjusted daily moves beyond .*600000\.SH"):
         validate_bars(bars)
     bars.loc[1, "adj_factor"] = 2.0  # adjusted: continuous, no warning
@@ -86,6 +87,7 @@ def test_limit_move_after_a_bonus_issue_is_not_flagged():
     bars = good_bars().iloc[:2].copy()
     bars.loc[0, ["open", "high", "low", "close"]] = [1.99, 1.99, 1.99, 1.99]
     bars.loc[1, ["open", "high", "low", "close", "adj_factor"]] = [1.10, 1.10, 1.10, 1.10, 2.0]
+    bars["amount"] = bars["volume"] * bars["close"]
     validate_bars(bars)
 
 
@@ -93,6 +95,7 @@ def test_st_stock_moving_beyond_five_percent_warns():
     bars = good_bars().iloc[:2].copy()
     bars["is_st"] = True
     bars.loc[1, ["open", "high", "low", "close"]] = [10.8, 10.8, 10.8, 10.8]  # +6.9 %
+    bars["amount"] = bars["volume"] * bars["close"]
     with pytest.warns(DataWarning, match=r"600000\.SH 2024-01-03 \+6\.9%"):
         validate_bars(bars)
     bars["is_st"] = False

@@ -62,7 +62,13 @@ from workbench.data.schema import (
     SECURITY_COLUMNS,
 )
 from workbench.data.store import save_market
-from workbench.data.validation import require_columns, validate_bars, where
+from workbench.data.validation import (
+    require_columns,
+    validate_bars,
+    validate_benchmark,
+    validate_listing,
+    where,
+)
 from workbench.errors import DataError, DataWarning
 from workbench.symbols import boards_of, normalize_symbol
 
@@ -192,6 +198,10 @@ def _baostock_bars(t: cr.Table) -> tuple[dict[str, object], dict[str, str]]:
         t.fail(np.isnan(values) & ~halted, col, f"missing {col} on a traded day")
         values = np.where(np.isnan(values) & halted, 0.0, values)  # suspended: nothing traded
         out[col] = cr.shares(t, col, values, scale=1) if col == "volume" else values
+        if col == "volume":
+            t.fail(halted & (values > 0), "tradestatus",
+                   "tradestatus 0 (suspended) on a row with volume > 0; a suspended day "
+                   "trades nothing, so one of the two is wrong")
     if "isST" in t.columns:
         out["is_st"] = cr.flags(t, "isST", "isST")
     for src, dst in (("preclose", "prev_close"), ("peTTM", "pe_ttm"), ("pbMRQ", "pb_mrq")):
@@ -327,19 +337,17 @@ def _session_range(dates: pd.Series) -> pd.DatetimeIndex | None:
     return sessions(lo, hi)
 
 
-def _validate_parts(bars: pd.DataFrame, parts: list[_BarFile]) -> None:
+def _validate_parts(bars: pd.DataFrame, parts: list[_BarFile],
+                    master: pd.DataFrame | None) -> None:
     gaps = _session_range(bars["date"])
     for f, part in enumerate(parts):
         rows = bars.loc[bars["_file"] == f]
-        try:
-            validate_bars(rows.drop(columns=["_file", "_line"]), source=str(part.path),
-                          lines=rows["_line"].to_numpy(), gaps=gaps)
-        except DataError as exc:
-            message = str(exc)
-            for canonical, column in part.names.items():
-                if canonical != column:  # name the file's column, not ours
-                    message = message.replace(f"column {canonical!r}", f"column {column!r}")
-            raise DataError(message) from None
+        lines = rows["_line"].to_numpy()  # messages name the file's line and column
+        validate_bars(rows.drop(columns=["_file", "_line"]), source=str(part.path),
+                      lines=lines, gaps=gaps, columns=part.names)
+        if master is not None:
+            validate_listing(rows, master, source=str(part.path), lines=lines,
+                             columns=part.names)
 
 
 def _import_bars(
@@ -368,7 +376,7 @@ def _import_bars(
     with np.errstate(all="ignore"):
         bars = derive_bar_columns(frame, list_dates=list_dates,
                                   limits_given=given[frame["_file"].to_numpy()])
-        _validate_parts(bars, parts)
+        _validate_parts(bars, parts, master)
     if unadjusted:
         warnings.warn(unadjusted, DataWarning, stacklevel=3)
     bars = bars.sort_values(["date", "symbol"], ignore_index=True)
@@ -607,6 +615,7 @@ def import_benchmark(path: PathLike, source: str = "auto") -> pd.DataFrame:
     t.fail(amount < 0, "amount", "negative amount")
     out = pd.DataFrame({"date": pd.Series(date, dtype="datetime64[ns]"), **prices,
                         "volume": volume, "amount": amount}, columns=list(BENCHMARK_COLUMNS))
+    validate_benchmark(out, source=str(t.path), lines=t.lines)
     out = out.sort_values("date", ignore_index=True)
     out.attrs["index_code"] = index_code  # names the benchmark (data.provenance)
     return out
