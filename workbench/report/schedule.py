@@ -415,13 +415,16 @@ def build_index(out_dir: str | os.PathLike[str], *,
     extra = dict(unrecorded or {})
     records: dict[str, tuple[dict[str, Any] | None, dict[str, Any] | None]] = {}
     for folder in report_folders(root):
-        current = folder.current()
-        if current is None:
-            continue
-        good = _read_json(current / "report.json")
-        failures = sorted(current.glob("*.failed.json"))
-        failed = _read_json(failures[-1]) if failures else None
-        if good is not None or failed is not None:
+        for _ in range(3):  # a run publishing meanwhile may remove the version being read
+            current = folder.current()
+            if current is None:
+                break
+            good = _read_json(current / "report.json")
+            failures = sorted(current.glob("*.failed.json"))
+            failed = _read_json(failures[-1]) if failures else None
+            if folder.current() == current:
+                break
+        if current is not None and (good is not None or failed is not None):
             records[folder.path.name] = (good, failed)
     for key, error in extra.items():
         good = records.get(key, (None, None))[0]
