@@ -170,6 +170,7 @@ def test_default_jobs_cover_every_strategy_and_report():
     ('[[jobs]]\nname = "a"\nnotebook = "x"\n[[jobs]]\nname = "a"\nnotebook = "y"\n',
      "duplicate name"),
     ('[[jobs]]\nname = "a b"\nnotebook = "x"\n', "report name"),
+    ('[[jobs]]\nname = "a.failed"\nnotebook = "x"\n', "may not end in '.failed'"),
     ('[[jobs]]\nname = "a"\nnotebook = "x"\nparams = {}\n', "did you mean 'parameters'"),
     ('colour = "cn"\n[[jobs]]\nname = "a"\nnotebook = "x"\n', "unknown top-level keys"),
     ('out = "."\n', "no jobs"),

@@ -70,7 +70,7 @@ __all__ = ["VERSIONS", "ReportFolder", "clean_stale", "record_failure", "report_
 #: The hidden folder of a reports folder that holds every report's versions and lock.
 VERSIONS = ".versions"
 _KINDS = ("v-", "link-", "aside-")
-_FAILURE = re.compile(r"\.failed\.[^.]+$")
+_FAILURE = re.compile(r"\.failed\.(json|ipynb|log)$")
 #: What a report folder may hold (an older workbench's layout included): its files, the
 #: temporary folders an older runner left (``.NAME.`` and 8 random characters), and what
 #: Jupyter or a file browser adds.

@@ -282,6 +282,9 @@ def check_report_name(name: str) -> str:
     if not _NAME.match(name):
         raise ConfigError(f"report name {name!r} must be letters, digits, '_', '-' or '.', "
                           "starting with a letter or digit; e.g. 'backtest_ma_trend'")
+    if name.endswith(".failed"):  # NAME.failed.* are the records of a failed run
+        raise ConfigError(f"report name {name!r} may not end in '.failed', which marks the "
+                          "files of a failed run; e.g. 'backtest_ma_trend'")
     return name
 
 
