@@ -51,7 +51,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     try:
         run = run_report(args.notebook, dict(args.parameter), args.out, name=args.name,
-                         timeout_s=args.timeout, progress=sys.stderr.isatty())
+                         timeout_s=args.timeout, progress=sys.stderr.isatty(),
+                         wait_s=args.wait)
     except ReportFailed as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -74,13 +75,15 @@ def main_exit_code(succeeded: Sequence[bool]) -> int:
 def _cmd_schedule(args: argparse.Namespace) -> int:
     from workbench.report.schedule import run_schedule
 
-    return main_exit_code([o.ok for o in run_schedule(args.jobs, only=args.only)])
+    return main_exit_code([o.ok for o in run_schedule(args.jobs, only=args.only,
+                                                      wait_s=args.wait)])
 
 
 def _cmd_report_all(args: argparse.Namespace) -> int:
     from workbench.report.schedule import default_jobs_file, run_schedule
 
-    return main_exit_code([o.ok for o in run_schedule(args.jobs or default_jobs_file())])
+    return main_exit_code([o.ok for o in run_schedule(args.jobs or default_jobs_file(),
+                                                      wait_s=args.wait)])
 
 
 def _import_summary(meta: dict[str, object], out: str) -> list[str]:
@@ -158,6 +161,11 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
     return 0
 
 
+#: --wait of the report commands: one writer per reports folder (see workbench.report.lock).
+_WAIT_HELP = ("seconds to wait while another scheduler or run writes the same reports; "
+             "default 0: exit at once with a message naming it")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``python -m workbench``."""
     parser = argparse.ArgumentParser(prog="python -m workbench", description=__doc__,
@@ -224,6 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="output folder (default: reports/NAME)")
     p.add_argument("--name", default=None, help="report name (default: the notebook's)")
     p.add_argument("--timeout", type=float, default=None, help="most seconds per cell")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help=_WAIT_HELP)
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("schedule", help="run the report jobs of a TOML file (cron-friendly)",
@@ -231,10 +241,14 @@ def build_parser() -> argparse.ArgumentParser:
                        "keep going when one fails, rebuild index.html; exit 1 if any failed.")
     p.add_argument("jobs", help="the jobs file, e.g. reports/jobs.toml")
     p.add_argument("--only", nargs="+", default=None, metavar="NAME", help="run these jobs only")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help=_WAIT_HELP)
     p.set_defaults(func=_cmd_schedule)
 
     p = sub.add_parser("report-all", help="run the default reports (reports/jobs.toml)")
     p.add_argument("--jobs", default=None, help="another jobs file (default reports/jobs.toml)")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help=_WAIT_HELP)
     p.set_defaults(func=_cmd_report_all)
 
     p = sub.add_parser("sweep", help="backtest a parameter grid in and out of sample (Dask)",

@@ -170,6 +170,7 @@ def test_default_jobs_cover_every_strategy_and_report():
     ('[[jobs]]\nname = "a"\nnotebook = "x"\n[[jobs]]\nname = "a"\nnotebook = "y"\n',
      "duplicate name"),
     ('[[jobs]]\nname = "a b"\nnotebook = "x"\n', "report name"),
+    ('[[jobs]]\nname = "a.failed"\nnotebook = "x"\n', "may not end in '.failed'"),
     ('[[jobs]]\nname = "a"\nnotebook = "x"\nparams = {}\n', "did you mean 'parameters'"),
     ('colour = "cn"\n[[jobs]]\nname = "a"\nnotebook = "x"\n', "unknown top-level keys"),
     ('out = "."\n', "no jobs"),
@@ -205,6 +206,13 @@ parameters = {{ fail = {"true" if flaky_fails else "false"} }}
     path.write_text(text)
 
 
+def _row(index: str, name: str) -> str:
+    """The index's table row of report ``name``."""
+    (row,) = [r for r in index.split("<tr>") if r.startswith((f"<td>{name}</td>",
+                                                             f'<td><a href="{name}/'))]
+    return row
+
+
 def test_a_failed_job_keeps_the_last_good_report_and_the_batch_goes_on(tmp_path):
     tiny_notebook(tmp_path)
     jobs = tmp_path / "jobs.toml"
@@ -234,14 +242,20 @@ def test_a_failed_job_keeps_the_last_good_report_and_the_batch_goes_on(tmp_path)
     assert "asked to fail" in failed.read_text()
     assert json.loads((out / "flaky" / "flaky.failed.json").read_text())["error"].startswith(
         "AssertionError")
-    assert not (out / "bad").exists() or not (out / "bad" / "bad.html").exists()
+    assert not (out / "bad" / "bad.html").exists()
+    assert "unknown strategy 'nope'" in json.loads(
+        (out / "bad" / "bad.failed.json").read_text())["error"]  # found before any kernel
     assert any("flaky FAILED" in line for line in lines)
     assert any(re.search(r"good ok in \d+\.\d s", line) for line in lines)
 
     index = (out / "index.html").read_text()
     for name in ("good", "flaky"):
         assert f'href="{name}/{name}.html"' in index
-    assert "last run failed" in index and "flaky.failed.ipynb" in index
+    assert "last run failed" in _row(index, "flaky") and "flaky.failed.ipynb" in index
+    assert "ok</span>" not in _row(index, "flaky")
+    assert "showing the last good report" in _row(index, "flaky")
+    assert "last run failed before the kernel started" in _row(index, "bad")
+    assert "ok</span>" in _row(index, "good")
     assert "total return: <b>+12.50%</b>" in index
     assert "plotly.js v" not in index
     assert not re.findall(r"<(?:script|link)\b[^>]*\b(?:src|href)=", index)
@@ -250,7 +264,7 @@ def test_a_failed_job_keeps_the_last_good_report_and_the_batch_goes_on(tmp_path)
     third = schedule.run_schedule(jobs, only=["flaky"], echo=lines.append)
     assert [o.ok for o in third] == [True]
     assert not failed.exists()  # a good run clears the stale failure
-    assert "last run failed" not in (out / "index.html").read_text()
+    assert "last run failed" not in _row((out / "index.html").read_text(), "flaky")
 
 
 def test_only_names_a_job_that_exists(tmp_path):

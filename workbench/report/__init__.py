@@ -16,8 +16,9 @@ footnote stating how figures are annualised and what a trade count counts).
 Publishing: ``banner`` (:func:`warning_banner`, a result's warnings at the top of a
 report), ``parameters`` (:class:`ReportParameters`, a notebook's parameters checked and
 turned into a market, strategy and backtest configuration), ``emit`` (metrics.json),
-``html`` (notebook to page), ``notebook`` (a kernel's set-up), ``runner`` (one report)
-and ``schedule`` (a jobs file, the index page).
+``html`` (notebook to page), ``notebook`` (a kernel's set-up), ``runner`` (one report),
+``publish`` (a report's folder replaced whole, by one atomic swap), ``lock`` (one writer
+per reports folder) and ``schedule`` (a jobs file, the index page).
 
 >>> from workbench import report
 >>> report.palette("cn").up
@@ -102,6 +103,7 @@ from workbench.report.figures.tables import (
 )
 from workbench.report.figures.theme import TEMPLATE, palette
 from workbench.report.html import PLOTLY_MIME, notebook_html, write_notebook_html
+from workbench.report.lock import ReportsBusy
 from workbench.report.notebook import setup_notebook
 from workbench.report.parameters import ReportParameters
 from workbench.report.runner import ReportRun, run_report
@@ -124,6 +126,7 @@ __all__ = [
     "ReportFailed",
     "ReportParameters",
     "ReportRun",
+    "ReportsBusy",
     "backtest_metrics",
     "benchmark_close",
     "beside_baseline",

@@ -9,13 +9,15 @@ executed notebook, a self-contained HTML page and its metrics.
    class every report notebook hands its parameters to) refuses (an unknown strategy, an
    end before the start, a negative capital, ...): all before a kernel starts;
 3. check that the ``python3`` kernel runs this very interpreter;
-4. execute into a temporary folder beside the output (papermill, kernel ``python3``);
-5. on success, move ``NAME.ipynb``, ``metrics.json``, ``report.json`` and ``NAME.html``
-   into the output folder, each by an atomic rename; on failure keep the executed notebook
-   as ``NAME.failed.ipynb`` (and ``NAME.failed.json``) and leave the last good report
-   untouched.
+4. take the report folder's lock (a second run on the same folder is refused, or waits),
+   repair what a killed run left, and refuse an output folder holding other files;
+5. execute into a new version folder (papermill, kernel ``python3``), beside the published
+   one in ``OUT/../.versions/NAME/``;
+6. on success, publish that version whole with one atomic rename
+   (:mod:`workbench.report.publish`); on failure publish the last good report's files plus
+   ``NAME.failed.ipynb``, ``NAME.failed.json`` and ``NAME.failed.log``, the same way.
 
-Output folder layout (one folder per report)::
+Output folder layout (one folder per report; ``OUT`` is a symlink to its current version)::
 
     OUT/NAME.html         the page: opens offline by double-click
     OUT/NAME.ipynb        the executed notebook
@@ -34,7 +36,6 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -42,9 +43,10 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import ConfigError, LookupFailed, ReportFailed, did_you_mean
-from workbench.report.emit import jsonable, read_metrics, write_text
+from workbench.report.emit import jsonable, read_metrics
 from workbench.report.html import notebook_html
 from workbench.report.parameters import ReportParameters
+from workbench.report.publish import ReportFolder
 
 __all__ = [
     "KERNEL_NAME",
@@ -280,6 +282,9 @@ def check_report_name(name: str) -> str:
     if not _NAME.match(name):
         raise ConfigError(f"report name {name!r} must be letters, digits, '_', '-' or '.', "
                           "starting with a letter or digit; e.g. 'backtest_ma_trend'")
+    if name.endswith(".failed"):  # NAME.failed.* are the records of a failed run
+        raise ConfigError(f"report name {name!r} may not end in '.failed', which marks the "
+                          "files of a failed run; e.g. 'backtest_ma_trend'")
     return name
 
 
@@ -322,31 +327,29 @@ def _finish(tmp: Path, name: str, path: Path, overrides: dict[str, Any],
     return metrics
 
 
-def _failed(exc: Exception, tmp: Path, out: Path, name: str, path: Path,
-            overrides: dict[str, Any], started: dt.datetime, t0: float,
+def _failed(exc: Exception, work: Path, folder: ReportFolder, name: str, path: Path,
+            overrides: dict[str, Any], started: dt.datetime, t0: float, stage: str,
             log: Callable[[str], None] | None) -> ReportFailed:
-    """Keep the failed run's notebook and kernel log beside the last good report."""
+    """Publish the failure beside the last good report: its files stay, and the failed run's
+    notebook and kernel log join them as ``NAME.failed.*`` (one atomic swap)."""
     import papermill.exceptions
 
     elapsed = time.perf_counter() - t0
-    kept = None
-    if (tmp / f"{name}.ipynb").is_file():
-        kept = out / f"{name}.failed.ipynb"
-        os.replace(tmp / f"{name}.ipynb", kept)
-    if (tmp / "kernel.log").is_file():
-        os.replace(tmp / "kernel.log", out / f"{name}.failed.log")
     what = (f"{exc.ename}: {exc.evalue}"
             if isinstance(exc, papermill.exceptions.PapermillExecutionError)
             else f"{type(exc).__name__}: {exc}")
     record = {"name": name, "notebook": str(path), "parameters": jsonable(overrides),
               "started": started.isoformat(timespec="seconds"),
-              "elapsed_s": round(elapsed, 2), "error": what,
-              "failed_notebook": kept.name if kept else None}
-    write_text(out / f"{name}.failed.json",
-               json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+              "elapsed_s": round(elapsed, 2), "stage": stage, "error": what}
+    try:
+        written = folder.publish_failure(record, notebook=work / f"{name}.ipynb",
+                                         log=work / "kernel.log")
+    finally:
+        folder.discard(work)
+    kept = folder.path / written["failed_notebook"] if written["failed_notebook"] else None
     if log is not None:
         log(f"{name}: {what}")
-    return ReportFailed(f"report {name!r} failed after {elapsed:.1f} s: {what}"
+    return ReportFailed(f"report {name!r} failed {stage} after {elapsed:.1f} s: {what}"
                         + (f"; the executed notebook is kept at {kept}" if kept else ""), kept)
 
 
@@ -354,8 +357,8 @@ def run_report(notebook: str | os.PathLike[str], parameters: Mapping[str, Any] |
                out_dir: str | os.PathLike[str] | None = None, *, name: str | None = None,
                timeout_s: float | None = None, progress: bool = False,
                base: Path | None = None,
-               log: Callable[[str], None] | None = None) -> ReportRun:
-    """Check parameters, execute a report notebook and write its outputs.
+               log: Callable[[str], None] | None = None, wait_s: float = 0.0) -> ReportRun:
+    """Check parameters, execute a report notebook and publish its outputs as one folder.
 
     Parameters
     ----------
@@ -365,7 +368,8 @@ def run_report(notebook: str | os.PathLike[str], parameters: Mapping[str, Any] |
         ``{name: value}`` overriding the notebook's defaults; strings are parsed where the
         default is not a string (as given on a command line).
     out_dir
-        The report's folder; default ``reports/NAME`` (:func:`default_reports_dir`).
+        The report's folder; default ``reports/NAME`` (:func:`default_reports_dir`). It must
+        be absent, empty or an earlier report's folder: publishing replaces it whole.
     name
         The report's name (file stem); default the notebook's stem.
     timeout_s
@@ -376,6 +380,9 @@ def run_report(notebook: str | os.PathLike[str], parameters: Mapping[str, Any] |
         Folder relative notebook paths are resolved against (the jobs file's folder).
     log
         Called with one line on failure details (default: nothing).
+    wait_s
+        Most seconds to wait while another process writes the same report folder; 0 refuses
+        at once.
 
     Returns
     -------
@@ -384,9 +391,13 @@ def run_report(notebook: str | os.PathLike[str], parameters: Mapping[str, Any] |
     Raises
     ------
     ConfigError, LookupFailed, DataError
-        Bad parameters, found before any kernel starts.
+        Bad parameters, found before any kernel starts (nothing is written); or an
+        ``out_dir`` that holds other files.
+    ReportsBusy
+        Another process is writing the same report folder.
     ReportFailed
-        The notebook failed; the last good report is untouched and the executed notebook
+        The notebook failed, or publishing did; the failure is recorded in the report's
+        folder beside the last good report, which stays in place, and the executed notebook
         is kept as ``NAME.failed.ipynb``.
     """
     import papermill
@@ -395,33 +406,39 @@ def run_report(notebook: str | os.PathLike[str], parameters: Mapping[str, Any] |
     name = check_report_name(name or path.stem)
     overrides, effective = prepare_parameters(path, parameters)
     check_kernel()
-    out = Path(out_dir) if out_dir is not None else default_reports_dir() / name
-    out.mkdir(parents=True, exist_ok=True)
+    folder = ReportFolder.at(out_dir if out_dir is not None else default_reports_dir() / name)
     declared = declared_parameters(path)
-    started = dt.datetime.now().astimezone()
-    t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix=f".{name}.", dir=out) as tmp_dir:
-        tmp = Path(tmp_dir)
-        executed = tmp / f"{name}.ipynb"
-        kernel_log = tmp / "kernel.log"
-        injected = dict(overrides)
-        if "metrics_path" in declared:
-            injected["metrics_path"] = str(tmp / "metrics.json")
+    with folder.lock(wait_s):
+        folder.recover()
+        folder.check()
+        started = dt.datetime.now().astimezone()
+        t0 = time.perf_counter()
+        work = folder.new_version()
         try:
-            papermill.execute_notebook(
-                str(path), str(executed), parameters=injected, kernel_name=KERNEL_NAME,
-                cwd=str(path.parent), progress_bar=progress, log_output=False,
-                request_save_on_cell_execute=False, execution_timeout=timeout_s,
-                kernel_manager_class=_logged_kernel_manager(kernel_log))
-            metrics = _finish(tmp, name, path, overrides, effective, started, t0)
-        except Exception as exc:
-            raise _failed(exc, tmp, out, name, path, overrides, started, t0, log) from exc
-        for file in (f"{name}.ipynb", "metrics.json", "report.json", f"{name}.html"):
-            os.replace(tmp / file, out / file)  # each file: old or new, never half-written
-    for stale in (out / f"{name}.failed.ipynb", out / f"{name}.failed.json",
-                  out / f"{name}.failed.log"):
-        stale.unlink(missing_ok=True)
+            injected = dict(overrides)
+            if "metrics_path" in declared:
+                injected["metrics_path"] = str(work / "metrics.json")
+            try:
+                papermill.execute_notebook(
+                    str(path), str(work / f"{name}.ipynb"), parameters=injected,
+                    kernel_name=KERNEL_NAME, cwd=str(path.parent), progress_bar=progress,
+                    log_output=False, request_save_on_cell_execute=False,
+                    execution_timeout=timeout_s,
+                    kernel_manager_class=_logged_kernel_manager(work / "kernel.log"))
+                metrics = _finish(work, name, path, overrides, effective, started, t0)
+            except Exception as exc:
+                raise _failed(exc, work, folder, name, path, overrides, started, t0,
+                              "in the notebook", log) from exc
+            (work / "kernel.log").unlink(missing_ok=True)  # kept for failed runs only
+            try:
+                folder.publish(work)
+            except Exception as exc:
+                raise _failed(exc, work, folder, name, path, overrides, started, t0,
+                              "while publishing", log) from exc
+        except BaseException:
+            folder.discard(work)  # an interrupt: what is left is removed at the next start
+            raise
     elapsed = time.perf_counter() - t0
-    return ReportRun(name=name, notebook=path, out_dir=out, html=out / f"{name}.html",
-                     ipynb=out / f"{name}.ipynb", metrics=metrics,
-                     parameters=jsonable(effective), elapsed_s=elapsed)
+    return ReportRun(name=name, notebook=path, out_dir=folder.path,
+                     html=folder.path / f"{name}.html", ipynb=folder.path / f"{name}.ipynb",
+                     metrics=metrics, parameters=jsonable(effective), elapsed_s=elapsed)
