@@ -5,7 +5,10 @@ marks, today's limit prices and flags per symbol, the started session's trading 
 and what follows from them (position and sector values, equity, its peak, the day's P&L
 base, the drawdown stop's status, the stop that blocks buys and the caps a buy is compared
 with), refreshed on each event: the checks only read these fields, so re-arming the
-drawdown stop costs an order nothing. Every field is public and read-only: the events
+drawdown stop costs an order nothing. The account-level half (cash, equity, the stops, the
+caps, the started day) is :class:`~workbench.risk.equity.EquityState`, which
+:class:`AccountState` extends with a :class:`SymbolState` per registered symbol. Every
+field is public and read-only: the events
 (:meth:`AccountState.start_day`, :meth:`~AccountState.on_fill`,
 :meth:`~AccountState.on_price`, :meth:`~AccountState.on_settlement`,
 :meth:`~AccountState.update_securities`) change them.
@@ -25,19 +28,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.calendar import (
-    AFTERNOON,
-    CALENDAR_END,
-    CALENDAR_START,
-    MARKET_TZ,
-    MORNING,
-    OPENING_AUCTION,
-    is_session,
-    sessions,
-)
 from workbench.errors import ConfigError, DataError, LookupFailed, did_you_mean
-from workbench.risk.limits import TOLERANCE_RATE, RiskLimits
-from workbench.risk.orders import Reason, parse_fen, parse_shares
+from workbench.risk.equity import EquityState, day_number
+from workbench.risk.limits import RiskLimits
+from workbench.risk.orders import parse_fen, parse_shares
 from workbench.rules import lot_rule
 from workbench.symbols import Board, board_of
 
@@ -100,13 +94,6 @@ class SymbolState:
         self.odd = shares if shares < mn else (shares - mn) % self.step_shares
 
 
-def _day_number(value: Any) -> int | None:
-    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
-        return None
-    # days, not Timestamp.value // 86_400 (which is in ns whatever the unit)
-    return int(pd.Timestamp(value).to_datetime64().astype("datetime64[D]").astype(np.int64))
-
-
 def _limit_fens(symbol: str, up: Any, down: Any) -> tuple[float, float]:
     """Limit prices in fen; both NaN means no limit today (IPO days, as in the bar schema)."""
     up, down = float(up), float(down)
@@ -137,7 +124,7 @@ def _holding(q: Any) -> int | None:
     return None
 
 
-class AccountState:
+class AccountState(EquityState):
     """Cash, positions, marks and today's rules of an account, under :class:`RiskLimits`.
 
     Parameters are those of :class:`~workbench.risk.PreTradeValidator` (which validates
@@ -145,58 +132,13 @@ class AccountState:
 
     Attributes
     ----------
-    limits : RiskLimits
-        The limits the stop and caps below are computed from.
-    cash_cny : float
-        Cash, CNY (negative only on margin).
     securities : dict[str, SymbolState]
         Registered symbols, in registration order.
     sector_values_cny : dict[str, float]
         Marked value of the positions per sector bucket, CNY.
-    unpriced : set[str]
-        Held symbols without a valid mark; while any, equity is unknown.
-    gross_cny : float
-        Marked value of all positions, CNY (unpriced ones count 0).
-    priced_equity_cny : float
-        ``cash_cny + gross_cny`` at the last event, CNY.
-    peak_cny, day_base_cny : float or None
-        Highest fully priced equity seen since the start or the last reset of the peak
-        (see ``peak_resets``), and the day's P&L base (the first fully priced equity of
-        the day), CNY; None until known.
-    drawdown_stopped : bool
-        Whether the drawdown stop holds: it trips when equity falls more than
-        ``limits.max_drawdown_rate`` below ``peak_cny`` and lifts by the
-        ``limits.drawdown_rearm`` policy (recovery within ``drawdown_release_rate``, or a
-        reset of the peak after ``drawdown_cooloff_sessions``). Kept as of the last fully
-        priced event while equity is unknown.
-    stopped_since_day : pandas.Timestamp or None
-        The first day started after the stop tripped, from which its sessions are counted;
-        None while the stop does not hold or no day has been started since it tripped.
-        (A mark may arrive after the started day: a backtest marks every close but starts
-        only sessions with orders. So the session of the trip is known only as "before
-        this day", and the count begins with the next one.)
-    stopped_sessions : int
-        XSHG sessions from ``stopped_since_day`` to ``day``, both counted, including
-        sessions on which no day was started (0 until then); set by :meth:`start_day`.
-    peak_resets : int
-        How many times a cool-off has reset the peak.
-    day : pandas.Timestamp or None
-        The started trading day (naive, midnight), None before :meth:`start_day`.
-    day_number : int or None
-        ``day`` as days since 1970-01-01.
-    session : bool
-        Whether ``day`` is an XSHG session.
-    window_ns, window_s : tuple
-        Six bounds, ``[lo, hi)`` pairs for the morning, the afternoon and (if allowed) the
-        opening auction of ``day``, in UTC nanoseconds and in seconds; all 0 (no time
-        inside) when no session is started.
-    buy_block : Reason or None
-        MISSING_PRICE (equity unknown), DAILY_LOSS, or DRAWDOWN (``drawdown_stopped``)
-        while buys are refused, else None: the one flag the checks read.
-    position_cap_cny, sector_cap_cny, gross_cap_cny : float
-        The most a position, a sector and all positions may be worth after a buy, CNY
-        (each limit rate × equity, plus ``TOLERANCE_RATE × |equity|``); NaN while equity
-        is unknown.
+
+    The account-level fields (cash, equity, its peak, the stops, the caps, the started
+    day and its window) are those of :class:`~workbench.risk.equity.EquityState`.
 
     Examples
     --------
@@ -210,12 +152,7 @@ class AccountState:
     ({'600000.SH'}, <Reason.MISSING_PRICE: 'MISSING_PRICE'>, nan)
     """
 
-    __slots__ = ("_arrays", "_cooloff", "_release_rate", "_session_days", "buy_block",
-                 "cash_cny", "day", "day_base_cny", "day_number", "drawdown_stopped",
-                 "gross_cap_cny", "gross_cny", "limits", "peak_cny", "peak_resets",
-                 "position_cap_cny", "priced_equity_cny", "sector_cap_cny",
-                 "sector_values_cny", "securities", "session", "stopped_sessions",
-                 "stopped_since_day", "unpriced", "window_ns", "window_s")
+    __slots__ = ("_arrays", "sector_values_cny", "securities")
 
     def __init__(
         self,
@@ -226,33 +163,9 @@ class AccountState:
         positions: Mapping[str, int] | None = None,
         prices: Mapping[str, float] | None = None,
     ) -> None:
-        self.limits = limits
-        cash = float(cash_cny)
-        if not math.isfinite(cash):
-            raise ConfigError(f"cash_cny must be a finite amount in CNY, got {cash_cny!r}")
-        self.cash_cny = cash
+        super().__init__(limits, cash_cny=cash_cny)
         self.securities: dict[str, SymbolState] = {}
         self.sector_values_cny: dict[str, float] = {}
-        self.unpriced: set[str] = set()
-        self.gross_cny = 0.0
-        self.day: pd.Timestamp | None = None
-        self.day_number: int | None = None
-        self.session = False
-        # [lo, hi) pairs: morning, afternoon, auction
-        self.window_ns: tuple[int, ...] = (0, 0, 0, 0, 0, 0)
-        self.window_s: tuple[float, ...] = (0.0,) * 6
-        self.day_base_cny: float | None = None
-        self.peak_cny: float | None = None
-        self.drawdown_stopped = False
-        self.stopped_since_day: pd.Timestamp | None = None
-        self.stopped_sessions = 0
-        self.peak_resets = 0
-        self._release_rate = limits.drawdown_release_rate
-        self._cooloff = (limits.drawdown_cooloff_sessions if limits.drawdown_rearm == "cooloff"
-                         else None)
-        self._session_days: np.ndarray | None = None  # XSHG sessions, datetime64[D]
-        self.buy_block: Reason | None = None
-        self.position_cap_cny = self.sector_cap_cny = self.gross_cap_cny = math.nan
         self._arrays: dict[str, Any] | None = None
         if securities is not None:
             self.update_securities(securities)
@@ -267,26 +180,9 @@ class AccountState:
             self._revalue(sec)
         for symbol, price in (prices or {}).items():
             self._mark(self.security(symbol), price)
-        self._refresh()
+        self.refresh()
 
-    # ---- derived values ----------------------------------------------------------------
-
-    @property
-    def equity_cny(self) -> float:
-        """Cash plus marked positions, CNY (NaN while a held symbol is unpriced)."""
-        return math.nan if self.unpriced else self.priced_equity_cny
-
-    @property
-    def peak_equity_cny(self) -> float:
-        """Highest fully priced equity seen, CNY (NaN before the first)."""
-        return math.nan if self.peak_cny is None else self.peak_cny
-
-    @property
-    def day_pnl_cny(self) -> float:
-        """Equity minus the day's start-of-day equity, CNY (NaN while unknown)."""
-        if self.day_base_cny is None or self.unpriced:
-            return math.nan
-        return self.priced_equity_cny - self.day_base_cny
+    # ---- lookups ----------------------------------------------------------------------
 
     def security(self, symbol: str) -> SymbolState:
         """Return the state of ``symbol``.
@@ -382,7 +278,7 @@ class AccountState:
             if "suspended" in cols:
                 sec.suspended = bool(cols["suspended"][i])
             if "delist_date" in cols:
-                sec.delist_day = _day_number(cols["delist_date"][i])
+                sec.delist_day = day_number(cols["delist_date"][i])
             if "delisted" in cols:
                 sec.delisted = bool(cols["delisted"][i])
             elif "delist_date" in cols:
@@ -401,26 +297,7 @@ class AccountState:
         """Open a trading day; see
         :meth:`~workbench.risk.PreTradeValidator.start_day`.
         """
-        day = pd.Timestamp(date)
-        if day.tzinfo is not None:
-            day = day.tz_convert(MARKET_TZ).tz_localize(None)
-        day = day.normalize()
-        if self.day is not None and day <= self.day:
-            raise ConfigError(f"start_day({day.date()}) must come after the current day "
-                              f"{self.day.date()}; use update_securities for intraday changes")
-        self.day, self.day_number = day, _day_number(day)
-        self.session = is_session(day)
-        wins = [MORNING, AFTERNOON]
-        if self.limits.allow_opening_auction:
-            wins.append(OPENING_AUCTION)
-        ns = []
-        for lo, hi in wins:
-            for t in (lo, hi):
-                stamp = pd.Timestamp(dt.datetime.combine(day.date(), t)).tz_localize(MARKET_TZ)
-                ns.append(stamp.as_unit("ns").value if self.session else 0)
-        ns += [0] * (6 - len(ns))
-        self.window_ns = tuple(ns)
-        self.window_s = tuple(x / 1e9 for x in ns)
+        self.begin_day(date)
         for sec in self.securities.values():
             sec.limits_known, sec.limit_up_fen, sec.limit_down_fen = False, math.nan, math.nan
             sec.delisted = sec.delisted or self._is_delisted(sec)
@@ -434,23 +311,18 @@ class AccountState:
             sec.set_sellable(sec.held)
             self.gross_cny += sec.value
             self.sector_values_cny[sec.sector] += sec.value
-        self.day_base_cny = None
-        if self.drawdown_stopped:
-            if self.stopped_since_day is None:
-                self.stopped_since_day = day
-            self.stopped_sessions = self._count_sessions(self.stopped_since_day, day)
-        self._refresh()
+        self.rebase_day()
 
     def on_price(self, symbol: str, price: float) -> None:
         """Mark ``symbol`` at ``price`` CNY; NaN or a non-positive price makes it unpriced."""
         self._mark(self.security(symbol), price)
-        self._refresh()
+        self.refresh()
 
     def on_prices(self, prices: Mapping[str, float] | pd.Series) -> None:
         """Mark many symbols at once, as repeated :meth:`on_price`."""
         for symbol, price in prices.items():
             self._mark(self.security(symbol), price)
-        self._refresh()
+        self.refresh()
 
     def on_fill(
         self, symbol: str, side: str, quantity: int, price: float, *, fee_cny: float = 0.0
@@ -479,7 +351,7 @@ class AccountState:
             sec.set_sellable(sec.sellable - q)
             self.cash_cny += q * px - fee
         self._mark(sec, px)
-        self._refresh()
+        self.refresh()
 
     def on_settlement(self, shares: Mapping[str, int], marks: Mapping[str, float],
                       cash_cny: float) -> None:
@@ -505,7 +377,7 @@ class AccountState:
             self._revalue(sec)
         for sym, p in px.items():
             self._mark(secs[sym], p)
-        self._refresh()
+        self.refresh()
 
     # ---- bookkeeping -------------------------------------------------------------------
 
@@ -539,49 +411,8 @@ class AccountState:
         return (sec.delist_day is not None and self.day_number is not None
                 and sec.delist_day <= self.day_number)
 
-    def _count_sessions(self, first: pd.Timestamp, last: pd.Timestamp) -> int:
-        """XSHG sessions from ``first`` to ``last``, both included."""
-        if self._session_days is None:
-            all_days = sessions(CALENDAR_START, CALENDAR_END).to_numpy()
-            self._session_days = all_days.astype("datetime64[D]")
-        days = self._session_days
-        lo = int(days.searchsorted(np.datetime64(first.date(), "D"), side="left"))
-        hi = int(days.searchsorted(np.datetime64(last.date(), "D"), side="right"))
-        return max(hi - lo, 0)
-
-    def _refresh(self) -> None:
-        """Recompute equity, stops and caps after a state change (a few float operations)."""
+    def refresh(self) -> None:
+        """Recompute equity, the stops and the caps (:meth:`EquityState.refresh`) and drop
+        the cached :meth:`symbol_arrays`."""
         self._arrays = None
-        self.priced_equity_cny = equity = self.cash_cny + self.gross_cny
-        if self.unpriced:
-            self.buy_block = Reason.MISSING_PRICE
-            self.position_cap_cny = self.sector_cap_cny = self.gross_cap_cny = math.nan
-            return
-        if self.day_base_cny is None:
-            self.day_base_cny = equity
-        if self.peak_cny is None or equity > self.peak_cny:
-            self.peak_cny = equity
-        lim, sod, peak = self.limits, self.day_base_cny, self.peak_cny
-        if self.drawdown_stopped:
-            if self._cooloff is not None and self.stopped_sessions > self._cooloff:
-                self.peak_cny = equity  # a new high-water mark: the stop re-arms from here
-                self.peak_resets += 1
-                self._lift_drawdown_stop()
-            elif peak - equity <= self._release_rate * peak + TOLERANCE_RATE * abs(peak):
-                self._lift_drawdown_stop()
-        elif peak - equity > lim.max_drawdown_rate * peak + TOLERANCE_RATE * abs(peak):
-            self.drawdown_stopped = True  # counted from the next start_day
-        self.buy_block = None
-        if sod - equity > lim.max_daily_loss_rate * sod + TOLERANCE_RATE * abs(sod):
-            self.buy_block = Reason.DAILY_LOSS
-        elif self.drawdown_stopped:
-            self.buy_block = Reason.DRAWDOWN
-        tol = TOLERANCE_RATE * abs(equity)
-        self.position_cap_cny = lim.max_position_rate * equity + tol
-        self.sector_cap_cny = lim.max_sector_rate * equity + tol
-        self.gross_cap_cny = lim.max_gross_leverage * equity + tol
-
-    def _lift_drawdown_stop(self) -> None:
-        self.drawdown_stopped = False
-        self.stopped_since_day = None
-        self.stopped_sessions = 0
+        super().refresh()
