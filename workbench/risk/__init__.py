@@ -90,7 +90,8 @@ from workbench.risk.orders import (
     Reason,
     rejection_counts,
 )
-from workbench.risk.state import UNKNOWN_SECTOR, AccountState
+from workbench.risk.session import SessionValidator
+from workbench.risk.state import UNKNOWN_SECTOR, AccountState, EquityState
 from workbench.risk.validator import PreTradeValidator
 
 __all__ = [
@@ -103,10 +104,12 @@ __all__ = [
     "AccountState",
     "Decision",
     "DrawdownRearm",
+    "EquityState",
     "Layer",
     "Order",
     "PreTradeValidator",
     "Reason",
     "RiskLimits",
+    "SessionValidator",
     "rejection_counts",
 ]

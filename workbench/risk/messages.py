@@ -16,9 +16,8 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from workbench.calendar import MARKET_TZ
-from workbench.risk.equity import EquityState
 from workbench.risk.orders import Decision, Reason, reject
-from workbench.risk.state import SymbolState
+from workbench.risk.state import EquityState, SymbolState
 
 __all__ = ["cap_rejection", "day_text", "hours_rejection", "stop_rejection",
            "symbol_rejection"]

@@ -37,9 +37,57 @@ from workbench.risk.orders import (
     parse_shares,
     reject,
 )
-from workbench.risk.state import UNKNOWN_SECTOR, AccountState
+from workbench.risk.state import UNKNOWN_SECTOR, AccountState, EquityState, SymbolState
 
-__all__ = ["UNKNOWN_SECTOR", "PreTradeValidator"]
+__all__ = ["UNKNOWN_SECTOR", "PreTradeValidator", "verdict"]
+
+
+def verdict(state: EquityState, sec: SymbolState, buy: bool, q: int, fen: int) -> Decision:
+    """Steps 3 to 10 of :meth:`PreTradeValidator.check` on a registered symbol.
+
+    The checks after the input, the market hours and the symbol's lookup: the security
+    and order-rule layers, the stops and the caps, for an order of ``q`` shares (1 to
+    MAX_ORDER_SHARES) of ``sec`` at ``fen`` (a valid limit price in fen), against
+    ``state``. The one implementation behind ``check`` and
+    :class:`~workbench.risk.session.SessionValidator`.
+    """
+    s = state
+    side = "buy" if buy else "sell"
+    if sec.delisted:
+        return symbol_rejection(Reason.DELISTED, s, sec, side, q, fen)
+    if sec.suspended:
+        return symbol_rejection(Reason.SUSPENDED, s, sec, side, q, fen)
+    if buy and sec.st and s.limits.block_st_buys:
+        return symbol_rejection(Reason.ST_BLOCKED, s, sec, side, q, fen)
+    mn, step = sec.min_shares, sec.step_shares
+    if buy:
+        if q < mn or (q - mn) % step:
+            return symbol_rejection(Reason.LOT, s, sec, side, q, fen)
+    else:
+        if q > sec.sellable:
+            return symbol_rejection(Reason.T_PLUS_1, s, sec, side, q, fen)
+        if q < mn or (q - mn) % step:
+            r = sec.odd
+            d = q - r
+            if not r or (q != r and (d < mn or (d - mn) % step)):
+                return symbol_rejection(Reason.LOT, s, sec, side, q, fen)
+    if not sec.limits_known:
+        return symbol_rejection(Reason.UNKNOWN_LIMITS, s, sec, side, q, fen)
+    if fen > sec.limit_up_fen or fen < sec.limit_down_fen:
+        return symbol_rejection(Reason.PRICE_BAND, s, sec, side, q, fen)
+    if not buy:
+        return ACCEPTED
+    if s.buy_block is not None:
+        return stop_rejection(s, s.buy_block)
+    cost = q * (fen / 100)
+    if sec.value + cost > s.position_cap_cny:
+        return cap_rejection(Reason.POSITION_SIZE, s, sec, q, sec.value + cost)
+    sv = s.sector_values_cny[sec.sector] + cost
+    if sv > s.sector_cap_cny:
+        return cap_rejection(Reason.SECTOR, s, sec, q, sv)
+    if s.gross_cny + cost > s.gross_cap_cny:
+        return cap_rejection(Reason.LEVERAGE, s, sec, q, s.gross_cny + cost)
+    return ACCEPTED
 
 
 class PreTradeValidator:
@@ -243,41 +291,7 @@ class PreTradeValidator:
         if sec is None:
             return reject(Reason.UNKNOWN_SYMBOL, f"{symbol!r} is not registered "
                           f"({len(s.securities)} symbols are); add it with update_securities")
-        if sec.delisted:
-            return symbol_rejection(Reason.DELISTED, s, sec, side, q, fen)
-        if sec.suspended:
-            return symbol_rejection(Reason.SUSPENDED, s, sec, side, q, fen)
-        if buy and sec.st and self.limits.block_st_buys:
-            return symbol_rejection(Reason.ST_BLOCKED, s, sec, side, q, fen)
-        mn, step = sec.min_shares, sec.step_shares
-        if buy:
-            if q < mn or (q - mn) % step:
-                return symbol_rejection(Reason.LOT, s, sec, side, q, fen)
-        else:
-            if q > sec.sellable:
-                return symbol_rejection(Reason.T_PLUS_1, s, sec, side, q, fen)
-            if q < mn or (q - mn) % step:
-                r = sec.odd
-                d = q - r
-                if not r or (q != r and (d < mn or (d - mn) % step)):
-                    return symbol_rejection(Reason.LOT, s, sec, side, q, fen)
-        if not sec.limits_known:
-            return symbol_rejection(Reason.UNKNOWN_LIMITS, s, sec, side, q, fen)
-        if fen > sec.limit_up_fen or fen < sec.limit_down_fen:
-            return symbol_rejection(Reason.PRICE_BAND, s, sec, side, q, fen)
-        if not buy:
-            return ACCEPTED
-        if s.buy_block is not None:
-            return stop_rejection(s, s.buy_block)
-        cost = q * (fen / 100)
-        if sec.value + cost > s.position_cap_cny:
-            return cap_rejection(Reason.POSITION_SIZE, s, sec, q, sec.value + cost)
-        sv = s.sector_values_cny[sec.sector] + cost
-        if sv > s.sector_cap_cny:
-            return cap_rejection(Reason.SECTOR, s, sec, q, sv)
-        if s.gross_cny + cost > s.gross_cap_cny:
-            return cap_rejection(Reason.LEVERAGE, s, sec, q, s.gross_cny + cost)
-        return ACCEPTED
+        return verdict(s, sec, buy, q, fen)
 
     def check_batch(self, orders: pd.DataFrame | Mapping[str, Any]) -> pd.DataFrame:
         """Screen many orders at once, each as if it were the only order (vectorised).
