@@ -83,6 +83,7 @@ import datetime as dt
 import math
 import warnings
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -117,6 +118,8 @@ if TYPE_CHECKING:
     from workbench.data.market import Market
 
 __all__ = ["run"]
+
+_SHANGHAI = ZoneInfo(MARKET_TZ)
 
 
 # -- the run ------------------------------------------------------------------------------------
@@ -216,12 +219,12 @@ class _RiskGate:
         self.limit_up, self.limit_down, self.suspended = limit_up, limit_down, suspended
         self.time = FILL_TIMES[fill_at]
         self.row = 0
-        self.stamp = pd.Timestamp("1970-01-01", tz=MARKET_TZ)
+        self.stamp = dt.datetime(1970, 1, 1, tzinfo=_SHANGHAI)
         self.rejected: list[tuple[int, int, int, int, str, str]] = []
 
     def _mark(self, prices: np.ndarray, shares: np.ndarray) -> None:
         """Mark the holdings at ``prices`` where there is a price (else the last mark stays)."""
-        held = np.flatnonzero(shares)
+        held = shares.nonzero()[0]
         self.v.mark(held, prices[held], keep_missing=True)
 
     # -- state ----------------------------------------------------------------------------
@@ -234,14 +237,14 @@ class _RiskGate:
         """Start session ``row`` with the rows of the symbols ``sym`` that have orders; mark
         the holdings at the fill-time price."""
         self.row = row
-        self.stamp = pd.Timestamp(dt.datetime.combine(day.date(), self.time), tz=MARKET_TZ)
-        up, down = self.limit_up[row, sym].tolist(), self.limit_down[row, sym].tolist()
+        self.stamp = dt.datetime.combine(day.date(), self.time, tzinfo=_SHANGHAI)
+        up, down = self.limit_up[row][sym].tolist(), self.limit_down[row][sym].tolist()
         for j, (u, d) in enumerate(zip(up, down, strict=True)):
             if not (math.isfinite(u) and math.isfinite(d)):  # no limit (as the engine reads it)
                 up[j] = down[j] = math.nan
         self.v.start_day(day, sym, limit_up=up, limit_down=down,
-                         is_st=None if self.is_st is None else self.is_st[row, sym],
-                         suspended=self.suspended[row, sym],
+                         is_st=None if self.is_st is None else self.is_st[row][sym],
+                         suspended=self.suspended[row][sym],
                          delisted=row >= self.delist_row[sym])
         self._mark(self.fill_px[row], shares)
 
@@ -253,7 +256,7 @@ class _RiskGate:
     def _limits(self, sym: np.ndarray, price: np.ndarray, buy: bool) -> list[float]:
         """Limit prices in CNY: the fill price rounded to the fen against the trader, kept
         in the day's band unless the fill itself is outside it."""
-        band = (self.limit_up if buy else self.limit_down)[self.row, sym].tolist()
+        band = (self.limit_up if buy else self.limit_down)[self.row][sym].tolist()
         out = []
         for cents, edge in zip((price * 100.0).tolist(), band, strict=True):
             bound = round(edge * 100.0) if math.isfinite(edge) else math.nan  # NaN: no limit

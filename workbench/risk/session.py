@@ -48,6 +48,8 @@ from workbench.symbols import Board
 __all__ = ["SessionValidator"]
 
 _INF = math.inf
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
 
 
 class SessionValidator(EquityState):
@@ -89,7 +91,8 @@ class SessionValidator(EquityState):
     ((10000, 0), 899995.0)
     """
 
-    __slots__ = ("_fresh", "_held", "_limited", "_rank", "_registered", "_secs", "symbols")
+    __slots__ = ("_fresh", "_held", "_limited", "_rank", "_registered", "_secs", "_stamp",
+                 "symbols")
 
     def __init__(self, limits: RiskLimits | None = None, *, cash_cny: float,
                  symbols: Sequence[str], boards: Sequence[str],
@@ -118,6 +121,7 @@ class SessionValidator(EquityState):
         self._held: set[int] = set()  # positions held (the sums visit these)
         self._fresh: set[int] = set()  # positions whose sellable shares may be below held
         self._limited: list[int] = []  # positions with today's limit prices
+        self._stamp: tuple[dt.datetime | None, int] = (None, 0)  # the last timestamp, in ns
         self.refresh()
 
     # ---- reading the state -------------------------------------------------------------
@@ -137,7 +141,7 @@ class SessionValidator(EquityState):
     def register(self, sym: Sequence[int] | np.ndarray) -> None:
         """Register the symbols at positions ``sym`` not yet registered, in that order."""
         rank = self._rank
-        for i in np.asarray(sym, dtype=np.int64).tolist():
+        for i in _list(sym, "i"):
             if rank[i] < 0:
                 rank[i] = self._registered
                 self._registered += 1
@@ -164,12 +168,11 @@ class SessionValidator(EquityState):
         DataError
             Limit prices off the tick, one-sided or crossed (nothing is changed).
         """
-        syms = np.asarray(sym, dtype=np.int64).tolist()
-        ups = np.asarray(limit_up, dtype=float).tolist()
-        downs = np.asarray(limit_down, dtype=float).tolist()
+        syms = _list(sym, "i")
         names = self.symbols
-        bands = [limit_fens(names[i], u, d) for i, u, d in zip(syms, ups, downs, strict=True)]
-        flags = [(name, np.asarray(v, dtype=bool).tolist()) for name, v in
+        bands = [limit_fens(names[i], u, d) for i, u, d in
+                 zip(syms, _list(limit_up, "f"), _list(limit_down, "f"), strict=True)]
+        flags = [(name, _list(v, "b")) for name, v in
                  (("st", is_st), ("suspended", suspended), ("delisted", delisted))
                  if v is not None]
         self.begin_day(date)
@@ -207,8 +210,7 @@ class SessionValidator(EquityState):
         leaves its last mark (a price missing from a feed). Nothing happens when nothing
         is marked.
         """
-        if self._mark_all(np.asarray(sym, dtype=np.int64).tolist(),
-                          np.asarray(prices, dtype=float).tolist(), keep_missing):
+        if self._mark_all(_list(sym, "i"), _list(prices, "f"), keep_missing):
             self.refresh()
 
     def settle(self, shares: np.ndarray, cash_cny: float, marks: np.ndarray) -> None:
@@ -238,9 +240,8 @@ class SessionValidator(EquityState):
         secs = self._secs
         changed = sorted(i for i in {*np.flatnonzero(shares).tolist(), *self._held}
                          if now[i] != secs[i].held)
-        with np.errstate(invalid="ignore"):
-            marked = np.flatnonzero((shares != 0) & (marks > 0.0) & (marks < _INF)).tolist()
-        self._known(changed + marked)
+        marked = np.flatnonzero((shares != 0) & (marks > 0.0) & (marks < _INF)).tolist()
+        self._known(changed)  # the others marked are held, so registered
         self.cash_cny = cash
         for i in changed:
             self.settle_holding(secs[i], now[i])
@@ -262,7 +263,8 @@ class SessionValidator(EquityState):
         LookupFailed
             A symbol never registered.
         """
-        for i, q, px, fee in zip(*self._lists(sym, shares, price, fee_cny), strict=True):
+        for i, q, px, fee in zip(_list(sym, "i"), _list(shares, "i"), _list(price, "f"),
+                                 _list(fee_cny, "f"), strict=True):
             self._known([i])
             self.book_fill(self._secs[i], "sell", q, px, fee)
             self._track(i)
@@ -315,9 +317,10 @@ class SessionValidator(EquityState):
         if timestamp.utcoffset() is None:
             raise ConfigError(f"timestamp {timestamp!r} is not a timezone-aware datetime; "
                               "use pd.Timestamp(..., tz='Asia/Shanghai')")
+        syms, qs, limits = _list(sym, "i"), _list(shares, "i"), _list(limit_price, "f")
         buy = price is not None and fee_cny is not None
-        syms, qs, limits, *fills = self._lists(sym, shares, limit_price,
-                                               *((price, fee_cny) if buy else ()))
+        fills = ([], []) if price is None or fee_cny is None else (_list(price, "f"),
+                                                                  _list(fee_cny, "f"))
         self._known(syms)
         orders = []
         for i, q, limit in zip(syms, qs, limits, strict=True):
@@ -327,8 +330,10 @@ class SessionValidator(EquityState):
                                 f"give 1..{MAX_ORDER_SHARES:,} shares at a CNY price on the "
                                 "0.01 tick")
             orders.append((i, q, fen))
-        t = pd.Timestamp(timestamp).value
-        w = self.window_ns
+        if timestamp is not self._stamp[0]:  # a session's orders share one stamp
+            self._stamp = (timestamp, timestamp.value if isinstance(timestamp, pd.Timestamp)
+                           else (timestamp - _EPOCH) // _MICROSECOND * 1000)
+        t, w = self._stamp[1], self.window_ns
         if not (w[0] <= t < w[1] or w[2] <= t < w[3] or w[4] <= t < w[5]):
             return [hours_rejection(self, timestamp)] * len(orders)
         secs, out = self._secs, []
@@ -347,28 +352,33 @@ class SessionValidator(EquityState):
     def _mark_all(self, syms: list[int], prices: list[float], keep_missing: bool) -> bool:
         """:meth:`EquityState.mark_symbol` on each symbol in turn, in one loop (without
         the refresh); return whether any was marked."""
-        self._known(syms)
-        secs, unpriced, sums = self._secs, self.unpriced, self.sector_values_cny
+        secs, unpriced, sums, rank = self._secs, self.unpriced, self.sector_values_cny, self._rank
+        inf = _INF
         gross = self.gross_cny
         marked = False
         for i, px in zip(syms, prices, strict=True):
-            if not (px > 0.0 and px < _INF):  # NaN too
+            if not (px > 0.0 and px < inf):  # NaN too
                 if keep_missing:
                     continue
                 px = math.nan
-            marked = True
             sec = secs[i]
-            sec.mark = px
             held = sec.held
-            if held == 0:
+            if held == 0:  # a holding is registered (it was judged or settled), else check
+                if rank[i] < 0:
+                    self.gross_cny = gross
+                    self._known([i])
                 value = 0.0
-                unpriced.discard(sec.symbol)
+                if unpriced:
+                    unpriced.discard(sec.symbol)
             elif px != px:
                 value = 0.0
                 unpriced.add(sec.symbol)
             else:
                 value = held * px
-                unpriced.discard(sec.symbol)
+                if unpriced:
+                    unpriced.discard(sec.symbol)
+            marked = True
+            sec.mark = px
             delta = value - sec.value
             sec.value = value
             gross += delta
@@ -394,11 +404,11 @@ class SessionValidator(EquityState):
     def _names(self, sym: Sequence[int] | np.ndarray) -> list[str]:
         return [self.symbols[i] for i in list(sym)[:5]]
 
-    @staticmethod
-    def _lists(*columns: Sequence[float] | Sequence[int] | np.ndarray) -> list[list]:
-        """The columns as Python lists (ints for positions and shares, floats for money)."""
-        out = []
-        for k, col in enumerate(columns):
-            dtype = np.int64 if k < 2 else float
-            out.append(np.asarray(col, dtype=dtype).tolist())
-        return out
+
+def _list(values: Sequence[float] | Sequence[int] | Sequence[bool] | np.ndarray,
+          kind: str) -> list:
+    """``values`` as a list of Python ints (``kind`` ``'i'``), floats (``'f'``) or bools
+    (``'b'``); an array of that kind is converted without a copy."""
+    if isinstance(values, np.ndarray) and values.dtype.kind == kind:
+        return values.tolist()
+    return np.asarray(values, dtype={"i": np.int64, "f": float, "b": bool}[kind]).tolist()

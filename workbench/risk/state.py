@@ -47,14 +47,25 @@ from workbench.rules import lot_rule
 from workbench.symbols import Board, board_of
 
 __all__ = ["UNKNOWN_SECTOR", "AccountState", "EquityState", "SymbolState", "day_number",
-           "limit_fens", "utc_ns"]
+           "limit_fens"]
 
 #: Sector bucket of securities registered without one (one shared bucket: conservative).
 UNKNOWN_SECTOR = "(unknown)"
 
 _SHANGHAI = ZoneInfo(MARKET_TZ)
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICROSECOND = dt.timedelta(microseconds=1)
+_NS_PER_DAY = 86_400_000_000_000
+
+
+def _ns_of_day(t: dt.time) -> int:
+    return ((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000_000 + t.microsecond * 1000
+
+
+#: The session's window as ns after local midnight: morning, afternoon, and the opening
+#: auction when allowed (-1: no bound, read as 0).
+_BOUNDS_NS = {auction: tuple(_ns_of_day(t) for w in (MORNING, AFTERNOON) for t in w)
+              + (tuple(_ns_of_day(t) for t in OPENING_AUCTION) if auction else (-1, -1))
+              for auction in (False, True)}
 
 
 class SymbolState:
@@ -116,22 +127,6 @@ def day_number(value: Any) -> int | None:
         return None
     # days, not Timestamp.value // 86_400 (which is in ns whatever the unit)
     return int(pd.Timestamp(value).to_datetime64().astype("datetime64[D]").astype(np.int64))
-
-
-def utc_ns(day: dt.date, time: dt.time) -> int:
-    """The instant ``time`` China time on ``day``, in UTC nanoseconds since the epoch.
-
-    The value of ``pd.Timestamp(datetime.combine(day, time), tz='Asia/Shanghai')``, in
-    integer arithmetic (a few µs less than pandas).
-
-    Examples
-    --------
-    >>> utc_ns(dt.date(2024, 1, 2), dt.time(9, 30)) == pd.Timestamp(
-    ...     "2024-01-02 09:30", tz="Asia/Shanghai").value
-    True
-    """
-    local = dt.datetime.combine(day, time, tzinfo=_SHANGHAI)
-    return (local - _EPOCH) // _MICROSECOND * 1000
 
 
 def limit_fens(symbol: str, up: Any, down: Any) -> tuple[float, float]:
@@ -313,24 +308,28 @@ class EquityState:
         ConfigError
             When ``date`` is not after the day already started.
         """
-        day = pd.Timestamp(date)
+        day: pd.Timestamp = date if isinstance(date, pd.Timestamp) else pd.Timestamp(date)
         if day.tzinfo is not None:
             day = day.tz_convert(MARKET_TZ).tz_localize(None)
-        day = day.normalize()
+        if day.value % _NS_PER_DAY:
+            day = day.normalize()
         if self.day is not None and day <= self.day:
             raise ConfigError(f"start_day({day.date()}) must come after the current day "
                               f"{self.day.date()}; use update_securities for intraday changes")
-        self.day, self.day_number = day, day_number(day)
-        date_ = day.date()
+        number = day.value // _NS_PER_DAY  # naive midnight: whole days since 1970-01-01
+        self.day, self.day_number = day, number
         days = self._sessions()
-        at = int(days.searchsorted(np.datetime64(date_, "D")))
-        self.session = at < len(days) and days[at] == np.datetime64(date_, "D")
-        wins = [MORNING, AFTERNOON]
-        if self.limits.allow_opening_auction:
-            wins.append(OPENING_AUCTION)
-        ns = [utc_ns(date_, t) if self.session else 0 for lo, hi in wins for t in (lo, hi)]
-        ns += [0] * (6 - len(ns))
-        self.window_ns = tuple(ns)
+        at = int(days.searchsorted(number))
+        self.session = at < len(days) and int(days[at]) == number
+        ns: tuple[int, ...] = (0,) * 6
+        if self.session:
+            # China has not moved its clocks within trading hours: one offset per day
+            local = dt.datetime.combine(day.date(), MORNING[0], tzinfo=_SHANGHAI)
+            offset = local.utcoffset() or dt.timedelta(0)  # never None: the zone is set
+            base = number * _NS_PER_DAY - offset // _MICROSECOND * 1000
+            bounds = _BOUNDS_NS[self.limits.allow_opening_auction]
+            ns = tuple(base + x if x >= 0 else 0 for x in bounds)
+        self.window_ns = ns
         self.window_s = tuple(x / 1e9 for x in ns)
         return day
 
@@ -345,17 +344,18 @@ class EquityState:
         self.refresh()
 
     def _sessions(self) -> np.ndarray:
-        """The XSHG sessions the calendar knows, as datetime64[D] (built on first use)."""
+        """The XSHG sessions the calendar knows, as days since 1970-01-01 (int64, built on
+        first use)."""
         if self._session_days is None:
             all_days = sessions(CALENDAR_START, CALENDAR_END).to_numpy()
-            self._session_days = all_days.astype("datetime64[D]")
+            self._session_days = all_days.astype("datetime64[D]").astype(np.int64)
         return self._session_days
 
     def _count_sessions(self, first: pd.Timestamp, last: pd.Timestamp) -> int:
-        """XSHG sessions from ``first`` to ``last``, both included."""
+        """XSHG sessions from ``first`` to ``last`` (naive midnights), both included."""
         days = self._sessions()
-        lo = int(days.searchsorted(np.datetime64(first.date(), "D"), side="left"))
-        hi = int(days.searchsorted(np.datetime64(last.date(), "D"), side="right"))
+        lo = int(days.searchsorted(first.value // _NS_PER_DAY, side="left"))
+        hi = int(days.searchsorted(last.value // _NS_PER_DAY, side="right"))
         return max(hi - lo, 0)
 
     # ---- the steps of the events, on one symbol -----------------------------------------
