@@ -37,15 +37,16 @@ What is modelled on special days:
   first known membership warns (``DataWarning``): nothing can be bought until then.
 
 **Pre-trade risk** (``BacktestConfig(risk=RiskLimits(...))``; off by default). The engine
-keeps a :class:`~workbench.risk.PreTradeValidator` in step with the portfolio and judges
-every fill before it happens:
+keeps a :class:`~workbench.risk.SessionValidator` (the state and checks of a
+:class:`~workbench.risk.PreTradeValidator`, fed a session at a time over the run's
+symbols) in step with the portfolio and judges every fill before it happens:
 
-* *State.* Fills are booked with ``on_fill`` (fees included) and the holdings are marked
-  with ``on_prices`` at each close; ex-dates and delistings, which are not trades, set the
+* *State.* Fills are booked as ``on_fill`` books them (fees included) and the holdings are
+  marked at each close; ex-dates and delistings, which are not trades, set the
   validator's holdings, marks (the ex-rights ``prev_close``) and cash to the portfolio's
-  before the session opens.
-* *Each session with orders:* ``start_day`` with the day's rows of the securities that have
-  orders (board, sector, ``is_st``, ``suspended``, ``delisted``, ``limit_up``,
+  before the session opens. A missing price leaves a holding's last mark.
+* *Each session with orders:* the day starts (``start_day``) with the rows of the
+  securities that have orders (``is_st``, ``suspended``, ``delisted``, ``limit_up``,
   ``limit_down``; sessions without orders have nothing to judge), then the holdings are
   marked at the fill-time price (open, close or VWAP proxy), then the orders are judged.
 * *What is judged.* Orders that can trade (not blocked by a suspension, a missing bar, a
@@ -64,7 +65,8 @@ every fill before it happens:
   fills before it: a risk officer's view, in which the second of two buys in one sector
   sees the first. ``check_batch`` judges every order against one state, so it would let
   both through; it gives the same verdicts for the sells only (a valid sell never depends
-  on other fills) and the engine calls ``check`` throughout.
+  on other fills). Each verdict is the one ``check`` gives (the session validator runs
+  its code), with its message.
 * *Rejections* fill nothing: an ``unfilled`` row with reason ``'risk'`` and a
   ``rejections`` row with the layer, reason and message
   (:meth:`~workbench.result.BacktestResult.risk_summary` counts them). A rejected buy's
