@@ -314,28 +314,29 @@ class SessionValidator(EquityState):
                limit_price: Sequence[float] | np.ndarray, timestamp: dt.datetime,
                price: Sequence[float] | np.ndarray | None,
                fee_cny: Sequence[float] | np.ndarray | None) -> list[Decision]:
-        if timestamp.utcoffset() is None:
-            raise ConfigError(f"timestamp {timestamp!r} is not a timezone-aware datetime; "
-                              "use pd.Timestamp(..., tz='Asia/Shanghai')")
+        if timestamp is not self._stamp[0]:  # a session's orders share one stamp
+            if timestamp.utcoffset() is None:
+                raise ConfigError(f"timestamp {timestamp!r} is not a timezone-aware "
+                                  "datetime; use pd.Timestamp(..., tz='Asia/Shanghai')")
+            self._stamp = (timestamp, timestamp.value if isinstance(timestamp, pd.Timestamp)
+                           else (timestamp - _EPOCH) // _MICROSECOND * 1000)
         syms, qs, limits = _list(sym, "i"), _list(shares, "i"), _list(limit_price, "f")
         buy = price is not None and fee_cny is not None
         fills = ([], []) if price is None or fee_cny is None else (_list(price, "f"),
                                                                   _list(fee_cny, "f"))
         self._known(syms)
-        orders = []
+        fens: list[int] = []
         for i, q, limit in zip(syms, qs, limits, strict=True):
             fen = parse_fen(limit)
-            if not 0 < q <= MAX_ORDER_SHARES or fen is None:
+            if fen is None or not 0 < q <= MAX_ORDER_SHARES:
                 raise DataError(f"order {self.symbols[i]}: {q!r} shares at {limit!r} CNY; "
                                 f"give 1..{MAX_ORDER_SHARES:,} shares at a CNY price on the "
                                 "0.01 tick")
-            orders.append((i, q, fen))
-        if timestamp is not self._stamp[0]:  # a session's orders share one stamp
-            self._stamp = (timestamp, timestamp.value if isinstance(timestamp, pd.Timestamp)
-                           else (timestamp - _EPOCH) // _MICROSECOND * 1000)
+            fens.append(fen)
+        orders = zip(syms, qs, fens, strict=True)
         t, w = self._stamp[1], self.window_ns
         if not (w[0] <= t < w[1] or w[2] <= t < w[3] or w[4] <= t < w[5]):
-            return [hours_rejection(self, timestamp)] * len(orders)
+            return [hours_rejection(self, timestamp)] * len(syms)
         secs, out = self._secs, []
         for j, (i, q, fen) in enumerate(orders):
             sec = secs[i]

@@ -150,6 +150,8 @@ def limit_fens(symbol: str, up: Any, down: Any) -> tuple[float, float]:
 
 def _number(x: Any) -> float:
     """``float(x)`` for real numbers, NaN for anything else (so that checks reject it)."""
+    if type(x) is float:
+        return x
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.integer, np.floating)):
         return math.nan
     return float(x)
