@@ -237,6 +237,15 @@ class EquityState:
         The most a position, a sector and all positions may be worth after a buy, CNY
         (each limit rate × equity, plus ``TOLERANCE_RATE × |equity|``); NaN while equity
         is unknown.
+
+    Examples
+    --------
+    >>> s = EquityState(RiskLimits(), cash_cny=100_000.0)
+    >>> s.refresh()
+    >>> s.peak_cny, s.position_cap_cny
+    (100000.0, 10000.0001)
+    >>> s.begin_day("2024-01-06").date(), s.session  # a Saturday: no window
+    (datetime.date(2024, 1, 6), False)
     """
 
     __slots__ = ("_cooloff", "_release_rate", "_session_days", "buy_block", "cash_cny", "day",
@@ -270,7 +279,7 @@ class EquityState:
         self._release_rate = limits.drawdown_release_rate
         self._cooloff = (limits.drawdown_cooloff_sessions if limits.drawdown_rearm == "cooloff"
                          else None)
-        self._session_days: np.ndarray | None = None  # XSHG sessions, datetime64[D]
+        self._session_days: np.ndarray | None = None  # XSHG sessions, days since 1970
         self.buy_block: Reason | None = None
         self.position_cap_cny = self.sector_cap_cny = self.gross_cap_cny = math.nan
 
