@@ -9,9 +9,11 @@ risk off leaving a run bit for bit unchanged, and two hypothesis properties.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import math
-from typing import Any
+from typing import Any, Literal
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -21,13 +23,15 @@ from hypothesis import strategies as st
 from test_backtest import Scripted, flat, make_market, trades_of, unfilled_of
 from test_properties import check_invariants, scenarios
 
-from workbench import metrics
+from workbench import backtest, metrics
 from workbench.backtest import run
+from workbench.calendar import MARKET_TZ
 from workbench.config import FILL_TIMES, BacktestConfig
 from workbench.costs import Costs
 from workbench.errors import ConfigError
 from workbench.result import REJECTION_COLUMNS, BacktestResult, load_result
 from workbench.risk import TOLERANCE_RATE, Order, PreTradeValidator, RiskLimits
+from workbench.view import ViewContext
 
 NO_COSTS = Costs.zero()
 #: Limits nothing in these markets comes near (a cash account still: leverage 1).
@@ -538,3 +542,154 @@ def test_limits_that_never_bind_change_nothing_on_random_markets(scenario, fill_
     on = run(market, strategy, dataclasses.replace(config, risk=LOOSE))
     assert on.rejections.empty
     assert_same(on, run(market, strategy, config))
+
+
+# -- the session path against the per-order validator --------------------------------------------
+class PerOrderGate:
+    """The backtester's gate as it was before the session path: a PreTradeValidator fed
+    by symbol code (a frame per day, a dict of marks, ``check`` and ``on_fill`` on each
+    order). The reference the engine's SessionValidator path is held equal to."""
+
+    def __init__(self, limits: RiskLimits, ctx: ViewContext, capital_cny: float, *,
+                 fill_at: str, fill_px: np.ndarray, close: np.ndarray,
+                 limit_up: np.ndarray, limit_down: np.ndarray, suspended: np.ndarray,
+                 sectors: np.ndarray) -> None:
+        n = len(ctx.symbols)
+        self.v = PreTradeValidator(limits, cash_cny=capital_cny)
+        self.names: list[str] = [str(s) for s in ctx.symbols]
+        self.symbols = np.array(self.names, dtype=object)
+        self.boards = ctx.securities["board"].astype(str).to_numpy(dtype=object)
+        self.sectors = sectors.astype(object)
+        self.delist_row = ctx.delist_row
+        self.is_st = ctx.array("is_st") if "is_st" in ctx.market.bars.columns else None
+        self.fill_px, self.close = fill_px, close
+        self.limit_up, self.limit_down, self.suspended = limit_up, limit_down, suspended
+        self.time = FILL_TIMES[fill_at]
+        self.held = np.zeros(n, dtype=np.int64)  # what the validator holds
+        # Symbols are registered when they first have an order, and the validator keeps
+        # flags until a frame changes them: so a day's frame carries only what changed.
+        self.registered = np.zeros(n, dtype=bool)
+        self.flags = {f: np.zeros(n, dtype=bool) for f in ("is_st", "suspended", "delisted")}
+        self.row = 0
+        self.stamp = pd.Timestamp("1970-01-01", tz=MARKET_TZ)
+        self.rejected: list[tuple[int, int, int, int, str, str]] = []
+
+    def _marks(self, prices: np.ndarray, sym: np.ndarray) -> dict[str, float]:
+        px = prices[sym]
+        ok = np.isfinite(px) & (px > 0)
+        return dict(zip([self.names[i] for i in sym[ok].tolist()], px[ok].tolist(),
+                        strict=True))
+
+    # -- state ----------------------------------------------------------------------------
+    def settle(self, shares: np.ndarray, cash_cny: float, reference: np.ndarray) -> None:
+        """After ex-dates and delistings: the portfolio's holdings and cash, marked at
+        ``reference`` (the ex-rights ``prev_close``)."""
+        changed = np.flatnonzero(self.held != shares)
+        self.v.on_settlement({self.names[i]: int(shares[i]) for i in changed.tolist()},
+                      self._marks(reference, np.flatnonzero(shares)), cash_cny)
+        self.held[changed] = shares[changed]
+
+    def open(self, row: int, day: pd.Timestamp, sym: np.ndarray, shares: np.ndarray) -> None:
+        """Start session ``row`` with the rows of the symbols ``sym`` that have orders; mark
+        the holdings at the fill-time price."""
+        self.row = row
+        self.stamp = pd.Timestamp(dt.datetime.combine(day.date(), self.time), tz=MARKET_TZ)
+        if not self.registered[sym].all():
+            new = sym[~self.registered[sym]]
+            self.v.update_securities(_object_frame({"symbol": self.symbols[new],
+                                             "board": self.boards[new],
+                                             "sector": self.sectors[new]}))
+            self.registered[new] = True
+        up, down = self.limit_up[row, sym], self.limit_down[row, sym]
+        known = np.isfinite(up) & np.isfinite(down)  # else no limit (as the engine reads it)
+        columns = {"symbol": self.symbols[sym], "limit_up": np.where(known, up, np.nan),
+                   "limit_down": np.where(known, down, np.nan)}
+        flags = {"is_st": (np.zeros(len(sym), dtype=bool) if self.is_st is None
+                           else self.is_st[row, sym].astype(bool)),
+                 "suspended": self.suspended[row, sym].astype(bool),
+                 "delisted": row >= self.delist_row[sym]}
+        for name, now in flags.items():
+            if (now != self.flags[name][sym]).any():
+                columns[name] = now
+                self.flags[name][sym] = now
+        self.v.start_day(day, _object_frame(columns))
+        if marks := self._marks(self.fill_px[row], np.flatnonzero(shares)):
+            self.v.on_prices(marks)
+
+    def close_session(self, row: int, shares: np.ndarray) -> None:
+        """Mark the holdings at the session's close."""
+        if marks := self._marks(self.close[row], np.flatnonzero(shares)):
+            self.v.on_prices(marks)
+
+    # -- Gate -----------------------------------------------------------------------------
+    def _limit_fen(self, sym: np.ndarray, price: np.ndarray, buy: bool) -> np.ndarray:
+        """Limit prices in CNY: the fill price rounded to the fen against the trader, kept
+        in the day's band unless the fill itself is outside it."""
+        cents = price * 100.0
+        if buy:
+            fen = np.ceil(cents - 1e-6)
+            up = np.round(self.limit_up[self.row, sym] * 100.0)
+            fen = np.where(cents <= up + 1e-6, np.minimum(fen, up), fen)  # NaN: no limit
+        else:
+            fen = np.floor(cents + 1e-6)
+            down = np.round(self.limit_down[self.row, sym] * 100.0)
+            fen = np.where(cents >= down - 1e-6, np.maximum(fen, down), fen)
+        return fen / 100.0
+
+    def _judge(self, sym: np.ndarray, shares: np.ndarray, price: np.ndarray,
+               fee_cny: np.ndarray | None) -> np.ndarray:
+        buy = fee_cny is not None
+        side: Literal["buy", "sell"] = "buy" if buy else "sell"
+        v, names, stamp = self.v, self.names, self.stamp
+        ok = np.ones(len(sym), dtype=bool)
+        limits = self._limit_fen(sym, price, buy).tolist()
+        fees = fee_cny.tolist() if fee_cny is not None else None
+        for j, (i, q, limit) in enumerate(zip(sym.tolist(), shares.tolist(), limits,
+                                              strict=True)):
+            d = v.check(Order(symbol=names[i], side=side, quantity=q, limit_price=limit,
+                              timestamp=stamp))
+            if not d.accepted:
+                ok[j] = False
+                self.rejected.append((self.row, i, int(not buy), q, d.reason.value,
+                                      d.message))
+            elif fees is not None:
+                v.on_fill(names[i], "buy", q, float(price[j]), fee_cny=fees[j])
+                self.held[i] += q
+        return ok
+
+    def judge_sells(self, sym: np.ndarray, shares: np.ndarray,
+                    price: np.ndarray) -> np.ndarray:
+        return self._judge(sym, shares, price, None)
+
+    def book_sells(self, sym: np.ndarray, shares: np.ndarray, price: np.ndarray,
+                   fee_cny: np.ndarray) -> None:
+        for i, q, px, fee in zip(sym.tolist(), shares.tolist(), price.tolist(),
+                                 fee_cny.tolist(), strict=True):
+            self.v.on_fill(self.names[i], "sell", q, px, fee_cny=fee)
+            self.held[i] -= q
+
+    def judge_buys(self, sym: np.ndarray, shares: np.ndarray, price: np.ndarray,
+                   fee_cny: np.ndarray) -> np.ndarray:
+        return self._judge(sym, shares, price, fee_cny)
+
+    def buy_limits(self, sym: np.ndarray, price: np.ndarray) -> np.ndarray:
+        return self._limit_fen(sym, price, True)
+
+
+def _object_frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    """A small object-dtype frame for the validator, without pandas' string inference."""
+    out = np.empty((len(next(iter(columns.values()))), len(columns)), dtype=object)
+    for j, values in enumerate(columns.values()):
+        out[:, j] = values
+    return pd.DataFrame(out, columns=pd.Index(list(columns), dtype=object), copy=False)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(risky_scenarios())
+def test_the_session_path_gives_the_results_of_the_per_order_validator(scenario):
+    market, strategy, config = scenario
+    fast = run(market, strategy, config)
+    with mock.patch.object(backtest, "_RiskGate", PerOrderGate):
+        slow = run(market, strategy, config)
+    assert_same(fast, slow)
+    assert fast.warnings == slow.warnings

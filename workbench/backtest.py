@@ -41,15 +41,16 @@ What is modelled on special days:
   first known membership warns (``DataWarning``): nothing can be bought until then.
 
 **Pre-trade risk** (``BacktestConfig(risk=RiskLimits(...))``; off by default). The engine
-keeps a :class:`~workbench.risk.PreTradeValidator` in step with the portfolio and judges
-every fill before it happens:
+keeps a :class:`~workbench.risk.SessionValidator` (the state and checks of a
+:class:`~workbench.risk.PreTradeValidator`, fed a session at a time over the run's
+symbols) in step with the portfolio and judges every fill before it happens:
 
-* *State.* Fills are booked with ``on_fill`` (fees included) and the holdings are marked
-  with ``on_prices`` at each close; ex-dates and delistings, which are not trades, set the
+* *State.* Fills are booked as ``on_fill`` books them (fees included) and the holdings are
+  marked at each close; ex-dates and delistings, which are not trades, set the
   validator's holdings, marks (the ex-rights ``prev_close``) and cash to the portfolio's
-  before the session opens.
-* *Each session with orders:* ``start_day`` with the day's rows of the securities that have
-  orders (board, sector, ``is_st``, ``suspended``, ``delisted``, ``limit_up``,
+  before the session opens. A missing price leaves a holding's last mark.
+* *Each session with orders:* the day starts (``start_day``) with the rows of the
+  securities that have orders (``is_st``, ``suspended``, ``delisted``, ``limit_up``,
   ``limit_down``; sessions without orders have nothing to judge), then the holdings are
   marked at the fill-time price (open, close or VWAP proxy), then the orders are judged.
 * *What is judged.* Orders that can trade (not blocked by a suspension, a missing bar, a
@@ -68,7 +69,8 @@ every fill before it happens:
   fills before it: a risk officer's view, in which the second of two buys in one sector
   sees the first. ``check_batch`` judges every order against one state, so it would let
   both through; it gives the same verdicts for the sells only (a valid sell never depends
-  on other fills) and the engine calls ``check`` throughout.
+  on other fills). Each verdict is the one ``check`` gives (the session validator runs
+  its code), with its message.
 * *Rejections* fill nothing: an ``unfilled`` row with reason ``'risk'`` and a
   ``rejections`` row with the layer, reason and message
   (:meth:`~workbench.result.BacktestResult.risk_summary` counts them). A rejected buy's
@@ -84,8 +86,10 @@ over every session.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import warnings
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -113,7 +117,7 @@ from workbench.result import (
     rejection_warning,
     rejections_frame,
 )
-from workbench.risk import Order, PreTradeValidator, RiskLimits
+from workbench.risk import Decision, RiskLimits, SessionValidator
 from workbench.strategies.base import Strategy, normalize_weights
 from workbench.symbols import Board
 from workbench.view import MarketView, ViewContext
@@ -122,6 +126,8 @@ if TYPE_CHECKING:
     from workbench.data.market import Market
 
 __all__ = ["run"]
+
+_SHANGHAI = ZoneInfo(MARKET_TZ)
 
 
 # -- the run ------------------------------------------------------------------------------------
@@ -199,7 +205,7 @@ def _ex_date_rows(close: np.ndarray, prev_close: np.ndarray, r0: int, r1: int,
 
 # -- pre-trade risk -----------------------------------------------------------------------------
 class _RiskGate:
-    """Keeps a :class:`~workbench.risk.PreTradeValidator` in step with the portfolio.
+    """Keeps a :class:`~workbench.risk.SessionValidator` in step with the portfolio.
 
     Every fill is judged by the validator before it happens.
 
@@ -211,134 +217,95 @@ class _RiskGate:
                  fill_at: str, fill_px: np.ndarray, close: np.ndarray,
                  limit_up: np.ndarray, limit_down: np.ndarray, suspended: np.ndarray,
                  sectors: np.ndarray) -> None:
-        n = len(ctx.symbols)
-        self.v = PreTradeValidator(limits, cash_cny=capital_cny)
-        self.names: list[str] = [str(s) for s in ctx.symbols]
-        self.symbols = np.array(self.names, dtype=object)
-        self.boards = ctx.securities["board"].astype(str).to_numpy(dtype=object)
-        self.sectors = sectors.astype(object)
+        self.v = SessionValidator(limits, cash_cny=capital_cny,
+                                  symbols=[str(s) for s in ctx.symbols],
+                                  boards=ctx.securities["board"].astype(str).tolist(),
+                                  sectors=sectors.tolist())
         self.delist_row = ctx.delist_row
         self.is_st = ctx.array("is_st") if "is_st" in ctx.market.bars.columns else None
         self.fill_px, self.close = fill_px, close
         self.limit_up, self.limit_down, self.suspended = limit_up, limit_down, suspended
         self.time = FILL_TIMES[fill_at]
-        self.held = np.zeros(n, dtype=np.int64)  # what the validator holds
-        # Symbols are registered when they first have an order, and the validator keeps
-        # flags until a frame changes them: so a day's frame carries only what changed.
-        self.registered = np.zeros(n, dtype=bool)
-        self.flags = {f: np.zeros(n, dtype=bool) for f in ("is_st", "suspended", "delisted")}
         self.row = 0
-        self.stamp = pd.Timestamp("1970-01-01", tz=MARKET_TZ)
+        self.stamp = dt.datetime(1970, 1, 1, tzinfo=_SHANGHAI)
         self.rejected: list[tuple[int, int, int, int, str, str]] = []
 
-    def _marks(self, prices: np.ndarray, sym: np.ndarray) -> dict[str, float]:
-        px = prices[sym]
-        ok = np.isfinite(px) & (px > 0)
-        return dict(zip([self.names[i] for i in sym[ok].tolist()], px[ok].tolist(),
-                        strict=True))
+    def _mark(self, prices: np.ndarray, shares: np.ndarray) -> None:
+        """Mark the holdings at ``prices`` where there is a price (else the last mark stays)."""
+        held = shares.nonzero()[0]
+        self.v.mark(held, prices[held], keep_missing=True)
 
     # -- state ----------------------------------------------------------------------------
     def settle(self, shares: np.ndarray, cash_cny: float, reference: np.ndarray) -> None:
         """After ex-dates and delistings: the portfolio's holdings and cash, marked at
         ``reference`` (the ex-rights ``prev_close``)."""
-        changed = np.flatnonzero(self.held != shares)
-        self.v.on_settlement({self.names[i]: int(shares[i]) for i in changed.tolist()},
-                      self._marks(reference, np.flatnonzero(shares)), cash_cny)
-        self.held[changed] = shares[changed]
+        self.v.settle(shares, cash_cny, reference)
 
     def open(self, row: int, day: pd.Timestamp, sym: np.ndarray, shares: np.ndarray) -> None:
         """Start session ``row`` with the rows of the symbols ``sym`` that have orders; mark
         the holdings at the fill-time price."""
         self.row = row
-        self.stamp = pd.Timestamp(dt.datetime.combine(day.date(), self.time), tz=MARKET_TZ)
-        if not self.registered[sym].all():
-            new = sym[~self.registered[sym]]
-            self.v.update_securities(_frame({"symbol": self.symbols[new],
-                                             "board": self.boards[new],
-                                             "sector": self.sectors[new]}))
-            self.registered[new] = True
-        up, down = self.limit_up[row, sym], self.limit_down[row, sym]
-        known = np.isfinite(up) & np.isfinite(down)  # else no limit (as the engine reads it)
-        columns = {"symbol": self.symbols[sym], "limit_up": np.where(known, up, np.nan),
-                   "limit_down": np.where(known, down, np.nan)}
-        flags = {"is_st": (np.zeros(len(sym), dtype=bool) if self.is_st is None
-                           else self.is_st[row, sym].astype(bool)),
-                 "suspended": self.suspended[row, sym].astype(bool),
-                 "delisted": row >= self.delist_row[sym]}
-        for name, now in flags.items():
-            if (now != self.flags[name][sym]).any():
-                columns[name] = now
-                self.flags[name][sym] = now
-        self.v.start_day(day, _frame(columns))
-        if marks := self._marks(self.fill_px[row], np.flatnonzero(shares)):
-            self.v.on_prices(marks)
+        self.stamp = dt.datetime.combine(day.date(), self.time, tzinfo=_SHANGHAI)
+        up, down = self.limit_up[row][sym].tolist(), self.limit_down[row][sym].tolist()
+        for j, (u, d) in enumerate(zip(up, down, strict=True)):
+            if not (math.isfinite(u) and math.isfinite(d)):  # no limit (as the engine reads it)
+                up[j] = down[j] = math.nan
+        self.v.start_day(day, sym, limit_up=up, limit_down=down,
+                         is_st=None if self.is_st is None else self.is_st[row][sym],
+                         suspended=self.suspended[row][sym],
+                         delisted=row >= self.delist_row[sym])
+        self._mark(self.fill_px[row], shares)
 
     def close_session(self, row: int, shares: np.ndarray) -> None:
         """Mark the holdings at the session's close."""
-        if marks := self._marks(self.close[row], np.flatnonzero(shares)):
-            self.v.on_prices(marks)
+        self._mark(self.close[row], shares)
 
     # -- Gate -----------------------------------------------------------------------------
-    def _limit_fen(self, sym: np.ndarray, price: np.ndarray, buy: bool) -> np.ndarray:
+    def _limits(self, sym: np.ndarray, price: np.ndarray, buy: bool) -> list[float]:
         """Limit prices in CNY: the fill price rounded to the fen against the trader, kept
         in the day's band unless the fill itself is outside it."""
-        cents = price * 100.0
-        if buy:
-            fen = np.ceil(cents - 1e-6)
-            up = np.round(self.limit_up[self.row, sym] * 100.0)
-            fen = np.where(cents <= up + 1e-6, np.minimum(fen, up), fen)  # NaN: no limit
-        else:
-            fen = np.floor(cents + 1e-6)
-            down = np.round(self.limit_down[self.row, sym] * 100.0)
-            fen = np.where(cents >= down - 1e-6, np.maximum(fen, down), fen)
-        return fen / 100.0
+        band = (self.limit_up if buy else self.limit_down)[self.row][sym].tolist()
+        out = []
+        for cents, edge in zip((price * 100.0).tolist(), band, strict=True):
+            bound = round(edge * 100.0) if math.isfinite(edge) else math.nan  # NaN: no limit
+            if buy:
+                fen = math.ceil(cents - 1e-6)
+                if cents <= bound + 1e-6:
+                    fen = min(fen, bound)
+            else:
+                fen = math.floor(cents + 1e-6)
+                if cents >= bound - 1e-6:
+                    fen = max(fen, bound)
+            out.append(fen / 100.0)
+        return out
 
-    def _judge(self, sym: np.ndarray, shares: np.ndarray, price: np.ndarray,
-               fee_cny: np.ndarray | None) -> np.ndarray:
-        buy = fee_cny is not None
-        side: Literal["buy", "sell"] = "buy" if buy else "sell"
-        v, names, stamp = self.v, self.names, self.stamp
-        ok = np.ones(len(sym), dtype=bool)
-        limits = self._limit_fen(sym, price, buy).tolist()
-        fees = fee_cny.tolist() if fee_cny is not None else None
-        for j, (i, q, limit) in enumerate(zip(sym.tolist(), shares.tolist(), limits,
-                                              strict=True)):
-            d = v.check(Order(symbol=names[i], side=side, quantity=q, limit_price=limit,
-                              timestamp=stamp))
-            if not d.accepted:
-                ok[j] = False
-                self.rejected.append((self.row, i, int(not buy), q, d.reason.value,
-                                      d.message))
-            elif fees is not None:
-                v.on_fill(names[i], "buy", q, float(price[j]), fee_cny=fees[j])
-                self.held[i] += q
-        return ok
+    def _verdicts(self, sym: np.ndarray, shares: np.ndarray, decisions: list[Decision],
+                  buy: bool) -> np.ndarray:
+        ok = [d.accepted for d in decisions]
+        if not all(ok):
+            for j, d in enumerate(decisions):
+                if not d.accepted:
+                    self.rejected.append((self.row, int(sym[j]), int(not buy),
+                                          int(shares[j]), d.reason.value, d.message))
+        return np.array(ok, dtype=bool)
 
     def judge_sells(self, sym: np.ndarray, shares: np.ndarray,
                     price: np.ndarray) -> np.ndarray:
-        return self._judge(sym, shares, price, None)
+        found = self.v.judge_sells(sym, shares, self._limits(sym, price, False), self.stamp)
+        return self._verdicts(sym, shares, found, False)
 
     def book_sells(self, sym: np.ndarray, shares: np.ndarray, price: np.ndarray,
                    fee_cny: np.ndarray) -> None:
-        for i, q, px, fee in zip(sym.tolist(), shares.tolist(), price.tolist(),
-                                 fee_cny.tolist(), strict=True):
-            self.v.on_fill(self.names[i], "sell", q, px, fee_cny=fee)
-            self.held[i] -= q
+        self.v.book_sells(sym, shares, price, fee_cny)
 
     def judge_buys(self, sym: np.ndarray, shares: np.ndarray, price: np.ndarray,
                    fee_cny: np.ndarray) -> np.ndarray:
-        return self._judge(sym, shares, price, fee_cny)
+        found = self.v.judge_buys(sym, shares, self._limits(sym, price, True), self.stamp,
+                                  price=price, fee_cny=fee_cny)
+        return self._verdicts(sym, shares, found, True)
 
     def buy_limits(self, sym: np.ndarray, price: np.ndarray) -> np.ndarray:
-        return self._limit_fen(sym, price, True)
-
-
-def _frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
-    """A small object-dtype frame for the validator, without pandas' string inference."""
-    out = np.empty((len(next(iter(columns.values()))), len(columns)), dtype=object)
-    for j, values in enumerate(columns.values()):
-        out[:, j] = values
-    return pd.DataFrame(out, columns=pd.Index(list(columns), dtype=object), copy=False)
+        return np.array(self._limits(sym, price, True), dtype=float)
 
 
 def _rejection_table(ctx: ViewContext, rows: list[tuple[int, int, int, int, str, str]]

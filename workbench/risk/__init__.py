@@ -74,9 +74,12 @@ Conventions (what a risk officer signs):
 
 Modules, bottom to top: ``limits`` (:class:`RiskLimits`), ``orders`` (:class:`Order`,
 :class:`Decision`, :class:`Reason`, :class:`Layer`, :func:`rejection_counts`), ``state``
-(:class:`AccountState`, updated by the events), ``batch`` (the vectorised screen behind
-``check_batch``, reading a state), ``validator`` (:class:`PreTradeValidator`: the checks
-and the events).
+(:class:`EquityState`, the account-level books, and :class:`AccountState`, updated by
+the events), ``batch`` (the vectorised screen behind ``check_batch``, reading a state),
+``messages`` (the rejections and their sentences), ``validator``
+(:class:`PreTradeValidator`: the checks and the events), ``session``
+(:class:`SessionValidator`: the same state and checks on a fixed universe, fed a session
+at a time, as the backtester feeds them).
 """
 
 from workbench.risk.limits import DRAWDOWN_REARMS, TOLERANCE_RATE, DrawdownRearm, RiskLimits
@@ -90,7 +93,8 @@ from workbench.risk.orders import (
     Reason,
     rejection_counts,
 )
-from workbench.risk.state import UNKNOWN_SECTOR, AccountState
+from workbench.risk.session import SessionValidator
+from workbench.risk.state import UNKNOWN_SECTOR, AccountState, EquityState
 from workbench.risk.validator import PreTradeValidator
 
 __all__ = [
@@ -103,10 +107,12 @@ __all__ = [
     "AccountState",
     "Decision",
     "DrawdownRearm",
+    "EquityState",
     "Layer",
     "Order",
     "PreTradeValidator",
     "Reason",
     "RiskLimits",
+    "SessionValidator",
     "rejection_counts",
 ]

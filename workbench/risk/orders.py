@@ -135,6 +135,8 @@ def reject(reason: Reason, message: str) -> Decision:
 
 def parse_shares(q: Any) -> int | None:
     """A whole share count in 1..MAX_ORDER_SHARES, or None (bools, fractions, NaN, text)."""
+    if type(q) is int:
+        return q if 0 < q <= MAX_ORDER_SHARES else None
     if isinstance(q, (bool, np.bool_)):
         return None
     whole = isinstance(q, (int, np.integer)) or (

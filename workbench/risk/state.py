@@ -5,7 +5,12 @@ marks, today's limit prices and flags per symbol, the started session's trading 
 and what follows from them (position and sector values, equity, its peak, the day's P&L
 base, the drawdown stop's status, the stop that blocks buys and the caps a buy is compared
 with), refreshed on each event: the checks only read these fields, so re-arming the
-drawdown stop costs an order nothing. Every field is public and read-only: the events
+drawdown stop costs an order nothing. :class:`EquityState` is the account-level half
+(cash, sector values, equity, the stops, the caps, the started day) with the steps the
+events are made of; :class:`AccountState` extends it with a :class:`SymbolState` per
+registered symbol, found by code, and :class:`~workbench.risk.session.SessionValidator`
+with one per position of a fixed universe, so that the two keep the books with the same
+code, float for float. Every field is public and read-only: the events
 (:meth:`AccountState.start_day`, :meth:`~AccountState.on_fill`,
 :meth:`~AccountState.on_price`, :meth:`~AccountState.on_settlement`,
 :meth:`~AccountState.update_securities`) change them.
@@ -21,6 +26,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -32,7 +38,6 @@ from workbench.calendar import (
     MARKET_TZ,
     MORNING,
     OPENING_AUCTION,
-    is_session,
     sessions,
 )
 from workbench.errors import ConfigError, DataError, LookupFailed, did_you_mean
@@ -41,10 +46,26 @@ from workbench.risk.orders import Reason, parse_fen, parse_shares
 from workbench.rules import lot_rule
 from workbench.symbols import Board, board_of
 
-__all__ = ["UNKNOWN_SECTOR", "AccountState", "SymbolState"]
+__all__ = ["UNKNOWN_SECTOR", "AccountState", "EquityState", "SymbolState", "day_number",
+           "limit_fens"]
 
 #: Sector bucket of securities registered without one (one shared bucket: conservative).
 UNKNOWN_SECTOR = "(unknown)"
+
+_SHANGHAI = ZoneInfo(MARKET_TZ)
+_MICROSECOND = dt.timedelta(microseconds=1)
+_NS_PER_DAY = 86_400_000_000_000
+
+
+def _ns_of_day(t: dt.time) -> int:
+    return ((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000_000 + t.microsecond * 1000
+
+
+#: The session's window as ns after local midnight: morning, afternoon, and the opening
+#: auction when allowed (-1: no bound, read as 0).
+_BOUNDS_NS = {auction: tuple(_ns_of_day(t) for w in (MORNING, AFTERNOON) for t in w)
+              + (tuple(_ns_of_day(t) for t in OPENING_AUCTION) if auction else (-1, -1))
+              for auction in (False, True)}
 
 
 class SymbolState:
@@ -100,15 +121,23 @@ class SymbolState:
         self.odd = shares if shares < mn else (shares - mn) % self.step_shares
 
 
-def _day_number(value: Any) -> int | None:
+def day_number(value: Any) -> int | None:
+    """``value`` (anything ``pd.Timestamp`` reads) as days since 1970-01-01; None for none."""
     if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return None
     # days, not Timestamp.value // 86_400 (which is in ns whatever the unit)
     return int(pd.Timestamp(value).to_datetime64().astype("datetime64[D]").astype(np.int64))
 
 
-def _limit_fens(symbol: str, up: Any, down: Any) -> tuple[float, float]:
-    """Limit prices in fen; both NaN means no limit today (IPO days, as in the bar schema)."""
+def limit_fens(symbol: str, up: Any, down: Any) -> tuple[float, float]:
+    """Today's limit prices of ``symbol`` in fen: ``(up, down)``; both NaN means no limit
+    today (IPO days, as in the bar schema), returned as ``(inf, -inf)``.
+
+    Raises
+    ------
+    DataError
+        When the prices are off the 0.01 tick, one-sided or crossed.
+    """
     up, down = float(up), float(down)
     if math.isnan(up) and math.isnan(down):
         return math.inf, -math.inf
@@ -121,6 +150,8 @@ def _limit_fens(symbol: str, up: Any, down: Any) -> tuple[float, float]:
 
 def _number(x: Any) -> float:
     """``float(x)`` for real numbers, NaN for anything else (so that checks reject it)."""
+    if type(x) is float:
+        return x
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.integer, np.floating)):
         return math.nan
     return float(x)
@@ -137,11 +168,22 @@ def _holding(q: Any) -> int | None:
     return None
 
 
-class AccountState:
-    """Cash, positions, marks and today's rules of an account, under :class:`RiskLimits`.
+class EquityState:
+    """Cash, equity, its peak, the stops and the caps of an account, under :class:`RiskLimits`.
 
-    Parameters are those of :class:`~workbench.risk.PreTradeValidator` (which validates
-    ``limits``). All fields are read-only; events change them.
+    A base class: its subclasses keep the :class:`SymbolState` of each symbol and make
+    their events of the steps below (:meth:`begin_day` and :meth:`rebase_day` around a
+    day's start; :meth:`book_fill`, :meth:`mark_symbol`, :meth:`settle_holding`,
+    :meth:`revalue` on one symbol), each ending with :meth:`refresh`. The steps leave the
+    derived values (equity, the stops, the caps) stale until :meth:`refresh`; outside a
+    subclass, use the events. All fields are read-only outside the state.
+
+    Parameters
+    ----------
+    limits
+        The limits (validated by the caller).
+    cash_cny
+        Cash at the start, CNY.
 
     Attributes
     ----------
@@ -149,8 +191,6 @@ class AccountState:
         The limits the stop and caps below are computed from.
     cash_cny : float
         Cash, CNY (negative only on margin).
-    securities : dict[str, SymbolState]
-        Registered symbols, in registration order.
     sector_values_cny : dict[str, float]
         Marked value of the positions per sector bucket, CNY.
     unpriced : set[str]
@@ -177,11 +217,11 @@ class AccountState:
         this day", and the count begins with the next one.)
     stopped_sessions : int
         XSHG sessions from ``stopped_since_day`` to ``day``, both counted, including
-        sessions on which no day was started (0 until then); set by :meth:`start_day`.
+        sessions on which no day was started (0 until then); set by :meth:`rebase_day`.
     peak_resets : int
         How many times a cool-off has reset the peak.
     day : pandas.Timestamp or None
-        The started trading day (naive, midnight), None before :meth:`start_day`.
+        The started trading day (naive, midnight), None before :meth:`begin_day`.
     day_number : int or None
         ``day`` as days since 1970-01-01.
     session : bool
@@ -200,41 +240,30 @@ class AccountState:
 
     Examples
     --------
-    >>> s = AccountState(RiskLimits(), cash_cny=100_000.0,
-    ...                  securities=pd.DataFrame({"symbol": ["600000.SH"]}),
-    ...                  positions={"600000.SH": 1_000}, prices={"600000.SH": 10.0})
-    >>> s.securities["600000.SH"].value, s.priced_equity_cny, s.position_cap_cny
-    (10000.0, 110000.0, 11000.00011)
-    >>> s.on_price("600000.SH", float("nan"))
-    >>> s.unpriced, s.buy_block, s.equity_cny
-    ({'600000.SH'}, <Reason.MISSING_PRICE: 'MISSING_PRICE'>, nan)
+    >>> s = EquityState(RiskLimits(), cash_cny=100_000.0)
+    >>> s.refresh()
+    >>> s.peak_cny, s.position_cap_cny
+    (100000.0, 10000.0001)
+    >>> s.begin_day("2024-01-06").date(), s.session  # a Saturday: no window
+    (datetime.date(2024, 1, 6), False)
     """
 
-    __slots__ = ("_arrays", "_cooloff", "_release_rate", "_session_days", "buy_block",
-                 "cash_cny", "day", "day_base_cny", "day_number", "drawdown_stopped",
-                 "gross_cap_cny", "gross_cny", "limits", "peak_cny", "peak_resets",
-                 "position_cap_cny", "priced_equity_cny", "sector_cap_cny",
-                 "sector_values_cny", "securities", "session", "stopped_sessions",
-                 "stopped_since_day", "unpriced", "window_ns", "window_s")
+    __slots__ = ("_cooloff", "_release_rate", "_session_days", "buy_block", "cash_cny", "day",
+                 "day_base_cny", "day_number", "drawdown_stopped", "gross_cap_cny",
+                 "gross_cny", "limits", "peak_cny", "peak_resets", "position_cap_cny",
+                 "priced_equity_cny", "sector_cap_cny", "sector_values_cny", "session",
+                 "stopped_sessions", "stopped_since_day", "unpriced", "window_ns", "window_s")
 
-    def __init__(
-        self,
-        limits: RiskLimits,
-        *,
-        cash_cny: float,
-        securities: pd.DataFrame | None = None,
-        positions: Mapping[str, int] | None = None,
-        prices: Mapping[str, float] | None = None,
-    ) -> None:
+    def __init__(self, limits: RiskLimits, *, cash_cny: float) -> None:
         self.limits = limits
         cash = float(cash_cny)
         if not math.isfinite(cash):
             raise ConfigError(f"cash_cny must be a finite amount in CNY, got {cash_cny!r}")
         self.cash_cny = cash
-        self.securities: dict[str, SymbolState] = {}
         self.sector_values_cny: dict[str, float] = {}
         self.unpriced: set[str] = set()
         self.gross_cny = 0.0
+        self.priced_equity_cny = cash
         self.day: pd.Timestamp | None = None
         self.day_number: int | None = None
         self.session = False
@@ -250,24 +279,9 @@ class AccountState:
         self._release_rate = limits.drawdown_release_rate
         self._cooloff = (limits.drawdown_cooloff_sessions if limits.drawdown_rearm == "cooloff"
                          else None)
-        self._session_days: np.ndarray | None = None  # XSHG sessions, datetime64[D]
+        self._session_days: np.ndarray | None = None  # XSHG sessions, days since 1970
         self.buy_block: Reason | None = None
         self.position_cap_cny = self.sector_cap_cny = self.gross_cap_cny = math.nan
-        self._arrays: dict[str, Any] | None = None
-        if securities is not None:
-            self.update_securities(securities)
-        for symbol, shares in (positions or {}).items():
-            sec = self.security(symbol)
-            held = parse_shares(shares) if shares != 0 else 0
-            if held is None:
-                raise ConfigError(f"position {symbol}: {shares!r} is not a whole number of "
-                                  "shares >= 0")
-            sec.held = held
-            sec.set_sellable(held)
-            self._revalue(sec)
-        for symbol, price in (prices or {}).items():
-            self._mark(self.security(symbol), price)
-        self._refresh()
 
     # ---- derived values ----------------------------------------------------------------
 
@@ -287,6 +301,237 @@ class AccountState:
         if self.day_base_cny is None or self.unpriced:
             return math.nan
         return self.priced_equity_cny - self.day_base_cny
+
+    # ---- the day -----------------------------------------------------------------------
+
+    def begin_day(self, date: str | dt.date | pd.Timestamp) -> pd.Timestamp:
+        """Make ``date`` the started day: its number, whether it is a session, its window.
+
+        The first step of a subclass's ``start_day``; :meth:`rebase_day` is the last.
+
+        Returns
+        -------
+        pandas.Timestamp
+            The day, naive midnight (a tz-aware ``date`` is read in China time).
+
+        Raises
+        ------
+        ConfigError
+            When ``date`` is not after the day already started.
+        """
+        day: pd.Timestamp = date if isinstance(date, pd.Timestamp) else pd.Timestamp(date)
+        if day.tzinfo is not None:
+            day = day.tz_convert(MARKET_TZ).tz_localize(None)
+        if day.value % _NS_PER_DAY:
+            day = day.normalize()
+        if self.day is not None and day <= self.day:
+            raise ConfigError(f"start_day({day.date()}) must come after the current day "
+                              f"{self.day.date()}; use update_securities for intraday changes")
+        number = day.value // _NS_PER_DAY  # naive midnight: whole days since 1970-01-01
+        self.day, self.day_number = day, number
+        days = self._sessions()
+        at = int(days.searchsorted(number))
+        self.session = at < len(days) and int(days[at]) == number
+        ns: tuple[int, ...] = (0,) * 6
+        if self.session:
+            # China has not moved its clocks within trading hours: one offset per day
+            local = dt.datetime.combine(day.date(), MORNING[0], tzinfo=_SHANGHAI)
+            offset = local.utcoffset() or dt.timedelta(0)  # never None: the zone is set
+            base = number * _NS_PER_DAY - offset // _MICROSECOND * 1000
+            bounds = _BOUNDS_NS[self.limits.allow_opening_auction]
+            ns = tuple(base + x if x >= 0 else 0 for x in bounds)
+        self.window_ns = ns
+        self.window_s = tuple(x / 1e9 for x in ns)
+        return day
+
+    def rebase_day(self) -> None:
+        """Close a subclass's ``start_day``: a new P&L base, the stopped sessions counted
+        (and, under ``'cooloff'``, the peak reset once they are over), then :meth:`refresh`."""
+        self.day_base_cny = None
+        if self.drawdown_stopped and self.day is not None:
+            if self.stopped_since_day is None:
+                self.stopped_since_day = self.day
+            self.stopped_sessions = self._count_sessions(self.stopped_since_day, self.day)
+        self.refresh()
+
+    def _sessions(self) -> np.ndarray:
+        """The XSHG sessions the calendar knows, as days since 1970-01-01 (int64, built on
+        first use)."""
+        if self._session_days is None:
+            all_days = sessions(CALENDAR_START, CALENDAR_END).to_numpy()
+            self._session_days = all_days.astype("datetime64[D]").astype(np.int64)
+        return self._session_days
+
+    def _count_sessions(self, first: pd.Timestamp, last: pd.Timestamp) -> int:
+        """XSHG sessions from ``first`` to ``last`` (naive midnights), both included."""
+        days = self._sessions()
+        lo = int(days.searchsorted(first.value // _NS_PER_DAY, side="left"))
+        hi = int(days.searchsorted(last.value // _NS_PER_DAY, side="right"))
+        return max(hi - lo, 0)
+
+    # ---- the steps of the events, on one symbol -----------------------------------------
+
+    def book_fill(self, sec: SymbolState, side: str, quantity: Any, price: Any,
+                  fee_cny: Any = 0.0) -> None:
+        """Book an executed trade of ``sec``: shares, cash (less ``fee_cny``), the mark at
+        the fill price. Shares bought become sellable at the next day's start.
+
+        Raises
+        ------
+        DataError
+            As :meth:`~workbench.risk.PreTradeValidator.on_fill`; nothing is changed.
+        """
+        symbol = sec.symbol
+        q, px, fee = parse_shares(quantity), _number(price), _number(fee_cny)
+        if side not in ("buy", "sell"):
+            raise DataError(f"fill {symbol}: side {side!r} must be 'buy' or 'sell'")
+        if q is None or not (px > 0.0 and math.isfinite(px)) or not (
+            fee >= 0.0 and math.isfinite(fee)
+        ):
+            raise DataError(f"fill {symbol}: quantity {quantity!r}, price {price!r} and "
+                            f"fee {fee_cny!r} must be a positive whole number, a positive "
+                            "finite CNY price and a finite fee >= 0")
+        if side == "sell" and q > sec.sellable:
+            raise DataError(f"fill {symbol}: sold {q} shares but only {sec.sellable} were "
+                            f"sellable (T+1; {sec.held} held)")
+        if side == "buy":
+            sec.held += q
+            self.cash_cny -= q * px + fee
+        else:
+            sec.held -= q
+            sec.set_sellable(sec.sellable - q)
+            self.cash_cny += q * px - fee
+        self.mark_symbol(sec, px)
+
+    def settle_holding(self, sec: SymbolState, shares: int) -> None:
+        """Set the holding of ``sec`` to ``shares`` (>= 0) without a trade; the sellable
+        shares are capped at it."""
+        sec.held = shares
+        sec.set_sellable(min(sec.sellable, sec.held))
+        self.revalue(sec)
+
+    def mark_symbol(self, sec: SymbolState, price: Any) -> None:
+        """Mark ``sec`` at ``price`` CNY (NaN, a non-positive price or a non-number leave
+        it unpriced) and revalue it."""
+        px = _number(price)
+        sec.mark = px if px > 0.0 and math.isfinite(px) else math.nan
+        self.revalue(sec)
+
+    def revalue(self, sec: SymbolState) -> None:
+        """Value the position in ``sec`` at its mark; add the change to ``gross_cny`` and
+        its sector's value (in the order of the calls: sums are kept, not recomputed)."""
+        if sec.held == 0:
+            value = 0.0
+            self.unpriced.discard(sec.symbol)
+        elif sec.mark != sec.mark:
+            value = 0.0
+            self.unpriced.add(sec.symbol)
+        else:
+            value = sec.held * sec.mark
+            self.unpriced.discard(sec.symbol)
+        delta = value - sec.value
+        sec.value = value
+        self.gross_cny += delta
+        self.sector_values_cny[sec.sector] += delta
+
+    # ---- after every event -------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Recompute equity, the stops and the caps from ``cash_cny`` and ``gross_cny``.
+
+        A few float operations; every event of a subclass ends with it.
+        """
+        self.priced_equity_cny = equity = self.cash_cny + self.gross_cny
+        if self.unpriced:
+            self.buy_block = Reason.MISSING_PRICE
+            self.position_cap_cny = self.sector_cap_cny = self.gross_cap_cny = math.nan
+            return
+        if self.day_base_cny is None:
+            self.day_base_cny = equity
+        if self.peak_cny is None or equity > self.peak_cny:
+            self.peak_cny = equity
+        lim, sod, peak = self.limits, self.day_base_cny, self.peak_cny
+        if self.drawdown_stopped:
+            if self._cooloff is not None and self.stopped_sessions > self._cooloff:
+                self.peak_cny = equity  # a new high-water mark: the stop re-arms from here
+                self.peak_resets += 1
+                self._lift_drawdown_stop()
+            elif peak - equity <= self._release_rate * peak + TOLERANCE_RATE * abs(peak):
+                self._lift_drawdown_stop()
+        elif peak - equity > lim.max_drawdown_rate * peak + TOLERANCE_RATE * abs(peak):
+            self.drawdown_stopped = True  # counted from the next start_day
+        self.buy_block = None
+        if sod - equity > lim.max_daily_loss_rate * sod + TOLERANCE_RATE * abs(sod):
+            self.buy_block = Reason.DAILY_LOSS
+        elif self.drawdown_stopped:
+            self.buy_block = Reason.DRAWDOWN
+        tol = TOLERANCE_RATE * abs(equity)
+        self.position_cap_cny = lim.max_position_rate * equity + tol
+        self.sector_cap_cny = lim.max_sector_rate * equity + tol
+        self.gross_cap_cny = lim.max_gross_leverage * equity + tol
+
+    def _lift_drawdown_stop(self) -> None:
+        self.drawdown_stopped = False
+        self.stopped_since_day = None
+        self.stopped_sessions = 0
+
+
+class AccountState(EquityState):
+    """Cash, positions, marks and today's rules of an account, under :class:`RiskLimits`.
+
+    Parameters are those of :class:`~workbench.risk.PreTradeValidator` (which validates
+    ``limits``). All fields are read-only; events change them.
+
+    Attributes
+    ----------
+    securities : dict[str, SymbolState]
+        Registered symbols, in registration order.
+
+    The account-level fields (cash, sector values, equity, its peak, the stops, the caps,
+    the started day and its window) are those of :class:`EquityState`.
+
+    Examples
+    --------
+    >>> s = AccountState(RiskLimits(), cash_cny=100_000.0,
+    ...                  securities=pd.DataFrame({"symbol": ["600000.SH"]}),
+    ...                  positions={"600000.SH": 1_000}, prices={"600000.SH": 10.0})
+    >>> s.securities["600000.SH"].value, s.priced_equity_cny, s.position_cap_cny
+    (10000.0, 110000.0, 11000.00011)
+    >>> s.on_price("600000.SH", float("nan"))
+    >>> s.unpriced, s.buy_block, s.equity_cny
+    ({'600000.SH'}, <Reason.MISSING_PRICE: 'MISSING_PRICE'>, nan)
+    """
+
+    __slots__ = ("_arrays", "securities")
+
+    def __init__(
+        self,
+        limits: RiskLimits,
+        *,
+        cash_cny: float,
+        securities: pd.DataFrame | None = None,
+        positions: Mapping[str, int] | None = None,
+        prices: Mapping[str, float] | None = None,
+    ) -> None:
+        super().__init__(limits, cash_cny=cash_cny)
+        self.securities: dict[str, SymbolState] = {}
+        self._arrays: dict[str, Any] | None = None
+        if securities is not None:
+            self.update_securities(securities)
+        for symbol, shares in (positions or {}).items():
+            sec = self.security(symbol)
+            held = parse_shares(shares) if shares != 0 else 0
+            if held is None:
+                raise ConfigError(f"position {symbol}: {shares!r} is not a whole number of "
+                                  "shares >= 0")
+            sec.held = held
+            sec.set_sellable(held)
+            self.revalue(sec)
+        for symbol, price in (prices or {}).items():
+            self.mark_symbol(self.security(symbol), price)
+        self.refresh()
+
+    # ---- lookups ----------------------------------------------------------------------
 
     def security(self, symbol: str) -> SymbolState:
         """Return the state of ``symbol``.
@@ -363,7 +608,7 @@ class AccountState:
                 board = board_of(symbol)
             boards.append(board)
             if "limit_up" in cols:
-                limits.append(_limit_fens(symbol, cols["limit_up"][i], cols["limit_down"][i]))
+                limits.append(limit_fens(symbol, cols["limit_up"][i], cols["limit_down"][i]))
         for i, symbol in enumerate(symbols):
             sec = self.securities.get(symbol)
             board = boards[i]
@@ -382,7 +627,7 @@ class AccountState:
             if "suspended" in cols:
                 sec.suspended = bool(cols["suspended"][i])
             if "delist_date" in cols:
-                sec.delist_day = _day_number(cols["delist_date"][i])
+                sec.delist_day = day_number(cols["delist_date"][i])
             if "delisted" in cols:
                 sec.delisted = bool(cols["delisted"][i])
             elif "delist_date" in cols:
@@ -401,56 +646,32 @@ class AccountState:
         """Open a trading day; see
         :meth:`~workbench.risk.PreTradeValidator.start_day`.
         """
-        day = pd.Timestamp(date)
-        if day.tzinfo is not None:
-            day = day.tz_convert(MARKET_TZ).tz_localize(None)
-        day = day.normalize()
-        if self.day is not None and day <= self.day:
-            raise ConfigError(f"start_day({day.date()}) must come after the current day "
-                              f"{self.day.date()}; use update_securities for intraday changes")
-        self.day, self.day_number = day, _day_number(day)
-        self.session = is_session(day)
-        wins = [MORNING, AFTERNOON]
-        if self.limits.allow_opening_auction:
-            wins.append(OPENING_AUCTION)
-        ns = []
-        for lo, hi in wins:
-            for t in (lo, hi):
-                stamp = pd.Timestamp(dt.datetime.combine(day.date(), t)).tz_localize(MARKET_TZ)
-                ns.append(stamp.as_unit("ns").value if self.session else 0)
-        ns += [0] * (6 - len(ns))
-        self.window_ns = tuple(ns)
-        self.window_s = tuple(x / 1e9 for x in ns)
+        self.begin_day(date)
         for sec in self.securities.values():
             sec.limits_known, sec.limit_up_fen, sec.limit_down_fen = False, math.nan, math.nan
             sec.delisted = sec.delisted or self._is_delisted(sec)
         if securities is not None:
             self.update_securities(securities)
         for symbol, price in (prices or {}).items():
-            self._mark(self.security(symbol), price)
+            self.mark_symbol(self.security(symbol), price)
         self.gross_cny = 0.0
         self.sector_values_cny = dict.fromkeys(self.sector_values_cny, 0.0)
         for sec in self.securities.values():
             sec.set_sellable(sec.held)
             self.gross_cny += sec.value
             self.sector_values_cny[sec.sector] += sec.value
-        self.day_base_cny = None
-        if self.drawdown_stopped:
-            if self.stopped_since_day is None:
-                self.stopped_since_day = day
-            self.stopped_sessions = self._count_sessions(self.stopped_since_day, day)
-        self._refresh()
+        self.rebase_day()
 
     def on_price(self, symbol: str, price: float) -> None:
         """Mark ``symbol`` at ``price`` CNY; NaN or a non-positive price makes it unpriced."""
-        self._mark(self.security(symbol), price)
-        self._refresh()
+        self.mark_symbol(self.security(symbol), price)
+        self.refresh()
 
     def on_prices(self, prices: Mapping[str, float] | pd.Series) -> None:
         """Mark many symbols at once, as repeated :meth:`on_price`."""
         for symbol, price in prices.items():
-            self._mark(self.security(symbol), price)
-        self._refresh()
+            self.mark_symbol(self.security(symbol), price)
+        self.refresh()
 
     def on_fill(
         self, symbol: str, side: str, quantity: int, price: float, *, fee_cny: float = 0.0
@@ -458,28 +679,8 @@ class AccountState:
         """Book an executed trade; see
         :meth:`~workbench.risk.PreTradeValidator.on_fill`.
         """
-        sec = self.security(symbol)
-        q, px, fee = parse_shares(quantity), _number(price), _number(fee_cny)
-        if side not in ("buy", "sell"):
-            raise DataError(f"fill {symbol}: side {side!r} must be 'buy' or 'sell'")
-        if q is None or not (px > 0.0 and math.isfinite(px)) or not (
-            fee >= 0.0 and math.isfinite(fee)
-        ):
-            raise DataError(f"fill {symbol}: quantity {quantity!r}, price {price!r} and "
-                            f"fee {fee_cny!r} must be a positive whole number, a positive "
-                            "finite CNY price and a finite fee >= 0")
-        if side == "sell" and q > sec.sellable:
-            raise DataError(f"fill {symbol}: sold {q} shares but only {sec.sellable} were "
-                            f"sellable (T+1; {sec.held} held)")
-        if side == "buy":
-            sec.held += q
-            self.cash_cny -= q * px + fee
-        else:
-            sec.held -= q
-            sec.set_sellable(sec.sellable - q)
-            self.cash_cny += q * px - fee
-        self._mark(sec, px)
-        self._refresh()
+        self.book_fill(self.security(symbol), side, quantity, price, fee_cny)
+        self.refresh()
 
     def on_settlement(self, shares: Mapping[str, int], marks: Mapping[str, float],
                       cash_cny: float) -> None:
@@ -499,35 +700,12 @@ class AccountState:
         secs = {sym: self.security(sym) for sym in {*held, *px}}
         self.cash_cny = cash
         for sym, q in held.items():
-            sec = secs[sym]
-            sec.held = q
-            sec.set_sellable(min(sec.sellable, sec.held))
-            self._revalue(sec)
+            self.settle_holding(secs[sym], q)
         for sym, p in px.items():
-            self._mark(secs[sym], p)
-        self._refresh()
+            self.mark_symbol(secs[sym], p)
+        self.refresh()
 
     # ---- bookkeeping -------------------------------------------------------------------
-
-    def _mark(self, sec: SymbolState, price: Any) -> None:
-        px = _number(price)
-        sec.mark = px if px > 0.0 and math.isfinite(px) else math.nan
-        self._revalue(sec)
-
-    def _revalue(self, sec: SymbolState) -> None:
-        if sec.held == 0:
-            value = 0.0
-            self.unpriced.discard(sec.symbol)
-        elif sec.mark != sec.mark:
-            value = 0.0
-            self.unpriced.add(sec.symbol)
-        else:
-            value = sec.held * sec.mark
-            self.unpriced.discard(sec.symbol)
-        delta = value - sec.value
-        sec.value = value
-        self.gross_cny += delta
-        self.sector_values_cny[sec.sector] += delta
 
     def _move_sector(self, sec: SymbolState, sector: str) -> None:
         if sector != sec.sector:
@@ -539,49 +717,8 @@ class AccountState:
         return (sec.delist_day is not None and self.day_number is not None
                 and sec.delist_day <= self.day_number)
 
-    def _count_sessions(self, first: pd.Timestamp, last: pd.Timestamp) -> int:
-        """XSHG sessions from ``first`` to ``last``, both included."""
-        if self._session_days is None:
-            all_days = sessions(CALENDAR_START, CALENDAR_END).to_numpy()
-            self._session_days = all_days.astype("datetime64[D]")
-        days = self._session_days
-        lo = int(days.searchsorted(np.datetime64(first.date(), "D"), side="left"))
-        hi = int(days.searchsorted(np.datetime64(last.date(), "D"), side="right"))
-        return max(hi - lo, 0)
-
-    def _refresh(self) -> None:
-        """Recompute equity, stops and caps after a state change (a few float operations)."""
+    def refresh(self) -> None:
+        """Recompute equity, the stops and the caps (:meth:`EquityState.refresh`) and drop
+        the cached :meth:`symbol_arrays`."""
         self._arrays = None
-        self.priced_equity_cny = equity = self.cash_cny + self.gross_cny
-        if self.unpriced:
-            self.buy_block = Reason.MISSING_PRICE
-            self.position_cap_cny = self.sector_cap_cny = self.gross_cap_cny = math.nan
-            return
-        if self.day_base_cny is None:
-            self.day_base_cny = equity
-        if self.peak_cny is None or equity > self.peak_cny:
-            self.peak_cny = equity
-        lim, sod, peak = self.limits, self.day_base_cny, self.peak_cny
-        if self.drawdown_stopped:
-            if self._cooloff is not None and self.stopped_sessions > self._cooloff:
-                self.peak_cny = equity  # a new high-water mark: the stop re-arms from here
-                self.peak_resets += 1
-                self._lift_drawdown_stop()
-            elif peak - equity <= self._release_rate * peak + TOLERANCE_RATE * abs(peak):
-                self._lift_drawdown_stop()
-        elif peak - equity > lim.max_drawdown_rate * peak + TOLERANCE_RATE * abs(peak):
-            self.drawdown_stopped = True  # counted from the next start_day
-        self.buy_block = None
-        if sod - equity > lim.max_daily_loss_rate * sod + TOLERANCE_RATE * abs(sod):
-            self.buy_block = Reason.DAILY_LOSS
-        elif self.drawdown_stopped:
-            self.buy_block = Reason.DRAWDOWN
-        tol = TOLERANCE_RATE * abs(equity)
-        self.position_cap_cny = lim.max_position_rate * equity + tol
-        self.sector_cap_cny = lim.max_sector_rate * equity + tol
-        self.gross_cap_cny = lim.max_gross_leverage * equity + tol
-
-    def _lift_drawdown_stop(self) -> None:
-        self.drawdown_stopped = False
-        self.stopped_since_day = None
-        self.stopped_sessions = 0
+        super().refresh()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -20,6 +19,12 @@ from workbench.calendar import MARKET_TZ
 from workbench.errors import ConfigError, DataError
 from workbench.risk.batch import LAYER_CODES, screen
 from workbench.risk.limits import RiskLimits
+from workbench.risk.messages import (
+    cap_rejection,
+    hours_rejection,
+    stop_rejection,
+    symbol_rejection,
+)
 from workbench.risk.orders import (
     ACCEPTED,
     MAX_ORDER_SHARES,
@@ -32,15 +37,57 @@ from workbench.risk.orders import (
     parse_shares,
     reject,
 )
-from workbench.risk.state import UNKNOWN_SECTOR, AccountState, SymbolState
+from workbench.risk.state import UNKNOWN_SECTOR, AccountState, EquityState, SymbolState
 
-__all__ = ["UNKNOWN_SECTOR", "PreTradeValidator"]
-
-_SHANGHAI = ZoneInfo(MARKET_TZ)
+__all__ = ["UNKNOWN_SECTOR", "PreTradeValidator", "verdict"]
 
 
-def _pct(x: float) -> str:
-    return f"{x:.2%}"
+def verdict(state: EquityState, sec: SymbolState, buy: bool, q: int, fen: int) -> Decision:
+    """Steps 3 to 10 of :meth:`PreTradeValidator.check` on a registered symbol.
+
+    The checks after the input, the market hours and the symbol's lookup: the security
+    and order-rule layers, the stops and the caps, for an order of ``q`` shares (1 to
+    MAX_ORDER_SHARES) of ``sec`` at ``fen`` (a valid limit price in fen), against
+    ``state``. The one implementation behind ``check`` and
+    :class:`~workbench.risk.session.SessionValidator`.
+    """
+    s = state
+    side = "buy" if buy else "sell"
+    if sec.delisted:
+        return symbol_rejection(Reason.DELISTED, s, sec, side, q, fen)
+    if sec.suspended:
+        return symbol_rejection(Reason.SUSPENDED, s, sec, side, q, fen)
+    if buy and sec.st and s.limits.block_st_buys:
+        return symbol_rejection(Reason.ST_BLOCKED, s, sec, side, q, fen)
+    mn, step = sec.min_shares, sec.step_shares
+    if buy:
+        if q < mn or (q - mn) % step:
+            return symbol_rejection(Reason.LOT, s, sec, side, q, fen)
+    else:
+        if q > sec.sellable:
+            return symbol_rejection(Reason.T_PLUS_1, s, sec, side, q, fen)
+        if q < mn or (q - mn) % step:
+            r = sec.odd
+            d = q - r
+            if not r or (q != r and (d < mn or (d - mn) % step)):
+                return symbol_rejection(Reason.LOT, s, sec, side, q, fen)
+    if not sec.limits_known:
+        return symbol_rejection(Reason.UNKNOWN_LIMITS, s, sec, side, q, fen)
+    if fen > sec.limit_up_fen or fen < sec.limit_down_fen:
+        return symbol_rejection(Reason.PRICE_BAND, s, sec, side, q, fen)
+    if not buy:
+        return ACCEPTED
+    if s.buy_block is not None:
+        return stop_rejection(s, s.buy_block)
+    cost = q * (fen / 100)
+    if sec.value + cost > s.position_cap_cny:
+        return cap_rejection(Reason.POSITION_SIZE, s, sec, q, sec.value + cost)
+    sv = s.sector_values_cny[sec.sector] + cost
+    if sv > s.sector_cap_cny:
+        return cap_rejection(Reason.SECTOR, s, sec, q, sv)
+    if s.gross_cny + cost > s.gross_cap_cny:
+        return cap_rejection(Reason.LEVERAGE, s, sec, q, s.gross_cny + cost)
+    return ACCEPTED
 
 
 class PreTradeValidator:
@@ -238,54 +285,13 @@ class PreTradeValidator:
             return reject(Reason.BAD_PRICE, f"limit price {order.limit_price!r} must be a "
                           f"finite CNY price in (0, {MAX_PRICE_CNY:,.0f}] on the 0.01 tick")
         if not (w[0] <= t < w[1] or w[2] <= t < w[3] or w[4] <= t < w[5]):
-            return self._hours_reject(ts)
+            return hours_rejection(s, ts)
         symbol = order.symbol
         sec = s.securities.get(symbol) if isinstance(symbol, str) else None
         if sec is None:
             return reject(Reason.UNKNOWN_SYMBOL, f"{symbol!r} is not registered "
                           f"({len(s.securities)} symbols are); add it with update_securities")
-        if sec.delisted:
-            return reject(Reason.DELISTED, f"{symbol} is delisted")
-        if sec.suspended:
-            return reject(Reason.SUSPENDED, f"{symbol} is suspended on {self._day_str()}")
-        if buy and sec.st and self.limits.block_st_buys:
-            return reject(Reason.ST_BLOCKED, f"{symbol} is ST and limits.block_st_buys is on")
-        mn, step = sec.min_shares, sec.step_shares
-        if buy:
-            if q < mn or (q - mn) % step:
-                return self._lot_reject(order, sec, q)
-        else:
-            if q > sec.sellable:
-                return reject(Reason.T_PLUS_1, f"sell {q} {symbol}: only {sec.sellable} of "
-                              f"{sec.held} shares are sellable today (T+1)")
-            if q < mn or (q - mn) % step:
-                r = sec.odd
-                d = q - r
-                if not r or (q != r and (d < mn or (d - mn) % step)):
-                    return self._lot_reject(order, sec, q)
-        if not sec.limits_known:
-            return reject(Reason.UNKNOWN_LIMITS, f"no limit prices for {symbol} on "
-                          f"{self._day_str()}; pass limit_up/limit_down to start_day "
-                          "(NaN for no limit)")
-        if fen > sec.limit_up_fen or fen < sec.limit_down_fen:
-            return reject(Reason.PRICE_BAND, f"{side} {symbol} at {fen / 100:.2f} CNY is "
-                          f"outside today's band [{sec.limit_down_fen / 100:.2f}, "
-                          f"{sec.limit_up_fen / 100:.2f}]")
-        if not buy:
-            return ACCEPTED
-        if s.buy_block is not None:
-            return self._stop_reject(s.buy_block)
-        cost = q * (fen / 100)
-        if sec.value + cost > s.position_cap_cny:
-            return self._cap_reject(Reason.POSITION_SIZE, order, q, sec.value + cost,
-                                    self.limits.max_position_rate)
-        sv = s.sector_values_cny[sec.sector] + cost
-        if sv > s.sector_cap_cny:
-            return self._cap_reject(Reason.SECTOR, order, q, sv, self.limits.max_sector_rate)
-        if s.gross_cny + cost > s.gross_cap_cny:
-            return self._cap_reject(Reason.LEVERAGE, order, q, s.gross_cny + cost,
-                                    self.limits.max_gross_leverage)
-        return ACCEPTED
+        return verdict(s, sec, buy, q, fen)
 
     def check_batch(self, orders: pd.DataFrame | Mapping[str, Any]) -> pd.DataFrame:
         """Screen many orders at once, each as if it were the only order (vectorised).
@@ -352,77 +358,3 @@ class PreTradeValidator:
     def sector_value_cny(self, sector: str) -> float:
         """Marked value of the positions in ``sector``, CNY."""
         return self._state.sector_values_cny.get(sector, 0.0)
-
-    # ---- rejection messages ------------------------------------------------------------
-
-    def _day_str(self) -> str:
-        day = self._state.day
-        return "no day" if day is None else str(day.date())
-
-    def _hours_reject(self, ts: dt.datetime) -> Decision:
-        # datetime arithmetic, not pandas: a rejection should cost microseconds too
-        seconds = ts.value / 1e9 if isinstance(ts, pd.Timestamp) else ts.timestamp()
-        local = dt.datetime.fromtimestamp(seconds, _SHANGHAI)
-        day = self._state.day
-        if day is None:
-            why = "no trading day started; call start_day first"
-        elif not self._state.session:
-            why = f"{day.date()} is not an XSHG session"
-        elif local.date() != day.date():
-            why = f"the started day is {day.date()}; call start_day for a new day"
-        else:
-            auction = ", 09:15-09:25" if self.limits.allow_opening_auction else ""
-            why = f"orders are taken 09:30-11:30, 13:00-15:00{auction} China time"
-        return reject(Reason.MARKET_HOURS, f"{local:%Y-%m-%d %H:%M:%S} {MARKET_TZ}: {why}")
-
-    def _lot_reject(self, order: Order, sec: SymbolState, q: int) -> Decision:
-        rule = (f"lots of {sec.min_shares}" if sec.min_shares == sec.step_shares else
-                f"at least {sec.min_shares} then steps of {sec.step_shares}")
-        odd = f"; or include the odd lot of {sec.odd}" if order.side == "sell" and sec.odd else ""
-        return reject(Reason.LOT, f"{order.side} {q} {order.symbol}: {sec.board} orders are "
-                      f"{rule} shares{odd}")
-
-    def _stop_reject(self, reason: Reason) -> Decision:
-        s = self._state
-        if reason is Reason.MISSING_PRICE:
-            names = ", ".join(sorted(s.unpriced)[:5])
-            return reject(reason, f"no valid price for held {names}: equity unknown, buys "
-                          "refused until on_price gives one")
-        if reason is Reason.DAILY_LOSS:
-            sod = s.day_base_cny or 0.0
-            pnl = s.priced_equity_cny - sod
-            return reject(reason, f"day's P&L {pnl:,.2f} CNY is "
-                          f"{_pct(pnl / sod) if sod else 'n/a'} of start-of-day equity "
-                          f"{sod:,.2f} CNY, beyond -{_pct(self.limits.max_daily_loss_rate)}; "
-                          "only risk-reducing sells pass")
-        lim = self.limits
-        peak, equity = s.peak_cny or 0.0, s.priced_equity_cny
-        since = ("" if s.stopped_since_day is None else
-                 f" since {s.stopped_since_day.date()}")
-        lifts = f"equity is back within {_pct(lim.drawdown_release_rate)} of the peak"
-        if lim.drawdown_rearm == "never":
-            rearm = f"until {lifts} (drawdown_rearm='never': the peak is never reset)"
-        elif lim.drawdown_rearm == "recover":
-            rearm = f"until {lifts}"
-        else:
-            rearm = (f"until {lifts} or, after {lim.drawdown_cooloff_sessions} more sessions "
-                     f"(this is session {s.stopped_sessions}), the peak resets")
-        return reject(reason, f"equity {equity:,.2f} CNY is "
-                      f"{_pct(1 - equity / peak) if peak else 'n/a'} below its peak "
-                      f"{peak:,.2f} CNY, limit {_pct(lim.max_drawdown_rate)}; stopped{since}, "
-                      f"only risk-reducing sells pass {rearm}")
-
-    def _cap_reject(self, reason: Reason, order: Order, q: int, after: float,
-                    limit: float) -> Decision:
-        eq = self._state.priced_equity_cny
-        share = _pct(after / eq) if eq > 0 else "n/a"
-        head = f"buy {q} {order.symbol}: "
-        if reason is Reason.POSITION_SIZE:
-            what, lim = "position", _pct(limit)
-        elif reason is Reason.SECTOR:
-            what, lim = f"sector {self._state.securities[order.symbol].sector}", _pct(limit)
-        else:
-            what, lim = "gross exposure", f"{limit:g}x"
-            share = f"{after / eq:.4f}x" if eq > 0 else "n/a"
-        return reject(reason, f"{head}{what} would be {after:,.2f} CNY = {share} of equity "
-                      f"{eq:,.2f} CNY, limit {lim}")

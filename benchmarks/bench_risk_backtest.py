@@ -1,0 +1,123 @@
+"""Pre-trade risk inside a backtest: how much longer a run takes with risk on than off.
+
+Usage::
+
+    python benchmarks/bench_risk_backtest.py                  # ma_trend
+    python benchmarks/bench_risk_backtest.py --strategies all # every registered strategy
+    python benchmarks/bench_risk_backtest.py --repeats 11
+
+Two markets, each timed within this one process so that the ratio is not at the mercy of
+another job starting between two scripts:
+
+* the default synthetic market (``synthetic_market()``) with limits that never bind (every
+  rate 1.0, a cash account): the cost of keeping the validator in step, nothing else.
+  Aim: risk on at most 1.5 × risk off.
+* the real 80-stock sample (``../shared/data/real_ashare``, imported into a temporary
+  folder, skipped when absent) with the default ``RiskLimits()``: issue 11's "a risk-on run
+  of ``ma_trend`` takes at most twice as long as the risk-off run". Target: at most 2 ×.
+
+Each configuration runs once to warm up (the market's panels, the strategy's indicators),
+then risk off and risk on alternate ``--repeats`` times; the table gives the medians of the
+wall times and their ratio. Exit status 1 when the real-sample target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REAL = HERE.parents[1] / "shared" / "data" / "real_ashare"
+#: Limits nothing in a cash account comes near (as in tests/test_backtest_risk.py).
+NEVER_BINDING = {"max_position_rate": 1.0, "max_daily_loss_rate": 1.0,
+                 "max_drawdown_rate": 1.0, "max_sector_rate": 1.0, "max_gross_leverage": 1.0,
+                 "block_st_buys": False}
+
+
+def real_market(folder: Path):
+    """The real sample imported into ``folder``; its import warnings are not repeated."""
+    from workbench.data import import_market
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return import_market(bars=REAL / "bars", adj_factors=REAL / "adj_factor.csv",
+                             securities=REAL / "stock_basic.csv",
+                             benchmark=REAL / "index" / "sh.000300.csv", out=folder / "real")
+
+
+def ratio(market, strategy_name: str, limits, repeats: int) -> dict:
+    """Median wall seconds of ``repeats`` alternating risk-off / risk-on warm runs."""
+    from workbench.backtest import run
+    from workbench.config import BacktestConfig
+    from workbench.strategies import get
+
+    strategy = get(strategy_name)
+    off_cfg, on_cfg = BacktestConfig(), BacktestConfig(risk=limits)
+
+    def timed(cfg):
+        t0 = time.perf_counter()
+        result = run(market, strategy, cfg)
+        return time.perf_counter() - t0, result
+
+    timed(off_cfg)
+    timed(on_cfg)  # warm-up
+    off, on = [], []
+    result = None
+    for _ in range(repeats):
+        off.append(timed(off_cfg)[0])
+        seconds, result = timed(on_cfg)
+        on.append(seconds)
+    assert result is not None
+    off_s, on_s = statistics.median(off), statistics.median(on)
+    return {"off": off_s, "on": on_s, "ratio": on_s / off_s, "rejections": len(result.rejections),
+            "sessions": len(result.daily), "stocks": len(market.symbols)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--strategies", default="ma_trend",
+                        help="comma separated names, or 'all' (default ma_trend)")
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args(argv)
+
+    from workbench import strategies
+    from workbench.data import synthetic_market
+    from workbench.risk import RiskLimits
+
+    names = (strategies.available() if args.strategies == "all"
+             else [s.strip() for s in args.strategies.split(",")])
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; warm runs, "
+          f"median of {args.repeats} alternating risk-off / risk-on runs")
+    print("\n| market | limits | strategy | risk off | risk on | on / off | rejections | "
+          "target |\n|---|---|---|---|---|---|---|---|")
+    ok = True
+    with tempfile.TemporaryDirectory(prefix="bench_risk_") as tmp:
+        markets = [("synthetic", synthetic_market(), "never binding",
+                    RiskLimits(**NEVER_BINDING), 1.5, False)]
+        if REAL.is_dir():
+            markets.append(("real sample", real_market(Path(tmp)), "`RiskLimits()`",
+                            RiskLimits(), 2.0, True))
+        for label, market, what, limits, target, must in markets:
+            for name in names:
+                m = ratio(market, name, limits, args.repeats)
+                met = m["ratio"] <= target
+                verdict = (f"{'' if must else 'aim '}<= {target:g}x: "
+                           f"{'met' if met else 'MISSED'}")
+                print(f"| {label} ({m['stocks']} stocks × {m['sessions']:,} sessions) | "
+                      f"{what} | {name} | {m['off']:.3f} s | {m['on']:.3f} s | "
+                      f"**{m['ratio']:.2f}x** | {m['rejections']:,} | {verdict} |", flush=True)
+                if must and name == "ma_trend":
+                    ok &= met
+    if not REAL.is_dir():
+        print(f"\nreal A-share sample not found at {REAL}; only the synthetic market timed")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
