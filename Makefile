@@ -29,9 +29,12 @@ test: $(STAMP)
 report: data
 	$(BIN)/python -m workbench report-all
 
-# JupyterLab on the notebooks, with this environment's python3 kernel.
+# JupyterLab on the notebooks, with this environment's python3 kernel. Jupyter refuses to run
+# as root without --allow-root, so it is passed only when the user is uid 0.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: data
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

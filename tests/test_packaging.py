@@ -1,8 +1,12 @@
 """environment.yml lists exactly the dependencies of pyproject.toml; the README's commands."""
 
+import os
 import re
+import shutil
+import subprocess
 import tomllib
 
+import pytest
 from conftest import REPO
 
 
@@ -50,3 +54,16 @@ def test_public_api_is_complete():
     modules = {n for n in exported if isinstance(getattr(workbench, n), types.ModuleType)}
     assert exported - modules <= set(workbench.__all__)
     assert set(workbench.__all__) <= exported | {"__version__"}
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+@pytest.mark.parametrize(("uid", "flag"), [("0", True), ("1000", False)])
+def test_make_lab_passes_allow_root_only_as_root(tmp_path, uid, flag):
+    fake = tmp_path / "id"  # `id -u` answers as root or as a user
+    fake.write_text(f"#!/bin/sh\necho {uid}\n")
+    fake.chmod(0o755)
+    env = {**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"}
+    out = subprocess.run(["make", "-n", "lab"], cwd=REPO, env=env,
+                         capture_output=True, text=True, check=True).stdout
+    lab = [line for line in out.splitlines() if "jupyter lab" in line]
+    assert lab and (("--allow-root" in lab[-1]) is flag)
