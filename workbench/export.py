@@ -23,10 +23,9 @@ same daily returns Series, without a time zone (:func:`quantstats_returns`).
   UTC) lies within that UTC date, so nothing moves to another day. Converting Shanghai
   midnight to UTC instead would label each session with the day before (16:00 UTC), and
   quantstats, which drops the time zone after converting to UTC, would show the wrong
-  dates. Fills carry their session's label too: the trade log records sessions, not
-  times of day, and a label no later than the fills' keeps pyfolio's
-  ``add_closing_transactions`` (the last positions' label plus one second) after the last
-  fills.
+  dates. Fills carry their session's label too (the trade log records sessions, not
+  times of day), so pyfolio's ``add_closing_transactions``, which closes the open holdings
+  one second after the last positions' label, sorts after the last session's fills.
 * **Returns** (:func:`pyfolio_returns`): daily simple, non-cumulative returns of equity
   as :attr:`~workbench.result.BacktestResult.returns` gives them: after every charge
   (commission, stamp duty, transfer fee; slippage is inside the fill prices), with
