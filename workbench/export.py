@@ -45,7 +45,9 @@ same daily returns Series, without a time zone (:func:`quantstats_returns`).
   new shares from a bonus issue or a reinvested dividend, at the ex-rights price), so that
   each symbol's amounts add up to the shares in ``positions``: pyfolio's round trips
   match sells against the shares bought, and its closing transactions price the open
-  holding as its value over the summed amounts. pyfolio's turnover then counts the
+  holding as its value over the summed amounts (its round-trip profit, like
+  :func:`workbench.trades.round_trips`, counts new shares as a lot bought at the ex-rights
+  price, though no cash was paid for them). pyfolio's turnover then counts the
   settlements' value as traded; ``settlements=False`` keeps the exchange fills alone
   (:func:`workbench.trades.is_exchange_trade`), whose value is ``daily["traded_cny"]``.
 """
