@@ -36,7 +36,7 @@ LAYERS: dict[str, int] = {
     "view": 3, "strategies": 3,
     # 4 engine
     "config": 4, "costs": 4, "dividend_book": 4, "portfolio": 4, "backtest": 4, "result": 4,
-    "risk": 4,
+    "risk": 4, "export": 4,
     # 5 research
     "research": 5, "evaluation": 5, "sweep": 5, "recommend": 5,
     # 6 report

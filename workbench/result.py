@@ -41,6 +41,12 @@ from workbench.atomic import atomic_folder
 from workbench.config import BacktestConfig
 from workbench.dividend_book import DIVIDEND_COLUMNS
 from workbench.errors import DataError
+from workbench.export import (
+    pyfolio_positions,
+    pyfolio_returns,
+    pyfolio_transactions,
+    quantstats_returns,
+)
 from workbench.jsonable import jsonable
 from workbench.risk import LAYER_OF, Layer, Reason, rejection_counts
 from workbench.trades import COST_COLUMNS, TRADE_COLUMNS, is_exchange_trade
@@ -275,6 +281,45 @@ class BacktestResult:
     def costs(self) -> pd.Series:
         """Charges paid per session (commission, stamp duty, transfer fee), CNY."""
         return self.daily["fees_cny"].rename("costs")
+
+    def to_pyfolio(self, *, settlements: bool = True
+                   ) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame]:
+        """``(returns, positions, transactions)`` in the shapes pyfolio and quantstats read.
+
+        For ``pyfolio.create_full_tear_sheet(returns, positions, transactions)`` and
+        ``quantstats.reports.html(returns, ...)``; neither is imported. Indexed by the
+        session dates at midnight UTC; returns after costs and with dividends, positions
+        valued at the close in CNY with a ``cash`` column (rows sum to equity), transactions
+        with signed ``amount``: see :mod:`workbench.export` for each convention.
+
+        Parameters
+        ----------
+        settlements
+            True (default): transactions include delisting settlements and new shares from
+            corporate actions, so that they add up to the holdings; False: exchange fills
+            only.
+        """
+        return (pyfolio_returns(self.returns), pyfolio_positions(self.positions, self.daily),
+                pyfolio_transactions(self.trades, settlements=settlements))
+
+    def to_pyfolio_benchmark(self) -> pd.Series | None:
+        """:attr:`benchmark_returns` indexed as :meth:`to_pyfolio`'s returns, or None.
+
+        For pyfolio's ``benchmark_rets`` and quantstats' ``benchmark``.
+        """
+        bench = self.benchmark_returns
+        return None if bench is None else pyfolio_returns(bench)
+
+    def to_quantstats(self) -> tuple[pd.Series, pd.Series | None]:
+        """``(returns, benchmark)`` for ``quantstats.reports.html(returns, benchmark)``.
+
+        As :meth:`to_pyfolio`'s returns and :meth:`to_pyfolio_benchmark`, but indexed by
+        the session dates without a time zone, which quantstats needs to align a benchmark
+        (:func:`workbench.export.quantstats_returns`); benchmark None without one.
+        """
+        bench = self.benchmark_returns
+        return (quantstats_returns(self.returns),
+                None if bench is None else quantstats_returns(bench))
 
     def weights(self) -> pd.DataFrame:
         """Holdings' weights as a wide frame, sessions × symbols held at some point."""
