@@ -356,12 +356,13 @@ def build_parser(prog: str = "workbench") -> argparse.ArgumentParser:
                    help="values of one parameter, e.g. --grid fast=5,10,20 (repeatable)")
     p.add_argument("--costs", default="1", help="cost multipliers, e.g. 1,2 (default 1)")
     periods = p.add_mutually_exclusive_group()
-    periods.add_argument("--split", default=None, help="first out-of-sample day "
-                         "(default 2023-01-01; in sample is everything before)")
+    periods.add_argument("--split", default=None, metavar="DAY", help="first out-of-sample "
+                         "day (default 2023-01-01); in sample ends the day before")
     periods.add_argument("--walk-forward", action="store_true",
                          help="rolling windows instead: train 3 years, test 6 months")
-    p.add_argument("--start", default=None, metavar="DAY", help="first day in sample (default: "
-                   "the market's first session; walk-forward: the first training window's)")
+    p.add_argument("--start", default=None, metavar="DAY", help="first day in sample (with "
+                   "--walk-forward: of the first training window); default: the market's first "
+                   "session")
     p.add_argument("--end", default=None, metavar="DAY",
                    help="last day out of sample (default: the market's last session)")
     p.add_argument("--objective", default="sharpe", help="what the in-sample choice maximises: "
