@@ -37,7 +37,8 @@ def test_notebook_is_thin_parameterised_and_committed_clean(path: Path):
     tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1 and code[0] is tagged[0], "the first code cell holds the parameters"
     for stmt in ast.parse(tagged[0].source).body:
-        assert isinstance(stmt, ast.Assign), f"{path.name}: parameters are assignments only"
+        assert isinstance(stmt, ast.AnnAssign) and stmt.value is not None, (
+            f"{path.name}: parameters are typed assignments only (name: type = literal)")
         ast.literal_eval(stmt.value)  # literals only
     for cell in code:
         assert cell.outputs == [] and cell.execution_count is None, "committed with outputs"

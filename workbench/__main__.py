@@ -1,5 +1,5 @@
 """``python -m workbench``: see :mod:`workbench.cli`."""
 
-from workbench.cli import main
+from workbench.cli import MODULE_PROG, main
 
-raise SystemExit(main())
+raise SystemExit(main(prog=MODULE_PROG))

@@ -1,4 +1,5 @@
-"""Command line: ``python -m workbench <command> ...``.
+"""Command line: ``workbench <command> ...`` (the installed script) or
+``python -m workbench <command> ...``; ``workbench --help`` lists the commands.
 
 Commands
 --------
@@ -16,15 +17,53 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
-    from workbench.research.periods import Split
+    from workbench.data import Market
+    from workbench.report.parameters import NotebookParameter
+    from workbench.research.periods import Split, WalkForward
 
-__all__ = ["build_parser", "main", "main_exit_code", "parse_costs", "parse_grid", "parse_split"]
+__all__ = ["build_parser", "main", "main_exit_code", "parse_costs", "parse_grid", "parse_split",
+           "parse_walk_forward", "version"]
+
+#: The program name of ``python -m workbench`` (``__main__`` passes it to :func:`main`).
+MODULE_PROG = "python -m workbench"
+
+
+def version() -> str:
+    """The installed package's version (its metadata), e.g. ``'0.1.0'``.
+
+    Examples
+    --------
+    >>> version()[0].isdigit()
+    True
+    """
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed_version
+
+    try:
+        return installed_version("workbench")
+    except PackageNotFoundError:  # a checkout on sys.path, never installed
+        return "unknown (not installed; pip install -e . records it)"
+
+
+def _load_market(path: str | None, prog: str, without: str) -> Market:
+    """The Market at ``path`` (None: the synthetic default), with a command-line hint when the
+    folder is not there (load_market's own names Python calls)."""
+    from pathlib import Path
+
+    from workbench.data import load_market
+    from workbench.errors import DataError
+
+    if path is not None and not Path(path).is_dir():
+        raise DataError(f"{path}: no such Market folder; build one with `{prog} import --bars "
+                        f"FOLDER --out {path}`, or {without} for the synthetic default market")
+    return load_market(path)
 
 
 def _cmd_build_data(args: argparse.Namespace) -> int:
@@ -36,19 +75,35 @@ def _cmd_build_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from workbench.data import load_market
     from workbench.data.provenance import provenance
 
-    market = load_market(args.path)
+    market = _load_market(args.path, args.prog, f"run `{args.prog} info` without a path")
     print(market)
     print("\n".join(provenance(market).lines()))
     return 0
 
 
+def _parameter_lines(declared: Sequence[NotebookParameter], skip: frozenset[str]
+                     ) -> list[str]:
+    """``name: type = default`` and the help under it, as the cell reads."""
+    lines = []
+    for p in declared:
+        if p.name not in skip:
+            lines.append(f"  {p.name}: {p.type or 'untyped'} = {p.default}")
+            lines += [f"      {p.help}"] if p.help else []
+    return lines
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from workbench.errors import ReportFailed
-    from workbench.report.runner import run_report
+    from workbench.report.parameters import notebook_parameters
+    from workbench.report.runner import RESERVED_PARAMETERS, find_notebook, run_report
 
+    if args.list_params:
+        path = find_notebook(args.notebook)
+        lines = _parameter_lines(notebook_parameters(path), RESERVED_PARAMETERS)
+        print("\n".join([f"parameters of {path.name} (set with -p NAME VALUE):", *lines]))
+        return 0
     try:
         run = run_report(args.notebook, dict(args.parameter), args.out, name=args.name,
                          timeout_s=args.timeout, progress=sys.stderr.isatty(),
@@ -140,16 +195,16 @@ def _cmd_import(args: argparse.Namespace) -> int:
     print(market)
     print("\n".join(provenance(market).lines()))
     print("\n".join(_import_summary(dict(market.meta), args.out)))
-    print(f"written to {args.out}; load it with workbench.data.load_market({str(args.out)!r})")
+    print(f"written to {args.out}; `{args.prog} info {args.out}` summarises it, and "
+          f"--market {args.out} (or market_path in a report) uses it")
     return 0
 
 
 def _cmd_recommend(args: argparse.Namespace) -> int:
-    from workbench.data import load_market
     from workbench.data.provenance import provenance
     from workbench.recommend import recommend
 
-    market = load_market(args.market)
+    market = _load_market(args.market, args.prog, "leave out --market")
     print(provenance(market).lines()[0])  # which market the picks are on: never silent
     table = recommend(market, args.strategy, as_of=args.as_of, universe=args.universe,
                       top=args.top)
@@ -166,11 +221,47 @@ _WAIT_HELP = ("seconds to wait while another scheduler or run writes the same re
              "default 0: exit at once with a message naming it")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser of ``python -m workbench``."""
-    parser = argparse.ArgumentParser(prog="python -m workbench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
+class _WideHelp(argparse.HelpFormatter):
+    """Each command's name and help on one line.
+
+    argparse (3.11) measures a command's name without the indent it prints it with, so
+    ``report-all`` and ``build-data`` would have their help wrapped onto the next line; the
+    help column starts past the longest name instead.
+    """
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=30)
+        self._action_max_length = 16  # 4 of indent, 10 of 'report-all', 2 of gap
+
+
+def _one_of(names: Sequence[str]) -> str:
+    return "one of " + ", ".join(names)
+
+
+def build_parser(prog: str = "workbench") -> argparse.ArgumentParser:
+    """Return the argument parser of the command line.
+
+    Parameters
+    ----------
+    prog
+        The program name its usage and messages show: ``"workbench"`` (the installed
+        script) or ``"python -m workbench"`` (:data:`MODULE_PROG`).
+    """
+    from workbench import strategies
+    from workbench.report.runner import notebooks_dir
+    from workbench.research.trials import OBJECTIVES
+
+    names = strategies.available()
+    bundled = sorted(p.stem for p in notebooks_dir().glob("*.ipynb"))
+    parser = argparse.ArgumentParser(
+        prog=prog, description="A-share quant research workbench: data, backtests with "
+        "A-share rules, risk checks, reports and parameter sweeps.",
+        epilog=f"Run `{prog} COMMAND --help` for a command's options.",
+        formatter_class=_WideHelp)
+    parser.add_argument("--version", action="version", version=f"workbench {version()}")
+    parser.set_defaults(prog=prog)
+    sub = parser.add_subparsers(dest="command", required=True, title="commands",
+                                metavar="COMMAND")
 
     p = sub.add_parser("build-data", help="build the synthetic default market")
     p.add_argument("--rebuild", action="store_true", help="rebuild even if present")
@@ -213,8 +304,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_import)
 
     p = sub.add_parser("recommend", help="what a strategy would buy, hold, sell or avoid")
-    p.add_argument("--strategy", default="value_quality", help="strategy name "
-                   "(default value_quality; see workbench.strategies.available())")
+    p.add_argument("--strategy", default="value_quality",
+                   help=f"{_one_of(names)} (default value_quality)")
     p.add_argument("--top", type=int, default=20, help="rows of candidates (default 20)")
     p.add_argument("--as-of", default=None, help="session to decide after (default: last)")
     p.add_argument("--market", default=None, help="Market folder (default: synthetic)")
@@ -224,8 +315,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="run one report notebook into a self-contained HTML page",
                        description="Execute a report notebook with papermill and write "
                        "NAME.ipynb, NAME.html (opens offline) and metrics.json into --out. "
-                       "Parameters are checked before the kernel starts.")
-    p.add_argument("notebook", help="a notebook in notebooks/ (e.g. backtest_report) or a path")
+                       "Parameters are checked before the kernel starts; --list-params "
+                       "lists them.")
+    p.add_argument("notebook", help=f"a bundled notebook, {_one_of(bundled)}; or a path to "
+                   "an .ipynb file")
+    p.add_argument("--list-params", action="store_true", help="list the notebook's parameters "
+                   "(name: type = default, and what each means) and exit")
     p.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
                    metavar=("KEY", "VALUE"), help="override a parameter, e.g. -p strategy "
                    "momentum -p params '{\"lookback\": 126}' (repeatable)")
@@ -256,16 +351,22 @@ def build_parser() -> argparse.ArgumentParser:
                        "multiplier) in sample and out of sample, on a local Dask cluster "
                        "(default; the dashboard link is printed), a running one (--scheduler) "
                        "or in this process (--serial); choose in sample, report out of sample.")
-    p.add_argument("--strategy", required=True, help="strategy name, e.g. ma_trend")
+    p.add_argument("--strategy", required=True, help=_one_of(names))
     p.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2",
                    help="values of one parameter, e.g. --grid fast=5,10,20 (repeatable)")
     p.add_argument("--costs", default="1", help="cost multipliers, e.g. 1,2 (default 1)")
     periods = p.add_mutually_exclusive_group()
-    periods.add_argument("--split", default=None, help="first out-of-sample day "
-                         "(default 2023-01-01; in sample is everything before)")
+    periods.add_argument("--split", default=None, metavar="DAY", help="first out-of-sample "
+                         "day (default 2023-01-01); in sample ends the day before")
     periods.add_argument("--walk-forward", action="store_true",
                          help="rolling windows instead: train 3 years, test 6 months")
-    p.add_argument("--objective", default="sharpe", help="what the in-sample choice maximises")
+    p.add_argument("--start", default=None, metavar="DAY", help="first day in sample (with "
+                   "--walk-forward: of the first training window); default: the market's first "
+                   "session")
+    p.add_argument("--end", default=None, metavar="DAY",
+                   help="last day out of sample (default: the market's last session)")
+    p.add_argument("--objective", default="sharpe", help="what the in-sample choice maximises: "
+                   f"{_one_of(list(OBJECTIVES))} (default sharpe)")
     p.add_argument("--market", default=None, help="Market folder (default: synthetic)")
     p.add_argument("--out", default=None, help="Parquet file for the table; run again to resume")
     where = p.add_mutually_exclusive_group()
@@ -278,12 +379,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from workbench.data import load_market
-    from workbench.research import WalkForward, sweep
+    from workbench.research import sweep
 
     grid, costs = parse_grid(args.strategy, args.grid), parse_costs(args.costs)
-    periods = WalkForward() if args.walk_forward else parse_split(args.split)
-    result = sweep.run(load_market(args.market), args.strategy, grid, periods=periods,
+    periods = (parse_walk_forward(start=args.start, end=args.end) if args.walk_forward
+               else parse_split(args.split, start=args.start, end=args.end))
+    market = _load_market(args.market, args.prog, "leave out --market")
+    result = sweep.run(market, args.strategy, grid, periods=periods,
                        costs=costs, objective=args.objective,
                        client="serial" if args.serial else args.scheduler,
                        n_workers=args.workers, out=args.out)
@@ -377,32 +479,102 @@ def parse_costs(text: str) -> tuple[float, ...]:
                           ) from None
 
 
-def parse_split(text: str | None) -> Split:
-    """The split at a first out-of-sample day (the ``sweep`` command's ``--split``); in
-    sample is everything before it. None gives ``Split()``.
+def parse_split(text: str | None, *, start: str | None = None, end: str | None = None
+                ) -> Split:
+    """The split at a first out-of-sample day (the ``sweep`` command's ``--split``, with
+    ``--start`` and ``--end``).
+
+    In sample runs from ``start`` (None: the data's first session) to the day before the
+    split, out of sample from the split to ``end`` (None: the data's last session). A
+    ``text`` of None splits where ``Split()`` does (2023-01-01).
+
+    Raises
+    ------
+    ConfigError
+        For a text that is not a date, or a split outside ``start..end``.
 
     Examples
     --------
     >>> parse_split("2024-01-02")
     Split(in-sample …..2024-01-01, out-of-sample 2024-01-02..…)
+    >>> parse_split("2024-01-02", start="2020-01-02", end="2024-06-28")
+    Split(in-sample 2020-01-02..2024-01-01, out-of-sample 2024-01-02..2024-06-28)
     """
     import pandas as pd
 
     from workbench.calendar import parse_day
+    from workbench.errors import ConfigError
     from workbench.research.periods import Split
 
-    if text is None:
-        return Split()
-    day = parse_day(text, "--split")  # a Timestamp: text is not None
-    return Split(in_sample_end=day - pd.Timedelta(days=1),
-                 out_of_sample_start=day)
+    first, last = parse_day(start, "--start"), parse_day(end, "--end")
+    day = parse_day(text, "--split")
+    day = pd.Timestamp(Split().out_of_sample_start) if day is None else day
+    try:
+        return Split(in_sample_start=first, in_sample_end=day - pd.Timedelta(days=1),
+                     out_of_sample_start=day, out_of_sample_end=last)
+    except ConfigError as exc:  # the days are out of order
+        raise ConfigError(f"--split {day.date()}{'' if text else ' (the default)'} must fall "
+                          f"after --start and on or before --end: {exc}") from None
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the process exit code."""
-    args = build_parser().parse_args(argv)
+def parse_walk_forward(*, start: str | None = None, end: str | None = None) -> WalkForward:
+    """Walk-forward windows (the ``sweep`` command's ``--walk-forward``) within
+    ``start..end``: train 3 years, test 6 months, as ``WalkForward()``.
+
+    The first training window starts on or after ``start`` (None: the data's first
+    session); the last test ends at ``end`` (None: the data's last session).
+
+    Raises
+    ------
+    ConfigError
+        For a text that is not a date.
+
+    Examples
+    --------
+    >>> w = parse_walk_forward(start="2016-01-04", end="2024-06-28")
+    >>> w.start.date(), w.end.date()
+    (datetime.date(2019, 2, 1), datetime.date(2024, 6, 28))
+    """
+    import pandas as pd
+
+    from workbench.calendar import parse_day
+    from workbench.research.periods import WalkForward
+
+    first, last = parse_day(start, "--start"), parse_day(end, "--end")
+    years = WalkForward().train_years
+    # tests start on a month's first day; round up so that training never reaches before start
+    tests_from = None if first is None else pd.offsets.MonthBegin().rollforward(
+        first + pd.DateOffset(years=years))
+    return WalkForward(train_years=years, start=tests_from, end=last)
+
+
+def _one_line(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+              line: str | None = None) -> str:
+    """A warning as the command line prints it: ``warning: MESSAGE``, no source line."""
+    return f"warning: {message}\n"
+
+
+def main(argv: Sequence[str] | None = None, *, prog: str = "workbench") -> int:
+    """Run the command line; return the process exit code.
+
+    Parameters
+    ----------
+    argv
+        The arguments after the program name; None reads ``sys.argv``.
+    prog
+        The program name usage lines and hints show: ``"workbench"`` for the installed
+        script, :data:`MODULE_PROG` for ``python -m workbench``.
+
+    Warnings print as one line each, ``warning: ...``, while the command runs (where they
+    go, and which are shown, is unchanged).
+    """
+    args = build_parser(prog).parse_args(argv)
+    formatter = warnings.formatwarning
+    warnings.formatwarning = _one_line
     try:
         return int(args.func(args))
     except WorkbenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        warnings.formatwarning = formatter

@@ -163,7 +163,7 @@ def test_the_market_comes_from_market_path(tiny, tmp_path):
 def _parameters_and_call(path: Path) -> tuple[set[str], ast.Call]:
     nb = nbformat.read(path, as_version=4)
     code = [c.source for c in nb.cells if c.cell_type == "code"]
-    declared = {t.id for stmt in ast.parse(code[0]).body for t in stmt.targets}
+    declared = {stmt.target.id for stmt in ast.parse(code[0]).body}  # name: type = value
     calls = [node for src in code[1:] for node in ast.walk(ast.parse(src))
              if isinstance(node, ast.Call) and ast.unparse(node.func).endswith(
                  "ReportParameters")]

@@ -17,6 +17,10 @@ command line, a jobs file or an edited notebook.
 Parameters a notebook has that are not fields here (a sweep's ``grid``, a comparison's
 ``baseline``, ...) are not this class's business: the notebook passes them straight to the
 function that uses them.
+
+:func:`notebook_parameters` lists what a notebook declares, as written in its cell: each
+name with its type annotation (``name: type = literal  # help``), default and help, read
+by papermill as ``papermill --help-notebook`` and the runner read them.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from workbench.strategies import Strategy
 from workbench.strategies import available as available_strategies
 from workbench.strategies import get as get_strategy
 
-__all__ = ["ReportParameters"]
+__all__ = ["NotebookParameter", "ReportParameters", "notebook_parameters"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -289,3 +293,66 @@ def _check_multiplier(name: str, value: object) -> None:
             math.isfinite(value) and value >= 0):
         raise ConfigError(f"parameter {name}: a cost multiplier must be a finite number >= 0, "
                           f"got {value!r}; use 0 for no costs, 1 as configured, 2 for double")
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotebookParameter:
+    """One parameter of a notebook's ``parameters`` cell, as written there.
+
+    Attributes
+    ----------
+    name
+        The variable, e.g. ``"capital_cny"``.
+    type
+        Its annotation, e.g. ``"float"`` or ``"Optional[str]"``; ``""`` when unannotated.
+    default
+        The default's source text, e.g. ``"1_000_000.0"``.
+    help
+        The comment after it; ``""`` without one.
+    """
+
+    name: str
+    type: str
+    default: str
+    help: str
+
+
+def notebook_parameters(path: str | os.PathLike[str]) -> list[NotebookParameter]:
+    """The parameters a notebook declares, in the order of its ``parameters`` cell.
+
+    Read with papermill, as ``papermill --help-notebook`` and the report runner read them:
+    a line papermill cannot parse (e.g. an annotation ``str | None``, which papermill 2.7
+    skips; write ``"Optional[str]"``) is missing here as it is there.
+
+    Parameters
+    ----------
+    path
+        A notebook file.
+
+    Raises
+    ------
+    ConfigError
+        When the notebook has no cell tagged ``parameters``, or no kernelspec metadata.
+
+    Examples
+    --------
+    >>> from workbench.report.runner import find_notebook
+    >>> p = notebook_parameters(find_notebook("data_quality"))[0]
+    >>> p.name, p.type, p.default
+    ('market_path', 'Optional[str]', 'None')
+    """
+    import papermill  # heavy: only when a notebook is read
+
+    try:
+        declared = papermill.inspect_notebook(str(path))
+    except ValueError as exc:  # e.g. no kernelspec: papermill picks the language by it
+        raise ConfigError(f"{path}: papermill cannot read its parameters "
+                          f"({str(exc).rstrip('.')}); save the notebook with its kernelspec "
+                          "metadata, as Jupyter does") from None
+    if not declared:
+        raise ConfigError(f"{path}: no cell tagged 'parameters'; a report notebook declares its "
+                          "parameters as literals in one cell with that tag")
+    return [NotebookParameter(name=name, type="" if info["inferred_type_name"] == "None"
+                              else info["inferred_type_name"], default=info["default"],
+                              help=info["help"])
+            for name, info in declared.items()]
