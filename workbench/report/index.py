@@ -28,6 +28,7 @@ import datetime as dt
 import html
 import json
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -177,6 +178,17 @@ def headline(metrics: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 # -- the cells: (HTML, sort key or None for the cell's text) -----------------------------------
 Cell = tuple[str, str | None]
+
+
+def _natural(name: str) -> list[Any]:
+    """Sort key of natural order, as the page's sort has it: ``b9`` before ``b10``.
+
+    Examples
+    --------
+    >>> sorted(["b10", "B9", "a"], key=_natural)
+    ['a', 'B9', 'b10']
+    """
+    return [int(t) if t.isdigit() else t.casefold() for t in re.split(r"(\d+)", name)]
 
 
 def _attr(text: Any) -> str:
@@ -382,7 +394,7 @@ def build_index(out_dir: str | os.PathLike[str], *,
     columns = [k for k in HEADLINE_KEYS if any(m.get(k) is not None for m in found)]
     numeric = {k for k in columns if any(isinstance(m.get(k), (int, float))
                                          and not isinstance(m.get(k), bool) for m in found)}
-    rows = [_row(key, *records[key], columns) for key in sorted(records)]
+    rows = [_row(key, *records[key], columns) for key in sorted(records, key=_natural)]
     body = _STYLE + (_table(rows, columns, numeric) if rows else
                      "<p>No reports yet: run <code>make report</code>.</p>")
     failing = sum(1 for _, failed, _ in records.values() if failed is not None)
