@@ -342,7 +342,7 @@ def _table(rows: list[list[Cell]], columns: list[str], numeric: set[str]) -> str
              ("parameters (not the notebook's defaults)", "text")]
     heads += [(INDEX_HEADINGS.get(k, k.replace("_", " ")), "number" if k in numeric else "text")
               for k in columns]
-    wide = {2: "wb-status", 4: "wb-data", 5: "wb-wide"}
+    wide = {4: "wb-data", 5: "wb-wide"}
     head = "".join(
         f'<th scope="col" data-type="{kind}"'
         + (' class="wb-num"' if kind == "number" else "")
@@ -353,7 +353,7 @@ def _table(rows: list[list[Cell]], columns: list[str], numeric: set[str]) -> str
         tds = []
         for i, (text, sort) in enumerate(row):
             cls = ("wb-num" if heads[i][1] == "number" else "wb-date" if heads[i][1] == "date"
-                   else wide.get(i, ""))
+                   else "wb-status" if i == 2 and sort == "failed" else wide.get(i, ""))
             attrs = (f' class="{cls}"' if cls else "") + (
                 f' data-sort="{_attr(sort)}"' if sort is not None and i > 0 else "")
             tds.append(f"<td{attrs}>{text}</td>")
