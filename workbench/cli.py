@@ -107,7 +107,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     try:
         run = run_report(args.notebook, dict(args.parameter), args.out, name=args.name,
                          timeout_s=args.timeout, progress=sys.stderr.isatty(),
-                         wait_s=args.wait)
+                         wait_s=args.wait, plotlyjs=args.plotlyjs or "inline")
     except ReportFailed as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -131,14 +131,16 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
     from workbench.report.schedule import run_schedule
 
     return main_exit_code([o.ok for o in run_schedule(args.jobs, only=args.only,
-                                                      wait_s=args.wait)])
+                                                      wait_s=args.wait,
+                                                      plotlyjs=args.plotlyjs)])
 
 
 def _cmd_report_all(args: argparse.Namespace) -> int:
     from workbench.report.schedule import default_jobs_file, run_schedule
 
     return main_exit_code([o.ok for o in run_schedule(args.jobs or default_jobs_file(),
-                                                      wait_s=args.wait)])
+                                                      wait_s=args.wait,
+                                                      plotlyjs=args.plotlyjs)])
 
 
 def _import_summary(meta: dict[str, object], out: str) -> list[str]:
@@ -219,6 +221,11 @@ def _cmd_recommend(args: argparse.Namespace) -> int:
 #: --wait of the report commands: one writer per reports folder (see workbench.report.lock).
 _WAIT_HELP = ("seconds to wait while another scheduler or run writes the same reports; "
              "default 0: exit at once with a message naming it")
+#: --plotlyjs of the report commands (see workbench.report.html).
+_PLOTLYJS_CHOICES = ("inline", "shared")
+_PLOTLYJS_HELP = ("inline: plotly.js inside every page, each one file that opens anywhere "
+                  "(about 5 MB); shared: one plotly.min.js beside index.html that every page "
+                  "loads (pages of about 0.5 MB that open inside their reports folder)")
 
 
 class _WideHelp(argparse.HelpFormatter):
@@ -329,6 +336,8 @@ def build_parser(prog: str = "workbench") -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=None, help="most seconds per cell")
     p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                    help=_WAIT_HELP)
+    p.add_argument("--plotlyjs", choices=_PLOTLYJS_CHOICES, default=None,
+                   help=_PLOTLYJS_HELP + "; default inline")
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("schedule", help="run the report jobs of a TOML file (cron-friendly)",
@@ -338,12 +347,16 @@ def build_parser(prog: str = "workbench") -> argparse.ArgumentParser:
     p.add_argument("--only", nargs="+", default=None, metavar="NAME", help="run these jobs only")
     p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                    help=_WAIT_HELP)
+    p.add_argument("--plotlyjs", choices=_PLOTLYJS_CHOICES, default=None,
+                   help=_PLOTLYJS_HELP + "; default: the jobs file's plotlyjs, else inline")
     p.set_defaults(func=_cmd_schedule)
 
     p = sub.add_parser("report-all", help="run the default reports (reports/jobs.toml)")
     p.add_argument("--jobs", default=None, help="another jobs file (default reports/jobs.toml)")
     p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                    help=_WAIT_HELP)
+    p.add_argument("--plotlyjs", choices=_PLOTLYJS_CHOICES, default=None,
+                   help=_PLOTLYJS_HELP + "; default: the jobs file's plotlyjs, else inline")
     p.set_defaults(func=_cmd_report_all)
 
     p = sub.add_parser("sweep", help="backtest a parameter grid in and out of sample (Dask)",

@@ -58,12 +58,17 @@ def report_run(tmp_path_factory: pytest.TempPathFactory) -> runner.ReportRun:
 
 
 def open_offline(browser: str, page: Path, profile: Path) -> tuple[str, str]:
-    """Load ``page`` in headless Chromium with no network; return (DOM, console log)."""
+    """Load ``page`` in headless Chromium with no network; return (DOM, console log).
+
+    The page is opened where it is given, as a reader opens it: through a report folder's
+    symlink (``OUT/NAME``) when the path has one, not through the version it points to.
+    """
     cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
            "--no-first-run", "--disable-background-networking", "--disable-component-update",
            "--disable-sync", f"--user-data-dir={profile}", "--proxy-server=127.0.0.1:9",
            "--host-resolver-rules=MAP * ~NOTFOUND", "--enable-logging=stderr", "--v=0",
-           "--virtual-time-budget=30000", "--dump-dom", page.resolve().as_uri()]
+           "--virtual-time-budget=30000", "--dump-dom",
+           Path(os.path.abspath(page)).as_uri()]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout, done.stderr

@@ -256,7 +256,7 @@ def test_a_failed_job_keeps_the_last_good_report_and_the_batch_goes_on(tmp_path)
     assert "showing the last good report" in _row(index, "flaky")
     assert "last run failed before the kernel started" in _row(index, "bad")
     assert "ok</span>" in _row(index, "good")
-    assert "total return: <b>+12.50%</b>" in index
+    assert '<td class="wb-num" data-sort="0.125">+12.50%</td>' in _row(index, "good")
     assert "plotly.js v" not in index
     assert not re.findall(r"<(?:script|link)\b[^>]*\b(?:src|href)=", index)
 

@@ -9,7 +9,17 @@ either: the page loads no MathJax at all):
   notebooks display after :func:`workbench.report.setup_notebook`) become a ``<div>`` with
   its JSON and one ``Plotly.newPlot`` call each, tables stay HTML, images are inlined as
   data URIs, text goes into ``<pre>``;
-* plotly.js, from the installed plotly package, inlined once in ``<head>``.
+* plotly.js, from the installed plotly package: inlined once in ``<head>`` (``plotlyjs=
+  "inline"``, the default: one self-contained file to send to a colleague), or loaded from
+  ``../plotly.min.js`` (``plotlyjs="shared"``: one copy per reports folder, beside
+  ``index.html``, written by :func:`write_plotly_js`; a page is then about 0.5 MB instead of
+  5 MB, but works only inside its reports folder).
+
+A shared page is opened as ``OUT/NAME/NAME.html``, where ``OUT/NAME`` is the report's folder
+(a symlink to its published version, :mod:`workbench.report.publish`); the browser resolves
+``../plotly.min.js`` against that path, to ``OUT/plotly.min.js``. Opened through the version's
+real path (``OUT/.versions/NAME/v-*/NAME.html``, as some file managers do) it tries
+``../../../plotly.min.js``, the same file, before it gives up with a message on the page.
 
 The page records JavaScript errors (``window.onerror``, rejected promises,
 ``console.error``) into ``<pre id="wb-js-errors">`` and, once every figure is drawn, sets
@@ -25,14 +35,33 @@ import json
 import os
 from collections.abc import Mapping
 from functools import cache
+from pathlib import Path
 from typing import Any
 
+from workbench.errors import ConfigError
 from workbench.report.emit import jsonable, write_text
 from workbench.report.figures.theme import FONT_FAMILY
 
-__all__ = ["PLOTLY_MIME", "notebook_html", "page", "plotly_js", "write_notebook_html"]
+__all__ = [
+    "PLOTLYJS_MODES",
+    "PLOTLY_FILE",
+    "PLOTLY_MIME",
+    "check_plotlyjs",
+    "notebook_html",
+    "page",
+    "plotly_js",
+    "write_notebook_html",
+    "write_plotly_js",
+]
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
+#: How a page gets plotly.js: ``inline`` (in the page) or ``shared`` (``../PLOTLY_FILE``).
+PLOTLYJS_MODES: tuple[str, ...] = ("inline", "shared")
+#: The shared copy of plotly.js, one per reports folder (beside ``index.html``).
+PLOTLY_FILE = "plotly.min.js"
+#: Where a shared page looks for it: from ``OUT/NAME/`` (the report's folder, a symlink),
+#: then from ``OUT/.versions/NAME/v-*/`` (the same page opened through its real path).
+_SHARED_SOURCES = (f"../{PLOTLY_FILE}", f"../../../{PLOTLY_FILE}")
 #: Output types in order of preference (the first present in an output is shown).
 _PREFERENCE = (PLOTLY_MIME, "text/html", "image/png", "image/jpeg", "image/svg+xml",
                "text/markdown", "text/plain")
@@ -83,6 +112,7 @@ _PLOT_SCRIPT = """
 (function () {
   var errors = window.__wbErrors;
   var config = CONFIG;
+  var sources = SOURCES;  // where a shared page's plotly.js may be; [] when it is inline
   var divs = Array.prototype.slice.call(document.querySelectorAll("div.wb-plot"));
   function flush() {
     var done = divs.filter(function (d) { return d.querySelector(".main-svg"); }).length;
@@ -90,19 +120,51 @@ _PLOT_SCRIPT = """
     document.body.setAttribute("data-plots-expected", String(divs.length));
     document.getElementById("wb-js-errors").textContent = errors.join("\\n");
   }
-  var jobs = divs.map(function (div) {
-    try {
-      var spec = JSON.parse(document.getElementById(div.id + "-data").textContent);
-      var cfg = Object.assign({}, config, spec.config || {});
-      return Plotly.newPlot(div, spec.data || [], spec.layout || {}, cfg);
-    } catch (e) {
-      errors.push("Uncaught " + String(e));
-      return Promise.resolve();
+  function draw() {
+    var jobs = divs.map(function (div) {
+      try {
+        var spec = JSON.parse(document.getElementById(div.id + "-data").textContent);
+        var cfg = Object.assign({}, config, spec.config || {});
+        return Plotly.newPlot(div, spec.data || [], spec.layout || {}, cfg);
+      } catch (e) {
+        errors.push("Uncaught " + String(e));
+        return Promise.resolve();
+      }
+    });
+    Promise.all(jobs).catch(function (e) { errors.push("Uncaught " + String(e)); }).then(flush);
+  }
+  function load(i) {  // the first source came with the page; try the others in turn
+    if (window.Plotly || !sources.length) { return draw(); }
+    if (i >= sources.length) {
+      errors.push("plotly.js not found: this page was written with --plotlyjs shared and " +
+                  "loads " + sources[0] + ", the reports folder's copy beside index.html; " +
+                  "open the page inside its reports folder, or rebuild it with --plotlyjs " +
+                  "inline for a self-contained file");
+      return draw();
     }
-  });
-  Promise.all(jobs).catch(function (e) { errors.push("Uncaught " + String(e)); }).then(flush);
+    var script = document.createElement("script");
+    script.src = sources[i];
+    script.onload = script.onerror = function () { load(i + 1); };
+    document.head.appendChild(script);
+  }
+  load(1);
 })();
 """
+
+
+def check_plotlyjs(mode: str) -> str:
+    """Return ``mode`` if it is one of :data:`PLOTLYJS_MODES`; raise ConfigError if not.
+
+    Examples
+    --------
+    >>> check_plotlyjs("shared")
+    'shared'
+    """
+    if mode not in PLOTLYJS_MODES:
+        raise ConfigError(f"plotlyjs must be one of {', '.join(PLOTLYJS_MODES)}, got {mode!r}; "
+                          "'inline' makes one self-contained page, 'shared' one plotly.min.js "
+                          "per reports folder that every page loads")
+    return mode
 
 
 @cache
@@ -111,6 +173,29 @@ def plotly_js() -> str:
     from plotly.offline import get_plotlyjs
 
     return get_plotlyjs()
+
+
+def write_plotly_js(folder: str | os.PathLike[str]) -> Path:
+    """Write the shared ``plotly.min.js`` into the reports folder ``folder``, atomically.
+
+    The file is left alone when it already holds this plotly.js (every shared report of a
+    batch calls this); a different one (plotly upgraded) is replaced, and the older pages
+    then draw with the newer plotly.js.
+
+    Returns
+    -------
+    Path
+        ``folder/plotly.min.js``.
+    """
+    path = Path(folder) / PLOTLY_FILE
+    bundle = plotly_js().encode("utf-8")
+    try:
+        same = path.stat().st_size == len(bundle) and path.read_bytes() == bundle
+    except OSError:
+        same = False
+    if not same:
+        write_text(path, plotly_js())
+    return path
 
 
 def _script_json(value: Any) -> str:
@@ -188,11 +273,37 @@ def _parameter_table(parameters: Mapping[str, Any]) -> str:
             f"</thead><tbody>{rows}</tbody></table>")
 
 
-def page(title: str, body: str, *, with_plotly: bool, subtitle: str = "") -> str:
-    """A complete HTML document around ``body``; plotly.js inlined once if asked for."""
-    plotly = (f"<script>{plotly_js()}</script>\n" if with_plotly else "")
+def page(title: str, body: str, *, with_plotly: bool, subtitle: str = "",
+         plotlyjs: str = "inline", script: str = "") -> str:
+    """A complete HTML document around ``body``.
+
+    Parameters
+    ----------
+    title, body, subtitle
+        The page's title (escaped), its HTML and the line under the title (HTML).
+    with_plotly
+        Load plotly.js and draw the page's figures (``div.wb-plot``).
+    plotlyjs
+        ``"inline"``: plotly.js in the page; ``"shared"``: loaded from ``../plotly.min.js``.
+    script
+        JavaScript run at the end of the body, after the error log exists; its errors are
+        recorded there too.
+    """
+    check_plotlyjs(plotlyjs)
+    shared = with_plotly and plotlyjs == "shared"
+    if not with_plotly:
+        plotly = ""
+    elif shared:
+        plotly = f'<script src="{html.escape(_SHARED_SOURCES[0])}"></script>\n'
+    else:
+        plotly = f"<script>{plotly_js()}</script>\n"
     plot_script = ("<script>" + _PLOT_SCRIPT.replace("CONFIG", _script_json(_PLOT_CONFIG))
+                   .replace("SOURCES", _script_json(list(_SHARED_SOURCES) if shared else []))
                    + "</script>") if with_plotly else ""
+    extra = (f"<script>\ntry {{\n{script}\n}} catch (e) {{\n"
+             '  window.__wbErrors.push("Uncaught " + String(e));\n}\n'
+             'document.getElementById("wb-js-errors").textContent = '
+             'window.__wbErrors.join("\\n");\n</script>\n') if script else ""
     sub = f'<div class="wb-meta">{subtitle}</div>' if subtitle else ""
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -200,12 +311,13 @@ def page(title: str, body: str, *, with_plotly: bool, subtitle: str = "") -> str
         f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n"
         f"<script>{_ERROR_SCRIPT}</script>\n{plotly}</head>\n<body>\n<main>\n"
         f'<header class="wb-head"><h1>{html.escape(title)}</h1>{sub}</header>\n'
-        f"{body}\n<pre id=\"wb-js-errors\"></pre>\n</main>\n{plot_script}\n</body>\n</html>\n")
+        f"{body}\n<pre id=\"wb-js-errors\"></pre>\n</main>\n{extra}{plot_script}\n"
+        "</body>\n</html>\n")
 
 
 def notebook_html(nb: Any, *, title: str | None = None,
                   parameters: Mapping[str, Any] | None = None,
-                  generated: dt.datetime | None = None) -> str:
+                  generated: dt.datetime | None = None, plotlyjs: str = "inline") -> str:
     """Render an executed notebook (an ``nbformat`` node or dict) as one HTML document.
 
     Parameters
@@ -219,12 +331,22 @@ def notebook_html(nb: Any, *, title: str | None = None,
         (``nb.metadata.papermill.parameters``).
     generated
         Time stamp shown under the title; default now.
+    plotlyjs
+        ``"inline"`` (default): plotly.js in the page, which then opens anywhere;
+        ``"shared"``: the page loads ``../plotly.min.js`` (see :func:`write_plotly_js`).
 
     Returns
     -------
     str
-        The page; plotly.js is included once when the notebook has a Plotly output.
+        The page; plotly.js is included once (or referenced) when the notebook has a
+        Plotly output.
+
+    Raises
+    ------
+    ConfigError
+        An unknown ``plotlyjs``.
     """
+    check_plotlyjs(plotlyjs)
     cells = nb["cells"]
     if parameters is None:
         parameters = nb.get("metadata", {}).get("papermill", {}).get("parameters", {}) or {}
@@ -249,9 +371,16 @@ def notebook_html(nb: Any, *, title: str | None = None,
     when = (generated or dt.datetime.now().astimezone()).strftime("%Y-%m-%d %H:%M %Z").strip()
     name = title or found_title or "Report"
     return page(name, "\n".join(body.parts), with_plotly=body.figures > 0,
-                subtitle=f"generated {html.escape(when)}")
+                subtitle=f"generated {html.escape(when)}", plotlyjs=plotlyjs)
 
 
 def write_notebook_html(nb: Any, path: str | os.PathLike[str], **options: Any) -> str:
-    """Write :func:`notebook_html` to ``path`` atomically; return the path as a string."""
-    return str(write_text(path, notebook_html(nb, **options)))
+    """Write :func:`notebook_html` to ``path`` atomically; return the path as a string.
+
+    With ``plotlyjs="shared"`` the shared ``plotly.min.js`` is written too, one folder above
+    the page's (where the page looks for it).
+    """
+    text = notebook_html(nb, **options)
+    if options.get("plotlyjs") == "shared":
+        write_plotly_js(Path(os.path.abspath(path)).parent.parent)
+    return str(write_text(path, text))

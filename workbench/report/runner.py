@@ -44,7 +44,7 @@ from typing import Any
 
 from workbench.errors import ConfigError, LookupFailed, ReportFailed, did_you_mean
 from workbench.report.emit import jsonable, read_metrics
-from workbench.report.html import notebook_html
+from workbench.report.html import check_plotlyjs, notebook_html, write_plotly_js
 from workbench.report.parameters import ReportParameters
 from workbench.report.publish import ReportFolder
 
@@ -308,13 +308,14 @@ def _logged_kernel_manager(log: Path) -> type:
 
 
 def _finish(tmp: Path, name: str, path: Path, overrides: dict[str, Any],
-            effective: dict[str, Any], started: dt.datetime, t0: float) -> dict[str, Any]:
+            effective: dict[str, Any], started: dt.datetime, t0: float,
+            plotlyjs: str = "inline") -> dict[str, Any]:
     """Write the page, metrics.json and report.json beside the executed notebook in ``tmp``."""
     import nbformat
 
     nb = nbformat.read(tmp / f"{name}.ipynb", as_version=4)
     metrics = read_metrics(tmp / "metrics.json")
-    page = notebook_html(nb, parameters=effective, generated=started)
+    page = notebook_html(nb, parameters=effective, generated=started, plotlyjs=plotlyjs)
     (tmp / f"{name}.html").write_text(page, encoding="utf-8")
     record = {"name": name, "notebook": path.name, "parameters": jsonable(effective),
               "overrides": jsonable(overrides),
@@ -357,7 +358,8 @@ def run_report(notebook: str | os.PathLike[str], parameters: Mapping[str, Any] |
                out_dir: str | os.PathLike[str] | None = None, *, name: str | None = None,
                timeout_s: float | None = None, progress: bool = False,
                base: Path | None = None,
-               log: Callable[[str], None] | None = None, wait_s: float = 0.0) -> ReportRun:
+               log: Callable[[str], None] | None = None, wait_s: float = 0.0,
+               plotlyjs: str = "inline") -> ReportRun:
     """Check parameters, execute a report notebook and publish its outputs as one folder.
 
     Parameters
@@ -383,6 +385,10 @@ def run_report(notebook: str | os.PathLike[str], parameters: Mapping[str, Any] |
     wait_s
         Most seconds to wait while another process writes the same report folder; 0 refuses
         at once.
+    plotlyjs
+        ``"inline"`` (default): plotly.js inside the page, one self-contained file;
+        ``"shared"``: the page loads ``../plotly.min.js``, written once into the reports
+        folder (``out_dir``'s parent, beside ``index.html``).
 
     Returns
     -------
@@ -404,6 +410,7 @@ def run_report(notebook: str | os.PathLike[str], parameters: Mapping[str, Any] |
 
     path = find_notebook(notebook, base)
     name = check_report_name(name or path.stem)
+    check_plotlyjs(plotlyjs)
     overrides, effective = prepare_parameters(path, parameters)
     check_kernel()
     folder = ReportFolder.at(out_dir if out_dir is not None else default_reports_dir() / name)
@@ -425,12 +432,15 @@ def run_report(notebook: str | os.PathLike[str], parameters: Mapping[str, Any] |
                     log_output=False, request_save_on_cell_execute=False,
                     execution_timeout=timeout_s,
                     kernel_manager_class=_logged_kernel_manager(work / "kernel.log"))
-                metrics = _finish(work, name, path, overrides, effective, started, t0)
+                metrics = _finish(work, name, path, overrides, effective, started, t0,
+                                  plotlyjs)
             except Exception as exc:
                 raise _failed(exc, work, folder, name, path, overrides, started, t0,
                               "in the notebook", log) from exc
             (work / "kernel.log").unlink(missing_ok=True)  # kept for failed runs only
             try:
+                if plotlyjs == "shared":  # before the page that loads it is published
+                    write_plotly_js(folder.root)
                 folder.publish(work)
             except Exception as exc:
                 raise _failed(exc, work, folder, name, path, overrides, started, t0,
