@@ -184,7 +184,7 @@ def mark_split(fig: go.Figure, split: object | None, dates: pd.Index) -> go.Figu
     if split is None:
         return fig
     try:
-        day = pd.Timestamp(split)  # type: ignore[arg-type]
+        day = pd.Timestamp(split)
     except (TypeError, ValueError):
         day = pd.NaT
     if pd.isna(day):
