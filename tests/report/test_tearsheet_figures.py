@@ -422,3 +422,11 @@ def test_tearsheet_sections_in_order_with_the_split_on_every_time_chart(result):
     assert [t for t, _ in bare] == [t for t in TITLES if t not in ("Rolling beta",
                                                                    "Active return")]
     assert not any(split_shapes(f) for _, f in bare if isinstance(f, go.Figure))
+
+
+def test_a_result_without_sessions_still_gives_every_section(result):
+    empty = replace(result, daily=result.daily.iloc[:0])
+    sections = dict(report.tearsheet_sections(empty, split=SPLIT))
+    assert sections["Worst drawdowns"].empty and sections["Year by year"].empty
+    assert (sections["Stress periods"]["In the data"] == stress.NOT_IN_DATA).all()
+    assert sections["Tail statistics"]["Strategy"].isna().all()
