@@ -38,6 +38,14 @@ with it:
   benchmark return raise a :class:`~workbench.errors.DataWarning`, no common date at all
   raises :class:`~workbench.errors.DataError`.
 
+* **Tails and periods** (:func:`tail_metrics`, :func:`period_metrics`): value at risk and
+  expected shortfall are historical (empyrical's quantile and tail mean, not quantstats'
+  normal approximation); skewness and excess kurtosis are the bias-corrected sample
+  estimators of pandas (and so quantstats); months and years are calendar periods
+  compounded (:func:`period_returns`).
+* **Active returns** are geometric, ``(1 + r) / (1 + b) - 1`` (:func:`active_returns`):
+  compounded, they give the strategy's wealth relative to the benchmark's.
+
 Trade statistics live in :mod:`workbench.trades` (re-exported here: ``round_trips``,
 ``trade_statistics``, ``turnover``, ``annual_turnover``); :func:`summary` adds them to the
 headline figures when given a trade log.
@@ -63,7 +71,7 @@ from workbench.calendar import (
     sessions_per_year,
 )
 from workbench.checks import periods_per_year_arg, real_number, whole_number
-from workbench.errors import DataError, DataWarning
+from workbench.errors import ConfigError, DataError, DataWarning
 from workbench.indicators import rolling_mean_array, rolling_std_array
 from workbench.series import clean_series, label
 from workbench.trades import (
@@ -77,10 +85,12 @@ from workbench.trades import (
 
 __all__ = [
     "COST_COLUMNS",
+    "PERIODS",
     "PERIODS_PER_YEAR",
     "TRADE_COLUMNS",
     "Annualisation",
     "DrawdownPeriod",
+    "active_returns",
     "alpha_beta",
     "annual_return",
     "annual_turnover",
@@ -88,25 +98,35 @@ __all__ = [
     "annualisation",
     "calendar_annual_return",
     "calmar_ratio",
+    "conditional_value_at_risk",
     "deflated_sharpe_ratio",
     "downside_deviation",
     "drawdown_details",
     "drawdown_series",
+    "excess_kurtosis",
     "expected_max_sharpe",
     "information_ratio",
     "max_drawdown",
     "max_drawdown_period",
+    "period_metrics",
+    "period_returns",
     "probabilistic_sharpe_ratio",
+    "rolling_beta",
     "rolling_sharpe",
     "rolling_volatility",
     "round_trips",
     "sharpe_ratio",
     "sharpe_standard_error",
+    "skewness",
     "sortino_ratio",
     "summary",
+    "tail_metrics",
+    "to_date_return",
     "total_return",
     "trade_statistics",
+    "trailing_annual_return",
     "turnover",
+    "value_at_risk",
 ]
 
 _EULER_GAMMA = 0.5772156649015329
@@ -1076,6 +1096,411 @@ def rolling_sharpe(returns: pd.Series, window: int, risk_free: float = 0.0,
     std[~(std > 0.0)] = np.nan  # no dispersion: the ratio is undefined
     sharpe = rolling_mean_array(values, w) / std * math.sqrt(ppy)
     return pd.Series(sharpe, index=excess.index, name="rolling_sharpe")
+
+
+def rolling_beta(returns: pd.Series, benchmark: pd.Series, window: int) -> pd.Series:
+    """Beta against a benchmark over a trailing window of ``window`` common sessions.
+
+    Each value is the beta of :func:`alpha_beta` over the ``window`` dates (shared by both
+    series) ending on that date, ``cov(r, b) / var(b)``; a constant risk-free rate leaves it
+    unchanged. The first ``window - 1`` values, and windows where the benchmark does not
+    move, are NaN.
+
+    Parameters
+    ----------
+    returns : pd.Series
+        Daily simple returns of the strategy (fractions), indexed by date, ascending.
+    benchmark : pd.Series
+        Daily simple returns of the benchmark, same convention.
+    window : int
+        Number of common sessions in each window, ≥ 2.
+
+    Returns
+    -------
+    pd.Series
+        Indexed by the dates both series share, named ``"rolling_beta"``.
+
+    Examples
+    --------
+    >>> b = pd.Series([0.01, -0.01, 0.02, 0.00, 0.00, 0.00])
+    >>> rolling_beta(2 * b + 0.001, b, 3).round(10).tolist()  # r = 2b + c: beta 2; then flat
+    [nan, nan, 2.0, 2.0, 2.0, nan]
+    """
+    w = check_window(window)
+    r, b = _align(returns, benchmark)
+    x = b.rolling(w)
+    cov = r.rolling(w).cov(b)
+    var = x.var()
+    flat = (x.max() == x.min()).to_numpy() | ~(var.to_numpy() > 0.0)
+    beta = np.where(flat, np.nan, cov.to_numpy() / np.where(flat, 1.0, var.to_numpy()))
+    return pd.Series(beta, index=r.index, name="rolling_beta")
+
+
+# --------------------------------------------------------------------------- active returns
+
+
+def active_returns(returns: pd.Series, benchmark: pd.Series) -> pd.Series:
+    """Daily geometric active return, ``(1 + r) / (1 + b) - 1``, on the dates both share.
+
+    Compounded, it is the strategy's wealth relative to the benchmark's:
+    ``prod(1 + active) = prod(1 + r) / prod(1 + b)``, so the active return curve is
+    ``cumprod(1 + active) - 1`` and its drawdown is :func:`drawdown_series` of it.
+
+    Parameters
+    ----------
+    returns : pd.Series
+        Daily simple returns of the strategy (fractions), indexed by date, ascending.
+    benchmark : pd.Series
+        Daily simple returns of the benchmark, same convention.
+
+    Returns
+    -------
+    pd.Series
+        Active return per common date (a fraction), named ``"active"``.
+
+    Raises
+    ------
+    DataError
+        If the benchmark loses 100 % on a date (nothing to be relative to).
+
+    Examples
+    --------
+    >>> b = pd.Series([0.10, -0.10])
+    >>> active_returns(pd.Series([0.21, -0.10]), b).round(10).tolist()  # 1.21 / 1.1 - 1
+    [0.1, 0.0]
+    """
+    r, b = _align(returns, benchmark)
+    if (b == -1.0).any():
+        raise DataError(f"benchmark loses 100 % on {label(b.index[(b == -1.0).argmax()])}; "
+                        "active returns are relative to it and undefined there")
+    return ((1.0 + r) / (1.0 + b) - 1.0).rename("active")
+
+
+# --------------------------------------------------------------------------- tails
+
+
+def _cutoff(level: float) -> float:
+    """The tail fraction ``1 - level`` of a confidence level in (0, 1)."""
+    level = real_number(level, "level", above=0.0, below=1.0, kind="confidence level",
+                        hint="e.g. level=0.95 for the worst 5 % of sessions")
+    return 1.0 - level
+
+
+def value_at_risk(returns: pd.Series, level: float = 0.95) -> float:
+    """Historical value at risk: the ``1 - level`` quantile of the returns, as empyrical.
+
+    ``np.percentile(r, 100 * (1 - level))`` with linear interpolation between order
+    statistics (empyrical's ``value_at_risk(returns, cutoff=0.05)``). A loss is negative:
+    -0.03 means that on 95 % of sessions the return was above -3 %. Historical, not
+    parametric (quantstats' ``var`` assumes normal returns).
+
+    Parameters
+    ----------
+    returns : pd.Series
+        Simple returns (fractions), one per session (or per month), indexed by date.
+    level : float
+        Confidence level in (0, 1); default 0.95.
+
+    Returns
+    -------
+    float
+        The quantile, a fraction; NaN for an empty series.
+
+    Examples
+    --------
+    >>> r = pd.Series([-0.05 + 0.01 * k for k in range(20)])  # -5 %, -4 %, ..., +14 %
+    >>> round(value_at_risk(r), 10)  # position 19 * 0.05 = 0.95: -0.05 + 0.95 * 0.01
+    -0.0405
+    """
+    cutoff = _cutoff(level)
+    arr = clean_series(returns).to_numpy()
+    return math.nan if arr.size == 0 else float(np.percentile(arr, 100.0 * cutoff))
+
+
+def conditional_value_at_risk(returns: pd.Series, level: float = 0.95) -> float:
+    """Historical conditional value at risk (expected shortfall), as empyrical.
+
+    The mean of the ``k + 1`` lowest returns, ``k = floor((n - 1) * (1 - level))``
+    (empyrical's ``conditional_value_at_risk``): the average return of the worst
+    ``1 - level`` of sessions, never above :func:`value_at_risk`.
+
+    Parameters
+    ----------
+    returns : pd.Series
+        Simple returns (fractions), one per session (or per month), indexed by date.
+    level : float
+        Confidence level in (0, 1); default 0.95.
+
+    Returns
+    -------
+    float
+        The mean of the tail, a fraction (negative for losses); NaN for an empty series.
+
+    Examples
+    --------
+    >>> r = pd.Series([-0.05 + 0.001 * k for k in range(41)])  # -5.0 %, -4.9 %, ..., -1.0 %
+    >>> round(conditional_value_at_risk(r), 10)  # k = floor(40 * 0.05) = 2: mean of 3 lowest
+    -0.049
+    """
+    cutoff = _cutoff(level)
+    arr = clean_series(returns).to_numpy()
+    if arr.size == 0:
+        return math.nan
+    k = int(round((arr.size - 1) * cutoff, 9))  # 0.95 is not exact in binary
+    return float(np.mean(np.partition(arr, k)[: k + 1]))
+
+
+def _central_moments(returns: pd.Series, minimum: int) -> tuple[int, float, float, float]:
+    """n and the central moments m2, m3, m4 (divisor n); NaNs below ``minimum`` or if flat."""
+    arr = clean_series(returns).to_numpy()
+    if arr.size < minimum or _constant(arr):
+        return arr.size, math.nan, math.nan, math.nan
+    dev = arr - arr.mean()
+    dev = dev / np.abs(dev).max()  # the ratios are scale-free; this avoids underflow
+    return (arr.size, float(np.mean(dev**2)), float(np.mean(dev**3)),
+            float(np.mean(dev**4)))
+
+
+def skewness(returns: pd.Series) -> float:
+    """Sample skewness, adjusted Fisher-Pearson: ``sqrt(n (n - 1)) / (n - 2) * m3 / m2**1.5``.
+
+    The estimator of pandas' ``Series.skew`` (and so of quantstats), with ``m_k`` the
+    central moments with divisor ``n``. Negative: a longer left tail (crashes).
+
+    Parameters
+    ----------
+    returns : pd.Series
+        Simple returns (fractions), indexed by date, ascending.
+
+    Returns
+    -------
+    float
+        The skewness; NaN for fewer than three returns or when every return is equal.
+
+    Examples
+    --------
+    >>> # mean 0.01, m2 = 3e-4, m3 = 6e-6: sqrt(4 * 3) / 2 * 6e-6 / 3e-4 ** 1.5 = 2
+    >>> round(skewness(pd.Series([0.0, 0.0, 0.0, 0.04])), 10)
+    2.0
+    """
+    n, m2, m3, _ = _central_moments(returns, 3)
+    if math.isnan(m2):
+        return math.nan
+    return math.sqrt(n * (n - 1)) / (n - 2) * m3 / m2**1.5
+
+
+def excess_kurtosis(returns: pd.Series) -> float:
+    """Sample excess kurtosis, ``(n - 1) / ((n - 2)(n - 3)) * ((n + 1) g2 + 6)``.
+
+    ``g2 = m4 / m2**2 - 3`` with central moments of divisor ``n`` (in the example m2 = 3e-4,
+    m4 = 2.1e-7, g2 = 7/3 - 3 = -2/3): the bias-corrected
+    estimator of pandas' ``Series.kurt`` (and so of quantstats). 0 for normal returns;
+    positive: fatter tails than the normal.
+
+    Parameters
+    ----------
+    returns : pd.Series
+        Simple returns (fractions), indexed by date, ascending.
+
+    Returns
+    -------
+    float
+        The excess kurtosis; NaN for fewer than four returns or when every return is equal.
+
+    Examples
+    --------
+    >>> round(excess_kurtosis(pd.Series([0.0, 0.0, 0.0, 0.04])), 10)  # 3/2 * (5 g2 + 6)
+    4.0
+    """
+    n, m2, _, m4 = _central_moments(returns, 4)
+    if math.isnan(m2):
+        return math.nan
+    g2 = m4 / m2**2 - 3.0
+    return (n - 1) / ((n - 2) * (n - 3)) * ((n + 1) * g2 + 6.0)
+
+
+# --------------------------------------------------------------------------- periods
+
+#: The calendar periods of :func:`period_returns`, as pandas period frequencies.
+PERIODS: dict[str, str] = {"month": "M", "year": "Y"}
+
+
+def _dated(returns: pd.Series, what: str) -> pd.Series:
+    r = clean_series(returns)
+    if not isinstance(r.index, pd.DatetimeIndex):
+        raise DataError(f"{what} needs returns indexed by date (a DatetimeIndex), got "
+                        f"{type(r.index).__name__}; index the returns by session date")
+    return r
+
+
+def period_returns(returns: pd.Series, period: str = "month") -> pd.Series:
+    """Compounded return of each calendar month or year, ``prod(1 + r) - 1`` within it.
+
+    A period at either end of the series that the series covers only in part (a backtest
+    starting mid-year) counts the sessions it has.
+
+    Parameters
+    ----------
+    returns : pd.Series
+        Daily simple returns (fractions), indexed by date (a ``DatetimeIndex``), ascending.
+    period : {'month', 'year'}
+        The calendar period.
+
+    Returns
+    -------
+    pd.Series
+        One return per period holding a session (a fraction), indexed by a ``PeriodIndex``,
+        named ``"return"``.
+
+    Examples
+    --------
+    >>> r = pd.Series([0.1, 0.1, -0.5], index=pd.to_datetime(
+    ...     ["2023-12-29", "2024-01-02", "2024-01-03"]))
+    >>> period_returns(r, "year").round(6).to_dict()  # 1.1 * 0.5 - 1 in 2024
+    {Period('2023', 'Y-DEC'): 0.1, Period('2024', 'Y-DEC'): -0.45}
+    """
+    if period not in PERIODS:
+        raise ConfigError(f"period must be one of {sorted(PERIODS)}, got {period!r}")
+    r = _dated(returns, "period_returns")
+    growth = (1.0 + r).groupby(r.index.to_period(PERIODS[period])).prod() - 1.0
+    return growth.rename("return")
+
+
+def to_date_return(returns: pd.Series, period: str = "month") -> float:
+    """Month-to-date or year-to-date return: compounded over the last date's month or year.
+
+    From the last close before the period (or the series' start, if later) to the last
+    date of the series: MTD with ``period='month'``, YTD with ``period='year'``.
+
+    Parameters
+    ----------
+    returns : pd.Series
+        Daily simple returns (fractions), indexed by date (a ``DatetimeIndex``), ascending.
+    period : {'month', 'year'}
+        The calendar period that holds the last date.
+
+    Returns
+    -------
+    float
+        The return as a fraction; NaN for an empty series.
+
+    Examples
+    --------
+    >>> r = pd.Series([0.5, 0.1, 0.1], index=pd.to_datetime(
+    ...     ["2024-01-31", "2024-02-01", "2024-02-02"]))
+    >>> round(to_date_return(r, "month"), 10), round(to_date_return(r, "year"), 10)
+    (0.21, 0.815)
+    """
+    periods = period_returns(returns, period)
+    return math.nan if periods.empty else float(periods.iloc[-1])
+
+
+def trailing_annual_return(returns: pd.Series, years: int) -> float:
+    """Annualised return over the last ``years`` calendar years (3Y, 5Y), NaN if shorter.
+
+    The window starts on the date ``years`` before the last date (the same month and day);
+    the returns dated after it compound from the close on or before that day, over exactly
+    ``years`` years: ``(prod(1 + r) ** (1 / years)) - 1``. The series must reach back to
+    the window's start (hold a date on or before it); otherwise the result is NaN, since a
+    shorter history is not a ``years``-year figure.
+
+    Parameters
+    ----------
+    returns : pd.Series
+        Daily simple returns (fractions), indexed by date (a ``DatetimeIndex``), ascending.
+    years : int
+        Length of the window in calendar years, ≥ 1.
+
+    Returns
+    -------
+    float
+        The CAGR over the window, a fraction.
+
+    Examples
+    --------
+    >>> r = pd.Series([0.5, 0.1, 0.1], index=pd.to_datetime(
+    ...     ["2023-02-01", "2023-02-02", "2024-02-02"]))  # 1 year: the returns after 2023-02-02
+    >>> round(trailing_annual_return(r, 1), 10), trailing_annual_return(r, 2)
+    (0.1, nan)
+    """
+    years = whole_number(years, "years", hint="e.g. years=3 for the 3-year return")
+    r = _dated(returns, "trailing_annual_return")
+    if r.empty:
+        return math.nan
+    start = r.index[-1] - pd.DateOffset(years=years)
+    if r.index[0] > start:
+        return math.nan
+    return _compound(float(np.prod(1.0 + r.loc[r.index > start].to_numpy())), 1.0 / years)
+
+
+def tail_metrics(returns: pd.Series, level: float = 0.95) -> dict[str, float]:
+    """The tails of a daily return series: VaR, CVaR, skew, kurtosis, extreme days and months.
+
+    Parameters
+    ----------
+    returns : pd.Series
+        Daily simple returns (fractions), indexed by date (a ``DatetimeIndex``), ascending.
+    level : float
+        Confidence level of the value at risk; default 0.95.
+
+    Returns
+    -------
+    dict
+        ``value_at_risk`` and ``conditional_value_at_risk`` (historical, of the daily
+        returns, fractions: :func:`value_at_risk`, :func:`conditional_value_at_risk`),
+        ``skewness``, ``excess_kurtosis`` (of the daily returns), ``best_day_return``,
+        ``worst_day_return``, ``best_month_return``, ``worst_month_return`` (calendar months
+        compounded, :func:`period_returns`); NaN where undefined.
+
+    Examples
+    --------
+    >>> r = pd.Series([0.02, -0.01, 0.03], index=pd.to_datetime(
+    ...     ["2024-01-31", "2024-02-01", "2024-02-02"]))
+    >>> m = tail_metrics(r)
+    >>> m["worst_day_return"], round(m["worst_month_return"], 4)  # Feb: 0.99 * 1.03 - 1
+    (-0.01, 0.0197)
+    """
+    r = _dated(returns, "tail_metrics")
+    months = period_returns(r, "month")
+    empty = r.empty
+    return {
+        "value_at_risk": value_at_risk(r, level),
+        "conditional_value_at_risk": conditional_value_at_risk(r, level),
+        "skewness": skewness(r),
+        "excess_kurtosis": excess_kurtosis(r),
+        "best_day_return": math.nan if empty else float(r.max()),
+        "worst_day_return": math.nan if empty else float(r.min()),
+        "best_month_return": math.nan if empty else float(months.max()),
+        "worst_month_return": math.nan if empty else float(months.min()),
+    }
+
+
+def period_metrics(returns: pd.Series) -> dict[str, float]:
+    """Returns over the periods ending on the last date: MTD, YTD, 3 and 5 years (annualised).
+
+    Parameters
+    ----------
+    returns : pd.Series
+        Daily simple returns (fractions), indexed by date (a ``DatetimeIndex``), ascending.
+
+    Returns
+    -------
+    dict
+        ``mtd_return``, ``ytd_return`` (:func:`to_date_return`, fractions),
+        ``three_year_annual_return`` and ``five_year_annual_return``
+        (:func:`trailing_annual_return`, fractions a year; NaN for a shorter history).
+
+    Examples
+    --------
+    >>> r = pd.Series(0.001, index=pd.bdate_range("2024-01-01", "2024-03-29"))
+    >>> m = period_metrics(r)
+    >>> round(m["mtd_return"], 6) == round(1.001 ** 21 - 1, 6), m["three_year_annual_return"]
+    (True, nan)
+    """
+    r = _dated(returns, "period_metrics")
+    return {"mtd_return": to_date_return(r, "month"), "ytd_return": to_date_return(r, "year"),
+            "three_year_annual_return": trailing_annual_return(r, 3),
+            "five_year_annual_return": trailing_annual_return(r, 5)}
 
 
 # --------------------------------------------------------------------------- summary

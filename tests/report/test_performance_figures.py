@@ -81,13 +81,24 @@ def test_monthly_returns_compound_daily_returns_years_by_months(result):
 
 def test_rolling_figure_thins_smooth_series(result):
     fig = report.rolling_figure(result, window=20, max_points=100)
-    assert len(fig.data) == 2 and all(len(t.y) == 100 for t in fig.data)
+    assert len(fig.data) == 4 and all(len(t.y) == 100 for t in fig.data)
     full = report.rolling_data(result, 20)
     kept = thin(full, 100)
     np.testing.assert_allclose(y_values(fig.data[0]), kept["sharpe"], rtol=1e-5)
     np.testing.assert_allclose(y_values(fig.data[1]), kept["volatility"], rtol=1e-5)
+    # the benchmark's beside them, dotted grey, on the same panels
+    np.testing.assert_allclose(y_values(fig.data[2]), kept["benchmark_sharpe"], rtol=1e-5)
+    np.testing.assert_allclose(y_values(fig.data[3]), kept["benchmark_volatility"], rtol=1e-5)
+    assert [t.name for t in fig.data] == ["ma_trend", "ma_trend", "benchmark", "benchmark"]
+    assert [t.yaxis for t in fig.data] == ["y", "y2", "y", "y2"]
+    assert fig.data[2].line.color == theme.palette("intl").benchmark
     # annualised by the XSHG calendar, as the headline metrics: 2022-2023 have 242 sessions
     np.testing.assert_allclose(full["volatility"], metrics.rolling_volatility(
         result.returns, 20, periods_per_year=242))
     np.testing.assert_allclose(full["sharpe"], metrics.rolling_sharpe(
         result.returns, 20, periods_per_year=242))
+    bench = result.benchmark_returns
+    np.testing.assert_allclose(full["benchmark_sharpe"], metrics.rolling_sharpe(
+        bench, 20, periods_per_year=242))
+    np.testing.assert_allclose(full["benchmark_volatility"], metrics.rolling_volatility(
+        bench, 20, periods_per_year=242))

@@ -6,12 +6,16 @@ a displayed ``FigureWidget`` in place. All take ``colors="intl"`` (up green, dow
 ``"cn"`` (up red, down green) and use the ``workbench`` template (:mod:`.figures.theme`).
 
 Figures: ``figures.theme``, ``figures.performance`` (equity, drawdown, monthly returns,
-rolling), ``figures.exposure`` (invested fraction), ``figures.holdings`` (sectors,
+rolling), ``figures.drawdowns`` (the worst drawdowns), ``figures.calendar_returns`` (year
+by year, to date), ``figures.distribution`` (histograms, tails), ``figures.relative``
+(active return, rolling beta), ``figures.stress`` (named A-share episodes),
+``figures.exposure`` (invested fraction, turnover), ``figures.holdings`` (sectors,
 weights, candlestick with trades, costs),
 ``figures.risk`` (limit usage, rejections), ``figures.quality`` (data quality),
 ``figures.sweep`` (a parameter sweep), ``figures.tables`` (display tables),
-``compare`` (strategies, metrics table, in/out of sample) and ``conventions`` (the
-footnote stating how figures are annualised and what a trade count counts).
+``compare`` (strategies, metrics table, in/out of sample), ``conventions`` (the
+footnote stating how figures are annualised and what a trade count counts) and
+``tearsheet`` (:func:`tearsheet_sections`: the performance figures and tables in order).
 
 Publishing: ``banner`` (:func:`warning_banner`, a result's warnings at the top of a
 report), ``parameters`` (:class:`ReportParameters`, a notebook's parameters checked and
@@ -45,8 +49,25 @@ from workbench.report.compare import (
 )
 from workbench.report.conventions import Note, conventions_note
 from workbench.report.emit import emit_metrics, jsonable, read_metrics
-from workbench.report.figures.common import refresh, thin
-from workbench.report.figures.exposure import exposure_data, exposure_figure
+from workbench.report.figures.calendar_returns import (
+    period_table,
+    yearly_returns,
+    yearly_returns_figure,
+    yearly_table,
+)
+from workbench.report.figures.common import mark_split, refresh, thin
+from workbench.report.figures.distribution import (
+    distribution_data,
+    return_distribution_figure,
+    tail_table,
+)
+from workbench.report.figures.drawdowns import drawdown_periods, drawdown_table, shade_drawdowns
+from workbench.report.figures.exposure import (
+    exposure_data,
+    exposure_figure,
+    turnover_data,
+    turnover_figure,
+)
 from workbench.report.figures.holdings import (
     COST_KINDS,
     MAX_SYMBOLS,
@@ -82,12 +103,24 @@ from workbench.report.figures.quality import (
     suspensions_figure,
     validation_findings,
 )
+from workbench.report.figures.relative import (
+    active_data,
+    active_figure,
+    rolling_beta_data,
+    rolling_beta_figure,
+)
 from workbench.report.figures.risk import (
     limit_usage,
     limit_usage_figure,
     rejection_table,
     rejections_figure,
     risk_metrics,
+)
+from workbench.report.figures.stress import (
+    STRESS_PERIODS,
+    StressPeriod,
+    stress_data,
+    stress_table,
 )
 from workbench.report.figures.sweep import (
     sweep_equity_figure,
@@ -108,6 +141,7 @@ from workbench.report.notebook import setup_notebook
 from workbench.report.parameters import ReportParameters
 from workbench.report.runner import ReportRun, run_report
 from workbench.report.schedule import build_index, load_jobs, run_schedule
+from workbench.report.tearsheet import tearsheet_sections
 
 # run by research, re-exported so that report.run_strategies(...) keeps working
 from workbench.research.compare import out_of_sample_check, run_strategies
@@ -119,6 +153,7 @@ __all__ = [
     "KEY_METRICS",
     "MAX_SYMBOLS",
     "PLOTLY_MIME",
+    "STRESS_PERIODS",
     "TABLE_METRICS",
     "TEMPLATE",
     "Banner",
@@ -127,6 +162,9 @@ __all__ = [
     "ReportParameters",
     "ReportRun",
     "ReportsBusy",
+    "StressPeriod",
+    "active_data",
+    "active_figure",
     "backtest_metrics",
     "benchmark_close",
     "beside_baseline",
@@ -142,8 +180,11 @@ __all__ = [
     "coverage_by_symbol",
     "coverage_figure",
     "data_banner",
+    "distribution_data",
     "drawdown_data",
     "drawdown_figure",
+    "drawdown_periods",
+    "drawdown_table",
     "emit_metrics",
     "equity_data",
     "equity_figure",
@@ -161,6 +202,7 @@ __all__ = [
     "limit_usage",
     "limit_usage_figure",
     "load_jobs",
+    "mark_split",
     "metrics_table",
     "metrics_table_figure",
     "monthly_returns",
@@ -169,14 +211,18 @@ __all__ = [
     "notebook_html",
     "out_of_sample_check",
     "palette",
+    "period_table",
     "price_data",
     "quality_summary",
     "read_metrics",
     "refresh",
     "rejection_table",
     "rejections_figure",
+    "return_distribution_figure",
     "risk_metrics",
     "risk_return_figure",
+    "rolling_beta_data",
+    "rolling_beta_figure",
     "rolling_data",
     "rolling_figure",
     "run_report",
@@ -185,18 +231,28 @@ __all__ = [
     "sector_exposure_figure",
     "security_names",
     "setup_notebook",
+    "shade_drawdowns",
     "strategies_in_out_figure",
+    "stress_data",
+    "stress_table",
     "suspensions",
     "suspensions_figure",
     "sweep_equity_figure",
     "sweep_heatmap_figure",
     "sweep_scatter_figure",
+    "tail_table",
+    "tearsheet_sections",
     "thin",
     "trade_table",
+    "turnover_data",
+    "turnover_figure",
     "unfilled_table",
     "validation_findings",
     "warning_banner",
     "weights_data",
     "weights_figure",
     "write_notebook_html",
+    "yearly_returns",
+    "yearly_returns_figure",
+    "yearly_table",
 ]

@@ -22,6 +22,7 @@ from workbench.report.figures.common import (
     empty_note,
     f4,
     log_toggle,
+    mark_split,
     new_figure,
     range_selector,
 )
@@ -133,10 +134,12 @@ def comparison_data(results: Mapping[str, BacktestResult], benchmark: pd.Series 
 
 def comparison_figure(results: Mapping[str, BacktestResult], benchmark: pd.Series | None = None,
                       *, baseline: str | None = "buy_and_hold", colors: str = "intl",
-                      log: bool = False) -> go.Figure:
+                      log: bool = False, split: object | None = None) -> go.Figure:
     """Growth of 1 CNY per strategy, the baseline dashed and the benchmark grey.
 
     One trace per result in the order given, then the benchmark; a Linear/Log toggle.
+    Strategies take the palette's colours in turn (24 distinct ones, one of them blue).
+    ``split`` (the first out-of-sample day) is marked by a dashed line.
     """
     pal = palette(colors)
     data = comparison_data(results, benchmark)
@@ -160,7 +163,7 @@ def comparison_figure(results: Mapping[str, BacktestResult], benchmark: pd.Serie
     fig.update_layout(updatemenus=[menu], yaxis={"type": "log" if log else "linear",
                                                  "title": "growth of 1 CNY"},
                       xaxis={"rangeselector": range_selector(), "type": "date"})
-    return fig
+    return mark_split(fig, split, data.index)
 
 
 def metrics_table(results: Mapping[str, BacktestResult], benchmark: pd.Series | None = None

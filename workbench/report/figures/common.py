@@ -18,12 +18,16 @@ import plotly.graph_objects as go
 from workbench.errors import ConfigError
 from workbench.report.figures.theme import TEMPLATE, register
 
-__all__ = ["SIDE_LEGEND", "date_strings", "empty_note", "f4", "log_toggle", "new_figure",
-           "range_selector", "refresh", "thin"]
+__all__ = ["SIDE_LEGEND", "SPLIT_TEXT", "date_strings", "empty_note", "f4", "log_toggle",
+           "mark_split", "new_figure", "range_selector", "refresh", "thin"]
 
 #: A vertical legend right of the plot, for figures with many named traces.
 SIDE_LEGEND: dict[str, Any] = {"orientation": "v", "yref": "paper", "yanchor": "top", "y": 1.0,
                                "xanchor": "left", "x": 1.02}
+
+
+#: The label beside the split marker (:func:`mark_split`).
+SPLIT_TEXT = "out of sample →"
 
 
 def new_figure(title: str, *, height: int = 420, **layout: Any) -> go.Figure:
@@ -146,3 +150,59 @@ def refresh(target: go.Figure, source: go.Figure) -> go.Figure:
             target.add_traces(list(source.data))
         target.layout = source.layout
     return target
+
+
+def mark_split(fig: go.Figure, split: object | None, dates: pd.Index) -> go.Figure:
+    """Mark the first out-of-sample day on every x axis of a time chart; return ``fig``.
+
+    A dashed vertical line named ``"split"`` at ``split`` on each subplot (from the bottom
+    to the top of its plot area), labelled :data:`SPLIT_TEXT` on the first. Nothing is
+    drawn when ``split`` is None or falls outside ``dates`` (the sessions the chart draws,
+    first excluded: a split on the first day leaves nothing in sample), so a marker never
+    stretches an axis.
+
+    Parameters
+    ----------
+    fig
+        A figure whose x axes are dates (one plot or subplots from ``make_subplots``).
+    split
+        The first out-of-sample day (anything ``pd.Timestamp`` reads), or None.
+    dates
+        The dates the chart draws.
+
+    Raises
+    ------
+    ConfigError
+        If ``split`` is not a date.
+
+    Examples
+    --------
+    >>> fig = mark_split(go.Figure(), "2024-01-03", pd.bdate_range("2024-01-01", periods=5))
+    >>> [(s.name, s.x0) for s in fig.layout.shapes]
+    [('split', '2024-01-03')]
+    """
+    if split is None:
+        return fig
+    try:
+        day = pd.Timestamp(split)
+    except (TypeError, ValueError):
+        day = pd.NaT
+    if pd.isna(day):
+        raise ConfigError(f"split must be a date such as '2023-01-03', got {split!r}")
+    days = pd.DatetimeIndex(dates)
+    if days.empty or not days[0] < day <= days[-1]:
+        return fig
+    x = day.strftime("%Y-%m-%d")
+    layout = fig.layout.to_plotly_json()
+    axes = sorted((k for k in layout if k.startswith("xaxis")), key=lambda k: (len(k), k))
+    for i, axis in enumerate(axes or ["xaxis"]):
+        xref = "x" + axis[len("xaxis"):]
+        yref = str(layout.get(axis, {}).get("anchor") or "y" + axis[len("xaxis"):])
+        fig.add_shape(type="line", name="split", x0=x, x1=x, xref=xref, y0=0, y1=1,
+                      yref=f"{yref} domain", line={"color": "#595959", "width": 1,
+                                                   "dash": "dash"})
+        if i == 0:
+            fig.add_annotation(x=x, xref=xref, y=1, yref=f"{yref} domain", text=SPLIT_TEXT,
+                               showarrow=False, xanchor="left", yanchor="top",
+                               font={"size": 11, "color": "#595959"}, name="split")
+    return fig

@@ -22,6 +22,7 @@ from workbench.report.figures.common import (
     date_strings,
     empty_note,
     f4,
+    mark_split,
     new_figure,
     range_selector,
     thin,
@@ -81,10 +82,12 @@ def _label(symbol: str, names: Mapping[str, str]) -> str:
 
 # -- sector exposure ---------------------------------------------------------------------------
 def sector_exposure_figure(result: BacktestResult, *, max_points: int | None = 250,
-                           colors: str = "intl") -> go.Figure:
+                           colors: str = "intl", split: object | None = None) -> go.Figure:
     """Stacked area of each sector's weight in equity per session, cash on top.
 
-    Sectors never held are left out; the largest on average are drawn first (bottom).
+    Sectors never held are left out; the largest on average are drawn first (bottom), each
+    in its own colour of the palette (24 of them: no two sectors share one).
+    ``split`` (the first out-of-sample day) is marked by a dashed line.
     """
     pal = palette(colors)
     exp = result.sector_exposure
@@ -103,7 +106,7 @@ def sector_exposure_figure(result: BacktestResult, *, max_points: int | None = 2
     fig.update_layout(yaxis={"tickformat": ".0%", "range": [0, 1]},
                       legend=SIDE_LEGEND | {"traceorder": "reversed"},
                       xaxis={"rangeselector": range_selector(), "type": "date"})
-    return fig
+    return mark_split(fig, split, data.index)
 
 
 # -- position weights --------------------------------------------------------------------------
@@ -128,11 +131,12 @@ def weights_data(result: BacktestResult, top: int = 10) -> pd.DataFrame:
 
 def weights_figure(result: BacktestResult, top: int = 10, *,
                    names: Mapping[str, str] | None = None, max_points: int | None = 250,
-                   colors: str = "intl") -> go.Figure:
+                   colors: str = "intl", split: object | None = None) -> go.Figure:
     """Stacked area of the ``top`` holdings' weights and ``other``.
 
     ``names`` (``{symbol: name}``, see :func:`security_names`) labels the legend with the
-    stocks' names, e.g. ``600519.SH 贵州茅台``.
+    stocks' names, e.g. ``600519.SH 贵州茅台``;
+    ``split`` (the first out-of-sample day) is marked by a dashed line.
     """
     pal = palette(colors)
     data = thin(weights_data(result, top), max_points)
@@ -148,7 +152,7 @@ def weights_figure(result: BacktestResult, top: int = 10, *,
     fig.update_layout(yaxis={"tickformat": ".0%"},
                       legend=SIDE_LEGEND | {"traceorder": "reversed"},
                       xaxis={"rangeselector": range_selector(), "type": "date"})
-    return fig
+    return mark_split(fig, split, data.index)
 
 
 # -- candlestick with trades -------------------------------------------------------------------
@@ -230,7 +234,8 @@ def _trade_markers(result: BacktestResult, symbol: str, side: str, start: pd.Tim
 def candlestick_figure(market: Market, result: BacktestResult,
                        symbols: Sequence[str] | None = None, *, top: int = 5,
                        sessions: int | None = 500, sma_windows: Sequence[int] = (20, 60),
-                       bollinger_window: int = 20, colors: str = "intl") -> go.Figure:
+                       bollinger_window: int = 20, colors: str = "intl",
+                       split: object | None = None) -> go.Figure:
     """Candlesticks with SMAs, Bollinger bands and the strategy's buys and sells.
 
     Shows the last ``sessions`` sessions of the backtest (about two years by default; None
@@ -239,7 +244,8 @@ def candlestick_figure(market: Market, result: BacktestResult,
     in that window, see :func:`most_traded`); at most :data:`MAX_SYMBOLS`. Buys are
     ``up``-coloured triangles at the fill price, sells ``down``-coloured ones. Every symbol
     contributes the same traces in the same order: candlestick, one line per SMA, upper and
-    lower band, buys, sells.
+    lower band, buys, sells. ``split`` (the first out-of-sample day) is marked by a dashed
+    line when it falls in the window shown.
 
     Raises
     ------
@@ -311,7 +317,7 @@ def candlestick_figure(market: Market, result: BacktestResult,
                "type": "date"},
         yaxis={"title": "CNY", "tickformat": ".2f", "hoverformat": ".2f"},
         hovermode="x")
-    return fig
+    return mark_split(fig, split, days[days >= start])
 
 
 # -- costs ------------------------------------------------------------------------------------

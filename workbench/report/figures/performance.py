@@ -1,10 +1,13 @@
-"""Performance figures of one backtest: equity against the benchmark, drawdown, monthly
-returns, rolling Sharpe ratio and volatility.
+"""Performance figures of one backtest: equity against the benchmark (its worst drawdowns
+shaded), drawdown, monthly returns, rolling Sharpe ratio and volatility beside the
+benchmark's.
 
 Each figure has a pure data function (``equity_data``, ``monthly_returns``, ...) that a
 dashboard can call again with new inputs, and a builder that draws it and returns a
 ``go.Figure`` (never shown). Builders draw their traces in a fixed order for given
 options, so :func:`workbench.report.refresh` can update a displayed widget in place.
+Every chart over time takes ``split``, the first out-of-sample day, and marks it
+(:func:`~workbench.report.figures.common.mark_split`).
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ from workbench.report.figures.common import (
     empty_note,
     f4,
     log_toggle,
+    mark_split,
     new_figure,
     range_selector,
     thin,
 )
+from workbench.report.figures.drawdowns import shade_drawdowns
 from workbench.report.figures.theme import TEMPLATE, palette
 
 if TYPE_CHECKING:
@@ -99,8 +104,13 @@ def equity_data(result: BacktestResult, benchmark: pd.Series | None = None, *,
 
 def equity_figure(result: BacktestResult, benchmark: pd.Series | None = None, *,
                   baseline: BacktestResult | None = None, colors: str = "intl",
-                  log: bool = False, title: str | None = None) -> go.Figure:
+                  log: bool = False, title: str | None = None, drawdowns: int = 5,
+                  split: object | None = None) -> go.Figure:
     """Equity curve against the benchmark, with a Linear/Log toggle and range selector.
+
+    The ``drawdowns`` worst drawdowns of the strategy are shaded, peak to recovery
+    (:func:`~workbench.report.figures.drawdowns.shade_drawdowns`; the same episodes as
+    :func:`~workbench.report.figures.drawdowns.drawdown_table`).
 
     Parameters
     ----------
@@ -117,11 +127,16 @@ def equity_figure(result: BacktestResult, benchmark: pd.Series | None = None, *,
         Start on a log scale (the toggle switches either way).
     title
         Default: the strategy's name.
+    drawdowns
+        How many of the worst drawdowns to shade; 0: none.
+    split
+        The first out-of-sample day, marked by a dashed line; None: no marker.
 
     Returns
     -------
     go.Figure
-        One trace for the strategy, then the baseline and the benchmark when given.
+        One trace for the strategy, then the baseline and the benchmark when given; the
+        shading and the split marker are layout shapes.
     """
     pal = palette(colors)
     data = equity_data(result, benchmark, baseline=baseline)
@@ -142,7 +157,8 @@ def equity_figure(result: BacktestResult, benchmark: pd.Series | None = None, *,
     fig.update_layout(updatemenus=[menu], yaxis={"title": "CNY", "type": "log" if log else
                                                  "linear", "tickformat": ",.0f"},
                       xaxis={"rangeselector": range_selector(), "type": "date"})
-    return fig
+    shade_drawdowns(fig, result, drawdowns, colors=colors)
+    return mark_split(fig, split, data.index)
 
 
 def drawdown_data(result: BacktestResult) -> pd.Series:
@@ -153,10 +169,12 @@ def drawdown_data(result: BacktestResult) -> pd.Series:
 
 
 def drawdown_figure(result: BacktestResult, *, colors: str = "intl",
-                    benchmark: pd.Series | None = None) -> go.Figure:
+                    benchmark: pd.Series | None = None, split: object | None = None
+                    ) -> go.Figure:
     """Underwater chart: the drawdown below the running peak, filled to zero.
 
-    A second, unfilled line shows the benchmark's drawdown when there is a benchmark.
+    A second, unfilled line shows the benchmark's drawdown when there is a benchmark;
+    ``split`` (the first out-of-sample day) is marked by a dashed line.
     """
     pal = palette(colors)
     dd = drawdown_data(result)
@@ -171,7 +189,7 @@ def drawdown_figure(result: BacktestResult, *, colors: str = "intl",
                                  line={"color": pal.benchmark, "width": 1, "dash": "dot"}))
     fig.update_layout(yaxis={"tickformat": ".0%", "title": "below peak"},
                       xaxis={"rangeselector": range_selector(), "type": "date"})
-    return fig
+    return mark_split(fig, split, dd.index)
 
 
 def monthly_returns(result: BacktestResult) -> pd.DataFrame:
@@ -222,48 +240,76 @@ def monthly_returns_figure(result: BacktestResult, *, colors: str = "intl") -> g
     return fig
 
 
-def rolling_data(result: BacktestResult, window: int = 126) -> pd.DataFrame:
-    """Rolling annualised Sharpe ratio and volatility over ``window`` sessions.
+def rolling_data(result: BacktestResult, window: int = 126,
+                 benchmark: pd.Series | None = None) -> pd.DataFrame:
+    """Rolling annualised Sharpe ratio and volatility over ``window`` sessions, and the
+    benchmark's.
 
     Annualised with the XSHG calendar's sessions per year over the run, as the headline
-    metrics (:func:`workbench.metrics.annualisation`).
+    metrics (:func:`workbench.metrics.annualisation`); the benchmark with the same figure.
+
+    Parameters
+    ----------
+    result
+        A backtest result.
+    window
+        Sessions in each window, ≥ 2.
+    benchmark
+        Benchmark close by date; default the result's ``benchmark_close`` column, if any.
 
     Returns
     -------
     pd.DataFrame
-        Index ``date``, columns ``sharpe`` and ``volatility`` (fraction per year); the first
+        Index ``date``, columns ``sharpe`` and ``volatility`` (fraction per year) and, with
+        a benchmark, ``benchmark_sharpe`` and ``benchmark_volatility``; the first
         ``window - 1`` rows are NaN.
     """
     r = result.returns
     if len(r) == 0:
         return pd.DataFrame({"sharpe": [], "volatility": []}, dtype=float)
     ppy = metrics.annualisation(r).periods_per_year
-    return pd.DataFrame({"sharpe": metrics.rolling_sharpe(r, window, periods_per_year=ppy),
-                         "volatility": metrics.rolling_volatility(r, window,
-                                                                  periods_per_year=ppy)})
+    out = pd.DataFrame({"sharpe": metrics.rolling_sharpe(r, window, periods_per_year=ppy),
+                        "volatility": metrics.rolling_volatility(r, window,
+                                                                 periods_per_year=ppy)})
+    bench = benchmark_returns(result, benchmark)
+    if bench is not None:
+        out["benchmark_sharpe"] = metrics.rolling_sharpe(bench, window, periods_per_year=ppy)
+        out["benchmark_volatility"] = metrics.rolling_volatility(bench, window,
+                                                                 periods_per_year=ppy)
+    return out
 
 
 def rolling_figure(result: BacktestResult, window: int = 126, *, colors: str = "intl",
-                   max_points: int | None = 600) -> go.Figure:
-    """Rolling Sharpe ratio (top) and volatility (bottom) over ``window`` sessions.
+                   max_points: int | None = 600, benchmark: pd.Series | None = None,
+                   split: object | None = None) -> go.Figure:
+    """Rolling Sharpe ratio (top) and volatility (bottom) over ``window`` sessions, the
+    benchmark's beside them.
 
     Both are smooth over the window, so ``max_points`` evenly spaced sessions draw them.
+    Traces: the strategy's Sharpe ratio and volatility, then (with a benchmark) the
+    benchmark's, dotted grey; ``split`` is marked on both panels.
     """
     pal = palette(colors)
-    data = thin(rolling_data(result, window), max_points)
+    data = thin(rolling_data(result, window, benchmark), max_points)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
                         subplot_titles=("Sharpe ratio", "Volatility (annualised)"))
     fig.update_layout(template=TEMPLATE, height=460,
                       title={"text": f"Rolling {window}-session Sharpe ratio and volatility"})
     x = date_strings(data.index)
-    fig.add_trace(go.Scatter(x=x, y=f4(data["sharpe"]), name="Sharpe", mode="lines",
-                             line={"color": pal.strategy, "width": 1.5}), row=1, col=1)
-    fig.add_trace(go.Scatter(x=x, y=f4(data["volatility"]), name="volatility",
-                             mode="lines", line={"color": pal.baseline, "width": 1.5}),
-                  row=2, col=1)
+    name = str(result.strategy.get("name", "strategy"))
+    lines = [("", name, {"color": pal.strategy, "width": 1.5})]
+    if "benchmark_sharpe" in data:
+        lines.append(("benchmark_", "benchmark",
+                      {"color": pal.benchmark, "width": 1.2, "dash": "dot"}))
+    for prefix, label, line in lines:
+        for row, column in ((1, "sharpe"), (2, "volatility")):
+            fig.add_trace(go.Scatter(x=x, y=f4(data[prefix + column]), name=label,
+                                     mode="lines", line=line, legendgroup=label,
+                                     showlegend=row == 1,
+                                     hovertemplate="%{y:.2f}" if row == 1 else "%{y:.1%}"),
+                          row=row, col=1)
     fig.add_hline(y=0.0, line={"color": "#b0b0b0", "width": 1}, row=1, col=1)
-    fig.update_yaxes(tickformat=".0%", row=2, col=1)
+    fig.update_yaxes(tickformat=".2f", title_text="Sharpe ratio", row=1, col=1)
+    fig.update_yaxes(tickformat=".0%", title_text="a year", row=2, col=1)
     fig.update_xaxes(type="date")
-    fig.update_layout(showlegend=False)
-    return fig
-
+    return mark_split(fig, split, data.index)

@@ -16,6 +16,7 @@ from workbench.report.figures.common import (
     date_strings,
     empty_note,
     f4,
+    mark_split,
     new_figure,
     range_selector,
     thin,
@@ -89,11 +90,13 @@ def limit_usage(result: BacktestResult, limits: RiskLimits | None = None) -> pd.
 
 
 def limit_usage_figure(result: BacktestResult, limits: RiskLimits | None = None, *,
-                       max_points: int | None = 500, colors: str = "intl") -> go.Figure:
+                       max_points: int | None = 500, colors: str = "intl",
+                       split: object | None = None) -> go.Figure:
     """Lines of :func:`limit_usage` per limit, with the limit itself at 100 %.
 
     Long periods are drawn from the largest usage of each run of sessions (``thin(...,
     how="max")``), so no peak is lost.
+    ``split`` (the first out-of-sample day) is marked by a dashed line.
     """
     pal = palette(colors)
     usage = thin(limit_usage(result, limits), max_points, how="max")
@@ -107,7 +110,7 @@ def limit_usage_figure(result: BacktestResult, limits: RiskLimits | None = None,
                   annotation_text="limit", annotation_position="top left")
     fig.update_layout(yaxis={"tickformat": ".0%", "rangemode": "tozero"},
                       xaxis={"rangeselector": range_selector(), "type": "date"})
-    return fig
+    return mark_split(fig, split, usage.index)
 
 
 def rejection_table(rejections: pd.DataFrame | BacktestResult) -> pd.DataFrame:

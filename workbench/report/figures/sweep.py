@@ -19,7 +19,14 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from workbench.errors import ConfigError
-from workbench.report.figures.common import date_strings, empty_note, f4, new_figure, range_selector
+from workbench.report.figures.common import (
+    date_strings,
+    empty_note,
+    f4,
+    mark_split,
+    new_figure,
+    range_selector,
+)
 from workbench.report.figures.theme import TEMPLATE, palette
 
 if TYPE_CHECKING:
@@ -277,9 +284,8 @@ def sweep_equity_figure(result: SweepResult, *, baseline: BacktestResult | None 
                                  name=labels.get(name, name.replace("_", " ")),
                                  mode="lines",
                                  line=styles[name], hovertemplate="%{y:.3f}"))
-    if "in_sample" in data and "out_of_sample" in data:
-        start = data["out_of_sample"].first_valid_index()
-        fig.add_vline(x=date_strings([start])[0], line={"color": "#b0b0b0", "width": 1})
     fig.update_layout(yaxis={"title": {"text": "growth of 1 CNY"}},
                       xaxis={"rangeselector": range_selector(), "type": "date"})
+    if "in_sample" in data and "out_of_sample" in data:
+        mark_split(fig, data["out_of_sample"].first_valid_index(), data.index)
     return fig
