@@ -133,17 +133,17 @@ def read_manifest(file: Path, *, sealed_from: int, fix: str
         if version is None or (isinstance(version, int) and version < sealed_from):
             return doc, None
         raise DataError(f"{file}: format_version {version!r} records the checksums of the "
-                        f"folder's files under {CHECKSUMS_KEY!r}, but this manifest has none; it was "
-                        f"damaged or edited by hand: {fix}")
+                        f"folder's files under {CHECKSUMS_KEY!r}, but this manifest has none; "
+                        f"it was damaged or edited by hand: {fix}")
     if not (isinstance(record, dict) and all(
             isinstance(k, str) and isinstance(v, str) and _HEX.fullmatch(v)
             for k, v in record.items())):
-        raise DataError(f"{file}: its {CHECKSUMS_KEY!r} entry is not a map of file names to SHA-256 "
-                        f"digests (64 hex digits); the folder is damaged: {fix}")
+        raise DataError(f"{file}: its {CHECKSUMS_KEY!r} entry is not a map of file names to "
+                        f"SHA-256 digests (64 hex digits); the folder is damaged: {fix}")
     own = record.get(file.name)
     if own is None:
-        raise DataError(f"{file}: its {CHECKSUMS_KEY!r} entry records no checksum of {file.name} "
-                        f"itself; the folder is damaged: {fix}")
+        raise DataError(f"{file}: its {CHECKSUMS_KEY!r} entry records no checksum of "
+                        f"{file.name} itself; the folder is damaged: {fix}")
     entry = _own_entry(file.name, own)
     if raw.count(entry) != 1 or sha256_hex(
             raw.replace(entry, _own_entry(file.name, PLACEHOLDER))) != own:
