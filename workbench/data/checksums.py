@@ -30,8 +30,8 @@ from typing import Any
 
 from workbench.errors import DataError
 
-__all__ = ["CHECKSUMS_KEY", "PLACEHOLDER", "read_manifest", "sha256_hex", "verified_bytes",
-           "write_manifest"]
+__all__ = ["CHECKSUMS_KEY", "PLACEHOLDER", "is_sealed", "read_manifest", "seal", "sha256_hex",
+           "verified_bytes", "write_manifest"]
 
 #: Manifest entry that holds the checksums.
 CHECKSUMS_KEY = "checksums"
@@ -51,9 +51,41 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _own_entry(name: str, digest: str) -> bytes:
-    """The bytes of the manifest's own checksum entry, as ``json.dumps(indent=2)`` writes it."""
-    return f"{json.dumps(name)}: {json.dumps(digest)}".encode()
+def seal(raw: bytes, *, before: bytes = b"", after: bytes = b"") -> bytes:
+    """``raw`` with its own SHA-256 written into the slot ``before + PLACEHOLDER + after``.
+
+    The digest is that of ``raw`` as given, with the slot's 64 zeros in it; the slot must
+    occur exactly once. :func:`is_sealed` checks the result.
+
+    Raises
+    ------
+    ValueError
+        The slot does not occur exactly once in ``raw``.
+
+    Examples
+    --------
+    >>> raw = seal(b'{"sha256": "' + PLACEHOLDER.encode() + b'"}')
+    >>> is_sealed(raw, raw[12:76].decode()), is_sealed(raw.replace(b"sha", b"shb"),
+    ...                                                raw[12:76].decode())
+    (True, False)
+    """
+    slot = before + PLACEHOLDER.encode() + after
+    if raw.count(slot) != 1:
+        raise ValueError(f"the slot {slot!r} occurs {raw.count(slot)} times, not once")
+    return raw.replace(slot, before + sha256_hex(raw).encode() + after)
+
+
+def is_sealed(raw: bytes, digest: str, *, before: bytes = b"", after: bytes = b"") -> bool:
+    """Whether ``raw`` is what :func:`seal` made, unchanged: ``digest`` (found in the slot
+    ``before + digest + after``, exactly once) is the SHA-256 of ``raw`` with it as zeros."""
+    slot = before + digest.encode() + after
+    return (_HEX.fullmatch(digest) is not None and raw.count(slot) == 1
+            and sha256_hex(raw.replace(slot, before + PLACEHOLDER.encode() + after)) == digest)
+
+
+def _own_entry(name: str) -> tuple[bytes, bytes]:
+    """What surrounds the manifest's own digest, as ``json.dumps(indent=2)`` writes it."""
+    return f"{json.dumps(name)}: \"".encode(), b'"'
 
 
 def write_manifest(file: Path, doc: Mapping[str, Any], files: Iterable[str]) -> None:
@@ -85,11 +117,8 @@ def write_manifest(file: Path, doc: Mapping[str, Any], files: Iterable[str]) -> 
     record[file.name] = PLACEHOLDER
     body = {k: v for k, v in doc.items() if k != CHECKSUMS_KEY}
     raw = (json.dumps({**body, CHECKSUMS_KEY: record}, indent=2, default=str) + "\n").encode()
-    blank = _own_entry(file.name, PLACEHOLDER)
-    if raw.count(blank) != 1:  # the document itself holds the same text: cannot happen
-        raise DataError(f"{file}: cannot record its own checksum (the text {blank!r} "
-                        "occurs elsewhere in it)")
-    file.write_bytes(raw.replace(blank, _own_entry(file.name, sha256_hex(raw))))
+    before, after = _own_entry(file.name)
+    file.write_bytes(seal(raw, before=before, after=after))
 
 
 def read_manifest(file: Path, *, sealed_from: int, fix: str
@@ -144,9 +173,8 @@ def read_manifest(file: Path, *, sealed_from: int, fix: str
     if own is None:
         raise DataError(f"{file}: its {CHECKSUMS_KEY!r} entry records no checksum of "
                         f"{file.name} itself; the folder is damaged: {fix}")
-    entry = _own_entry(file.name, own)
-    if raw.count(entry) != 1 or sha256_hex(
-            raw.replace(entry, _own_entry(file.name, PLACEHOLDER))) != own:
+    before, after = _own_entry(file.name)
+    if not is_sealed(raw, own, before=before, after=after):
         raise DataError(f"{file}: does not match the checksum it recorded when it was "
                         f"written; it was damaged or edited by hand since: {fix}")
     return doc, {k: v for k, v in record.items() if k != file.name}
