@@ -456,7 +456,7 @@ def load_result(path: str | os.PathLike[str]) -> BacktestResult:
         raise DataError(f"{folder}: no result.json; not a backtest result folder (write one "
                         "with BacktestResult.save)")
     doc, record = read_manifest(doc_file, sealed_from=_SEALED_FROM, fix=_RERUN)
-    version = doc.get("format_version")
+    version: Any = doc.get("format_version")
     if version not in range(1, FORMAT_VERSION + 1):
         raise DataError(f"{doc_file}: format_version {version!r}, this workbench reads "
                         f"1 to {FORMAT_VERSION}; re-run the backtest")
