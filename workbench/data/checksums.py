@@ -17,6 +17,9 @@ A manifest written before checksums existed has no ``"checksums"`` entry and a f
 version below the one that introduced them; its folder loads unverified (callers validate
 it instead). A manifest of a later version without the entry has been damaged, and is
 refused, so a flip in the key ``"checksums"`` cannot pass a folder off as an old one.
+
+A single file can carry its own digest the same way (:func:`seal`, :func:`is_sealed`): the
+sweep checkpoint of :mod:`workbench.research.store` keeps it in its Parquet footer.
 """
 
 from __future__ import annotations
@@ -57,6 +60,19 @@ def seal(raw: bytes, *, before: bytes = b"", after: bytes = b"") -> bytes:
     The digest is that of ``raw`` as given, with the slot's 64 zeros in it; the slot must
     occur exactly once. :func:`is_sealed` checks the result.
 
+    Parameters
+    ----------
+    raw
+        The finished bytes of a file, holding the slot once.
+    before, after
+        What surrounds the 64 zeros, so that the slot is found unambiguously (e.g. the
+        JSON key before a digest and the closing quote after it).
+
+    Returns
+    -------
+    bytes
+        ``raw`` with the zeros replaced by its SHA-256 in hex; the length is unchanged.
+
     Raises
     ------
     ValueError
@@ -76,8 +92,23 @@ def seal(raw: bytes, *, before: bytes = b"", after: bytes = b"") -> bytes:
 
 
 def is_sealed(raw: bytes, digest: str, *, before: bytes = b"", after: bytes = b"") -> bool:
-    """Whether ``raw`` is what :func:`seal` made, unchanged: ``digest`` (found in the slot
-    ``before + digest + after``, exactly once) is the SHA-256 of ``raw`` with it as zeros."""
+    """Whether ``raw`` is what :func:`seal` made, unchanged.
+
+    Parameters
+    ----------
+    raw
+        The bytes of the file as read.
+    digest
+        The digest the file records (64 lowercase hex digits, or it is not sealed).
+    before, after
+        What surrounds the digest, as given to :func:`seal`.
+
+    Returns
+    -------
+    bool
+        True when ``before + digest + after`` occurs exactly once in ``raw`` and ``digest``
+        is the SHA-256 of ``raw`` with it written as zeros.
+    """
     slot = before + digest.encode() + after
     return (_HEX.fullmatch(digest) is not None and raw.count(slot) == 1
             and sha256_hex(raw.replace(slot, before + PLACEHOLDER.encode() + after)) == digest)
