@@ -80,7 +80,7 @@ def test_every_digit_of_every_recorded_digest_is_checked(tiny: Market, tmp_path:
     # still JSON, still 64 hex digits: the hardest flips, one hex digit for another
     changes = []
     for name in STORED:
-        start = raw.index(f'"{name}": "{record[name]}"'.encode()) + len(name) + 6
+        start = raw.index(f'"{name}": "{record[name]}"'.encode()) + len(name) + 5
         assert raw[start:start + 64] == record[name].encode()
         for offset in range(start, start + 64):
             changes.append((offset, raw[offset] ^ (ord("a") if raw[offset] != ord("a")
