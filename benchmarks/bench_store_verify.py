@@ -56,7 +56,10 @@ MODES = (
 def load_once(folder: Path, validate: str, verify: str) -> dict[str, float]:
     """One load in a fresh process: seconds and peak memory (kB)."""
     done = subprocess.run([sys.executable, "-c", _LOAD, str(folder), validate, verify],
-                          check=True, capture_output=True, text=True)
+                          capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"load_market({folder}, validate={validate}, verify={verify}) "
+                         f"failed with exit code {done.returncode}:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
