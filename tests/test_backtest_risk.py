@@ -364,7 +364,7 @@ def test_a_version_1_result_still_loads(tmp_path):
     path = r.save(tmp_path / "old")
     doc = json.loads((path / "result.json").read_text())
     doc["format_version"] = 1
-    del doc["config"]["risk"]
+    del doc["config"]["risk"], doc["checksums"]  # no checksums before version 5
     (path / "result.json").write_text(json.dumps(doc))
     (path / "rejections.parquet").unlink()
     daily = pd.read_parquet(path / "daily.parquet").drop(columns="benchmark_close")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 from dataclasses import replace
 
 import numpy as np
@@ -47,6 +48,33 @@ def test_load_of_a_non_result_folder_is_a_data_error(tmp_path):
         load_result(tmp_path)
 
 
+@pytest.mark.parametrize("name", [
+    *(f"{t}.parquet" for t in ("daily", "trades", "orders", "unfilled", "positions",
+                               "sector_exposure", "rejections", "dividends")),
+    "result.json"])
+def test_a_flipped_byte_in_a_stored_result_is_a_data_error_naming_the_file(tmp_path, name):
+    path = busy_run().save(tmp_path / "run")
+    assert len(list(path.iterdir())) == 9  # every stored file is one of the names above
+    file = path / name
+    raw = file.read_bytes()
+    rng = np.random.default_rng(zlib.crc32(name.encode()))  # fixed, one stream per file
+    silent = []  # 50 one-byte flips, each undone before the next
+    for offset, mask in zip(rng.choice(len(raw), size=50, replace=False).tolist(),
+                            rng.integers(1, 256, size=50).tolist(), strict=True):
+        damaged = bytearray(raw)
+        damaged[offset] ^= mask
+        file.write_bytes(bytes(damaged))
+        try:
+            load_result(path)
+        except DataError as exc:
+            if str(exc).startswith(f"{file}: "):
+                continue
+        silent.append(offset)
+    assert silent == []
+    file.write_bytes(raw)
+    assert_same_result(busy_run(), load_result(path))
+
+
 def test_summary_and_repr():
     result = busy_run()
     s = result.summary()
@@ -75,7 +103,7 @@ def test_a_version_2_result_loads_with_the_invested_rate_and_its_warnings(tmp_pa
     path = idle.save(tmp_path / "old")
     doc = json.loads((path / "result.json").read_text())
     doc["format_version"] = 2
-    del doc["warnings"]
+    del doc["warnings"], doc["checksums"]  # results recorded no checksums before version 5
     (path / "result.json").write_text(json.dumps(doc))
     daily = pd.read_parquet(path / "daily.parquet").drop(columns="invested_rate")
     daily.to_parquet(path / "daily.parquet")

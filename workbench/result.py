@@ -1,10 +1,12 @@
 """What a backtest leaves behind, and how it is stored so reports need not re-run it.
 
 A :class:`BacktestResult` saves to a folder of Parquet files plus ``result.json`` (config,
-strategy, provenance), written to a temporary sibling folder first and then renamed into
-place, so a crash never leaves half a result behind. :meth:`BacktestResult.metrics` gives
-the statistics of :mod:`workbench.metrics` as a JSON-ready dict, and
-:meth:`BacktestResult.risk_summary` counts the pre-trade risk rejections.
+strategy, provenance, and the SHA-256 of every file: :mod:`workbench.data.checksums`),
+written to a temporary sibling folder first and then renamed into place, so a crash never
+leaves half a result behind; loading checks every byte against those checksums.
+:meth:`BacktestResult.metrics` gives the statistics of :mod:`workbench.metrics` as a
+JSON-ready dict, and :meth:`BacktestResult.risk_summary` counts the pre-trade risk
+rejections.
 
 **Warnings.** A result says when its numbers could mislead: ``BacktestResult.warnings``
 holds one sentence, with numbers and dates, for each of
@@ -25,7 +27,6 @@ holds one sentence, with numbers and dates, for each of
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ import pyarrow.parquet as pq
 from workbench import metrics as _metrics
 from workbench.atomic import atomic_folder
 from workbench.config import BacktestConfig
+from workbench.data.checksums import read_manifest, verified_bytes, write_manifest
 from workbench.dividend_book import DIVIDEND_COLUMNS
 from workbench.errors import DataError
 from workbench.export import (
@@ -78,8 +80,13 @@ __all__ = [
 #: ``dividend_tax`` (0 in older results, which had none). Older folders still load: no
 #: rejections and benchmark NaN before version 2; before version 3 the invested fraction is
 #: computed from equity and cash, and the warnings that need no strategy (invested, risk)
-#: are recomputed.
-FORMAT_VERSION = 4
+#: are recomputed. Version 5 records the SHA-256 of every file in ``result.json``; older
+#: results load unchecked.
+FORMAT_VERSION = 5
+#: The first version whose ``result.json`` records checksums.
+_SEALED_FROM = 5
+#: What to do about a result folder that fails its checksums.
+_RERUN = "re-run the backtest and save its result again"
 
 #: One row per session (index ``date``).
 DAILY_COLUMNS: tuple[str, ...] = (
@@ -469,7 +476,7 @@ class BacktestResult:
             doc = {"format_version": FORMAT_VERSION, "config": self.config.to_dict(),
                    "strategy": self.strategy, "meta": self.meta,
                    "warnings": list(self.warnings), "empty_categories": categories}
-            (tmp / "result.json").write_text(json.dumps(doc, indent=2, default=str) + "\n")
+            write_manifest(tmp / "result.json", doc, [f"{t}.parquet" for t in _TABLES])
         return Path(path)
 
     @classmethod
@@ -485,18 +492,16 @@ def load_result(path: str | os.PathLike[str]) -> BacktestResult:
     ------
     DataError
         When the folder, a table or ``result.json`` is missing or unreadable, or was
-        written by a newer format.
+        written by a newer format, or when a file does not match the checksum
+        ``result.json`` recorded (damaged or changed since it was written).
     """
     folder = Path(path)
     doc_file = folder / "result.json"
     if not doc_file.is_file():
         raise DataError(f"{folder}: no result.json; not a backtest result folder (write one "
                         "with BacktestResult.save)")
-    try:
-        doc = json.loads(doc_file.read_text())
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{doc_file}: not valid JSON ({exc})") from None
-    version = doc.get("format_version")
+    doc, record = read_manifest(doc_file, sealed_from=_SEALED_FROM, fix=_RERUN)
+    version: Any = doc.get("format_version")
     if version not in range(1, FORMAT_VERSION + 1):
         raise DataError(f"{doc_file}: format_version {version!r}, this workbench reads "
                         f"1 to {FORMAT_VERSION}; re-run the backtest")
@@ -508,8 +513,13 @@ def load_result(path: str | os.PathLike[str]) -> BacktestResult:
         if not file.is_file():
             raise DataError(f"{folder}: missing {file.name}; a result folder holds "
                             f"{[t + '.parquet' for t in _TABLES]} and result.json")
+        if record is not None and file.name not in record:
+            raise DataError(f"{file}: result.json records no checksum for it; the folder is "
+                            f"damaged: {_RERUN}")
+        source = file if record is None else pa.BufferReader(
+            verified_bytes(file, record[file.name], manifest="result.json", fix=_RERUN))
         try:
-            frame = pq.read_table(file).to_pandas()
+            frame = pq.read_table(source).to_pandas()
         except (OSError, pa.ArrowException) as exc:
             raise DataError(f"{file}: not a readable Parquet file ({exc})") from None
         for col, cats in doc.get("empty_categories", {}).get(table, {}).items():

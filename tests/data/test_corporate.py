@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import SHARED_REAL
+from test_store import as_format_1
 
 from workbench import cli
 from workbench.data.corporate import actions_frame, cut_actions, empty_actions, events_from_factors
@@ -166,6 +167,7 @@ def test_stored_with_the_market_and_older_folders_load_empty(small, tmp_path):
     back = load_market(folder)
     pd.testing.assert_frame_equal(back.corporate_actions, market.corporate_actions)
     (folder / "corporate_actions.parquet").unlink()  # written before the table existed
+    as_format_1(folder)  # and before checksums
     old = load_market(folder)
     assert old.corporate_actions.empty
     assert list(old.corporate_actions.columns) == list(CORPORATE_ACTION_COLUMNS)

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from test_store import as_format_1
 
 from workbench.data.importers import import_index_weights
 from workbench.data.market import Market
@@ -249,9 +250,11 @@ def test_stored_with_the_market_and_older_folders_load_empty(week: Market, tmp_p
     back = load_market(folder)
     pd.testing.assert_frame_equal(back.index_members, week.index_members)
     assert back.universe("2024-07-17", index="csi300")["symbol"].tolist() == ["600000.SH"]
-    # a folder written before the table existed: no index_members.parquet
+    # a folder written before the table existed (and before checksums): no
+    # index_members.parquet
     (folder / "index_members.parquet").unlink()
-    old = load_market(folder)  # its validation record still holds
+    as_format_1(folder)
+    old = load_market(folder)  # validated again: format 1 has no checksums
     assert old.index_members.empty
     assert list(old.index_members.columns) == list(INDEX_MEMBER_COLUMNS)
     assert old.indexes == ()

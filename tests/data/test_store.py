@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -68,8 +69,10 @@ def test_loading_a_missing_folder_or_table_is_a_clear_error(tiny: Market, tmp_pa
     with pytest.raises(DataError, match=r"missing fundamentals\.parquet"):
         load_market(tmp_path / "m")
     (tmp_path / "m" / "bars.parquet").write_text("not parquet")
-    with pytest.raises(DataError, match="not a readable Parquet"):
+    with pytest.raises(DataError, match=r"bars\.parquet: its content does not match"):
         load_market(tmp_path / "m")
+    with pytest.raises(DataError, match="not a readable Parquet"):
+        load_market(tmp_path / "m", verify=False)
 
 def test_saving_invalid_data_writes_nothing(tiny: Market, tmp_path):
     bad = tiny.bars.copy()
@@ -80,16 +83,51 @@ def test_saving_invalid_data_writes_nothing(tiny: Market, tmp_path):
         save_market(m, tmp_path / "m")
     assert not (tmp_path / "m").exists()
 
-def test_files_changed_after_saving_are_validated_again(tiny: Market, tmp_path):
-
+def test_files_changed_after_saving_are_refused_or_validated_again(tiny: Market, tmp_path):
     folder = save_market(tiny, tmp_path / "m")
     load_market(folder)  # validated at write time: loads without re-checking
     bad = tiny.bars.copy()
     bad.loc[0, "low"] = 99.0  # above open and close
     pq.write_table(pa.Table.from_pandas(bad, preserve_index=False), folder / "bars.parquet")
-    with pytest.raises(DataError, match="low above min"):
+    with pytest.raises(DataError, match=r"m/bars\.parquet: its content does not match the "
+                                        r"SHA-256 that meta\.json recorded .* re-import it"):
         load_market(folder)
-    load_market(folder, validate=False)  # the caller's explicit choice
+    with pytest.raises(DataError, match="low above min"):
+        load_market(folder, verify=False)  # unverified: validated, whatever meta.json says
+    load_market(folder, validate=False, verify=False)  # the caller's explicit choice
+
+
+def as_format_1(folder: Path) -> None:
+    """Make a Market folder look as a workbench before checksums wrote it."""
+    meta = json.loads((folder / "meta.json").read_text())
+    del meta["checksums"]
+    meta["format_version"] = 1
+    (folder / "meta.json").write_text(json.dumps(meta, indent=2))
+
+
+def test_a_folder_written_before_checksums_loads_and_is_always_validated(
+        tiny: Market, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    folder = save_market(tiny, tmp_path / "m")
+    as_format_1(folder)
+    pd.testing.assert_frame_equal(load_market(folder).bars, tiny.bars)
+    bad = tiny.bars.copy()
+    bad.loc[0, "low"] = 99.0
+    pq.write_table(pa.Table.from_pandas(bad, preserve_index=False), folder / "bars.parquet")
+    meta = json.loads((folder / "meta.json").read_text())
+    meta["validated"] = {t: [(folder / f"{t}.parquet").stat().st_size,
+                             (folder / f"{t}.parquet").stat().st_mtime_ns] for t in TABLES}
+    (folder / "meta.json").write_text(json.dumps(meta))  # a size-and-time record that fits
+    with pytest.raises(DataError, match="low above min"):
+        load_market(folder)  # the old record no longer skips validation
+    again = save_market(tiny, tmp_path / "again")
+    calls = []
+    monkeypatch.setattr("workbench.data.store.validate_market", lambda m, source: calls.append(1))
+    os.utime(again / "bars.parquet", ns=(0, 0))  # copied without times: the bytes still match
+    load_market(again)
+    assert calls == []  # verified files that passed validation when saved are not re-checked
+    as_format_1(again)
+    load_market(again)
+    assert calls == [1]
 
 
 def test_saving_without_validation_records_nothing(tiny: Market, tmp_path: Path):

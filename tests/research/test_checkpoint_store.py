@@ -4,6 +4,7 @@ other data, and resumes only finished rows of the sweep being run."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ from workbench.errors import ConfigError, DataError
 from workbench.research.store import (
     FORMAT,
     META_KEY,
+    SEAL_KEY,
     finished_rows,
     read_checkpoint,
     write_checkpoint,
@@ -71,11 +73,53 @@ def test_a_checkpoint_of_other_data_or_another_format_is_refused(tmp_path):
         finished_rows(path, other, ["r1"], ["is_sharpe_ratio"])
     table = pq.read_table(path)
     meta = json.loads(table.schema.metadata[META_KEY]) | {"format": FORMAT + 1}
+    written = {k: v for k, v in table.schema.metadata.items() if k != SEAL_KEY}
     pq.write_table(table.replace_schema_metadata(
-        {**table.schema.metadata, META_KEY: json.dumps(meta).encode()}), path)
-    with pytest.raises(ConfigError, match=f"of format {FORMAT + 1}; this version reads format "
-                                          f"{FORMAT} only.*Delete the file"):
+        {**written, META_KEY: json.dumps(meta).encode()}), path)
+    with pytest.raises(ConfigError, match=f"of format {FORMAT + 1}; this version reads formats "
+                                          f"1 to {FORMAT} only.*Delete the file"):
         read_checkpoint(path)
+
+
+def test_a_format_1_checkpoint_without_a_checksum_still_resumes(tmp_path):
+    path = tmp_path / "s.parquet"
+    write_checkpoint(path, _table(), META)
+    table = pq.read_table(path)
+    written = {k: v for k, v in table.schema.metadata.items() if k != SEAL_KEY}
+    meta = json.loads(written[META_KEY]) | {"format": 1}
+    pq.write_table(table.replace_schema_metadata(
+        {**written, META_KEY: json.dumps(meta).encode()}), path)
+    assert set(finished_rows(path, META, ["r1", "r2"], ["is_sharpe_ratio"])) == {"r1"}
+    pq.write_table(table.replace_schema_metadata(written), path)  # format 2, seal lost
+    with pytest.raises(DataError, match=r"s\.parquet: a sweep table of format 2 records its "
+                                        "SHA-256 under b'workbench.sha256', but this one has "
+                                        "none"):
+        read_checkpoint(path)
+
+
+def test_a_flipped_byte_anywhere_in_a_checkpoint_is_a_data_error_naming_it(tmp_path):
+    path = tmp_path / "s.parquet"
+    write_checkpoint(path, _table(), META)
+    raw = path.read_bytes()
+    rng = np.random.default_rng(20)
+    flips = list(zip(rng.choice(len(raw), size=50, replace=False).tolist(),
+                     rng.integers(1, 256, size=50).tolist(), strict=True))
+    stamp = raw.index(SEAL_KEY) + len(SEAL_KEY) + 2  # and each digit of the recorded digest,
+    flips += [(i, raw[i] ^ (ord("a") if raw[i] != ord("a") else ord("b")))  # still hex
+              for i in range(stamp, stamp + 64)]
+    assert re.fullmatch(rb"[0-9a-f]{64}", raw[stamp:stamp + 64])
+    silent = []  # each flip on the file as written
+    for offset, mask in flips:
+        damaged = bytearray(raw)
+        damaged[offset] ^= mask
+        path.write_bytes(bytes(damaged))
+        try:
+            finished_rows(path, META, ["r1", "r2"], ["is_sharpe_ratio"])
+        except DataError as exc:
+            if str(exc).startswith(f"{path}: "):
+                continue
+        silent.append(offset)
+    assert silent == []
 
 
 def test_a_file_that_is_not_a_sweep_table_says_so(tmp_path):

@@ -5,7 +5,10 @@ The file is the table of :attr:`workbench.research.sweep.SweepResult.table` (ind
 ``row_id``) with the sweep's description as JSON under the schema metadata key
 :data:`META_KEY`: ``format`` (:data:`FORMAT`), strategy, mode, objective, grid, cost
 multipliers, periods, configuration and a fingerprint of the market. It is replaced
-atomically, so an interrupted sweep leaves the last complete table.
+atomically, so an interrupted sweep leaves the last complete table. Under the key
+:data:`SEAL_KEY` the file records its own SHA-256 (computed with that digest as 64 zeros:
+:func:`workbench.data.checksums.seal`), checked before the table is read, so a damaged byte
+anywhere in the file is a ``DataError`` rather than rows resumed with wrong metrics.
 
 Resuming (:func:`finished_rows`) keeps the rows of the file that finished without an error
 and belong to the sweep being run (by ``row_id``); a file of another format or of other
@@ -26,15 +29,23 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from workbench.atomic import atomic_write_bytes
+from workbench.data.checksums import PLACEHOLDER, is_sealed, seal
 from workbench.errors import ConfigError, DataError
 from workbench.jsonable import jsonable
 
-__all__ = ["FORMAT", "META_KEY", "finished_rows", "read_checkpoint", "write_checkpoint"]
+__all__ = ["FORMAT", "META_KEY", "SEAL_KEY", "finished_rows", "read_checkpoint",
+           "write_checkpoint"]
 
-#: Version of the file's layout and row identity; a file of another format is refused.
-FORMAT = 1
+#: Version of the file's layout and row identity; a file of a later format is refused.
+#: Format 2 records the file's SHA-256 (:data:`SEAL_KEY`); format 1 files (none) still resume.
+FORMAT = 2
 #: Schema metadata key of the sweep's description.
 META_KEY = b"workbench.sweep"
+#: Schema metadata key of the file's own SHA-256 (hex).
+SEAL_KEY = b"workbench.sha256"
+#: What precedes the digest in the file: Parquet's footer is Thrift compact protocol, so
+#: the key is followed by the value's field header (0x18) and length (64, i.e. 0x40).
+_SEAL_BEFORE = SEAL_KEY + b"\x18\x40"
 
 
 def write_checkpoint(path: Path, frame: pd.DataFrame, meta: Mapping[str, Any], *,
@@ -61,9 +72,10 @@ def write_checkpoint(path: Path, frame: pd.DataFrame, meta: Mapping[str, Any], *
         table = pa.Table.from_pandas(text, preserve_index=True)
     schema_meta = dict(table.schema.metadata or {})
     schema_meta[META_KEY] = json.dumps(jsonable({**meta, "format": FORMAT})).encode()
+    schema_meta[SEAL_KEY] = PLACEHOLDER.encode()
     buffer = io.BytesIO()
     pq.write_table(table.replace_schema_metadata(schema_meta), buffer, compression="zstd")
-    atomic_write_bytes(path, buffer.getvalue())
+    atomic_write_bytes(path, seal(buffer.getvalue(), before=_SEAL_BEFORE))
 
 
 def read_checkpoint(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -72,25 +84,42 @@ def read_checkpoint(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     Raises
     ------
     DataError
-        For a file that is not a readable sweep table.
+        For a file that is not a readable sweep table, or that does not match the SHA-256
+        it recorded (damaged or changed since it was written).
     ConfigError
-        For a sweep table of another :data:`FORMAT`.
+        For a sweep table of a later :data:`FORMAT`.
     """
+    afresh = "delete the file (or pass another out path) to run the sweep afresh"
     try:
-        table = pq.read_table(path)
+        raw = path.read_bytes()
+        source = pq.ParquetFile(pa.BufferReader(raw))
+        stamp = (source.metadata.metadata or {}).get(SEAL_KEY)
+        if stamp is not None and not is_sealed(raw, stamp.decode("ascii", "replace"),
+                                               before=_SEAL_BEFORE):
+            raise DataError(f"{path}: does not match the SHA-256 it recorded when it was "
+                            f"written; it was damaged or changed since: {afresh}")
+        table = source.read()
     except (OSError, pa.ArrowException) as exc:
         raise DataError(f"{path}: not a readable sweep table ({exc}); pass another out path "
                         "or delete the file to start afresh") from None
-    meta = json.loads((table.schema.metadata or {}).get(META_KEY, b"{}"))
+    try:
+        meta = json.loads((table.schema.metadata or {}).get(META_KEY, b"{}"))
+    except ValueError as exc:
+        raise DataError(f"{path}: its sweep description is not JSON ({exc}): {afresh}"
+                        ) from None
     frame = table.to_pandas()
     if "error" not in frame.columns or frame.index.name != "row_id":
         raise DataError(f"{path}: not a sweep table (no row_id index or error column); pass "
                         "another out path")
-    if meta.get("format") != FORMAT:
+    if meta.get("format") not in range(1, FORMAT + 1):
         raise ConfigError(f"{path} is a sweep table of format {meta.get('format')!r}; this "
-                          f"version reads format {FORMAT} only, so its rows cannot be matched "
-                          "to this sweep. Delete the file (or pass another out path) to run "
-                          "the sweep afresh")
+                          f"version reads formats 1 to {FORMAT} only, so its rows cannot be "
+                          "matched to this sweep. Delete the file (or pass another out path) "
+                          "to run the sweep afresh")
+    if stamp is None and meta["format"] >= 2:
+        raise DataError(f"{path}: a sweep table of format {meta['format']} records its "
+                        f"SHA-256 under {SEAL_KEY!r}, but this one has none; it was damaged "
+                        f"or changed since it was written: {afresh}")
     return frame, meta
 
 
