@@ -26,8 +26,8 @@ from workbench.report.figures.common import (
     range_selector,
 )
 from workbench.report.figures.performance import benchmark_close, benchmark_returns
-from workbench.report.figures.tables import format_value
 from workbench.report.figures.theme import palette
+from workbench.report.format import format_value, label
 from workbench.trades import is_exchange_trade
 
 if TYPE_CHECKING:
@@ -52,7 +52,8 @@ __all__ = [
     "strategies_in_out_figure",
 ]
 
-#: The metrics of :func:`metrics_table`, with how to format each.
+#: The metrics of :func:`metrics_table`, with a format string each (kept for callers; the
+#: report's tables format through :func:`workbench.report.format.format_value`).
 TABLE_METRICS: dict[str, str] = {
     "total_return": "{:+.1%}",
     "annual_return": "{:+.2%}",
@@ -80,7 +81,8 @@ def beside_baseline(result: BacktestResult, baseline: BacktestResult | None = No
     Columns: the strategy's name, ``'equal-weight buy and hold'`` (the ``baseline`` result
     of :func:`workbench.research.equal_weight_baseline`: same period, costs and rules) and
     the benchmark (its close over the same sessions, a price or total-return index as its
-    name says; no costs). Rows :data:`BESIDE_METRICS`, formatted for reading. The same
+    name says; no costs). Rows :data:`BESIDE_METRICS` labelled with their units
+    (:func:`workbench.report.format.label`), values formatted for reading. The same
     ``periods_per_year`` convention as :meth:`BacktestResult.metrics` applies to all three.
     With the ``market``, the benchmark column carries its name and kind
     (:func:`workbench.data.provenance`), e.g. ``'CSI 300 (price index)'``.
@@ -96,7 +98,7 @@ def beside_baseline(result: BacktestResult, baseline: BacktestResult | None = No
     table = pd.DataFrame({name: [m.get(k) for k in BESIDE_METRICS]
                           for name, m in columns.items()}, index=list(BESIDE_METRICS))
     return table.apply(lambda col: [format_value(k, v) for k, v in zip(
-        table.index, col, strict=True)]).rename(index=lambda k: k.replace("_", " "))
+        table.index, col, strict=True)]).rename(index=label)
 
 
 def headline_metrics(result: BacktestResult, benchmark: pd.Series | None = None
@@ -184,21 +186,15 @@ def metrics_table(results: Mapping[str, BacktestResult], benchmark: pd.Series | 
     return table.astype(float)
 
 
-def _formatted(table: pd.DataFrame) -> pd.DataFrame:
-    out = {}
-    for col in table.columns:
-        fmt = TABLE_METRICS.get(col, "{:.4g}")
-        out[col] = [("–" if not np.isfinite(v) else fmt.format(v)) if isinstance(v, float)
-                    else str(v) for v in table[col]]
-    return pd.DataFrame(out, index=table.index)
-
-
 def metrics_table_figure(table: pd.DataFrame, *, title: str = "Metrics") -> go.Figure:
-    """A ``go.Table`` of a metrics table (rows: strategies), numbers formatted."""
-    shown = _formatted(table)
+    """A ``go.Table`` of a metrics table (rows: strategies), formatted as every report
+    table is (:mod:`workbench.report.format`): labelled headers with units, formatted
+    numbers."""
+    shown = pd.DataFrame({c: [format_value(str(c), v) for v in table[c]] for c in table.columns},
+                         index=table.index)
     fig = new_figure(title, height=90 + 28 * (len(table) + 2), margin={"t": 50, "b": 10})
     fig.add_trace(go.Table(
-        header={"values": [table.index.name or ""] + [c.replace("_", " ") for c in table],
+        header={"values": [label(table.index.name or "")] + [label(c) for c in table],
                 "fill": {"color": "#f2f2f2"}, "align": "left", "font": {"size": 12}},
         cells={"values": [list(map(str, shown.index))] + [shown[c].tolist() for c in shown],
                "align": ["left"] + ["right"] * len(shown.columns), "height": 26}))

@@ -184,8 +184,11 @@ def _parameter_table(parameters: Mapping[str, Any]) -> str:
     rows = "".join(
         f"<tr><td>{html.escape(str(k))}</td><td><code>{html.escape(json.dumps(jsonable(v), ensure_ascii=False))}</code></td></tr>"  # noqa: E501
         for k, v in parameters.items())
-    return (f'<table class="wb-params"><thead><tr><th>parameter</th><th>value</th></tr>'
-            f"</thead><tbody>{rows}</tbody></table>")
+    # collapsed, so that the report's headline comes first
+    return (f'<details class="wb-params" style="margin: 0 0 10px;"><summary style="cursor: '
+            f'pointer; color: #6b6b6b; font-size: 13px;">Parameters ({len(parameters)})'
+            f'</summary><table class="wb-params"><thead><tr><th>parameter</th><th>value</th>'
+            f"</tr></thead><tbody>{rows}</tbody></table></details>")
 
 
 def page(title: str, body: str, *, with_plotly: bool, subtitle: str = "") -> str:
