@@ -86,14 +86,14 @@ def test_the_strategy_stands_beside_the_equal_weight_baseline_and_the_benchmark(
     table = report.beside_baseline(result, baseline, market=market)
     assert list(table.columns) == ["ma_trend", "equal-weight buy and hold",
                                    "synthetic cap-weighted index (price index)"]
-    assert list(table.index) == [k.replace("_", " ") for k in report.BESIDE_METRICS]
-    assert table.loc["sharpe ratio", "ma_trend"] == format_value(
+    assert list(table.index) == [report.label(k) for k in report.BESIDE_METRICS]
+    assert table.loc["Sharpe ratio", "ma_trend"] == format_value(
         "sharpe_ratio", result.metrics()["sharpe_ratio"])
-    assert table.loc["total return", "equal-weight buy and hold"] == format_value(
+    assert table.loc["Total return (%)", "equal-weight buy and hold"] == format_value(
         "total_return", baseline.metrics()["total_return"])
     # the benchmark's own return over the same sessions, by hand from its closes
     close = result.daily["benchmark_close"]
-    assert table.loc["total return", "synthetic cap-weighted index (price index)"] == (
+    assert table.loc["Total return (%)", "synthetic cap-weighted index (price index)"] == (
         format_value("total_return", close.iloc[-1] / close.iloc[0] - 1))
     fig = report.equity_figure(result, baseline=baseline)
     assert [t.name for t in fig.data] == ["ma_trend", "equal-weight buy and hold", "benchmark"]

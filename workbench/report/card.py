@@ -244,6 +244,6 @@ def headline_card(result: BacktestResult, baseline: BacktestResult | None = None
                  "fill prices. Annualised by the XSHG calendar's sessions per year; the CAGR "
                  "over elapsed calendar time.")
     n = len(result.warnings)
-    alert = (f"⚠ {n} warning{'s' if n != 1 else ''} below the contents: read "
-             f"{'them' if n != 1 else 'it'} before these numbers." if n else "")
+    alert = (f"⚠ This run has {n} warning{'s' if n != 1 else ''} (in the orange box): read "
+             f"{'them' if n != 1 else 'it'} before trusting these numbers." if n else "")
     return Card(title=title, frame=frame, notes=tuple(notes), alert=alert)

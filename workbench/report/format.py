@@ -165,13 +165,13 @@ def _kind(key: str) -> str:
         return LABELS[base][1]
     if key.endswith("_cny"):
         return _MONEY
+    if key.startswith(("n_", "rejections_")):
+        return _COUNT
     if "return" in key or "alpha" in key:
         return _SIGNED
     if any(w in key for w in ("drawdown", "volatility", "coverage", "_rate", "usage",
                               "probabilistic", "deflated")):
         return _PERCENT
-    if key.startswith("n_") or key.startswith("rejections_"):
-        return _COUNT
     if key.endswith(("_date", "_day")):
         return _DATE
     return _RATIO
@@ -289,6 +289,9 @@ def format_value(key: str, value: Any) -> str:
     ('1,234,567.89', '1,200')
     >>> format_value("start", pd.Timestamp("2016-01-04")), format_value("params", {"fast": 5})
     ('2016-01-04', 'fast=5')
+    >>> format_value("grid", {"fast": [5, 10], "slow": [60]})
+    'fast=5, 10; slow=60'
+
     """
     if isinstance(value, (list, tuple, np.ndarray)) and not len(value):
         return "none"
@@ -301,9 +304,11 @@ def format_value(key: str, value: Any) -> str:
     if isinstance(value, (dt.date, np.datetime64)):  # pd.Timestamp is a datetime, a date
         return _date(value)
     if isinstance(value, Mapping):
-        return ", ".join(f"{k}={format_value(str(k), v)}" for k, v in value.items()) or "none"
+        lists = any(isinstance(v, (list, tuple)) for v in value.values())
+        return ("; " if lists else ", ").join(
+            f"{k}={format_value(str(k), v)}" for k, v in value.items()) or "none"
     if isinstance(value, (list, tuple, np.ndarray)):
-        return "; ".join(format_value(key, v) for v in value)
+        return ", ".join(format_value(key, v) for v in value)
     kind = _kind(key)
     if isinstance(value, (int, np.integer)) and kind in (_COUNT, _RATIO, _TEXT, _DATE):
         return f"{int(value):,}"
@@ -415,7 +420,8 @@ def _frame(table: pd.DataFrame, orient: str | None) -> tuple[pd.DataFrame, list[
     index = table.index
     text_index = not isinstance(index, pd.MultiIndex) and (
         index.dtype == object or pd.api.types.is_string_dtype(index.dtype))
-    by_rows = orient == "rows" or (orient is None and text_index and len(index) > 0
+    by_rows = orient == "rows" or (orient is None and text_index and index.name is None
+                                   and len(index) > 0
                                    and sum(map(_is_key, index)) * 2 >= len(index))
     if by_rows:
         cells = {label(c): [format_value(str(k), v) for k, v in table[c].items()]
@@ -461,7 +467,7 @@ def present(data: pd.DataFrame | pd.Series | Mapping[str, Any], *, caption: str 
         For a mapping, the keys to show, in order (missing ones skipped; default all).
     orient
         ``'rows'`` when the index holds the keys, ``'columns'`` when the columns do;
-        default: rows when at least half of a text index are known keys.
+        default: rows when the index is unnamed text and at least half of it are known keys.
 
     Returns
     -------

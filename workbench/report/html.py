@@ -29,6 +29,7 @@ from typing import Any
 
 from workbench.report.emit import jsonable, write_text
 from workbench.report.figures.theme import FONT_FAMILY
+from workbench.report.format import format_value
 
 __all__ = ["PLOTLY_MIME", "notebook_html", "page", "plotly_js", "write_notebook_html"]
 
@@ -181,8 +182,11 @@ class _Page:
 def _parameter_table(parameters: Mapping[str, Any]) -> str:
     if not parameters:
         return ""
+    # names as typed (-p NAME VALUE), values formatted as every report table's; None is the
+    # notebook's default
     rows = "".join(
-        f"<tr><td>{html.escape(str(k))}</td><td><code>{html.escape(json.dumps(jsonable(v), ensure_ascii=False))}</code></td></tr>"  # noqa: E501
+        f"<tr><td><code>{html.escape(str(k))}</code></td><td>"
+        f"{html.escape('default' if v is None else format_value(str(k), v))}</td></tr>"
         for k, v in parameters.items())
     # collapsed, so that the report's headline comes first
     return (f'<details class="wb-params" style="margin: 0 0 10px;"><summary style="cursor: '
