@@ -354,12 +354,16 @@ class Table:
             return (f'<div class="wb-table wb-empty">{caption}<p style="color: #6b6b6b; '
                     f'font-style: italic; margin: 4px 0 16px;">{html.escape(self.empty)}'
                     "</p></div>")
-        align = [("right" if num else "left") for num in self._numeric()]
-        head = "".join(f'<th style="text-align: {a};">{html.escape(str(c))}</th>'
-                       for c, a in zip(self.frame.columns, align, strict=True))
+        # numbers, dates and short words stay on one line; long text wraps
+        styles = [f"text-align: {'right' if num else 'left'};" + (
+            " white-space: nowrap;" if num or self.frame[c].str.len().max() <= 24 else "")
+            for c, num in zip(self.frame.columns, self._numeric(), strict=True)]
+        head = "".join(f'<th style="text-align: {"right" if num else "left"};">'
+                       f"{html.escape(str(c))}</th>"
+                       for c, num in zip(self.frame.columns, self._numeric(), strict=True))
         rows = "".join(
-            "<tr>" + "".join(f'<td style="text-align: {a};">{html.escape(str(v))}</td>'
-                             for v, a in zip(row, align, strict=True)) + "</tr>"
+            "<tr>" + "".join(f'<td style="{s}">{html.escape(str(v))}</td>'
+                             for v, s in zip(row, styles, strict=True)) + "</tr>"
             for row in self.frame.itertuples(index=False, name=None))
         return (f'<div class="wb-table">{caption}<table class="wb-table"><thead><tr>{head}'
                 f"</tr></thead><tbody>{rows}</tbody></table></div>")
