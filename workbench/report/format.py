@@ -446,8 +446,11 @@ def _frame(table: pd.DataFrame, orient: str | None) -> tuple[pd.DataFrame, list[
         if _empty_column(col):
             continue
         head = " ".join(map(str, c)) if isinstance(c, tuple) else c
-        cells, num = _column(head, col)
-        columns[label(head) if head != "" else ""] = cells
+        shown, num = _column(head, col)
+        title = label(head) if head != "" else ""
+        while title in columns:  # two keys with one label (costs_cny, fees_cny): keep both
+            title += " "
+        columns[title] = shown
         numeric.append(num)
     return pd.DataFrame(columns), numeric
 

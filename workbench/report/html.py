@@ -222,7 +222,8 @@ def notebook_html(nb: Any, *, title: str | None = None,
     title
         Page title; default the notebook's first Markdown heading.
     parameters
-        Shown as a table under the title; default the parameters papermill injected
+        Shown as a collapsed table under the introduction; default the parameters papermill
+        injected
         (``nb.metadata.papermill.parameters``).
     generated
         Time stamp shown under the title; default now.
