@@ -223,8 +223,7 @@ def notebook_html(nb: Any, *, title: str | None = None,
         Page title; default the notebook's first Markdown heading.
     parameters
         Shown as a collapsed table under the introduction; default the parameters papermill
-        injected
-        (``nb.metadata.papermill.parameters``).
+        injected (``nb.metadata.papermill.parameters``).
     generated
         Time stamp shown under the title; default now.
 
