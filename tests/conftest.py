@@ -16,6 +16,12 @@ REPO = TESTS.parent
 SHARED_REAL = REPO.parent / "shared" / "data" / "real_ashare"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--screenshots", metavar="DIR", default=None,
+                     help="write a full-page PNG of every default report to DIR "
+                          "(tests/report/test_browser.py)")
+
+
 def tiny_market() -> Market:
     """Two stocks, five sessions, one report each, one ST episode, one delisting.
 

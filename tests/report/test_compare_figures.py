@@ -51,13 +51,20 @@ def test_in_and_out_of_sample_split_the_period(result, market):
     total = (1 + table["total_return"]).prod() - 1
     assert total == pytest.approx(result.metrics()["total_return"])
     fig = report.in_out_sample_figure(table)
-    assert [t.name for t in fig.data] == ["in sample", "out of sample"]
+    # fractions on a percentage axis, ratios on their own: never one axis for both
+    assert [(t.name, t.xaxis) for t in fig.data] == [
+        ("in sample", "x"), ("out of sample", "x"), ("in sample", "x2"), ("out of sample", "x2")]
+    assert list(fig.data[0].x) == ["Annual return, CAGR", "Annual volatility", "Max drawdown"]
+    assert list(fig.data[2].x) == ["Sharpe ratio"]
+    assert fig.data[3].y[0] == pytest.approx(table.loc["out_of_sample", "sharpe_ratio"])
+    assert fig.layout.yaxis.tickformat == ".0%" and fig.layout.yaxis2.tickformat == ".2f"
+    assert [t.showlegend for t in fig.data] == [True, True, False, False]
     with pytest.raises(ConfigError, match="choose a date inside"):
         report.in_out_sample(result, "2030-01-01")
     search = report.out_of_sample_check(market, "ma_trend", {"fast": 5, "slow": 20},
                                         result.config, "2023-07-03")
     assert search.best_params == {"fast": 5, "slow": 20}
-    assert len(report.in_out_sample_figure(search).data) == 2
+    assert len(report.in_out_sample_figure(search).data) == 4
 
 
 def test_strategies_in_out_figure_from_evaluate_strategies(market):
@@ -86,14 +93,14 @@ def test_the_strategy_stands_beside_the_equal_weight_baseline_and_the_benchmark(
     table = report.beside_baseline(result, baseline, market=market)
     assert list(table.columns) == ["ma_trend", "equal-weight buy and hold",
                                    "synthetic cap-weighted index (price index)"]
-    assert list(table.index) == [k.replace("_", " ") for k in report.BESIDE_METRICS]
-    assert table.loc["sharpe ratio", "ma_trend"] == format_value(
+    assert list(table.index) == [report.label(k) for k in report.BESIDE_METRICS]
+    assert table.loc["Sharpe ratio", "ma_trend"] == format_value(
         "sharpe_ratio", result.metrics()["sharpe_ratio"])
-    assert table.loc["total return", "equal-weight buy and hold"] == format_value(
+    assert table.loc["Total return (%)", "equal-weight buy and hold"] == format_value(
         "total_return", baseline.metrics()["total_return"])
     # the benchmark's own return over the same sessions, by hand from its closes
     close = result.daily["benchmark_close"]
-    assert table.loc["total return", "synthetic cap-weighted index (price index)"] == (
+    assert table.loc["Total return (%)", "synthetic cap-weighted index (price index)"] == (
         format_value("total_return", close.iloc[-1] / close.iloc[0] - 1))
     fig = report.equity_figure(result, baseline=baseline)
     assert [t.name for t in fig.data] == ["ma_trend", "equal-weight buy and hold", "benchmark"]

@@ -132,7 +132,7 @@ def test_a_fault_at_each_step_of_publishing_shows_in_the_index_and_keeps_a_whole
         if outcome.ok:  # no fault, or one after the commit: the new report, whole
             assert set(now) == REPORT_FILES
             assert report_of(out / "r")["parameters"]["capital_cny"] == 3_000_000.0
-            assert b"3000000.0" in now["r.html"] and b"3000000.0" in now["r.ipynb"]
+            assert b"3,000,000.00" in now["r.html"] and b"3000000.0" in now["r.ipynb"]
             assert "ok</span>" in row and "failed" not in row
         else:  # the old report, whole, with the failure beside it and in the index
             assert faults.fired

@@ -17,6 +17,11 @@ weights, candlestick with trades, costs),
 footnote stating how figures are annualised and what a trade count counts) and
 ``tearsheet`` (:func:`tearsheet_sections`: the performance figures and tables in order).
 
+Reading: ``format`` (:func:`present`, the one formatting layer every table goes through:
+labels with units, formatted values, "none found" for an empty table) and ``card``
+(:func:`headline_card`, the strategy beside the benchmark and the equal-weight baseline at
+the top of a backtest report).
+
 Publishing: ``banner`` (:func:`warning_banner`, a result's warnings at the top of a
 report), ``parameters`` (:class:`ReportParameters`, a notebook's parameters checked and
 turned into a market, strategy and backtest configuration), ``emit`` (metrics.json),
@@ -31,6 +36,7 @@ per reports folder) and ``schedule`` (a jobs file, the index page).
 
 from workbench.errors import ReportFailed
 from workbench.report.banner import Banner, data_banner, warning_banner
+from workbench.report.card import Card, headline_card, headline_data
 from workbench.report.compare import (
     BESIDE_METRICS,
     TABLE_METRICS,
@@ -129,12 +135,12 @@ from workbench.report.figures.sweep import (
 )
 from workbench.report.figures.tables import (
     KEY_METRICS,
-    format_value,
     key_value_table,
     trade_table,
     unfilled_table,
 )
 from workbench.report.figures.theme import TEMPLATE, palette
+from workbench.report.format import Table, format_value, label, present
 from workbench.report.html import PLOTLY_MIME, notebook_html, write_notebook_html
 from workbench.report.lock import ReportsBusy
 from workbench.report.notebook import setup_notebook
@@ -157,12 +163,14 @@ __all__ = [
     "TABLE_METRICS",
     "TEMPLATE",
     "Banner",
+    "Card",
     "Note",
     "ReportFailed",
     "ReportParameters",
     "ReportRun",
     "ReportsBusy",
     "StressPeriod",
+    "Table",
     "active_data",
     "active_figure",
     "backtest_metrics",
@@ -193,11 +201,14 @@ __all__ = [
     "exposure_figure",
     "format_value",
     "gaps",
+    "headline_card",
+    "headline_data",
     "headline_metrics",
     "in_out_sample",
     "in_out_sample_figure",
     "jsonable",
     "key_value_table",
+    "label",
     "limit_days_figure",
     "limit_usage",
     "limit_usage_figure",
@@ -212,6 +223,7 @@ __all__ = [
     "out_of_sample_check",
     "palette",
     "period_table",
+    "present",
     "price_data",
     "quality_summary",
     "read_metrics",

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from workbench import metrics
 from workbench.data.provenance import provenance
@@ -27,8 +28,8 @@ from workbench.report.figures.common import (
     range_selector,
 )
 from workbench.report.figures.performance import benchmark_close, benchmark_returns
-from workbench.report.figures.tables import format_value
-from workbench.report.figures.theme import palette
+from workbench.report.figures.theme import TEMPLATE, palette
+from workbench.report.format import format_value, label
 from workbench.trades import is_exchange_trade
 
 if TYPE_CHECKING:
@@ -53,7 +54,8 @@ __all__ = [
     "strategies_in_out_figure",
 ]
 
-#: The metrics of :func:`metrics_table`, with how to format each.
+#: The metrics of :func:`metrics_table`, with a format string each (kept for callers; the
+#: report's tables format through :func:`workbench.report.format.format_value`).
 TABLE_METRICS: dict[str, str] = {
     "total_return": "{:+.1%}",
     "annual_return": "{:+.2%}",
@@ -81,7 +83,8 @@ def beside_baseline(result: BacktestResult, baseline: BacktestResult | None = No
     Columns: the strategy's name, ``'equal-weight buy and hold'`` (the ``baseline`` result
     of :func:`workbench.research.equal_weight_baseline`: same period, costs and rules) and
     the benchmark (its close over the same sessions, a price or total-return index as its
-    name says; no costs). Rows :data:`BESIDE_METRICS`, formatted for reading. The same
+    name says; no costs). Rows :data:`BESIDE_METRICS` labelled with their units
+    (:func:`workbench.report.format.label`), values formatted for reading. The same
     ``periods_per_year`` convention as :meth:`BacktestResult.metrics` applies to all three.
     With the ``market``, the benchmark column carries its name and kind
     (:func:`workbench.data.provenance`), e.g. ``'CSI 300 (price index)'``.
@@ -97,7 +100,7 @@ def beside_baseline(result: BacktestResult, baseline: BacktestResult | None = No
     table = pd.DataFrame({name: [m.get(k) for k in BESIDE_METRICS]
                           for name, m in columns.items()}, index=list(BESIDE_METRICS))
     return table.apply(lambda col: [format_value(k, v) for k, v in zip(
-        table.index, col, strict=True)]).rename(index=lambda k: k.replace("_", " "))
+        table.index, col, strict=True)]).rename(index=label)
 
 
 def headline_metrics(result: BacktestResult, benchmark: pd.Series | None = None
@@ -187,21 +190,15 @@ def metrics_table(results: Mapping[str, BacktestResult], benchmark: pd.Series | 
     return table.astype(float)
 
 
-def _formatted(table: pd.DataFrame) -> pd.DataFrame:
-    out = {}
-    for col in table.columns:
-        fmt = TABLE_METRICS.get(col, "{:.4g}")
-        out[col] = [("–" if not np.isfinite(v) else fmt.format(v)) if isinstance(v, float)
-                    else str(v) for v in table[col]]
-    return pd.DataFrame(out, index=table.index)
-
-
 def metrics_table_figure(table: pd.DataFrame, *, title: str = "Metrics") -> go.Figure:
-    """A ``go.Table`` of a metrics table (rows: strategies), numbers formatted."""
-    shown = _formatted(table)
+    """A ``go.Table`` of a metrics table (rows: strategies), formatted as every report
+    table is (:mod:`workbench.report.format`): labelled headers with units, formatted
+    numbers."""
+    shown = pd.DataFrame({c: [format_value(str(c), v) for v in table[c]] for c in table.columns},
+                         index=table.index)
     fig = new_figure(title, height=90 + 28 * (len(table) + 2), margin={"t": 50, "b": 10})
     fig.add_trace(go.Table(
-        header={"values": [table.index.name or ""] + [c.replace("_", " ") for c in table],
+        header={"values": [label(table.index.name or "")] + [label(c) for c in table],
                 "fill": {"color": "#f2f2f2"}, "align": "left", "font": {"size": 12}},
         cells={"values": [list(map(str, shown.index))] + [shown[c].tolist() for c in shown],
                "align": ["left"] + ["right"] * len(shown.columns), "height": 26}))
@@ -269,12 +266,15 @@ def in_out_sample_figure(table: pd.DataFrame | GridSearchResult,
                          metrics_shown: Sequence[str] = ("annual_return", "annual_volatility",
                                                          "sharpe_ratio", "max_drawdown"),
                          *, colors: str = "intl") -> go.Figure:
-    """Grouped bars: each metric in sample against out of sample (one trace per part).
+    """Grouped bars: each metric in sample against out of sample.
 
     ``table`` has one row per part (e.g. :func:`in_out_sample`), one column per metric; a
     :class:`workbench.research.search.GridSearchResult` (see
     :func:`workbench.research.compare.out_of_sample_check`) is
-    read through its ``summary()``.
+    read through its ``summary()``. Fractions (returns, volatility, drawdown) share a left
+    panel with a percentage axis, ratios (Sharpe, Sortino, Calmar) a right panel of their
+    own, so that neither is read on the other's scale; one trace per part and panel, the
+    legend shared.
     """
     pal = palette(colors)
     frame: pd.DataFrame  # a GridSearchResult is read through its summary()
@@ -284,21 +284,34 @@ def in_out_sample_figure(table: pd.DataFrame | GridSearchResult,
         frame = table
         if "in_sample" in frame.columns and "in_sample" not in frame.index:
             frame = frame.T
-    fig = new_figure("In sample against out of sample", height=380)
     missing = [m for m in metrics_shown if m not in frame.columns]
     if missing:
         raise DataError(f"table lacks metrics {missing}; it has {list(frame.columns)}")
-    if frame.empty:
-        return empty_note(fig, "no periods to compare")
+    ratios = [m for m in metrics_shown if "ratio" in m or "sharpe" in m]
+    fractions = [m for m in metrics_shown if m not in ratios]
+    panels = [(names, percent) for names, percent in ((fractions, True), (ratios, False))
+              if names]
+    if frame.empty or not panels:
+        return empty_note(new_figure("In sample against out of sample", height=380),
+                          "no periods to compare")
+    widths = [len(names) for names, _ in panels]
+    fig = make_subplots(rows=1, cols=len(panels), column_widths=widths,
+                        horizontal_spacing=0.1,
+                        subplot_titles=["Returns and risk (%)" if percent else "Ratios"
+                                        for _, percent in panels])
+    fig.update_layout(template=TEMPLATE, height=380,
+                      title={"text": "In sample against out of sample"})
     shades = (pal.strategy, pal.baseline, pal.benchmark)
-    for i, (part, row) in enumerate(frame.iterrows()):
-        values = row[list(metrics_shown)].to_numpy(dtype=float)
-        fig.add_trace(go.Bar(x=[m.replace("_", " ") for m in metrics_shown], y=values,
-                             name=str(part).replace("_", " "),
-                             marker={"color": shades[i % len(shades)]},
-                             text=[f"{v:.2f}" if "ratio" in m else f"{v:.1%}"
-                                   for m, v in zip(metrics_shown, values, strict=True)],
-                             textposition="outside"))
+    for col, (names, percent) in enumerate(panels, start=1):
+        for i, (part, row) in enumerate(frame.iterrows()):
+            values = row[names].to_numpy(dtype=float)
+            fig.add_trace(go.Bar(
+                x=[label(m).split(" (")[0] for m in names], y=values,
+                name=str(part).replace("_", " "), legendgroup=str(part), showlegend=col == 1,
+                marker={"color": shades[i % len(shades)]},
+                text=[f"{v:.1%}" if percent else f"{v:.2f}" for v in values],
+                textposition="outside"), row=1, col=col)
+        fig.update_yaxes(tickformat=".0%" if percent else ".2f", row=1, col=col)
     fig.update_layout(barmode="group", hovermode="closest")
     return fig
 

@@ -41,6 +41,7 @@ from typing import Any
 from workbench.errors import ConfigError
 from workbench.report.emit import jsonable, write_text
 from workbench.report.figures.theme import FONT_FAMILY
+from workbench.report.format import format_value
 
 __all__ = [
     "PLOTLYJS_MODES",
@@ -266,11 +267,17 @@ class _Page:
 def _parameter_table(parameters: Mapping[str, Any]) -> str:
     if not parameters:
         return ""
+    # names as typed (-p NAME VALUE), values formatted as every report table's; None is the
+    # notebook's default
     rows = "".join(
-        f"<tr><td>{html.escape(str(k))}</td><td><code>{html.escape(json.dumps(jsonable(v), ensure_ascii=False))}</code></td></tr>"  # noqa: E501
+        f"<tr><td><code>{html.escape(str(k))}</code></td><td>"
+        f"{html.escape('default' if v is None else format_value(str(k), v))}</td></tr>"
         for k, v in parameters.items())
-    return (f'<table class="wb-params"><thead><tr><th>parameter</th><th>value</th></tr>'
-            f"</thead><tbody>{rows}</tbody></table>")
+    # collapsed, so that the report's headline comes first
+    return (f'<details class="wb-params" style="margin: 0 0 10px;"><summary style="cursor: '
+            f'pointer; color: #6b6b6b; font-size: 13px;">Parameters ({len(parameters)})'
+            f'</summary><table class="wb-params"><thead><tr><th>parameter</th><th>value</th>'
+            f"</tr></thead><tbody>{rows}</tbody></table></details>")
 
 
 def page(title: str, body: str, *, with_plotly: bool, subtitle: str = "",
@@ -327,8 +334,8 @@ def notebook_html(nb: Any, *, title: str | None = None,
     title
         Page title; default the notebook's first Markdown heading.
     parameters
-        Shown as a table under the title; default the parameters papermill injected
-        (``nb.metadata.papermill.parameters``).
+        Shown as a collapsed table under the introduction; default the parameters papermill
+        injected (``nb.metadata.papermill.parameters``).
     generated
         Time stamp shown under the title; default now.
     plotlyjs

@@ -1,5 +1,8 @@
 """Compact tables for reports: the trade log's ends, unfilled orders by reason.
 
+They hold raw numbers; a report shows them through :func:`workbench.report.present`, the
+one formatting layer (:mod:`workbench.report.format`, where :func:`format_value` lives).
+
 Reports show tables as HTML; a ten-year trade log has tens of thousands of fills, so the
 report shows its first and last rows and the full log stays in the result.
 """
@@ -13,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import ConfigError
+from workbench.report.format import format_value, label
 
 if TYPE_CHECKING:
     from workbench.result import BacktestResult
@@ -118,43 +122,11 @@ def unfilled_table(result: BacktestResult) -> pd.DataFrame:
     return out.sort_values("orders", ascending=False, kind="stable")
 
 
-def format_value(key: str, value: Any) -> str:
-    """A metric for people: fractions named ``*return*``, ``*drawdown*``, ``*volatility*``,
-    ``coverage``, ``*usage*`` or ``*_rate`` as percentages, ratios to two decimals, money
-    with thousands separators, dates as days.
-
-    Examples
-    --------
-    >>> format_value("total_return", 0.1234), format_value("sharpe_ratio", 1.234)
-    ('+12.34%', '1.23')
-    >>> format_value("final_equity_cny", 1234567.891), format_value("fills", 1200)
-    ('1,234,567.89', '1,200')
-    """
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return "–"
-    if isinstance(value, pd.Timestamp):
-        return "–" if pd.isna(value) else str(value.date())
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value))
-    if isinstance(value, (int, np.integer)):
-        return f"{int(value):,}"
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        if "return" in key or "alpha" in key:
-            return f"{v:+.2%}"
-        if any(w in key for w in ("drawdown", "volatility", "coverage", "_rate", "usage")):
-            return f"{v:.2%}"
-        if key.endswith("_cny"):
-            return f"{v:,.2f}"
-        if "ratio" in key or "beta" in key or "sharpe" in key:
-            return f"{v:.2f}"
-        return f"{v:,.4g}"
-    return str(value)
-
-
 def key_value_table(values: Mapping[str, Any], keys: Sequence[str] | None = None
                     ) -> pd.DataFrame:
-    """A ``{name: value}`` mapping as a two-column table of formatted values.
+    """A ``{name: value}`` mapping as a one-column table of formatted values, labelled.
+
+    For display, :func:`workbench.report.present` does the same as a :class:`Table`.
 
     Parameters
     ----------
@@ -171,4 +143,4 @@ def key_value_table(values: Mapping[str, Any], keys: Sequence[str] | None = None
     keys = list(values) if keys is None else [k for k in keys if k in values]
     shown = [k for k in keys if not isinstance(values[k], (Mapping, list, tuple, pd.DataFrame))]
     return pd.DataFrame({"value": [format_value(k, values[k]) for k in shown]},
-                        index=pd.Index([k.replace("_", " ") for k in shown]))
+                        index=pd.Index([label(k) for k in shown]))
