@@ -158,8 +158,14 @@ def _split(key: str) -> tuple[str, str]:
     return "", key
 
 
+#: Keys (column labels) whose whole numbers are calendar years.
+_YEAR_KEYS = frozenset({"year", "calendar year"})
+
+
 def _kind(key: str) -> str:
     """How the values of ``key`` are shown (see :data:`LABELS`)."""
+    if key.rstrip().endswith(("(%)", "(pp)")):  # already in percent (points): as numbers
+        return _RATIO
     _, base = _split(key)
     if base in LABELS:
         return LABELS[base][1]
@@ -291,6 +297,10 @@ def format_value(key: str, value: Any) -> str:
     ('2016-01-04', 'fast=5')
     >>> format_value("grid", {"fast": [5, 10], "slow": [60]})
     'fast=5, 10; slow=60'
+    >>> format_value("Year", 2023), format_value("sessions", 2023)
+    ('2023', '2,023')
+    >>> format_value("Strategy return (%)", 24.85), format_value("total_return", 0.2485)
+    ('24.85', '+24.85%')
 
     """
     if isinstance(value, (list, tuple, np.ndarray)) and not len(value):
@@ -310,6 +320,8 @@ def format_value(key: str, value: Any) -> str:
     if isinstance(value, (list, tuple, np.ndarray)):
         return ", ".join(format_value(key, v) for v in value)
     kind = _kind(key)
+    if isinstance(value, (int, np.integer)) and key.strip().lower() in _YEAR_KEYS:
+        return str(int(value))  # a calendar year, not a count: 2023, never 2,023
     if isinstance(value, (int, np.integer)) and kind in (_COUNT, _RATIO, _TEXT, _DATE):
         return f"{int(value):,}"
     if isinstance(value, (int, float, np.integer, np.floating)):
