@@ -17,7 +17,7 @@ import pandas as pd
 
 from workbench.calendar import MARKET_TZ
 from workbench.errors import ConfigError, DataError
-from workbench.risk.batch import LAYER_CODES, screen
+from workbench.risk.batch import LAYER_CODES, OUT_OF_HOURS_NS, screen
 from workbench.risk.limits import RiskLimits
 from workbench.risk.messages import (
     cap_rejection,
@@ -258,7 +258,14 @@ class PreTradeValidator:
             if ts.tzinfo is None:
                 return reject(Reason.NAIVE_TIMESTAMP, f"timestamp {ts} has no timezone; "
                               f"localize it, e.g. ts.tz_localize({MARKET_TZ!r})")
-            t, w = ts.value, s.window_ns
+            try:
+                t = ts.value
+            except OverflowError:  # beyond the nanosecond range: in no session
+                t = OUT_OF_HOURS_NS
+            w = s.window_ns
+        elif ts is pd.NaT:
+            return reject(Reason.NAIVE_TIMESTAMP, f"timestamp {ts!r} is missing; give a "
+                          f"timezone-aware datetime, e.g. pd.Timestamp(..., tz={MARKET_TZ!r})")
         elif isinstance(ts, dt.datetime) and ts.utcoffset() is not None:
             t, w = (ts.value, s.window_ns) if isinstance(ts, pd.Timestamp) else (
                 ts.timestamp(), s.window_s)
@@ -309,7 +316,17 @@ class PreTradeValidator:
             accepted), the same verdicts :meth:`check` gives on the current state, on the
             input's index. No messages: call :meth:`check` on a row for its sentence.
         """
-        frame = orders if isinstance(orders, pd.DataFrame) else pd.DataFrame(dict(orders))
+        if isinstance(orders, pd.DataFrame):
+            frame = orders
+        elif isinstance(orders, Mapping):
+            try:
+                frame = pd.DataFrame(dict(orders))
+            except (ValueError, TypeError) as exc:
+                raise DataError(f"orders: the columns do not make a table ({exc}); give "
+                                "columns of one length each") from None
+        else:
+            raise DataError(f"orders must be a pandas DataFrame or a mapping of columns, got "
+                            f"{type(orders).__name__}")
         missing = [c for c in ("symbol", "side", "quantity", "limit_price", "timestamp")
                    if c not in frame.columns]
         if missing:
