@@ -95,7 +95,12 @@ class PreTradeValidator:
 
     The state is an :class:`~workbench.risk.state.AccountState` (:attr:`state`, read-only);
     the events below (``start_day``, ``update_securities``, ``on_price``, ``on_prices``,
-    ``on_fill``, ``on_settlement``) change it.
+    ``on_fill``, ``on_settlement``) change it. Each is transactional: it checks its whole
+    input before changing anything, so one that raises (a
+    :class:`~workbench.errors.WorkbenchError` naming the bad input) leaves the state as it
+    was (:meth:`snapshot`), and a failed ``start_day`` can be retried for the same day. An
+    error no check foresaw, once the changes have begun, fails closed: every buy is refused
+    (INTERNAL_ERROR, ``state.fault`` says why) until the next ``start_day`` that succeeds.
 
     Parameters
     ----------
@@ -346,6 +351,12 @@ class PreTradeValidator:
     def state(self) -> AccountState:
         """The account state the checks read (read-only; the events above change it)."""
         return self._state
+
+    def snapshot(self) -> dict[str, Any]:
+        """A copy of the whole state, field by field
+        (:meth:`~workbench.risk.state.AccountState.snapshot`): what a failed event leaves
+        unchanged. NaN fields compare unequal; compare snapshots NaN-aware."""
+        return self._state.snapshot()
 
     @property
     def cash_cny(self) -> float:
