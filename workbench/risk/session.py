@@ -27,7 +27,9 @@ one loop.
 The inputs come from an engine that sizes orders, so a quantity outside
 ``1..MAX_ORDER_SHARES``, a limit price off the tick, a naive timestamp or a symbol never
 registered raise instead of being rejected (``check`` rejects them); and there are no
-delisting dates (a day's ``delisted`` flags say it).
+delisting dates (a day's ``delisted`` flags say it). As the per-order validator's, the
+events are transactional (a session's arrays are all checked before the first change, so
+one that raises changes nothing) and fail closed on an error no check foresaw.
 """
 
 from __future__ import annotations
@@ -540,10 +542,11 @@ def _list(values: Sequence[float] | Sequence[int] | Sequence[bool] | np.ndarray,
     if isinstance(values, np.ndarray) and values.dtype.kind == kind and values.ndim == 1:
         return values.tolist()
     try:
-        array = np.asarray(values, dtype={"i": np.int64, "f": float, "b": bool}[kind])
-    except (ValueError, TypeError, OverflowError) as exc:
-        array = exc  # type: ignore[assignment]
-    if isinstance(array, Exception) or array.ndim != 1:
+        array: np.ndarray | None = np.asarray(values,
+                                              dtype={"i": np.int64, "f": float, "b": bool}[kind])
+    except (ValueError, TypeError, OverflowError):
+        array = None
+    if array is None or array.ndim != 1:
         what = {"i": "whole numbers", "f": "numbers", "b": "True/False flags"}[kind]
         raise DataError(f"{name} must be a flat sequence of {what}, got {values!r:.80}")
     return array.tolist()

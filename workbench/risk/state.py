@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -40,17 +40,26 @@ from workbench.calendar import (
     OPENING_AUCTION,
     sessions,
 )
-from workbench.errors import ConfigError, DataError, LookupFailed, did_you_mean
+from workbench.errors import ConfigError, DataError
+from workbench.risk.inputs import (
+    UNKNOWN_SECTOR,
+    SecurityRows,
+    day_number,
+    holding_shares,
+    limit_fens,
+    market_day,
+    number_or_nan,
+    parse_marks,
+    parse_securities,
+    unknown_symbol,
+)
 from workbench.risk.limits import TOLERANCE_RATE, RiskLimits
-from workbench.risk.orders import Reason, parse_fen, parse_shares
+from workbench.risk.orders import Reason, parse_shares
 from workbench.rules import lot_rule
-from workbench.symbols import Board, board_of
+from workbench.symbols import Board
 
 __all__ = ["UNKNOWN_SECTOR", "AccountState", "EquityState", "SymbolState", "day_number",
-           "limit_fens"]
-
-#: Sector bucket of securities registered without one (one shared bucket: conservative).
-UNKNOWN_SECTOR = "(unknown)"
+           "limit_fens", "market_day"]
 
 _SHANGHAI = ZoneInfo(MARKET_TZ)
 _MICROSECOND = dt.timedelta(microseconds=1)
@@ -123,164 +132,6 @@ class SymbolState:
     def snapshot(self) -> dict[str, Any]:
         """Every field, by name (see :meth:`EquityState.snapshot`)."""
         return {name: getattr(self, name) for name in self.__slots__}
-
-
-def market_day(date: Any, what: str = "date") -> pd.Timestamp:
-    """The China-time day of ``date``, as a naive midnight.
-
-    Parameters
-    ----------
-    date
-        ``'YYYY-MM-DD'`` text, a :class:`datetime.date` or :class:`datetime.datetime`, a
-        :class:`pandas.Timestamp` or a :class:`numpy.datetime64`; a tz-aware one is read
-        in China time, and a time of day is dropped.
-    what
-        How the messages name ``date``.
-
-    Raises
-    ------
-    ConfigError
-        When ``date`` is missing (None, NaT), of another type (a number is not read as a
-        date), text pandas cannot read as a date, or outside the days pandas holds in
-        nanoseconds (1677-09-21 to 2262-04-11).
-
-    Examples
-    --------
-    >>> market_day("2024-01-02 17:00+00:00")
-    Timestamp('2024-01-03 00:00:00')
-    >>> market_day(None, "start_day date")
-    Traceback (most recent call last):
-    ...
-    workbench.errors.ConfigError: start_day date None is missing; give a day such as \
-'2024-01-02'
-    """
-    fix = "give a day such as '2024-01-02'"
-    if type(date) is pd.Timestamp:
-        day = date
-    elif date is None or date is pd.NaT:
-        raise ConfigError(f"{what} {date!r} is missing; {fix}")
-    elif isinstance(date, (str, dt.date, np.datetime64)):
-        try:
-            day = pd.Timestamp(date)
-        except (ValueError, TypeError, OverflowError) as exc:
-            raise ConfigError(f"{what} {date!r} is not a date ({exc}); {fix}") from None
-        if day is pd.NaT:
-            raise ConfigError(f"{what} {date!r} is missing (NaT); {fix}")
-    else:
-        raise ConfigError(f"{what} {date!r} is of type {type(date).__name__}, not a date; "
-                          f"{fix}, a datetime.date or a pandas.Timestamp")
-    try:
-        if day.tzinfo is not None:
-            day = day.tz_convert(MARKET_TZ).tz_localize(None)
-        if day.value % _NS_PER_DAY:
-            day = day.normalize()
-    except (OverflowError, ValueError):
-        raise ConfigError(f"{what} {date!r} is outside the days pandas holds in nanoseconds "
-                          f"({pd.Timestamp.min.date()} to {pd.Timestamp.max.date()})") from None
-    return day
-
-
-def day_number(value: Any) -> int | None:
-    """``value`` (anything ``pd.Timestamp`` reads) as days since 1970-01-01; None for none
-    (None, NaN, NaT, pd.NA)."""
-    if value is None or value is pd.NaT or value is pd.NA or (
-        isinstance(value, float) and math.isnan(value)
-    ):
-        return None
-    ts = pd.Timestamp(value)
-    if ts is pd.NaT:
-        return None
-    # days, not Timestamp.value // 86_400 (which is in ns whatever the unit)
-    return int(ts.to_datetime64().astype("datetime64[D]").astype(np.int64))
-
-
-def limit_fens(symbol: str, up: Any, down: Any) -> tuple[float, float]:
-    """Today's limit prices of ``symbol`` in fen: ``(up, down)``; both missing (NaN, None)
-    means no limit today (IPO days, as in the bar schema), returned as ``(inf, -inf)``.
-
-    Raises
-    ------
-    DataError
-        When a price is not a number (text such as ``'11.x'``), or the prices are off the
-        0.01 tick, one-sided or crossed.
-    """
-    if type(up) is not float or type(down) is not float:
-        up, down = _limit_cell(symbol, "limit_up", up), _limit_cell(symbol, "limit_down", down)
-    if math.isnan(up) and math.isnan(down):
-        return math.inf, -math.inf
-    fen_up, fen_down = parse_fen(up), parse_fen(down)
-    if fen_up is None or fen_down is None or fen_down > fen_up:
-        raise DataError(f"{symbol}: limit_down {down!r} and limit_up {up!r} must be positive "
-                        "CNY prices on the 0.01 tick with down <= up (both NaN: no limit)")
-    return float(fen_up), float(fen_down)
-
-
-def _cell(x: Any) -> Any:
-    """A frame cell, a 0-d array (what numpy functions return for one value) unwrapped."""
-    return x[()] if isinstance(x, np.ndarray) and x.ndim == 0 else x
-
-
-def _limit_cell(symbol: str, column: str, x: Any) -> float:
-    """A limit price cell as a float: NaN for a missing one, DataError for a non-number."""
-    x = _cell(x)
-    if x is None or x is pd.NA:
-        return math.nan
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.integer, np.floating)):
-        raise DataError(f"{symbol}: {column} {x!r} is not a number; give today's limit prices "
-                        "as CNY numbers (NaN: no limit), e.g. after pd.to_numeric(column)")
-    return float(x)
-
-
-def _flag(x: Any) -> bool | None:
-    """A flag cell as a bool (True, False, 1, 0), or None when it is anything else."""
-    x = _cell(x)
-    if isinstance(x, (bool, np.bool_)):
-        return bool(x)
-    if isinstance(x, (int, float, np.integer, np.floating)) and (x == 0 or x == 1):
-        return bool(x)
-    return None
-
-
-def _sector(x: Any) -> str | None:
-    """A sector cell as a bucket (missing: UNKNOWN_SECTOR), or None when not a scalar."""
-    x = _cell(x)
-    if not pd.api.types.is_scalar(x):
-        return None
-    return UNKNOWN_SECTOR if pd.isna(x) else str(x)
-
-
-def _delist_day(symbol: str, x: Any) -> int | None:
-    """A delist_date cell as days since 1970-01-01 (None: listed), or DataError."""
-    fix = "give a date such as '2023-06-01', or NaT while listed"
-    x = _cell(x)
-    if isinstance(x, (bool, int, np.integer, np.bool_)) or (
-        isinstance(x, (float, np.floating)) and not math.isnan(x)
-    ):
-        raise DataError(f"{symbol}: delist_date {x!r} is a number, not a date; {fix}")
-    try:
-        return day_number(x)
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise DataError(f"{symbol}: delist_date {x!r} is not a date ({exc}); {fix}") from None
-
-
-def _number(x: Any) -> float:
-    """``float(x)`` for real numbers, NaN for anything else (so that checks reject it)."""
-    if type(x) is float:
-        return x
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.integer, np.floating)):
-        return math.nan
-    return float(x)
-
-
-def _holding(q: Any) -> int | None:
-    """A whole share count >= 0 (a settled holding may be zero), or None."""
-    if isinstance(q, (bool, np.bool_)):
-        return None
-    if isinstance(q, (int, np.integer)) or (
-        isinstance(q, (float, np.floating)) and math.isfinite(q) and float(q).is_integer()
-    ):
-        return int(q) if int(q) >= 0 else None
-    return None
 
 
 class EquityState:
@@ -384,7 +235,7 @@ class EquityState:
 
     def __init__(self, limits: RiskLimits, *, cash_cny: float) -> None:
         self.limits = limits
-        cash = _number(cash_cny)
+        cash = number_or_nan(cash_cny)
         if not math.isfinite(cash):
             raise ConfigError(f"cash_cny must be a finite amount in CNY (a number), got "
                               f"{cash_cny!r}")
@@ -527,7 +378,7 @@ class EquityState:
             As :meth:`~workbench.risk.PreTradeValidator.on_fill`.
         """
         symbol = sec.symbol
-        q, px, fee = parse_shares(quantity), _number(price), _number(fee_cny)
+        q, px, fee = parse_shares(quantity), number_or_nan(price), number_or_nan(fee_cny)
         if not isinstance(side, str) or side not in ("buy", "sell"):
             raise DataError(f"fill {symbol}: side {side!r} must be 'buy' or 'sell'")
         if q is None or not (px > 0.0 and math.isfinite(px)) or not (
@@ -575,7 +426,7 @@ class EquityState:
     def mark_symbol(self, sec: SymbolState, price: Any) -> None:
         """Mark ``sec`` at ``price`` CNY (NaN, a non-positive price or a non-number leave
         it unpriced) and revalue it."""
-        px = _number(price)
+        px = number_or_nan(price)
         sec.mark = px if px > 0.0 and math.isfinite(px) else math.nan
         self.revalue(sec)
 
@@ -722,14 +573,14 @@ class AccountState(EquityState):
                               f"{type(positions).__name__}")
         for symbol, shares in (positions or {}).items():
             sec = self.security(symbol)
-            held = _holding(shares)
+            held = holding_shares(shares)
             if held is None:
                 raise ConfigError(f"position {symbol}: {shares!r} is not a whole number of "
                                   "shares >= 0")
             sec.held = held
             sec.set_sellable(held)
             self.revalue(sec)
-        for symbol, price in self._parse_marks(prices, "prices"):
+        for symbol, price in parse_marks(prices, "prices", self.securities):
             self.mark_symbol(self.securities[symbol], price)
         self.refresh()
 
@@ -745,12 +596,8 @@ class AccountState(EquityState):
         """
         sec = self.securities.get(symbol) if isinstance(symbol, str) else None
         if sec is None:
-            raise self._unknown(symbol)
+            raise unknown_symbol(symbol, self.securities)
         return sec
-
-    def _unknown(self, symbol: Any) -> LookupFailed:
-        return LookupFailed(f"symbol {symbol!r} is not registered; add it with "
-                            f"update_securities. {did_you_mean(str(symbol), self.securities)}")
 
     def symbol_arrays(self) -> dict[str, Any]:
         """Per-symbol fields as arrays in registration order, cached until the next event.
@@ -792,7 +639,7 @@ class AccountState(EquityState):
         """Register and update symbols from a frame; see
         :meth:`~workbench.risk.PreTradeValidator.update_securities`.
         """
-        rows = self._parse_securities(securities)
+        rows = parse_securities(securities, self.securities)
         try:
             self._apply_securities(rows)
         except BaseException as exc:
@@ -809,9 +656,9 @@ class AccountState(EquityState):
         :meth:`~workbench.risk.PreTradeValidator.start_day`.
         """
         day = self.next_day(date)
-        rows = None if securities is None else self._parse_securities(securities)
-        marks = self._parse_marks(prices, "start_day prices",
-                                  () if rows is None else rows.symbols)
+        rows = None if securities is None else parse_securities(securities, self.securities)
+        marks = parse_marks(prices, "start_day prices", self.securities,
+                            () if rows is None else rows.symbols)
         try:
             self.begin_day(day)
             for sec in self.securities.values():
@@ -852,7 +699,7 @@ class AccountState(EquityState):
             ``prices`` is not a mapping, or names a symbol not registered; nothing is
             marked.
         """
-        marks = self._parse_marks(prices, "on_prices")
+        marks = parse_marks(prices, "on_prices", self.securities)
         try:
             for symbol, price in marks:
                 self.mark_symbol(self.securities[symbol], price)
@@ -886,14 +733,14 @@ class AccountState(EquityState):
                 raise DataError(f"settlement: {name} must map symbols to "
                                 f"{'shares' if name == 'shares' else 'CNY prices'} (a dict), "
                                 f"got {type(given).__name__}")
-        parsed = {sym: _holding(q) for sym, q in shares.items()}
+        parsed = {sym: holding_shares(q) for sym, q in shares.items()}
         if bad := [sym for sym, q in parsed.items() if q is None]:
             raise DataError(f"settlement: holdings of {bad[:5]} must be whole numbers >= 0")
         held = {sym: q for sym, q in parsed.items() if q is not None}
-        px = {sym: _number(p) for sym, p in marks.items()}
+        px = {sym: number_or_nan(p) for sym, p in marks.items()}
         if bad := [sym for sym, p in px.items() if not (p > 0.0 and math.isfinite(p))]:
             raise DataError(f"settlement: marks of {bad[:5]} must be positive finite CNY")
-        cash = _number(cash_cny)
+        cash = number_or_nan(cash_cny)
         if not math.isfinite(cash):
             raise DataError(f"settlement: cash {cash_cny!r} must be finite CNY")
         secs = {sym: self.security(sym) for sym in {*held, *px}}
@@ -910,84 +757,9 @@ class AccountState(EquityState):
 
     # ---- reading the input -------------------------------------------------------------
 
-    def _parse_securities(self, securities: Any) -> _Rows:
-        """Check and parse a securities frame, changing nothing; see
-        :meth:`~workbench.risk.PreTradeValidator.update_securities` for its columns."""
-        if not isinstance(securities, pd.DataFrame):
-            raise DataError(f"securities must be a pandas DataFrame with a 'symbol' column, "
-                            f"got {type(securities).__name__}")
-        if "symbol" not in securities.columns:
-            raise DataError(f"securities frame needs a 'symbol' column; got "
-                            f"{list(securities.columns)}")
-        if securities.columns.duplicated().any():
-            dup = securities.columns[securities.columns.duplicated()][0]
-            raise DataError(f"securities frame has the column {dup!r} more than once")
-        cols = {c: securities[c].tolist() for c in securities.columns}
-        symbols = cols["symbol"]
-        if bad := [s for s in symbols if not isinstance(s, str)][:1]:
-            raise DataError(f"securities frame: symbol {bad[0]!r} is not text like '600000.SH'")
-        if len(set(symbols)) != len(symbols):
-            dup = pd.Index(symbols)[pd.Index(symbols).duplicated()][0]
-            raise DataError(f"securities frame lists {dup} more than once; one row per symbol")
-        flags: dict[str, list[bool]] = {}
-        for flag in ("is_st", "suspended", "delisted"):
-            if flag in cols:
-                values = [_flag(x) for x in cols[flag]]
-                if None in values:
-                    j = values.index(None)
-                    raise DataError(f"securities column {flag!r} holds {cols[flag][j]!r} for "
-                                    f"{symbols[j]}; give True or False")
-                flags[flag] = values  # type: ignore[assignment]  # no None left
-        if ("limit_up" in cols) != ("limit_down" in cols):
-            raise DataError("securities frame needs both 'limit_up' and 'limit_down' or neither")
-        boards: list[Board | None] = []
-        for i, symbol in enumerate(symbols):
-            board = None
-            if "board" in cols:
-                try:
-                    board = Board(cols["board"][i])
-                except (ValueError, TypeError):
-                    raise DataError(f"{symbol}: board {cols['board'][i]!r} is not one of "
-                                    f"{[b.value for b in Board]}") from None
-            elif symbol not in self.securities:
-                board = board_of(symbol)
-            boards.append(board)
-        sectors = None
-        if "sector" in cols:
-            sectors = [_sector(x) for x in cols["sector"]]
-            if None in sectors:
-                j = sectors.index(None)
-                raise DataError(f"{symbols[j]}: sector {cols['sector'][j]!r} is not a name; "
-                                "give text (NaN: unknown)")
-        return _Rows(
-            symbols=symbols, boards=boards, sectors=sectors,  # type: ignore[arg-type]
-            st=flags.get("is_st"), suspended=flags.get("suspended"),
-            delisted=flags.get("delisted"),
-            delist_days=None if "delist_date" not in cols else [
-                _delist_day(s, x) for s, x in zip(symbols, cols["delist_date"], strict=True)],
-            limits=None if "limit_up" not in cols else [
-                limit_fens(s, u, d) for s, u, d in
-                zip(symbols, cols["limit_up"], cols["limit_down"], strict=True)])
-
-    def _parse_marks(self, prices: Any, what: str,
-                     new: list[str] | tuple[()] = ()) -> list[tuple[str, Any]]:
-        """Check that ``prices`` maps registered symbols (or ``new`` ones) to prices;
-        return its items. Changes nothing."""
-        if prices is None:
-            return []
-        if not isinstance(prices, (Mapping, pd.Series)):
-            raise DataError(f"{what} must map symbols to CNY prices (a dict or a pandas "
-                            f"Series), got {type(prices).__name__}")
-        items = list(prices.items())
-        extra = set(new)
-        for symbol, _ in items:
-            if not (isinstance(symbol, str) and (symbol in self.securities or symbol in extra)):
-                raise self._unknown(symbol)
-        return items
-
     # ---- bookkeeping -------------------------------------------------------------------
 
-    def _apply_securities(self, rows: _Rows) -> None:
+    def _apply_securities(self, rows: SecurityRows) -> None:
         for i, symbol in enumerate(rows.symbols):
             sec = self.securities.get(symbol)
             board = rows.boards[i]
@@ -1037,16 +809,3 @@ class AccountState(EquityState):
         self._arrays = None
         super().fail_closed(event, exc)
 
-
-class _Rows(NamedTuple):
-    """A securities frame, checked and parsed: what ``_apply_securities`` applies (None:
-    the column is absent)."""
-
-    symbols: list[str]
-    boards: list[Board | None]  # None: keep the board
-    sectors: list[str] | None
-    st: list[bool] | None
-    suspended: list[bool] | None
-    delisted: list[bool] | None
-    delist_days: list[int | None] | None
-    limits: list[tuple[float, float]] | None
