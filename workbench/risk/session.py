@@ -202,11 +202,13 @@ class SessionValidator(EquityState):
         flags = [(name, _list(v, "b", name)) for name, v in
                  (("st", is_st), ("suspended", suspended), ("delisted", delisted))
                  if v is not None]
-        _same_length(syms, limit_up=ups, limit_down=downs, **dict(flags))
+        n = len(syms)
+        if len(ups) != n or len(downs) != n or any(len(v) != n for _, v in flags):
+            _same_length(syms, limit_up=ups, limit_down=downs, **dict(flags))
         bands = [limit_fens(names[i], u, d) for i, u, d in zip(syms, ups, downs, strict=True)]
         day = self.next_day(date)
         try:
-            self.begin_day(day)
+            self.enter_day(day)
             self._register(syms)
             secs = self._secs
             for i in self._limited:
@@ -257,12 +259,15 @@ class SessionValidator(EquityState):
             A price for a symbol never registered (nothing is marked).
         """
         syms, pxs = _list(sym, "i", "sym"), _list(prices, "f", "prices")
-        _same_length(syms, prices=pxs)
-        self._check_positions(syms)
         rank = self._rank
-        if syms and min([rank[i] for i in syms]) < 0:  # a holding is registered: rare
-            self._known([i for i, px in zip(syms, pxs, strict=True)
-                         if not keep_missing or (px > 0.0 and px < _INF)])
+        try:  # one pass for the usual case: registered positions (holdings are)
+            fine = not syms or (min(syms) >= 0 and min([rank[i] for i in syms]) >= 0)
+        except IndexError:
+            fine = False
+        if not fine or len(pxs) != len(syms):
+            _same_length(syms, prices=pxs)
+            self._known(syms if not keep_missing else  # a missing price marks nothing
+                        [i for i, px in zip(syms, pxs, strict=True) if px > 0.0 and px < _INF])
         try:
             if self._mark_all(syms, pxs, keep_missing):
                 self.refresh()
@@ -343,8 +348,9 @@ class SessionValidator(EquityState):
         """
         syms, qs = _list(sym, "i", "sym"), _list(shares, "i", "shares")
         pxs, fees = _list(price, "f", "price"), _list(fee_cny, "f", "fee_cny")
-        _same_length(syms, shares=qs, price=pxs, fee_cny=fees)
-        self._check_positions(syms)
+        n = len(syms)
+        if len(qs) != n or len(pxs) != n or len(fees) != n:
+            _same_length(syms, shares=qs, price=pxs, fee_cny=fees)
         self._known(syms)
         secs, sold, fills = self._secs, dict.fromkeys(syms, 0), []
         for i, q, px, fee in zip(syms, qs, pxs, fees, strict=True):
@@ -419,9 +425,11 @@ class SessionValidator(EquityState):
         buy = price is not None and fee_cny is not None
         fills = ([], []) if price is None or fee_cny is None else (_list(price, "f", "price"),
                                                                   _list(fee_cny, "f", "fee_cny"))
-        _same_length(syms, shares=qs, limit_price=limits,
-                     **({"price": fills[0], "fee_cny": fills[1]} if buy else {}))
-        self._check_positions(syms)
+        n = len(syms)
+        if len(qs) != n or len(limits) != n or (buy and (len(fills[0]) != n
+                                                         or len(fills[1]) != n)):
+            _same_length(syms, shares=qs, limit_price=limits,
+                         **({"price": fills[0], "fee_cny": fills[1]} if buy else {}))
         self._known(syms)
         secs = self._secs
         fens: list[int] = []
@@ -520,8 +528,15 @@ class SessionValidator(EquityState):
         self._fresh.add(i)
 
     def _known(self, syms: list[int]) -> None:
+        """Raise unless every position of ``syms`` is in the universe and registered."""
         rank = self._rank
-        if missing := [i for i in syms if rank[i] < 0]:
+        try:
+            missing = [i for i in syms if rank[i] < 0]
+        except IndexError:
+            missing = None
+        if missing is None or (syms and min(syms) < 0):
+            self._check_positions(syms)
+        if missing:
             raise LookupFailed(f"symbols {self._names(missing)} are not registered; "
                                "start_day or register registers them")
 

@@ -315,7 +315,10 @@ class EquityState:
         ConfigError
             As :meth:`next_day`; nothing is changed.
         """
-        day = self.next_day(date)
+        return self.enter_day(self.next_day(date))
+
+    def enter_day(self, day: pd.Timestamp) -> pd.Timestamp:
+        """:meth:`begin_day` for a ``day`` :meth:`next_day` returned (not checked again)."""
         days = self._sessions()
         number = day.value // _NS_PER_DAY  # naive midnight: whole days since 1970-01-01
         self.day, self.day_number = day, number
@@ -660,7 +663,7 @@ class AccountState(EquityState):
         marks = parse_marks(prices, "start_day prices", self.securities,
                             () if rows is None else rows.symbols)
         try:
-            self.begin_day(day)
+            self.enter_day(day)
             for sec in self.securities.values():
                 sec.limits_known, sec.limit_up_fen, sec.limit_down_fen = (False, math.nan,
                                                                           math.nan)
