@@ -161,8 +161,11 @@ class PreTradeValidator:
         Raises
         ------
         DataError
-            Missing ``symbol``, duplicate symbols, an unknown board, NaN flags, or limit
-            prices that are off the tick, one-sided or crossed.
+            Not a DataFrame, missing ``symbol``, duplicate symbols or columns, an unknown
+            board, flags other than True/False, a sector that is not a name, a
+            ``delist_date`` that is not a date, or limit prices that are not numbers (text
+            such as ``'11.x'``), off the tick, one-sided or crossed. The message names the
+            symbol, column and value; nothing is changed.
         """
         self._state.update_securities(securities)
 
@@ -184,19 +187,41 @@ class PreTradeValidator:
         ``drawdown_rearm='cooloff'``, once they exceed ``drawdown_cooloff_sessions`` the
         peak is reset to the day's starting equity and buys pass again.
 
+        The whole input is checked first: a call that raises changes nothing, and the
+        same day can be started again.
+
         Raises
         ------
         ConfigError
-            When ``date`` is not after the day already started.
+            When ``date`` is not a date (None, NaT, text pandas cannot read, a number) or
+            not after the day already started.
+        DataError
+            A bad ``securities`` frame (as :meth:`update_securities`), or ``prices`` that
+            is not a mapping.
+        LookupFailed
+            ``prices`` for a symbol neither registered nor in ``securities``.
         """
         self._state.start_day(date, securities, prices)
 
     def on_price(self, symbol: str, price: float) -> None:
-        """Mark ``symbol`` at ``price`` CNY; NaN or a non-positive price makes it unpriced."""
+        """Mark ``symbol`` at ``price`` CNY; NaN or a non-positive price makes it unpriced.
+
+        Raises
+        ------
+        LookupFailed
+            When ``symbol`` is not registered; nothing is changed.
+        """
         self._state.on_price(symbol, price)
 
     def on_prices(self, prices: Mapping[str, float] | pd.Series) -> None:
-        """Mark many symbols at once (e.g. the day's closes), as repeated :meth:`on_price`."""
+        """Mark many symbols at once (e.g. the day's closes), as repeated :meth:`on_price`.
+
+        Raises
+        ------
+        DataError, LookupFailed
+            ``prices`` is not a mapping, or names a symbol not registered; nothing is
+            marked.
+        """
         self._state.on_prices(prices)
 
     def on_fill(
@@ -210,7 +235,10 @@ class PreTradeValidator:
         ------
         DataError
             A side other than buy/sell, a quantity that is not a positive whole number, a
-            non-positive or NaN price or fee, or a sell above the sellable shares.
+            non-positive or NaN price, a negative or NaN fee, or a sell above the sellable
+            shares; nothing is changed.
+        LookupFailed
+            When ``symbol`` is not registered.
         """
         self._state.on_fill(symbol, side, quantity, price, fee_cny=fee_cny)
 
@@ -227,8 +255,11 @@ class PreTradeValidator:
         Raises
         ------
         DataError
-            A negative or fractional holding, a non-positive or NaN mark, or NaN cash; the
-            state is left unchanged.
+            Holdings or marks that are not mappings, a negative or fractional holding, a
+            non-positive or NaN mark, or cash that is not a finite number; nothing is
+            changed.
+        LookupFailed
+            A symbol not registered; nothing is changed.
         """
         self._state.on_settlement(shares, marks, cash_cny)
 
