@@ -409,6 +409,9 @@ def test_check_batch_refuses_what_is_not_a_table():
     with pytest.raises(DataError, match="columns of one length"):
         v.check_batch({"symbol": ["600000.SH"], "side": ["buy", "sell"], "quantity": [100],
                        "limit_price": [10.0], "timestamp": [AT1]})
+    doubled = pd.concat([table([order()]), table([order()])[["side"]]], axis=1)
+    with pytest.raises(DataError, match="'side' more than once"):
+        v.check_batch(doubled)
 
 
 # ---- the snapshot is the whole state -----------------------------------------------------

@@ -116,6 +116,15 @@ class PreTradeValidator:
         Marks at the start, CNY per share. A held symbol without a price blocks buys
         (MISSING_PRICE) until :meth:`on_price` gives one.
 
+    Raises
+    ------
+    ConfigError
+        Limits that are not a :class:`RiskLimits`, ``cash_cny`` that is not a finite
+        number, or ``positions`` that is not a mapping of whole share counts >= 0.
+    DataError, LookupFailed
+        A bad ``securities`` frame (see :meth:`update_securities`), ``prices`` that is not
+        a mapping, or a position or price of a symbol not registered.
+
     Examples
     --------
     >>> v = PreTradeValidator(cash_cny=1_000_000.0, securities=pd.DataFrame(
@@ -351,6 +360,12 @@ class PreTradeValidator:
             ``accepted`` (bool), ``layer`` and ``reason`` (categoricals; layer NaN when
             accepted), the same verdicts :meth:`check` gives on the current state, on the
             input's index. No messages: call :meth:`check` on a row for its sentence.
+
+        Raises
+        ------
+        DataError
+            When ``orders`` is not a table with those columns (each once); a bad value in
+            a row is that row's rejection, as in :meth:`check`.
         """
         if isinstance(orders, pd.DataFrame):
             frame = orders
@@ -368,6 +383,9 @@ class PreTradeValidator:
         if missing:
             raise DataError(f"orders lack columns {missing}; need symbol, side, quantity, "
                             "limit_price, timestamp")
+        if frame.columns.duplicated().any():
+            dup = frame.columns[frame.columns.duplicated()][0]
+            raise DataError(f"orders have the column {dup!r} more than once")
         codes = screen(self._state, frame)
         layer = LAYER_CODES[codes]
         return pd.DataFrame({
