@@ -24,7 +24,8 @@ step  layer               reasons
 8     ``position_size``   POSITION_SIZE (buys only)
 9     ``sector``          SECTOR (buys only)
 10    ``leverage``        LEVERAGE (buys only)
-–     ``internal``        INTERNAL_ERROR: any exception inside ``check``
+–     ``internal``        INTERNAL_ERROR: any exception inside ``check``; and every buy
+                          (at step 5) after an event failed part-way (below)
 ====  ==================  ============================================================
 
 Conventions (what a risk officer signs):
@@ -69,11 +70,20 @@ Conventions (what a risk officer signs):
   ``start_day`` forgets yesterday's; NaN means "no limit today" (IPO days, as in the bar
   schema); a symbol without limits for today is UNKNOWN_LIMITS. Suspended / ST / delisted
   flags persist until a frame changes them.
+* The events (``start_day``, ``update_securities``, ``on_price``, ``on_prices``,
+  ``on_fill``, ``on_settlement``) are transactional: each reads and checks its whole input
+  first (:mod:`workbench.risk.inputs`), so one that raises (a
+  :class:`~workbench.errors.WorkbenchError` naming the bad value) leaves the state as it
+  was, and a failed ``start_day`` can be retried for the same day. An error no check
+  foresaw, once the changes have begun, fails closed: every buy is refused
+  (INTERNAL_ERROR, ``state.fault`` says why) until the next ``start_day`` that succeeds.
+  ``snapshot()`` copies the whole state, to compare.
 * A sell must be board lots (:func:`workbench.rules.lot_rule`) unless it includes the whole
   odd-lot remainder of the sellable shares (the part below one lot is sold at once).
 
 Modules, bottom to top: ``limits`` (:class:`RiskLimits`), ``orders`` (:class:`Order`,
-:class:`Decision`, :class:`Reason`, :class:`Layer`, :func:`rejection_counts`), ``state``
+:class:`Decision`, :class:`Reason`, :class:`Layer`, :func:`rejection_counts`), ``inputs``
+(reading the events' dates, frames and prices, changing nothing), ``state``
 (:class:`EquityState`, the account-level books, and :class:`AccountState`, updated by
 the events), ``batch`` (the vectorised screen behind ``check_batch``, reading a state),
 ``messages`` (the rejections and their sentences), ``validator``

@@ -25,7 +25,11 @@ from workbench.risk.orders import (
 )
 from workbench.risk.state import AccountState
 
-__all__ = ["LAYER_CODES", "REASON_CODES", "screen"]
+__all__ = ["LAYER_CODES", "OUT_OF_HOURS_NS", "REASON_CODES", "screen"]
+
+#: UTC nanoseconds standing for a timestamp beyond the nanosecond range (years before 1677
+#: or after 2262): inside no session's window, so such an order is MARKET_HOURS.
+OUT_OF_HOURS_NS = -(2**63)
 
 _REASONS = list(Reason)
 _LAYERS = list(Layer)
@@ -60,7 +64,9 @@ def screen(state: AccountState, frame: pd.DataFrame) -> np.ndarray:
         code[hit] = REASON_CODES[reason]
         pending[hit] = False
 
-    t_ns, naive = _batch_times(frame["timestamp"])
+    t_ns, naive, broken = _batch_times(frame["timestamp"])
+    if broken.any():
+        fail(broken, Reason.INTERNAL_ERROR)
     fail(naive, Reason.NAIVE_TIMESTAMP)
     buy, sell = _batch_equals(frame["side"], "buy"), _batch_equals(frame["side"], "sell")
     fail(~(buy | sell), Reason.BAD_SIDE)
@@ -98,18 +104,35 @@ def screen(state: AccountState, frame: pd.DataFrame) -> np.ndarray:
     return code
 
 
-def _batch_times(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """UTC nanoseconds and a naive mask, by :meth:`PreTradeValidator.check`'s rules."""
+def _batch_times(col: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """UTC nanoseconds, a naive-or-missing mask (NaT too) and a mask of timestamps whose
+    timezone raised (INTERNAL_ERROR in ``check``), by :meth:`PreTradeValidator.check`'s
+    rules."""
+    n = len(col)
+    fine = np.zeros(n, dtype=bool)
     if isinstance(col.dtype, pd.DatetimeTZDtype):
-        return pd.DatetimeIndex(col).as_unit("ns").asi8, np.zeros(len(col), dtype=bool)
-    if col.dtype.kind == "M":
-        return np.zeros(len(col), dtype=np.int64), np.ones(len(col), dtype=bool)
-    values = col.tolist()
-    naive = np.array([not (isinstance(x, dt.datetime) and x.utcoffset() is not None)
-                      for x in values], dtype=bool)
-    t_ns = np.array([0 if bad else pd.Timestamp(x).as_unit("ns").value
-                     for x, bad in zip(values, naive, strict=True)], dtype=np.int64)
-    return t_ns, naive
+        idx = pd.DatetimeIndex(col)
+        try:
+            return idx.as_unit("ns").asi8, np.asarray(idx.isna(), dtype=bool), fine
+        except (OverflowError, ValueError):  # beyond the nanosecond range: one by one
+            pass
+    elif col.dtype.kind == "M":
+        return np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool), fine
+    t_ns = np.zeros(n, dtype=np.int64)
+    naive, broken = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    for j, x in enumerate(col.tolist()):
+        try:
+            if x is pd.NaT or not (isinstance(x, dt.datetime) and x.utcoffset() is not None):
+                naive[j] = True
+                continue
+        except Exception:
+            broken[j] = True
+            continue
+        try:
+            t_ns[j] = pd.Timestamp(x).as_unit("ns").value
+        except (OverflowError, ValueError):
+            t_ns[j] = OUT_OF_HOURS_NS
+    return t_ns, naive, broken
 
 
 def _batch_equals(col: pd.Series, text: str) -> np.ndarray:

@@ -38,8 +38,14 @@ def day_text(state: EquityState) -> str:
 def hours_rejection(state: EquityState, ts: dt.datetime) -> Decision:
     """MARKET_HOURS for an order stamped ``ts`` (tz-aware), saying why the time is out."""
     # datetime arithmetic, not pandas: a rejection should cost microseconds too
-    seconds = ts.value / 1e9 if isinstance(ts, pd.Timestamp) else ts.timestamp()
-    local = dt.datetime.fromtimestamp(seconds, _SHANGHAI)
+    try:
+        seconds = ts.value / 1e9 if isinstance(ts, pd.Timestamp) else ts.timestamp()
+    except OverflowError:  # a Timestamp beyond the nanosecond range: in no session
+        seconds = ts.timestamp()
+    try:
+        local = dt.datetime.fromtimestamp(seconds, _SHANGHAI)
+    except (OverflowError, ValueError, OSError):  # beyond the years datetime holds
+        local = ts
     day = state.day
     if day is None:
         why = "no trading day started; call start_day first"
@@ -92,8 +98,11 @@ def symbol_rejection(reason: Reason, state: EquityState, sec: SymbolState, side:
 
 
 def stop_rejection(state: EquityState, reason: Reason) -> Decision:
-    """A buy refused while ``state.buy_block`` (MISSING_PRICE, DAILY_LOSS or DRAWDOWN) holds."""
+    """A buy refused while ``state.buy_block`` (INTERNAL_ERROR, MISSING_PRICE, DAILY_LOSS or
+    DRAWDOWN) holds."""
     s = state
+    if reason is Reason.INTERNAL_ERROR:
+        return reject(reason, f"buys refused until the next start_day: {s.fault}")
     if reason is Reason.MISSING_PRICE:
         names = ", ".join(sorted(s.unpriced)[:5])
         return reject(reason, f"no valid price for held {names}: equity unknown, buys "

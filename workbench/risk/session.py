@@ -27,7 +27,9 @@ one loop.
 The inputs come from an engine that sizes orders, so a quantity outside
 ``1..MAX_ORDER_SHARES``, a limit price off the tick, a naive timestamp or a symbol never
 registered raise instead of being rejected (``check`` rejects them); and there are no
-delisting dates (a day's ``delisted`` flags say it).
+delisting dates (a day's ``delisted`` flags say it). As the per-order validator's, the
+events are transactional (a session's arrays are all checked before the first change, so
+one that raises changes nothing) and fail closed on an error no check foresaw.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -96,6 +99,9 @@ class SessionValidator(EquityState):
     __slots__ = ("_fresh", "_held", "_held_order", "_limited", "_rank", "_registered", "_secs",
                  "_stamp", "symbols")
 
+    SNAPSHOT_SKIPS = EquityState.SNAPSHOT_SKIPS | {
+        "_fresh", "_held", "_held_order", "_limited", "_rank", "_registered", "_secs", "_stamp"}
+
     def __init__(self, limits: RiskLimits | None = None, *, cash_cny: float,
                  symbols: Sequence[str], boards: Sequence[str],
                  sectors: Sequence[str]) -> None:
@@ -139,15 +145,32 @@ class SessionValidator(EquityState):
         sec = self._secs[i]
         return sec.held, sec.sellable
 
+    def snapshot(self) -> dict[str, Any]:
+        """A copy of the state (:meth:`EquityState.snapshot`) with the symbols' fields in
+        position order and the registration (``rank``: -1 until registered), the holdings,
+        the positions whose sellable shares may lag and those with today's limits."""
+        out = super().snapshot()
+        out["symbols"] = [sec.snapshot() for sec in self._secs]
+        out["rank"], out["registered"] = list(self._rank), self._registered
+        out["held"], out["fresh"] = sorted(self._held), sorted(self._fresh)
+        out["limited"] = list(self._limited)
+        return out
+
     # ---- events ------------------------------------------------------------------------
+    # Each reads and checks its whole input first (raising before any change), then
+    # applies it; an error while applying fails closed (EquityState.fail_closed).
 
     def register(self, sym: Sequence[int] | np.ndarray) -> None:
-        """Register the symbols at positions ``sym`` not yet registered, in that order."""
-        rank = self._rank
-        for i in _list(sym, "i"):
-            if rank[i] < 0:
-                rank[i] = self._registered
-                self._registered += 1
+        """Register the symbols at positions ``sym`` not yet registered, in that order.
+
+        Raises
+        ------
+        DataError
+            A position outside the universe (nothing is registered).
+        """
+        syms = _list(sym, "i", "sym")
+        self._check_positions(syms)
+        self._register(syms)
 
     def start_day(self, date: str | dt.date | pd.Timestamp, sym: Sequence[int] | np.ndarray,
                   *, limit_up: Sequence[float] | np.ndarray,
@@ -167,45 +190,56 @@ class SessionValidator(EquityState):
         Raises
         ------
         ConfigError
-            When ``date`` is not after the day already started.
+            When ``date`` is not a date, or not after the day already started.
         DataError
-            Limit prices off the tick, one-sided or crossed (nothing is changed).
+            Limit prices off the tick, one-sided or crossed, a position outside the
+            universe, or arrays of other lengths than ``sym`` (nothing is changed).
         """
-        syms = _list(sym, "i")
+        syms = _list(sym, "i", "sym")
+        self._check_positions(syms)
         names = self.symbols
-        bands = [limit_fens(names[i], u, d) for i, u, d in
-                 zip(syms, _list(limit_up, "f"), _list(limit_down, "f"), strict=True)]
-        flags = [(name, _list(v, "b")) for name, v in
+        ups, downs = _list(limit_up, "f", "limit_up"), _list(limit_down, "f", "limit_down")
+        flags = [(name, _list(v, "b", name)) for name, v in
                  (("st", is_st), ("suspended", suspended), ("delisted", delisted))
                  if v is not None]
-        self.begin_day(date)
-        self.register(syms)
-        secs = self._secs
-        for i in self._limited:
-            sec = secs[i]
-            sec.limits_known, sec.limit_up_fen, sec.limit_down_fen = False, math.nan, math.nan
-        for j, i in enumerate(syms):
-            sec = secs[i]
-            sec.limit_up_fen, sec.limit_down_fen = bands[j]
-            sec.limits_known = True
-            for name, values in flags:
-                setattr(sec, name, values[j])
-        self._limited = syms
-        for i in self._fresh:
-            sec = secs[i]
-            sec.set_sellable(sec.held)
-        self._fresh.clear()
-        # afresh, in registration order as AccountState adds them (the others add 0)
-        gross, sums = 0.0, dict.fromkeys(self.sector_values_cny, 0.0)
-        if len(self._held_order) != len(self._held):
-            self._held_order = sorted(self._held, key=self._rank.__getitem__)
-        for i in self._held_order:
-            sec = secs[i]
-            value = sec.value
-            gross += value
-            sums[sec.sector] += value
-        self.gross_cny, self.sector_values_cny = gross, sums
-        self.rebase_day()
+        n = len(syms)
+        if len(ups) != n or len(downs) != n or any(len(v) != n for _, v in flags):
+            _same_length(syms, limit_up=ups, limit_down=downs, **dict(flags))
+        bands = [limit_fens(names[i], u, d) for i, u, d in zip(syms, ups, downs, strict=True)]
+        day = self.next_day(date)
+        try:
+            self.enter_day(day)
+            self._register(syms)
+            secs = self._secs
+            for i in self._limited:
+                sec = secs[i]
+                sec.limits_known, sec.limit_up_fen, sec.limit_down_fen = (False, math.nan,
+                                                                          math.nan)
+            for j, i in enumerate(syms):
+                sec = secs[i]
+                sec.limit_up_fen, sec.limit_down_fen = bands[j]
+                sec.limits_known = True
+                for name, values in flags:
+                    setattr(sec, name, values[j])
+            self._limited = syms
+            for i in self._fresh:
+                sec = secs[i]
+                sec.set_sellable(sec.held)
+            self._fresh.clear()
+            # afresh, in registration order as AccountState adds them (the others add 0)
+            gross, sums = 0.0, dict.fromkeys(self.sector_values_cny, 0.0)
+            if len(self._held_order) != len(self._held):
+                self._held_order = sorted(self._held, key=self._rank.__getitem__)
+            for i in self._held_order:
+                sec = secs[i]
+                value = sec.value
+                gross += value
+                sums[sec.sector] += value
+            self.gross_cny, self.sector_values_cny = gross, sums
+            self.rebase_day()
+        except BaseException as exc:
+            self.fail_closed("start_day", exc)
+            raise
 
     def mark(self, sym: Sequence[int] | np.ndarray, prices: Sequence[float] | np.ndarray, *,
              keep_missing: bool = False) -> None:
@@ -215,9 +249,31 @@ class SessionValidator(EquityState):
         NaN or a non-positive price makes a holding unpriced, or with ``keep_missing``
         leaves its last mark (a price missing from a feed). Nothing happens when nothing
         is marked.
+
+        Raises
+        ------
+        DataError
+            A position outside the universe, or ``prices`` of another length than ``sym``
+            (nothing is marked).
+        LookupFailed
+            A price for a symbol never registered (nothing is marked).
         """
-        if self._mark_all(_list(sym, "i"), _list(prices, "f"), keep_missing):
-            self.refresh()
+        syms, pxs = _list(sym, "i", "sym"), _list(prices, "f", "prices")
+        rank = self._rank
+        try:  # one pass for the usual case: registered positions (holdings are)
+            fine = not syms or (min(syms) >= 0 and min([rank[i] for i in syms]) >= 0)
+        except IndexError:
+            fine = False
+        if not fine or len(pxs) != len(syms):
+            _same_length(syms, prices=pxs)
+            self._known(syms if not keep_missing else  # a missing price marks nothing
+                        [i for i, px in zip(syms, pxs, strict=True) if px > 0.0 and px < _INF])
+        try:
+            if self._mark_all(syms, pxs, keep_missing):
+                self.refresh()
+        except BaseException as exc:
+            self.fail_closed("mark", exc)
+            raise
 
     def settle(self, shares: np.ndarray, cash_cny: float, marks: np.ndarray) -> None:
         """Reconcile holdings and cash moved without a trade (ex-dates, delistings).
@@ -230,16 +286,33 @@ class SessionValidator(EquityState):
         Raises
         ------
         DataError
-            A negative holding or a cash amount that is not finite (nothing is changed).
+            A negative or fractional holding, arrays that are not one value per position,
+            or a cash amount that is not finite (nothing is changed).
         LookupFailed
             A holding of a symbol that was never registered (nothing is changed).
         """
-        shares = np.asarray(shares, dtype=np.int64)
-        marks = np.asarray(marks, dtype=float)
+        n = len(self._secs)
+        try:
+            given = np.asarray(shares)
+            marks = np.asarray(marks, dtype=float)
+        except (ValueError, TypeError) as exc:
+            raise DataError(f"settlement: shares and marks must be arrays of numbers ({exc})"
+                            ) from None
+        if given.shape != (n,) or marks.shape != (n,):
+            raise DataError(f"settlement: shares {given.shape} and marks {marks.shape} must "
+                            f"hold one value per position of the universe ({n},)")
+        if given.dtype.kind not in "iu" and not (
+            given.dtype.kind in "fb" and np.array_equal(given, np.floor(given))
+        ):
+            raise DataError("settlement: holdings must be whole numbers >= 0")
+        shares = given.astype(np.int64, copy=False)
         if (shares < 0).any():
             raise DataError(f"settlement: holdings of {self._names(np.flatnonzero(shares < 0))} "
                             "must be whole numbers >= 0")
-        cash = float(cash_cny)
+        try:
+            cash = float(cash_cny)
+        except (TypeError, ValueError):
+            cash = math.nan
         if not math.isfinite(cash):
             raise DataError(f"settlement: cash {cash_cny!r} must be finite CNY")
         now = shares.tolist()
@@ -248,12 +321,16 @@ class SessionValidator(EquityState):
                          if now[i] != secs[i].held)
         marked = np.flatnonzero((shares != 0) & (marks > 0.0) & (marks < _INF)).tolist()
         self._known(changed)  # the others marked are held, so registered
-        self.cash_cny = cash
-        for i in changed:
-            self.settle_holding(secs[i], now[i])
-            self._track(i)
-        self._mark_all(marked, marks[marked].tolist(), False)
-        self.refresh()
+        try:
+            self.cash_cny = cash
+            for i in changed:
+                self.settle_holding(secs[i], now[i])
+                self._track(i)
+            self._mark_all(marked, marks[marked].tolist(), False)
+            self.refresh()
+        except BaseException as exc:
+            self.fail_closed("settle", exc)
+            raise
 
     def book_sells(self, sym: Sequence[int] | np.ndarray, shares: Sequence[int] | np.ndarray,
                    price: Sequence[float] | np.ndarray,
@@ -264,17 +341,30 @@ class SessionValidator(EquityState):
         Raises
         ------
         DataError
-            As ``on_fill`` (e.g. a sell above the sellable shares); the fills before it
-            stay booked.
+            As ``on_fill`` (e.g. sells of a symbol above its sellable shares), or arrays of
+            other lengths; nothing is booked.
         LookupFailed
-            A symbol never registered.
+            A symbol never registered; nothing is booked.
         """
-        for i, q, px, fee in zip(_list(sym, "i"), _list(shares, "i"), _list(price, "f"),
-                                 _list(fee_cny, "f"), strict=True):
-            self._known([i])
-            self.book_fill(self._secs[i], "sell", q, px, fee)
-            self._track(i)
-            self.refresh()
+        syms, qs = _list(sym, "i", "sym"), _list(shares, "i", "shares")
+        pxs, fees = _list(price, "f", "price"), _list(fee_cny, "f", "fee_cny")
+        n = len(syms)
+        if len(qs) != n or len(pxs) != n or len(fees) != n:
+            _same_length(syms, shares=qs, price=pxs, fee_cny=fees)
+        self._known(syms)
+        secs, sold, fills = self._secs, dict.fromkeys(syms, 0), []
+        for i, q, px, fee in zip(syms, qs, pxs, fees, strict=True):
+            fill = self.check_fill(secs[i], "sell", q, px, fee, sold=sold[i])
+            sold[i] += fill[0]
+            fills.append(fill)
+        try:
+            for i, fill in zip(syms, fills, strict=True):
+                self.apply_fill(secs[i], "sell", *fill)
+                self._track(i)
+                self.refresh()
+        except BaseException as exc:
+            self.fail_closed("book_sells", exc)
+            raise
 
     # ---- checks ------------------------------------------------------------------------
 
@@ -298,7 +388,8 @@ class SessionValidator(EquityState):
         ConfigError
             A naive timestamp.
         DataError
-            A quantity or limit price out of range.
+            A quantity or limit price out of range, a position outside the universe, or
+            arrays of other lengths.
         LookupFailed
             A symbol never registered.
         """
@@ -311,8 +402,10 @@ class SessionValidator(EquityState):
         """Judge buys in order, booking each accepted one (at ``price`` CNY, less
         ``fee_cny``, as ``on_fill``) before judging the next: one decision per order.
 
-        Parameters and errors are those of :meth:`judge_sells` (a fill that ``on_fill``
-        refuses raises its DataError).
+        Parameters and errors are those of :meth:`judge_sells`, and a fill that
+        ``on_fill`` refuses (a price or fee that is not a positive or non-negative finite
+        number) raises its DataError; every order is checked before the first is booked,
+        so an error books nothing.
         """
         return self._judge(sym, shares, limit_price, timestamp, price, fee_cny)
 
@@ -321,40 +414,68 @@ class SessionValidator(EquityState):
                price: Sequence[float] | np.ndarray | None,
                fee_cny: Sequence[float] | np.ndarray | None) -> list[Decision]:
         if timestamp is not self._stamp[0]:  # a session's orders share one stamp
-            if timestamp.utcoffset() is None:
+            if (not isinstance(timestamp, dt.datetime) or timestamp is pd.NaT
+                    or timestamp.utcoffset() is None):
                 raise ConfigError(f"timestamp {timestamp!r} is not a timezone-aware "
                                   "datetime; use pd.Timestamp(..., tz='Asia/Shanghai')")
             self._stamp = (timestamp, timestamp.value if isinstance(timestamp, pd.Timestamp)
                            else (timestamp - _EPOCH) // _MICROSECOND * 1000)
-        syms, qs, limits = _list(sym, "i"), _list(shares, "i"), _list(limit_price, "f")
+        syms, qs = _list(sym, "i", "sym"), _list(shares, "i", "shares")
+        limits = _list(limit_price, "f", "limit_price")
         buy = price is not None and fee_cny is not None
-        fills = ([], []) if price is None or fee_cny is None else (_list(price, "f"),
-                                                                  _list(fee_cny, "f"))
+        fills = ([], []) if price is None or fee_cny is None else (_list(price, "f", "price"),
+                                                                  _list(fee_cny, "f", "fee_cny"))
+        n = len(syms)
+        if len(qs) != n or len(limits) != n or (buy and (len(fills[0]) != n
+                                                         or len(fills[1]) != n)):
+            _same_length(syms, shares=qs, limit_price=limits,
+                         **({"price": fills[0], "fee_cny": fills[1]} if buy else {}))
         self._known(syms)
+        secs = self._secs
         fens: list[int] = []
-        for i, q, limit in zip(syms, qs, limits, strict=True):
+        for j, (i, q, limit) in enumerate(zip(syms, qs, limits, strict=True)):
             fen = parse_fen(limit)
             if fen is None or not 0 < q <= MAX_ORDER_SHARES:
                 raise DataError(f"order {self.symbols[i]}: {q!r} shares at {limit!r} CNY; "
                                 f"give 1..{MAX_ORDER_SHARES:,} shares at a CNY price on the "
                                 "0.01 tick")
+            if buy:
+                self.check_fill(secs[i], "buy", q, fills[0][j], fills[1][j])
             fens.append(fen)
         orders = zip(syms, qs, fens, strict=True)
         t, w = self._stamp[1], self.window_ns
         if not (w[0] <= t < w[1] or w[2] <= t < w[3] or w[4] <= t < w[5]):
             return [hours_rejection(self, timestamp)] * len(syms)
-        secs, out = self._secs, []
-        for j, (i, q, fen) in enumerate(orders):
-            sec = secs[i]
-            decision = verdict(self, sec, buy, q, fen)
-            out.append(decision)
-            if buy and decision.accepted:
-                self.book_fill(sec, "buy", q, fills[0][j], fills[1][j])
-                self._track(i)
-                self.refresh()
+        out = []
+        try:
+            for j, (i, q, fen) in enumerate(orders):
+                sec = secs[i]
+                decision = verdict(self, sec, buy, q, fen)
+                out.append(decision)
+                if buy and decision.accepted:
+                    self.apply_fill(sec, "buy", q, fills[0][j], fills[1][j])
+                    self._track(i)
+                    self.refresh()
+        except BaseException as exc:
+            self.fail_closed("judge_buys", exc)
+            raise
         return out
 
     # ---- bookkeeping -------------------------------------------------------------------
+
+    def _register(self, syms: list[int]) -> None:
+        rank = self._rank
+        for i in syms:
+            if rank[i] < 0:
+                rank[i] = self._registered
+                self._registered += 1
+
+    def _check_positions(self, syms: list[int]) -> None:
+        n = len(self._secs)
+        if syms and (min(syms) < 0 or max(syms) >= n):
+            bad = [i for i in syms if not 0 <= i < n][:5]
+            raise DataError(f"positions {bad} are outside the universe of {n} symbols "
+                            f"(0..{n - 1})")
 
     def _mark_all(self, syms: list[int], prices: list[float], keep_missing: bool) -> bool:
         """:meth:`EquityState.mark_symbol` on each symbol in turn, in one loop (without
@@ -407,8 +528,15 @@ class SessionValidator(EquityState):
         self._fresh.add(i)
 
     def _known(self, syms: list[int]) -> None:
+        """Raise unless every position of ``syms`` is in the universe and registered."""
         rank = self._rank
-        if missing := [i for i in syms if rank[i] < 0]:
+        try:
+            missing = [i for i in syms if rank[i] < 0]
+        except IndexError:
+            missing = None
+        if missing is None or (syms and min(syms) < 0):
+            self._check_positions(syms)
+        if missing:
             raise LookupFailed(f"symbols {self._names(missing)} are not registered; "
                                "start_day or register registers them")
 
@@ -417,9 +545,31 @@ class SessionValidator(EquityState):
 
 
 def _list(values: Sequence[float] | Sequence[int] | Sequence[bool] | np.ndarray,
-          kind: str) -> list:
-    """``values`` as a list of Python ints (``kind`` ``'i'``), floats (``'f'``) or bools
-    (``'b'``); an array of that kind is converted without a copy."""
-    if isinstance(values, np.ndarray) and values.dtype.kind == kind:
+          kind: str, name: str) -> list:
+    """``values`` (the argument ``name``) as a list of Python ints (``kind`` ``'i'``),
+    floats (``'f'``) or bools (``'b'``); an array of that kind is converted without a copy.
+
+    Raises
+    ------
+    DataError
+        When ``values`` is not a flat sequence of such numbers.
+    """
+    if isinstance(values, np.ndarray) and values.dtype.kind == kind and values.ndim == 1:
         return values.tolist()
-    return np.asarray(values, dtype={"i": np.int64, "f": float, "b": bool}[kind]).tolist()
+    try:
+        array: np.ndarray | None = np.asarray(values,
+                                              dtype={"i": np.int64, "f": float, "b": bool}[kind])
+    except (ValueError, TypeError, OverflowError):
+        array = None
+    if array is None or array.ndim != 1:
+        what = {"i": "whole numbers", "f": "numbers", "b": "True/False flags"}[kind]
+        raise DataError(f"{name} must be a flat sequence of {what}, got {values!r:.80}")
+    return array.tolist()
+
+
+def _same_length(syms: list, **others: list) -> None:
+    """Raise DataError unless every list of ``others`` is as long as ``syms``."""
+    n = len(syms)
+    if any(len(v) != n for v in others.values()):
+        lengths = ", ".join(f"{k} {len(v)}" for k, v in others.items())
+        raise DataError(f"{n} positions in sym but {lengths}; give one value per position")

@@ -40,17 +40,26 @@ from workbench.calendar import (
     OPENING_AUCTION,
     sessions,
 )
-from workbench.errors import ConfigError, DataError, LookupFailed, did_you_mean
+from workbench.errors import ConfigError, DataError
+from workbench.risk.inputs import (
+    UNKNOWN_SECTOR,
+    SecurityRows,
+    day_number,
+    holding_shares,
+    limit_fens,
+    market_day,
+    number_or_nan,
+    parse_marks,
+    parse_securities,
+    unknown_symbol,
+)
 from workbench.risk.limits import TOLERANCE_RATE, RiskLimits
-from workbench.risk.orders import Reason, parse_fen, parse_shares
+from workbench.risk.orders import Reason, parse_shares
 from workbench.rules import lot_rule
-from workbench.symbols import Board, board_of
+from workbench.symbols import Board
 
 __all__ = ["UNKNOWN_SECTOR", "AccountState", "EquityState", "SymbolState", "day_number",
-           "limit_fens"]
-
-#: Sector bucket of securities registered without one (one shared bucket: conservative).
-UNKNOWN_SECTOR = "(unknown)"
+           "limit_fens", "market_day"]
 
 _SHANGHAI = ZoneInfo(MARKET_TZ)
 _MICROSECOND = dt.timedelta(microseconds=1)
@@ -120,52 +129,9 @@ class SymbolState:
         mn = self.min_shares
         self.odd = shares if shares < mn else (shares - mn) % self.step_shares
 
-
-def day_number(value: Any) -> int | None:
-    """``value`` (anything ``pd.Timestamp`` reads) as days since 1970-01-01; None for none."""
-    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
-        return None
-    # days, not Timestamp.value // 86_400 (which is in ns whatever the unit)
-    return int(pd.Timestamp(value).to_datetime64().astype("datetime64[D]").astype(np.int64))
-
-
-def limit_fens(symbol: str, up: Any, down: Any) -> tuple[float, float]:
-    """Today's limit prices of ``symbol`` in fen: ``(up, down)``; both NaN means no limit
-    today (IPO days, as in the bar schema), returned as ``(inf, -inf)``.
-
-    Raises
-    ------
-    DataError
-        When the prices are off the 0.01 tick, one-sided or crossed.
-    """
-    up, down = float(up), float(down)
-    if math.isnan(up) and math.isnan(down):
-        return math.inf, -math.inf
-    fen_up, fen_down = parse_fen(up), parse_fen(down)
-    if fen_up is None or fen_down is None or fen_down > fen_up:
-        raise DataError(f"{symbol}: limit_down {down!r} and limit_up {up!r} must be positive "
-                        "CNY prices on the 0.01 tick with down <= up (both NaN: no limit)")
-    return float(fen_up), float(fen_down)
-
-
-def _number(x: Any) -> float:
-    """``float(x)`` for real numbers, NaN for anything else (so that checks reject it)."""
-    if type(x) is float:
-        return x
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.integer, np.floating)):
-        return math.nan
-    return float(x)
-
-
-def _holding(q: Any) -> int | None:
-    """A whole share count >= 0 (a settled holding may be zero), or None."""
-    if isinstance(q, (bool, np.bool_)):
-        return None
-    if isinstance(q, (int, np.integer)) or (
-        isinstance(q, (float, np.floating)) and math.isfinite(q) and float(q).is_integer()
-    ):
-        return int(q) if int(q) >= 0 else None
-    return None
+    def snapshot(self) -> dict[str, Any]:
+        """Every field, by name (see :meth:`EquityState.snapshot`)."""
+        return {name: getattr(self, name) for name in self.__slots__}
 
 
 class EquityState:
@@ -177,6 +143,11 @@ class EquityState:
     :meth:`revalue` on one symbol), each ending with :meth:`refresh`. The steps leave the
     derived values (equity, the stops, the caps) stale until :meth:`refresh`; outside a
     subclass, use the events. All fields are read-only outside the state.
+
+    The events are transactional: each parses and checks all its input before it changes
+    a field, so one that raises (a :class:`~workbench.errors.WorkbenchError` naming the
+    bad input) leaves the state as it was (:meth:`snapshot` compares). An error no check
+    foresaw, once the changes have begun, fails closed instead (:meth:`fail_closed`).
 
     Parameters
     ----------
@@ -231,8 +202,13 @@ class EquityState:
         opening auction of ``day``, in UTC nanoseconds and in seconds; all 0 (no time
         inside) when no session is started.
     buy_block : Reason or None
-        MISSING_PRICE (equity unknown), DAILY_LOSS, or DRAWDOWN (``drawdown_stopped``)
-        while buys are refused, else None: the one flag the checks read.
+        INTERNAL_ERROR (``fault``), MISSING_PRICE (equity unknown), DAILY_LOSS, or
+        DRAWDOWN (``drawdown_stopped``) while buys are refused, else None: the one flag the
+        checks read.
+    fault : str or None
+        Why the books may be inconsistent: an event that failed part-way (see
+        :meth:`fail_closed`); every buy is refused (INTERNAL_ERROR) until the next day
+        started without error. None otherwise.
     position_cap_cny, sector_cap_cny, gross_cap_cny : float
         The most a position, a sector and all positions may be worth after a buy, CNY
         (each limit rate × equity, plus ``TOLERANCE_RATE × |equity|``); NaN while equity
@@ -249,16 +225,20 @@ class EquityState:
     """
 
     __slots__ = ("_cooloff", "_release_rate", "_session_days", "buy_block", "cash_cny", "day",
-                 "day_base_cny", "day_number", "drawdown_stopped", "gross_cap_cny",
+                 "day_base_cny", "day_number", "drawdown_stopped", "fault", "gross_cap_cny",
                  "gross_cny", "limits", "peak_cny", "peak_resets", "position_cap_cny",
                  "priced_equity_cny", "sector_cap_cny", "sector_values_cny", "session",
                  "stopped_sessions", "stopped_since_day", "unpriced", "window_ns", "window_s")
 
+    #: The fields :meth:`snapshot` leaves out: caches, and constants of ``limits``.
+    SNAPSHOT_SKIPS = frozenset({"_cooloff", "_release_rate", "_session_days"})
+
     def __init__(self, limits: RiskLimits, *, cash_cny: float) -> None:
         self.limits = limits
-        cash = float(cash_cny)
+        cash = number_or_nan(cash_cny)
         if not math.isfinite(cash):
-            raise ConfigError(f"cash_cny must be a finite amount in CNY, got {cash_cny!r}")
+            raise ConfigError(f"cash_cny must be a finite amount in CNY (a number), got "
+                              f"{cash_cny!r}")
         self.cash_cny = cash
         self.sector_values_cny: dict[str, float] = {}
         self.unpriced: set[str] = set()
@@ -281,6 +261,7 @@ class EquityState:
                          else None)
         self._session_days: np.ndarray | None = None  # XSHG sessions, days since 1970
         self.buy_block: Reason | None = None
+        self.fault: str | None = None
         self.position_cap_cny = self.sector_cap_cny = self.gross_cap_cny = math.nan
 
     # ---- derived values ----------------------------------------------------------------
@@ -304,10 +285,25 @@ class EquityState:
 
     # ---- the day -----------------------------------------------------------------------
 
+    def next_day(self, date: str | dt.date | pd.Timestamp) -> pd.Timestamp:
+        """Read ``date`` as the day to start next (:func:`market_day`); change nothing.
+
+        Raises
+        ------
+        ConfigError
+            When ``date`` is not a date, or not after the day already started.
+        """
+        day = market_day(date, "start_day date")
+        if self.day is not None and day <= self.day:
+            raise ConfigError(f"start_day({day.date()}) must come after the current day "
+                              f"{self.day.date()}; use update_securities for intraday changes")
+        return day
+
     def begin_day(self, date: str | dt.date | pd.Timestamp) -> pd.Timestamp:
         """Make ``date`` the started day: its number, whether it is a session, its window.
 
-        The first step of a subclass's ``start_day``; :meth:`rebase_day` is the last.
+        The first step of a subclass's ``start_day`` (after :meth:`next_day` has checked
+        ``date`` and the rest of the input); :meth:`rebase_day` is the last.
 
         Returns
         -------
@@ -317,19 +313,15 @@ class EquityState:
         Raises
         ------
         ConfigError
-            When ``date`` is not after the day already started.
+            As :meth:`next_day`; nothing is changed.
         """
-        day: pd.Timestamp = date if isinstance(date, pd.Timestamp) else pd.Timestamp(date)
-        if day.tzinfo is not None:
-            day = day.tz_convert(MARKET_TZ).tz_localize(None)
-        if day.value % _NS_PER_DAY:
-            day = day.normalize()
-        if self.day is not None and day <= self.day:
-            raise ConfigError(f"start_day({day.date()}) must come after the current day "
-                              f"{self.day.date()}; use update_securities for intraday changes")
+        return self.enter_day(self.next_day(date))
+
+    def enter_day(self, day: pd.Timestamp) -> pd.Timestamp:
+        """:meth:`begin_day` for a ``day`` :meth:`next_day` returned (not checked again)."""
+        days = self._sessions()
         number = day.value // _NS_PER_DAY  # naive midnight: whole days since 1970-01-01
         self.day, self.day_number = day, number
-        days = self._sessions()
         at = int(days.searchsorted(number))
         self.session = at < len(days) and int(days[at]) == number
         ns: tuple[int, ...] = (0,) * 6
@@ -346,8 +338,10 @@ class EquityState:
 
     def rebase_day(self) -> None:
         """Close a subclass's ``start_day``: a new P&L base, the stopped sessions counted
-        (and, under ``'cooloff'``, the peak reset once they are over), then :meth:`refresh`."""
+        (and, under ``'cooloff'``, the peak reset once they are over), then :meth:`refresh`.
+        A day started without error clears ``fault``."""
         self.day_base_cny = None
+        self.fault = None
         if self.drawdown_stopped and self.day is not None:
             if self.stopped_since_day is None:
                 self.stopped_since_day = self.day
@@ -371,19 +365,24 @@ class EquityState:
 
     # ---- the steps of the events, on one symbol -----------------------------------------
 
-    def book_fill(self, sec: SymbolState, side: str, quantity: Any, price: Any,
-                  fee_cny: Any = 0.0) -> None:
-        """Book an executed trade of ``sec``: shares, cash (less ``fee_cny``), the mark at
-        the fill price. Shares bought become sellable at the next day's start.
+    def check_fill(self, sec: SymbolState, side: str, quantity: Any, price: Any,
+                   fee_cny: Any = 0.0, *, sold: int = 0) -> tuple[int, float, float]:
+        """Check a trade of ``sec`` for :meth:`book_fill`, ``sold`` shares of it having
+        been sold before it in the same batch; change nothing.
+
+        Returns
+        -------
+        tuple
+            ``(shares, price, fee_cny)`` as :meth:`apply_fill` takes them.
 
         Raises
         ------
         DataError
-            As :meth:`~workbench.risk.PreTradeValidator.on_fill`; nothing is changed.
+            As :meth:`~workbench.risk.PreTradeValidator.on_fill`.
         """
         symbol = sec.symbol
-        q, px, fee = parse_shares(quantity), _number(price), _number(fee_cny)
-        if side not in ("buy", "sell"):
+        q, px, fee = parse_shares(quantity), number_or_nan(price), number_or_nan(fee_cny)
+        if not isinstance(side, str) or side not in ("buy", "sell"):
             raise DataError(f"fill {symbol}: side {side!r} must be 'buy' or 'sell'")
         if q is None or not (px > 0.0 and math.isfinite(px)) or not (
             fee >= 0.0 and math.isfinite(fee)
@@ -391,9 +390,15 @@ class EquityState:
             raise DataError(f"fill {symbol}: quantity {quantity!r}, price {price!r} and "
                             f"fee {fee_cny!r} must be a positive whole number, a positive "
                             "finite CNY price and a finite fee >= 0")
-        if side == "sell" and q > sec.sellable:
-            raise DataError(f"fill {symbol}: sold {q} shares but only {sec.sellable} were "
-                            f"sellable (T+1; {sec.held} held)")
+        if side == "sell" and q + sold > sec.sellable:
+            before = f" after {sold} sold before it" if sold else ""
+            raise DataError(f"fill {symbol}: sold {q} shares but only {sec.sellable - sold} "
+                            f"were sellable{before} (T+1; {sec.held} held)")
+        return q, px, fee
+
+    def apply_fill(self, sec: SymbolState, side: str, q: int, px: float, fee: float) -> None:
+        """Book a trade :meth:`check_fill` returned: shares, cash (less the fee), the mark
+        at the fill price. Shares bought become sellable at the next day's start."""
         if side == "buy":
             sec.held += q
             self.cash_cny -= q * px + fee
@@ -402,6 +407,17 @@ class EquityState:
             sec.set_sellable(sec.sellable - q)
             self.cash_cny += q * px - fee
         self.mark_symbol(sec, px)
+
+    def book_fill(self, sec: SymbolState, side: str, quantity: Any, price: Any,
+                  fee_cny: Any = 0.0) -> None:
+        """Book an executed trade of ``sec``: :meth:`check_fill`, then :meth:`apply_fill`.
+
+        Raises
+        ------
+        DataError
+            As :meth:`~workbench.risk.PreTradeValidator.on_fill`; nothing is changed.
+        """
+        self.apply_fill(sec, side, *self.check_fill(sec, side, quantity, price, fee_cny))
 
     def settle_holding(self, sec: SymbolState, shares: int) -> None:
         """Set the holding of ``sec`` to ``shares`` (>= 0) without a trade; the sellable
@@ -413,7 +429,7 @@ class EquityState:
     def mark_symbol(self, sec: SymbolState, price: Any) -> None:
         """Mark ``sec`` at ``price`` CNY (NaN, a non-positive price or a non-number leave
         it unpriced) and revalue it."""
-        px = _number(price)
+        px = number_or_nan(price)
         sec.mark = px if px > 0.0 and math.isfinite(px) else math.nan
         self.revalue(sec)
 
@@ -442,8 +458,10 @@ class EquityState:
         A few float operations; every event of a subclass ends with it.
         """
         self.priced_equity_cny = equity = self.cash_cny + self.gross_cny
-        if self.unpriced:
-            self.buy_block = Reason.MISSING_PRICE
+        if self.unpriced or self.fault is not None:
+            # the books are not to be trusted: no base, peak or stop is taken from them
+            self.buy_block = (Reason.MISSING_PRICE if self.fault is None else
+                              Reason.INTERNAL_ERROR)
             self.position_cap_cny = self.sector_cap_cny = self.gross_cap_cny = math.nan
             return
         if self.day_base_cny is None:
@@ -475,6 +493,39 @@ class EquityState:
         self.stopped_since_day = None
         self.stopped_sessions = 0
 
+    # ---- failures ----------------------------------------------------------------------
+
+    def fail_closed(self, event: str, exc: BaseException) -> None:
+        """Refuse every buy after ``event`` failed part-way with ``exc``.
+
+        The events check their input before changing anything, so this is for what no
+        check foresaw (an internal error, an interrupt): the books may be half-updated, so
+        ``fault`` says why and buys are refused (INTERNAL_ERROR) until the next day started
+        without error (:meth:`rebase_day`). The caller re-raises ``exc``.
+        """
+        self.fault = (f"{event} failed part-way ({type(exc).__name__}: {exc}); the books "
+                      "may be inconsistent")
+        self.buy_block = Reason.INTERNAL_ERROR
+        self.position_cap_cny = self.sector_cap_cny = self.gross_cap_cny = math.nan
+
+    # ---- comparing states --------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """A copy of the state, field by field, for comparing two states.
+
+        Every field but caches and the constants taken from ``limits``
+        (``SNAPSHOT_SKIPS``), by name; containers as lists in their order (sector values
+        as ``(sector, CNY)`` pairs, ``unpriced`` sorted). Subclasses add their symbols. A
+        failed event leaves it equal to the snapshot before, NaN fields aside: compare
+        them NaN-aware (NaN != NaN).
+        """
+        skip = self.SNAPSHOT_SKIPS
+        out = {name: getattr(self, name) for cls in type(self).__mro__
+               for name in getattr(cls, "__slots__", ()) if name not in skip}
+        out["sector_values_cny"] = list(self.sector_values_cny.items())
+        out["unpriced"] = sorted(self.unpriced)
+        return out
+
 
 class AccountState(EquityState):
     """Cash, positions, marks and today's rules of an account, under :class:`RiskLimits`.
@@ -504,6 +555,8 @@ class AccountState(EquityState):
 
     __slots__ = ("_arrays", "securities")
 
+    SNAPSHOT_SKIPS = EquityState.SNAPSHOT_SKIPS | {"_arrays"}
+
     def __init__(
         self,
         limits: RiskLimits,
@@ -518,17 +571,20 @@ class AccountState(EquityState):
         self._arrays: dict[str, Any] | None = None
         if securities is not None:
             self.update_securities(securities)
+        if positions is not None and not isinstance(positions, (Mapping, pd.Series)):
+            raise ConfigError(f"positions must map symbols to shares held (a dict), got "
+                              f"{type(positions).__name__}")
         for symbol, shares in (positions or {}).items():
             sec = self.security(symbol)
-            held = parse_shares(shares) if shares != 0 else 0
+            held = holding_shares(shares)
             if held is None:
                 raise ConfigError(f"position {symbol}: {shares!r} is not a whole number of "
                                   "shares >= 0")
             sec.held = held
             sec.set_sellable(held)
             self.revalue(sec)
-        for symbol, price in (prices or {}).items():
-            self.mark_symbol(self.security(symbol), price)
+        for symbol, price in parse_marks(prices, "prices", self.securities):
+            self.mark_symbol(self.securities[symbol], price)
         self.refresh()
 
     # ---- lookups ----------------------------------------------------------------------
@@ -541,10 +597,9 @@ class AccountState(EquityState):
         LookupFailed
             When ``symbol`` is not registered.
         """
-        sec = self.securities.get(symbol)
+        sec = self.securities.get(symbol) if isinstance(symbol, str) else None
         if sec is None:
-            raise LookupFailed(f"symbol {symbol!r} is not registered; add it with "
-                               f"update_securities. {did_you_mean(str(symbol), self.securities)}")
+            raise unknown_symbol(symbol, self.securities)
         return sec
 
     def symbol_arrays(self) -> dict[str, Any]:
@@ -572,70 +627,27 @@ class AccountState(EquityState):
             }
         return self._arrays
 
+    def snapshot(self) -> dict[str, Any]:
+        """A copy of the state (:meth:`EquityState.snapshot`) with ``securities`` as
+        ``(symbol, fields)`` pairs in registration order."""
+        out = super().snapshot()
+        out["securities"] = [(s, sec.snapshot()) for s, sec in self.securities.items()]
+        return out
+
     # ---- events ------------------------------------------------------------------------
+    # Each reads and checks its whole input first (raising before any change), then
+    # applies it; an error while applying fails closed (EquityState.fail_closed).
 
     def update_securities(self, securities: pd.DataFrame) -> None:
         """Register and update symbols from a frame; see
         :meth:`~workbench.risk.PreTradeValidator.update_securities`.
         """
-        if "symbol" not in securities.columns:
-            raise DataError(f"securities frame needs a 'symbol' column; got "
-                            f"{list(securities.columns)}")
-        cols = {c: securities[c].tolist() for c in securities.columns}
-        symbols = cols["symbol"]
-        if bad := [s for s in symbols if not isinstance(s, str)][:1]:
-            raise DataError(f"securities frame: symbol {bad[0]!r} is not text like '600000.SH'")
-        if len(set(symbols)) != len(symbols):
-            dup = pd.Index(symbols)[pd.Index(symbols).duplicated()][0]
-            raise DataError(f"securities frame lists {dup} more than once; one row per symbol")
-        for flag in ("is_st", "suspended", "delisted"):
-            if bad := [x for x in cols.get(flag, ()) if x not in (True, False)][:1]:
-                raise DataError(f"securities column {flag!r} holds {bad[0]!r}; give True or False")
-        if ("limit_up" in cols) != ("limit_down" in cols):
-            raise DataError("securities frame needs both 'limit_up' and 'limit_down' or neither")
-        # Validate every row before changing anything, so that a bad frame leaves no trace.
-        boards: list[Board | None] = []
-        limits: list[tuple[float, float]] = []
-        for i, symbol in enumerate(symbols):
-            board = None
-            if "board" in cols:
-                try:
-                    board = Board(cols["board"][i])
-                except ValueError:
-                    raise DataError(f"{symbol}: board {cols['board'][i]!r} is not one of "
-                                    f"{[b.value for b in Board]}") from None
-            elif symbol not in self.securities:
-                board = board_of(symbol)
-            boards.append(board)
-            if "limit_up" in cols:
-                limits.append(limit_fens(symbol, cols["limit_up"][i], cols["limit_down"][i]))
-        for i, symbol in enumerate(symbols):
-            sec = self.securities.get(symbol)
-            board = boards[i]
-            if sec is None:
-                assert board is not None  # set above for every new symbol
-                sec = self.securities[symbol] = SymbolState(symbol, board, UNKNOWN_SECTOR)
-                self.sector_values_cny.setdefault(UNKNOWN_SECTOR, 0.0)
-            elif board is not None:
-                sec.set_board(board)
-                sec.set_sellable(sec.sellable)
-            if "sector" in cols:
-                sector = cols["sector"][i]
-                self._move_sector(sec, UNKNOWN_SECTOR if pd.isna(sector) else str(sector))
-            if "is_st" in cols:
-                sec.st = bool(cols["is_st"][i])
-            if "suspended" in cols:
-                sec.suspended = bool(cols["suspended"][i])
-            if "delist_date" in cols:
-                sec.delist_day = day_number(cols["delist_date"][i])
-            if "delisted" in cols:
-                sec.delisted = bool(cols["delisted"][i])
-            elif "delist_date" in cols:
-                sec.delisted = self._is_delisted(sec)
-            if limits:
-                sec.limit_up_fen, sec.limit_down_fen = limits[i]
-                sec.limits_known = True
-        self._arrays = None
+        rows = parse_securities(securities, self.securities)
+        try:
+            self._apply_securities(rows)
+        except BaseException as exc:
+            self.fail_closed("update_securities", exc)
+            raise
 
     def start_day(
         self,
@@ -646,32 +658,58 @@ class AccountState(EquityState):
         """Open a trading day; see
         :meth:`~workbench.risk.PreTradeValidator.start_day`.
         """
-        self.begin_day(date)
-        for sec in self.securities.values():
-            sec.limits_known, sec.limit_up_fen, sec.limit_down_fen = False, math.nan, math.nan
-            sec.delisted = sec.delisted or self._is_delisted(sec)
-        if securities is not None:
-            self.update_securities(securities)
-        for symbol, price in (prices or {}).items():
-            self.mark_symbol(self.security(symbol), price)
-        self.gross_cny = 0.0
-        self.sector_values_cny = dict.fromkeys(self.sector_values_cny, 0.0)
-        for sec in self.securities.values():
-            sec.set_sellable(sec.held)
-            self.gross_cny += sec.value
-            self.sector_values_cny[sec.sector] += sec.value
-        self.rebase_day()
+        day = self.next_day(date)
+        rows = None if securities is None else parse_securities(securities, self.securities)
+        marks = parse_marks(prices, "start_day prices", self.securities,
+                            () if rows is None else rows.symbols)
+        try:
+            self.enter_day(day)
+            for sec in self.securities.values():
+                sec.limits_known, sec.limit_up_fen, sec.limit_down_fen = (False, math.nan,
+                                                                          math.nan)
+                sec.delisted = sec.delisted or self._is_delisted(sec)
+            if rows is not None:
+                self._apply_securities(rows)
+            for symbol, price in marks:
+                self.mark_symbol(self.securities[symbol], price)
+            self.gross_cny = 0.0
+            self.sector_values_cny = dict.fromkeys(self.sector_values_cny, 0.0)
+            for sec in self.securities.values():
+                sec.set_sellable(sec.held)
+                self.gross_cny += sec.value
+                self.sector_values_cny[sec.sector] += sec.value
+            self.rebase_day()
+        except BaseException as exc:
+            self.fail_closed("start_day", exc)
+            raise
 
     def on_price(self, symbol: str, price: float) -> None:
         """Mark ``symbol`` at ``price`` CNY; NaN or a non-positive price makes it unpriced."""
-        self.mark_symbol(self.security(symbol), price)
-        self.refresh()
+        sec = self.security(symbol)
+        try:
+            self.mark_symbol(sec, price)
+            self.refresh()
+        except BaseException as exc:
+            self.fail_closed("on_price", exc)
+            raise
 
     def on_prices(self, prices: Mapping[str, float] | pd.Series) -> None:
-        """Mark many symbols at once, as repeated :meth:`on_price`."""
-        for symbol, price in prices.items():
-            self.mark_symbol(self.security(symbol), price)
-        self.refresh()
+        """Mark many symbols at once, as repeated :meth:`on_price`.
+
+        Raises
+        ------
+        DataError, LookupFailed
+            ``prices`` is not a mapping, or names a symbol not registered; nothing is
+            marked.
+        """
+        marks = parse_marks(prices, "on_prices", self.securities)
+        try:
+            for symbol, price in marks:
+                self.mark_symbol(self.securities[symbol], price)
+            self.refresh()
+        except BaseException as exc:
+            self.fail_closed("on_prices", exc)
+            raise
 
     def on_fill(
         self, symbol: str, side: str, quantity: int, price: float, *, fee_cny: float = 0.0
@@ -679,33 +717,78 @@ class AccountState(EquityState):
         """Book an executed trade; see
         :meth:`~workbench.risk.PreTradeValidator.on_fill`.
         """
-        self.book_fill(self.security(symbol), side, quantity, price, fee_cny)
-        self.refresh()
+        sec = self.security(symbol)
+        fill = self.check_fill(sec, side, quantity, price, fee_cny)
+        try:
+            self.apply_fill(sec, side, *fill)
+            self.refresh()
+        except BaseException as exc:
+            self.fail_closed("on_fill", exc)
+            raise
 
     def on_settlement(self, shares: Mapping[str, int], marks: Mapping[str, float],
                       cash_cny: float) -> None:
         """Reconcile holdings and cash moved without a trade; see
         :meth:`~workbench.risk.PreTradeValidator.on_settlement`.
         """
-        parsed = {sym: _holding(q) for sym, q in shares.items()}
+        for name, given in (("shares", shares), ("marks", marks)):
+            if not isinstance(given, (Mapping, pd.Series)):
+                raise DataError(f"settlement: {name} must map symbols to "
+                                f"{'shares' if name == 'shares' else 'CNY prices'} (a dict), "
+                                f"got {type(given).__name__}")
+        parsed = {sym: holding_shares(q) for sym, q in shares.items()}
         if bad := [sym for sym, q in parsed.items() if q is None]:
             raise DataError(f"settlement: holdings of {bad[:5]} must be whole numbers >= 0")
         held = {sym: q for sym, q in parsed.items() if q is not None}
-        px = {sym: _number(p) for sym, p in marks.items()}
+        px = {sym: number_or_nan(p) for sym, p in marks.items()}
         if bad := [sym for sym, p in px.items() if not (p > 0.0 and math.isfinite(p))]:
             raise DataError(f"settlement: marks of {bad[:5]} must be positive finite CNY")
-        cash = _number(cash_cny)
+        cash = number_or_nan(cash_cny)
         if not math.isfinite(cash):
             raise DataError(f"settlement: cash {cash_cny!r} must be finite CNY")
         secs = {sym: self.security(sym) for sym in {*held, *px}}
-        self.cash_cny = cash
-        for sym, q in held.items():
-            self.settle_holding(secs[sym], q)
-        for sym, p in px.items():
-            self.mark_symbol(secs[sym], p)
-        self.refresh()
+        try:
+            self.cash_cny = cash
+            for sym, q in held.items():
+                self.settle_holding(secs[sym], q)
+            for sym, p in px.items():
+                self.mark_symbol(secs[sym], p)
+            self.refresh()
+        except BaseException as exc:
+            self.fail_closed("on_settlement", exc)
+            raise
+
+    # ---- reading the input -------------------------------------------------------------
 
     # ---- bookkeeping -------------------------------------------------------------------
+
+    def _apply_securities(self, rows: SecurityRows) -> None:
+        for i, symbol in enumerate(rows.symbols):
+            sec = self.securities.get(symbol)
+            board = rows.boards[i]
+            if sec is None:
+                assert board is not None  # parsed for every new symbol
+                sec = self.securities[symbol] = SymbolState(symbol, board, UNKNOWN_SECTOR)
+                self.sector_values_cny.setdefault(UNKNOWN_SECTOR, 0.0)
+            elif board is not None:
+                sec.set_board(board)
+                sec.set_sellable(sec.sellable)
+            if rows.sectors is not None:
+                self._move_sector(sec, rows.sectors[i])
+            if rows.st is not None:
+                sec.st = rows.st[i]
+            if rows.suspended is not None:
+                sec.suspended = rows.suspended[i]
+            if rows.delist_days is not None:
+                sec.delist_day = rows.delist_days[i]
+            if rows.delisted is not None:
+                sec.delisted = rows.delisted[i]
+            elif rows.delist_days is not None:
+                sec.delisted = self._is_delisted(sec)
+            if rows.limits is not None:
+                sec.limit_up_fen, sec.limit_down_fen = rows.limits[i]
+                sec.limits_known = True
+        self._arrays = None
 
     def _move_sector(self, sec: SymbolState, sector: str) -> None:
         if sector != sec.sector:
@@ -722,3 +805,10 @@ class AccountState(EquityState):
         the cached :meth:`symbol_arrays`."""
         self._arrays = None
         super().refresh()
+
+    def fail_closed(self, event: str, exc: BaseException) -> None:
+        """Refuse every buy until the next good day (:meth:`EquityState.fail_closed`) and
+        drop the cached :meth:`symbol_arrays`."""
+        self._arrays = None
+        super().fail_closed(event, exc)
+

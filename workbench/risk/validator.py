@@ -17,7 +17,7 @@ import pandas as pd
 
 from workbench.calendar import MARKET_TZ
 from workbench.errors import ConfigError, DataError
-from workbench.risk.batch import LAYER_CODES, screen
+from workbench.risk.batch import LAYER_CODES, OUT_OF_HOURS_NS, screen
 from workbench.risk.limits import RiskLimits
 from workbench.risk.messages import (
     cap_rejection,
@@ -95,7 +95,12 @@ class PreTradeValidator:
 
     The state is an :class:`~workbench.risk.state.AccountState` (:attr:`state`, read-only);
     the events below (``start_day``, ``update_securities``, ``on_price``, ``on_prices``,
-    ``on_fill``, ``on_settlement``) change it.
+    ``on_fill``, ``on_settlement``) change it. Each is transactional: it checks its whole
+    input before changing anything, so one that raises (a
+    :class:`~workbench.errors.WorkbenchError` naming the bad input) leaves the state as it
+    was (:meth:`snapshot`), and a failed ``start_day`` can be retried for the same day. An
+    error no check foresaw, once the changes have begun, fails closed: every buy is refused
+    (INTERNAL_ERROR, ``state.fault`` says why) until the next ``start_day`` that succeeds.
 
     Parameters
     ----------
@@ -110,6 +115,15 @@ class PreTradeValidator:
     prices
         Marks at the start, CNY per share. A held symbol without a price blocks buys
         (MISSING_PRICE) until :meth:`on_price` gives one.
+
+    Raises
+    ------
+    ConfigError
+        Limits that are not a :class:`RiskLimits`, ``cash_cny`` that is not a finite
+        number, or ``positions`` that is not a mapping of whole share counts >= 0.
+    DataError, LookupFailed
+        A bad ``securities`` frame (see :meth:`update_securities`), ``prices`` that is not
+        a mapping, or a position or price of a symbol not registered.
 
     Examples
     --------
@@ -156,8 +170,11 @@ class PreTradeValidator:
         Raises
         ------
         DataError
-            Missing ``symbol``, duplicate symbols, an unknown board, NaN flags, or limit
-            prices that are off the tick, one-sided or crossed.
+            Not a DataFrame, missing ``symbol``, duplicate symbols or columns, an unknown
+            board, flags other than True/False, a sector that is not a name, a
+            ``delist_date`` that is not a date, or limit prices that are not numbers (text
+            such as ``'11.x'``), off the tick, one-sided or crossed. The message names the
+            symbol, column and value; nothing is changed.
         """
         self._state.update_securities(securities)
 
@@ -179,19 +196,41 @@ class PreTradeValidator:
         ``drawdown_rearm='cooloff'``, once they exceed ``drawdown_cooloff_sessions`` the
         peak is reset to the day's starting equity and buys pass again.
 
+        The whole input is checked first: a call that raises changes nothing, and the
+        same day can be started again.
+
         Raises
         ------
         ConfigError
-            When ``date`` is not after the day already started.
+            When ``date`` is not a date (None, NaT, text pandas cannot read, a number) or
+            not after the day already started.
+        DataError
+            A bad ``securities`` frame (as :meth:`update_securities`), or ``prices`` that
+            is not a mapping.
+        LookupFailed
+            ``prices`` for a symbol neither registered nor in ``securities``.
         """
         self._state.start_day(date, securities, prices)
 
     def on_price(self, symbol: str, price: float) -> None:
-        """Mark ``symbol`` at ``price`` CNY; NaN or a non-positive price makes it unpriced."""
+        """Mark ``symbol`` at ``price`` CNY; NaN or a non-positive price makes it unpriced.
+
+        Raises
+        ------
+        LookupFailed
+            When ``symbol`` is not registered; nothing is changed.
+        """
         self._state.on_price(symbol, price)
 
     def on_prices(self, prices: Mapping[str, float] | pd.Series) -> None:
-        """Mark many symbols at once (e.g. the day's closes), as repeated :meth:`on_price`."""
+        """Mark many symbols at once (e.g. the day's closes), as repeated :meth:`on_price`.
+
+        Raises
+        ------
+        DataError, LookupFailed
+            ``prices`` is not a mapping, or names a symbol not registered; nothing is
+            marked.
+        """
         self._state.on_prices(prices)
 
     def on_fill(
@@ -205,7 +244,10 @@ class PreTradeValidator:
         ------
         DataError
             A side other than buy/sell, a quantity that is not a positive whole number, a
-            non-positive or NaN price or fee, or a sell above the sellable shares.
+            non-positive or NaN price, a negative or NaN fee, or a sell above the sellable
+            shares; nothing is changed.
+        LookupFailed
+            When ``symbol`` is not registered.
         """
         self._state.on_fill(symbol, side, quantity, price, fee_cny=fee_cny)
 
@@ -222,8 +264,11 @@ class PreTradeValidator:
         Raises
         ------
         DataError
-            A negative or fractional holding, a non-positive or NaN mark, or NaN cash; the
-            state is left unchanged.
+            Holdings or marks that are not mappings, a negative or fractional holding, a
+            non-positive or NaN mark, or cash that is not a finite number; nothing is
+            changed.
+        LookupFailed
+            A symbol not registered; nothing is changed.
         """
         self._state.on_settlement(shares, marks, cash_cny)
 
@@ -258,7 +303,14 @@ class PreTradeValidator:
             if ts.tzinfo is None:
                 return reject(Reason.NAIVE_TIMESTAMP, f"timestamp {ts} has no timezone; "
                               f"localize it, e.g. ts.tz_localize({MARKET_TZ!r})")
-            t, w = ts.value, s.window_ns
+            try:
+                t = ts.value
+            except OverflowError:  # beyond the nanosecond range: in no session
+                t = OUT_OF_HOURS_NS
+            w = s.window_ns
+        elif ts is pd.NaT:
+            return reject(Reason.NAIVE_TIMESTAMP, f"timestamp {ts!r} is missing; give a "
+                          f"timezone-aware datetime, e.g. pd.Timestamp(..., tz={MARKET_TZ!r})")
         elif isinstance(ts, dt.datetime) and ts.utcoffset() is not None:
             t, w = (ts.value, s.window_ns) if isinstance(ts, pd.Timestamp) else (
                 ts.timestamp(), s.window_s)
@@ -308,13 +360,32 @@ class PreTradeValidator:
             ``accepted`` (bool), ``layer`` and ``reason`` (categoricals; layer NaN when
             accepted), the same verdicts :meth:`check` gives on the current state, on the
             input's index. No messages: call :meth:`check` on a row for its sentence.
+
+        Raises
+        ------
+        DataError
+            When ``orders`` is not a table with those columns (each once); a bad value in
+            a row is that row's rejection, as in :meth:`check`.
         """
-        frame = orders if isinstance(orders, pd.DataFrame) else pd.DataFrame(dict(orders))
+        if isinstance(orders, pd.DataFrame):
+            frame = orders
+        elif isinstance(orders, Mapping):
+            try:
+                frame = pd.DataFrame(dict(orders))
+            except (ValueError, TypeError) as exc:
+                raise DataError(f"orders: the columns do not make a table ({exc}); give "
+                                "columns of one length each") from None
+        else:
+            raise DataError(f"orders must be a pandas DataFrame or a mapping of columns, got "
+                            f"{type(orders).__name__}")
         missing = [c for c in ("symbol", "side", "quantity", "limit_price", "timestamp")
                    if c not in frame.columns]
         if missing:
             raise DataError(f"orders lack columns {missing}; need symbol, side, quantity, "
                             "limit_price, timestamp")
+        if frame.columns.duplicated().any():
+            dup = frame.columns[frame.columns.duplicated()][0]
+            raise DataError(f"orders have the column {dup!r} more than once")
         codes = screen(self._state, frame)
         layer = LAYER_CODES[codes]
         return pd.DataFrame({
@@ -329,6 +400,12 @@ class PreTradeValidator:
     def state(self) -> AccountState:
         """The account state the checks read (read-only; the events above change it)."""
         return self._state
+
+    def snapshot(self) -> dict[str, Any]:
+        """A copy of the whole state, field by field
+        (:meth:`~workbench.risk.state.AccountState.snapshot`): what a failed event leaves
+        unchanged. NaN fields compare unequal; compare snapshots NaN-aware."""
+        return self._state.snapshot()
 
     @property
     def cash_cny(self) -> float:
