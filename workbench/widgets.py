@@ -32,7 +32,6 @@ notebook and follow it when it changes.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import html
 import math
@@ -293,12 +292,12 @@ class SharedFigureWidget(go.FigureWidget):
         """Copy the figure's current data and layout into the state a notebook saves.
 
         plotly sends later changes to the browser as edits (restyle, relayout) and refreshes
-        the saved copy (the same deep copies as here) only when the figure is displayed on
-        its own, not inside a container: without this the notebook would save the figure as
-        it was built.
+        the saved copy (with the same deep copies of the traces and the layout) only when
+        the figure is displayed on its own, not inside a container: without this the
+        notebook would save the figure as it was built.
         """
-        self._widget_layout = copy.deepcopy(self._layout)
-        self._widget_data = copy.deepcopy(self._data)
+        self._widget_layout = self.layout.to_plotly_json()
+        self._widget_data = [trace.to_plotly_json() for trace in self.data]
 
 
 # -- the dashboard -------------------------------------------------------------------------------
@@ -368,7 +367,8 @@ class Dashboard:
             options=sessions, index=_period_index(market, start, end), description="period",
             continuous_update=False, readout=False, style=_STYLE,
             layout=w.Layout(width="400px"))
-        self.period = w.Label(layout=w.Layout(width="auto", min_width="max-content"))
+        self.period = w.Label(layout=w.Layout(width="auto", min_width="max-content",
+                                              margin="0 0 0 12px"))
         self._show_period()
         self.symbol = w.Dropdown(
             options=[(f"{s} {labels[s]}" if labels.get(s) else s, s) for s in market.symbols],
