@@ -438,6 +438,10 @@ def test_the_live_dashboard_opens_unmodified_and_updates_in_place(lab: JupyterLa
                  lambda: (f := page.js(FIGURES)) and f[0]["y"] != before[0]["y"] and f)
     check_dashboard(page, figures_drawn(page, len(widgets.FIGURES)))
     assert after[0]["types"] == before[0]["types"]
+    # the figures follow the notebook's width: hide the file browser and they widen
+    page.js("window.jupyterapp.commands.execute('application:toggle-left-area')")
+    wider = figures_drawn(page, len(widgets.FIGURES))
+    assert all(w["width"] > b["width"] + 100 for w, b in zip(wider, before, strict=True))
     scroll_to(page, ".jp-OutputArea-output .widget-vbox")
     page.screenshot("dashboard-live-top")
     assert page.console_errors() == []

@@ -193,8 +193,10 @@ export default {
 # attached, hence plotly's default 700 px). It draws into an empty child here, so plotly takes
 # the height from the layout for good (an element 0 px high when drawn), and, with
 # config.responsive, keeps a resize handler on it that the observer calls whenever the child's
-# width changes. The child also keeps the plot clear of JupyterLab's "disconnected" icon,
-# which a saved widget's element shows when no kernel drives it.
+# width changes. plotly.js pins the width whenever a relayout sets the height (as every update
+# from Python does); unless the Python layout sets a width, the pin goes before resizing. The
+# child also keeps the plot clear of JupyterLab's "disconnected" icon, which a saved widget's
+# element shows when no kernel drives it.
 _FIGURE_JS = _SLOT_JS + """\
 export default async () => {
   const plotlyWidget = (await slot().module).default;
@@ -210,6 +212,9 @@ export default async () => {
         const now = Math.round(entry.contentRect.width);
         if (now > 0 && now !== width) {
           width = now;
+          if (plot.layout && context.model.get("_widget_layout")?.width == null) {
+            delete plot.layout.width;
+          }
           plot._responsiveChartHandler?.();
         }
       });
@@ -267,7 +272,8 @@ class SharedFigureWidget(go.FigureWidget):
     it fills the notebook's width, and its saved state follows its data (:meth:`keep_state`).
 
     Use it as a ``go.FigureWidget``. Build it filled, ``SharedFigureWidget(figure)``, so the
-    state a notebook saves holds the data from the start.
+    state a notebook saves holds the data from the start. A layout without a ``width``
+    follows the width of the notebook.
 
     Examples
     --------
@@ -314,7 +320,7 @@ class Dashboard:
         The market backtested.
     widget
         The top-level ipywidgets object: controls on top, then the status line and the
-        figures.
+        figures (and the hidden :func:`plotly_code` widget they load plotly from).
     strategy, params_box, dates, period, symbol, costs, slippage, fill_at, colors, status
         The controls: strategy ``Dropdown``; ``VBox`` of the parameter controls (rebuilt
         when the strategy changes, see :attr:`param_controls`); ``SelectionRangeSlider``
