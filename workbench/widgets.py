@@ -19,14 +19,15 @@ Parameter controls follow the strategy's dataclass fields: ``int`` becomes an
 ``Dropdown``. Sliders use ``continuous_update=False``: a run starts when the handle is
 released, not on every step of a drag.
 
-Saving. The figures are :class:`SharedFigureWidget` objects: ``go.FigureWidget`` s whose
-front-end code (plotly's ~5 MB widget bundle) is not stored once per figure, but once per
-notebook in a :class:`PlotlyCode` widget that every figure loads from (a figure's own
-front-end code is a loader of a few hundred bytes). A notebook executed with papermill or
-nbclient therefore stays small (about 5 MB instead of 5 MB per figure), the browser
-evaluates plotly.js once instead of once per figure, and each figure's saved state holds
-its last data and layout (:meth:`SharedFigureWidget.keep_state`), so a notebook reopened
-without its kernel shows the figures as they were. The figures fill the width of the
+Saving. The figures are :class:`SharedFigureWidget` objects, FigureWidgets whose front-end
+code (plotly's ~5 MB widget bundle) is stored once per notebook, in a :class:`PlotlyCode`
+widget they all load from, instead of once per figure (a figure's own front-end code is a
+loader of about 1 KB). A notebook executed with papermill, or saved by JupyterLab with
+widget state, therefore stays near 5 MB instead of growing by 5 MB per figure; the browser
+evaluates plotly.js once instead of once per figure; and each figure's saved state holds
+its last data and layout (:meth:`SharedFigureWidget.keep_state`). Reopened after its kernel
+is gone, the notebook shows the figures as they were (JupyterLab shows saved widgets in a
+trusted notebook once a kernel, any kernel, is running). The figures fill the width of the
 notebook and follow it when it changes.
 """
 
@@ -326,10 +327,10 @@ class Dashboard:
         when the strategy changes, see :attr:`param_controls`); ``SelectionRangeSlider``
         over the market's sessions (``YYYY-MM-DD`` strings) and the ``Label`` beside it
         that spells the period out (the slider's own readout is too narrow for two dates,
-        so it is off); the candlestick's symbol
-        ``Dropdown``; cost multiplier ``ToggleButtons`` (0×, 1×, 2×); slippage
-        ``Checkbox``; fill price ``ToggleButtons``; colour convention ``ToggleButtons``;
-        and the status line (``HTML``).
+        so it is off); the candlestick's symbol ``Dropdown``; cost multiplier
+        ``ToggleButtons`` (0×, 1×, 2×); slippage ``Checkbox``; fill price
+        ``ToggleButtons``; colour convention ``ToggleButtons``; and the status line
+        (``HTML``).
     param_controls
         ``{parameter: control}`` of the current strategy.
     figures
