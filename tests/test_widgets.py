@@ -8,9 +8,12 @@ that the figures' data changed as it should while the widget objects stayed the 
 from __future__ import annotations
 
 import typing
+from pathlib import Path
 
 import ipywidgets as w
 import numpy as np
+import pandas as pd
+import plotly
 import plotly.graph_objects as go
 import pytest
 
@@ -251,3 +254,71 @@ def test_an_unexpected_error_is_named_in_the_status_and_raised(dash: widgets.Das
         dash.param_controls["fast"].value = 10
     assert "unexpected RuntimeError: boom" in dash.status.value
     assert np.array_equal(_y(dash.figures["equity"]), equity)  # nothing half-drawn
+
+
+# -- what a saved notebook keeps ---------------------------------------------------------------
+def _saved(fig: widgets.SharedFigureWidget) -> tuple[list[str], np.ndarray]:
+    """The trace types and the first trace's y as the notebook would save them."""
+    data = fig._widget_data
+    return [t["type"] for t in data], np.asarray(data[0].get("y", []), dtype=float)
+
+
+def test_figures_are_built_filled_and_their_saved_state_follows_every_change(
+        dash: widgets.Dashboard):
+    equity = dash.figures["equity"]
+    types, y = _saved(equity)
+    assert types == ["scatter", "scatter"] and np.array_equal(y, _y(equity))
+    assert [t["type"] for t in dash.figures["metrics"]._widget_data] == ["table"]
+    dash.param_controls["fast"].value = 10
+    assert np.array_equal(_saved(equity)[1], _y(equity)) and not np.array_equal(y, _y(equity))
+    assert equity._widget_layout["title"] == equity.layout.title.to_plotly_json()
+    other = next(s for s in dash.market.symbols if s != dash.symbol.value)
+    dash.symbol.value = other
+    assert dash.figures["candlestick"]._widget_data[0]["name"].startswith(other)
+
+
+def test_a_failed_first_run_leaves_empty_figures_that_fill_later(market: wb.Market):
+    dash = widgets.explore(market, "ma_trend", params={"fast": 60, "slow": 20})
+    assert dash.error is not None and dash.result is None
+    assert tuple(dash.figures) == widgets.FIGURES
+    assert all(len(f.data) == 0 for f in dash.figures.values())
+    figures = dict(dash.figures)
+    dash.param_controls["slow"].value = 120
+    assert dash.error is None and _same_objects(dash, figures)
+    assert _saved(dash.figures["equity"])[0] == ["scatter", "scatter"]
+
+
+def test_plotly_code_is_stored_once_for_every_figure(dash: widgets.Dashboard):
+    code = widgets.plotly_code()
+    assert isinstance(code, widgets.PlotlyCode) and code is widgets.plotly_code()
+    assert code in dash.widget.children and code.layout.display == "none"
+    plotly_js = Path(plotly.__file__).parent / "package_data" / "widgetbundle.js"
+    assert code.bundle == plotly_js.read_text(encoding="utf-8")
+    for fig in dash.figures.values():
+        assert isinstance(fig, go.FigureWidget)
+        state = fig.get_state(key="_esm")["_esm"]
+        assert len(state) < 5_000 and "workbench/plotly-widget@" in state
+        assert fig._config["responsive"] is True
+    code.close()
+    again = widgets.plotly_code()
+    assert again is not code and again.bundle == code.bundle
+    assert widgets.SharedFigureWidget() is not None and widgets.plotly_code() is again
+
+
+def test_the_period_is_spelled_out_beside_the_slider(dash: widgets.Dashboard,
+                                                     market: wb.Market):
+    sessions = market.calendar.strftime("%Y-%m-%d")
+    assert dash.dates.readout is False
+    assert dash.period.value == f"{sessions[0]} – {sessions[-1]} ({len(sessions):,} sessions)"
+    dash.dates.value = (sessions[10], sessions[19])
+    assert dash.period.value == f"{sessions[10]} – {sessions[19]} (10 sessions)"
+
+
+def test_table_columns_get_room_for_their_longest_word():
+    fig = widgets.fit_columns(report.metrics_table_figure(pd.DataFrame(
+        {"total_return": [0.1], "annual_volatility": [0.2]},
+        index=pd.Index(["cross_sectional_momentum"], name="strategy"))))
+    widths = fig.data[0].columnwidth
+    assert widths[0] == len("cross_sectional_momentum") and widths[2] == len("volatility")
+    fixed = go.Figure(go.Table(columnwidth=[1, 1], header={"values": ["a", "b"]}))
+    assert widgets.fit_columns(fixed).data[0].columnwidth == (1, 1)

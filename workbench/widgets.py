@@ -18,6 +18,17 @@ Parameter controls follow the strategy's dataclass fields: ``int`` becomes an
 (:func:`float_bounds`), ``bool`` a ``Checkbox`` and a ``Literal`` of strings a
 ``Dropdown``. Sliders use ``continuous_update=False``: a run starts when the handle is
 released, not on every step of a drag.
+
+Saving. The figures are :class:`SharedFigureWidget` objects, FigureWidgets whose front-end
+code (plotly's ~5 MB widget bundle) is stored once per notebook, in a :class:`PlotlyCode`
+widget they all load from, instead of once per figure (a figure's own front-end code is a
+loader of about 1 KB). A notebook executed with papermill, or saved by JupyterLab with
+widget state, therefore stays near 5 MB instead of growing by 5 MB per figure; the browser
+evaluates plotly.js once instead of once per figure; and each figure's saved state holds
+its last data and layout (:meth:`SharedFigureWidget.keep_state`). Reopened after its kernel
+is gone, the notebook shows the figures as they were (JupyterLab shows saved widgets in a
+trusted notebook once a kernel, any kernel, is running). The figures fill the width of the
+notebook and follow it when it changes.
 """
 
 from __future__ import annotations
@@ -29,11 +40,15 @@ import os
 import time
 import typing
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
+import anywidget
 import ipywidgets as w
 import numpy as np
+import plotly
 import plotly.graph_objects as go
+import traitlets
 
 from workbench import report, strategies
 from workbench.backtest import run as run_backtest
@@ -45,7 +60,8 @@ from workbench.errors import ConfigError, WorkbenchError
 if typing.TYPE_CHECKING:
     from workbench.result import BacktestResult
 
-__all__ = ["FIGURES", "Dashboard", "explore", "float_bounds", "int_bounds", "parameter_control"]
+__all__ = ["FIGURES", "Dashboard", "PlotlyCode", "SharedFigureWidget", "explore", "fit_columns",
+           "float_bounds", "int_bounds", "parameter_control", "plotly_code"]
 
 #: The dashboard's figures, top to bottom (keys of :attr:`Dashboard.figures`).
 FIGURES: tuple[str, ...] = ("equity", "drawdown", "candlestick", "metrics")
@@ -141,6 +157,156 @@ def _controls(strategy: str, values: Mapping[str, Any]) -> dict[str, w.ValueWidg
     return out
 
 
+# -- figures that share one copy of plotly's front end -----------------------------------------
+#: plotly's anywidget front end (plotly >= 6): plotly.js and its widget model, about 5 MB.
+_BUNDLE = Path(plotly.__file__).parent / "package_data" / "widgetbundle.js"
+_SHARED = issubclass(go.FigureWidget, anywidget.AnyWidget) and _BUNDLE.is_file()
+
+# One slot per plotly version per page (all notebooks open in a JupyterLab tab share it): the
+# first PlotlyCode front end to start imports the bundle, and every figure awaits that import.
+_SLOT_JS = f'const KEY = Symbol.for("workbench/plotly-widget@{plotly.__version__}");\n' + """\
+function slot() {
+  if (!globalThis[KEY]) {
+    let provide;
+    const module = new Promise((resolve) => { provide = resolve; });
+    globalThis[KEY] = { module, provide, started: false };
+  }
+  return globalThis[KEY];
+}
+"""
+
+_CODE_JS = _SLOT_JS + """\
+export default {
+  initialize({ model }) {
+    const shared = slot();
+    if (shared.started) return;
+    shared.started = true;
+    const url = URL.createObjectURL(new Blob([model.get("bundle")], { type: "text/javascript" }));
+    const loading = import(url);
+    const revoke = () => URL.revokeObjectURL(url);
+    loading.then(revoke, revoke);
+    shared.provide(loading);
+  },
+};
+"""
+
+# plotly's widget draws at the width its element has when first drawn (0 before the element is
+# attached, hence plotly's default 700 px). It draws into an empty child here, so plotly takes
+# the height from the layout for good (an element 0 px high when drawn), and, with
+# config.responsive, keeps a resize handler on it that the observer calls whenever the child's
+# width changes. plotly.js pins the width whenever a relayout sets the height (as every update
+# from Python does); unless the Python layout sets a width, the pin goes before resizing. The
+# child also keeps the plot clear of JupyterLab's "disconnected" icon, which a saved widget's
+# element shows when no kernel drives it.
+_FIGURE_JS = _SLOT_JS + """\
+export default async () => {
+  const plotlyWidget = (await slot().module).default;
+  const widget = await plotlyWidget();
+  return {
+    initialize: (context) => widget.initialize(context),
+    render(context) {
+      const plot = document.createElement("div");
+      context.el.appendChild(plot);
+      const cleanup = widget.render({ ...context, el: plot });
+      let width = 0;
+      const observer = new ResizeObserver(([entry]) => {
+        const now = Math.round(entry.contentRect.width);
+        if (now > 0 && now !== width) {
+          width = now;
+          if (plot.layout && context.model.get("_widget_layout")?.width == null) {
+            delete plot.layout.width;
+          }
+          plot._responsiveChartHandler?.();
+        }
+      });
+      observer.observe(plot);
+      return () => {
+        observer.disconnect();
+        cleanup?.();
+        plot.remove();
+      };
+    },
+  };
+};
+"""
+
+
+class PlotlyCode(anywidget.AnyWidget):
+    """plotly's widget front end, stored once per notebook for every :class:`SharedFigureWidget`.
+
+    A ``go.FigureWidget`` stores plotly's whole front end (plotly.js and its widget model,
+    about 5 MB) in its own state, so a saved notebook grows by 5 MB per figure and the
+    browser evaluates plotly.js once per figure. This widget carries that code once; its
+    front end imports it into the page, and the front end of every SharedFigureWidget
+    awaits that import. It draws nothing (``layout.display`` is ``"none"``).
+
+    Get the kernel's instance with :func:`plotly_code` rather than building one.
+    """
+
+    _esm = _CODE_JS
+    bundle = traitlets.Unicode("", help="plotly's widget bundle (JavaScript)").tag(sync=True)
+
+    def __init__(self) -> None:
+        super().__init__(bundle=_BUNDLE.read_text(encoding="utf-8") if _SHARED else "",
+                         layout=w.Layout(display="none"))
+
+
+_LIVE: dict[str, PlotlyCode] = {}  # the kernel's PlotlyCode, under "code"
+
+
+def plotly_code() -> PlotlyCode:
+    """The kernel's :class:`PlotlyCode` widget: built on first use, and again once closed.
+
+    Examples
+    --------
+    >>> plotly_code() is plotly_code()
+    True
+    """
+    code = _LIVE.get("code")
+    if code is None or code.comm is None:
+        code = _LIVE["code"] = PlotlyCode()
+    return code
+
+
+class SharedFigureWidget(go.FigureWidget):
+    """A ``go.FigureWidget`` for saved notebooks: its front end comes from :func:`plotly_code`,
+    it fills the notebook's width, and its saved state follows its data (:meth:`keep_state`).
+
+    Use it as a ``go.FigureWidget``. Build it filled, ``SharedFigureWidget(figure)``, so the
+    state a notebook saves holds the data from the start. A layout without a ``width``
+    follows the width of the notebook.
+
+    Examples
+    --------
+    >>> fig = SharedFigureWidget(go.Figure(go.Scatter(y=[1, 2])))
+    >>> fig.data[0].y = [3, 4]
+    >>> fig.keep_state()
+    >>> list(fig._widget_data[0]["y"])
+    [3, 4]
+    """
+
+    _esm = _FIGURE_JS
+    _config: dict[str, Any]  # plotly's config for the browser (a synced trait of plotly's)
+
+    def __init__(self, data: Any = None, layout: Any = None, frames: Any = None,
+                 skip_invalid: bool = False, **kwargs: Any) -> None:
+        if _SHARED:
+            plotly_code()  # opened before the figure, so its front end is already loading
+        super().__init__(data, layout, frames, skip_invalid, **kwargs)
+        self._config = {**self._config, "responsive": True}
+
+    def keep_state(self) -> None:
+        """Copy the figure's current data and layout into the state a notebook saves.
+
+        plotly sends later changes to the browser as edits (restyle, relayout) and refreshes
+        the saved copy (with the same deep copies of the traces and the layout) only when
+        the figure is displayed on its own, not inside a container: without this the
+        notebook would save the figure as it was built.
+        """
+        self._widget_layout = self.layout.to_plotly_json()
+        self._widget_data = [trace.to_plotly_json() for trace in self.data]
+
+
 # -- the dashboard -------------------------------------------------------------------------------
 class Dashboard:
     """Controls, figures and their wiring for exploring one strategy on one market.
@@ -155,19 +321,21 @@ class Dashboard:
         The market backtested.
     widget
         The top-level ipywidgets object: controls on top, then the status line and the
-        figures.
-    strategy, params_box, dates, symbol, costs, slippage, fill_at, colors, status
+        figures (and the hidden :func:`plotly_code` widget they load plotly from).
+    strategy, params_box, dates, period, symbol, costs, slippage, fill_at, colors, status
         The controls: strategy ``Dropdown``; ``VBox`` of the parameter controls (rebuilt
         when the strategy changes, see :attr:`param_controls`); ``SelectionRangeSlider``
-        over the market's sessions (``YYYY-MM-DD`` strings); the candlestick's symbol
-        ``Dropdown``; cost multiplier ``ToggleButtons`` (0×, 1×, 2×); slippage
-        ``Checkbox``; fill price ``ToggleButtons``; colour convention ``ToggleButtons``;
-        and the status line (``HTML``).
+        over the market's sessions (``YYYY-MM-DD`` strings) and the ``Label`` beside it
+        that spells the period out (the slider's own readout is too narrow for two dates,
+        so it is off); the candlestick's symbol ``Dropdown``; cost multiplier
+        ``ToggleButtons`` (0×, 1×, 2×); slippage ``Checkbox``; fill price
+        ``ToggleButtons``; colour convention ``ToggleButtons``; and the status line
+        (``HTML``).
     param_controls
         ``{parameter: control}`` of the current strategy.
     figures
-        ``{name: go.FigureWidget}`` for :data:`FIGURES`; the same objects for the
-        dashboard's whole life.
+        ``{name: SharedFigureWidget}`` for :data:`FIGURES`, built filled by the first run
+        (empty if it failed); the same objects for the dashboard's whole life.
     result
         The last successful backtest (None before the first).
     error
@@ -204,7 +372,11 @@ class Dashboard:
         self._set_params(dict(params or {}))
         self.dates = w.SelectionRangeSlider(
             options=sessions, index=_period_index(market, start, end), description="period",
-            continuous_update=False, style=_STYLE, layout=w.Layout(width="520px"))
+            continuous_update=False, readout=False, style=_STYLE,
+            layout=w.Layout(width="400px"))
+        self.period = w.Label(layout=w.Layout(width="auto", min_width="max-content",
+                                              margin="0 0 0 12px"))
+        self._show_period()
         self.symbol = w.Dropdown(
             options=[(f"{s} {labels[s]}" if labels.get(s) else s, s) for s in market.symbols],
             value=symbol, description="symbol", style=_STYLE)
@@ -220,20 +392,27 @@ class Dashboard:
                                       value=colors, description="colors",
                                       style=_STYLE | {"button_width": "110px"})
         self.status = w.HTML()
-        self.figures: dict[str, go.FigureWidget] = {name: go.FigureWidget() for name in FIGURES}
 
         self.strategy.observe(self._on_strategy, names="value")
+        self.dates.observe(lambda _: self._show_period(), names="value")
         for control in (self.dates, self.costs, self.slippage, self.fill_at):
             control.observe(self._on_change, names="value")
         self.symbol.observe(self._on_symbol, names="value")
         self.colors.observe(self._on_colors, names="value")
 
-        left = w.VBox([self.strategy, self.params_box], layout=w.Layout(min_width="340px"))
-        right = w.VBox([self.dates, w.HBox([self.costs, self.slippage]), self.fill_at,
-                        self.symbol, self.colors])
-        self.widget = w.VBox([w.HBox([left, right]), self.status,
-                              *self.figures.values()])
+        # the first run builds the figures with their data, so the state a notebook saves
+        # carries it from the start (figures filled after being built send only edits)
+        self.figures: dict[str, SharedFigureWidget] = {}
         self.run()
+        for name in FIGURES:
+            if name not in self.figures:  # the first run failed: empty figures
+                self.figures[name] = SharedFigureWidget()
+        left = w.VBox([self.strategy, self.params_box], layout=w.Layout(min_width="340px"))
+        right = w.VBox([w.HBox([self.dates, self.period]), w.HBox([self.costs, self.slippage]),
+                        self.fill_at, self.symbol, self.colors])
+        code = [plotly_code()] if _SHARED else []  # a child too, so no saver drops it
+        self.widget = w.VBox([w.HBox([left, right]), self.status, *self.figures.values(),
+                              *code])
 
     # -- what the controls say ---------------------------------------------------------------
     def params(self) -> dict[str, Any]:
@@ -290,10 +469,19 @@ class Dashboard:
         new = {"equity": report.equity_figure(result, colors=colors),
                "drawdown": report.drawdown_figure(result, colors=colors),
                "candlestick": self._candles(result),
-               "metrics": report.metrics_table_figure(report.metrics_table({name: result}),
-                                                      title="Metrics")}
+               "metrics": fit_columns(report.metrics_table_figure(
+                   report.metrics_table({name: result}), title="Metrics"))}
         for key, figure in new.items():
-            report.refresh(self.figures[key], figure)
+            self._refresh(key, figure)
+
+    def _refresh(self, key: str, figure: go.Figure) -> None:
+        """Show ``figure`` in the widget ``key``: built with it the first time, else updated."""
+        widget = self.figures.get(key)
+        if widget is None:
+            self.figures[key] = SharedFigureWidget(figure)
+        else:
+            report.refresh(widget, figure)
+            widget.keep_state()
 
     def _candles(self, result: BacktestResult) -> go.Figure:
         return report.candlestick_figure(self.market, result, [self.symbol.value],
@@ -318,6 +506,10 @@ class Dashboard:
             raise
         self.error = None
         return True
+
+    def _show_period(self) -> None:
+        (start, end), (first, last) = self.dates.value, self.dates.index
+        self.period.value = f"{start} – {end} ({last - first + 1:,} sessions)"
 
     def _show(self, text: str, color: str = "#595959") -> None:
         self.status.value = (f'<span style="color:{color}">'
@@ -344,14 +536,43 @@ class Dashboard:
         result = self.result
         if self._quiet or result is None:
             return
-        if self._guard(lambda: report.refresh(self.figures["candlestick"],
-                                              self._candles(result))):
+        if self._guard(lambda: self._refresh("candlestick", self._candles(result))):
             self._show(f"showing {self.symbol.value}", color=_OK)
 
     def _on_colors(self, _: Mapping[str, Any]) -> None:
         result = self.result
         if result is not None and self._guard(lambda: self._draw(result)):
             self._show(f"colours: {self.colors.value}", color=_OK)
+
+
+def fit_columns(figure: go.Figure) -> go.Figure:
+    """Give each column of the figure's tables a width in proportion to its longest word.
+
+    plotly splits a table's width evenly between its columns and cuts off what does not
+    fit, so long names (``benchmark``, a strategy's name) lose their ends in a narrow
+    notebook while short numbers have room to spare. Header text wraps at spaces, so a
+    header counts by its longest word. Tables that set ``columnwidth`` keep it. Returns
+    ``figure``, changed in place.
+
+    Examples
+    --------
+    >>> fig = go.Figure(go.Table(header={"values": ["strategy", "total return"]},
+    ...                          cells={"values": [["benchmark"], ["-1.5%"]]}))
+    >>> fit_columns(fig).data[0].columnwidth
+    (9, 6)
+    """
+    for table in figure.select_traces({"type": "table"}):
+        if table.columnwidth is not None:
+            continue
+        headers = list(table.header.values or ())
+        columns = list(table.cells.values or ())
+        widths = []
+        for k in range(max(len(headers), len(columns))):
+            words = str(headers[k]).split() if k < len(headers) else []
+            words += [str(v) for v in (columns[k] if k < len(columns) else ())]
+            widths.append(max([len(word) for word in words] + [4]))
+        table.columnwidth = widths
+    return figure
 
 
 def _period_index(market: Market, start: object, end: object) -> tuple[int, int]:
