@@ -87,7 +87,7 @@ def test_the_executed_dashboard_is_small_and_saves_every_figure(executed: Path):
     assert any("candlestick" in t for t in traces)
     table = next(f for f in figures if [t["type"] for t in f["_widget_data"]] == ["table"])
     headers = table["_widget_data"][0]["header"]["values"]
-    assert headers[0] == "strategy" and len(headers) > 5 and all(headers)
+    assert headers[0] == "Strategy" and len(headers) > 5 and all(headers)
     assert all(f["_widget_layout"].get("height") for f in figures)
 
 
@@ -393,7 +393,7 @@ def check_dashboard(page: Page, figures: list[dict[str, Any]]) -> None:
     assert types[0] == ["scatter", "scatter"] and "candlestick" in types[2], types
     assert types[3] == ["table"], types
     table = figures[3]
-    assert table["headers"][0] == "strategy" and len(table["headers"]) > 5
+    assert table["headers"][0] == "Strategy" and len(table["headers"]) > 5
     assert all(table["headers"]), f"the metrics table lacks headers: {table['headers']}"
     assert table["cut"] == [], f"cut off in the metrics table: {table['cut']}"
     assert all(f["height"] >= 150 for f in figures), [f["height"] for f in figures]
