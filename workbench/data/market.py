@@ -20,6 +20,7 @@ import pandas as pd
 
 from workbench.data.corporate import cut_actions, empty_actions
 from workbench.data.membership import cut_spells, empty_spells, member_mask, members_on
+from workbench.data.panels import StoredPanels
 from workbench.errors import ConfigError, DataError, did_you_mean
 from workbench.symbols import symbol_codes
 
@@ -56,6 +57,10 @@ class Market:
     corporate_actions
         Dividend, bonus, transfer and rights events (``schema.CORPORATE_ACTION_COLUMNS``,
         see :mod:`workbench.data.corporate`); empty (the default) when the data has none.
+    panels
+        Dense panels stored with the market (:mod:`workbench.data.panels`), which
+        :meth:`grid` and :attr:`calendar` read instead of building them from the bars;
+        None (the default) builds every panel from the bars.
     """
 
     bars: pd.DataFrame
@@ -66,6 +71,7 @@ class Market:
     meta: Mapping[str, Any] = field(default_factory=dict)
     index_members: pd.DataFrame = field(default_factory=empty_spells)
     corporate_actions: pd.DataFrame = field(default_factory=empty_actions)
+    panels: StoredPanels | None = field(default=None, repr=False, compare=False)
     _memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False,
                                        compare=False)
     _memo_lock: threading.RLock = field(default_factory=threading.RLock, init=False,
@@ -136,14 +142,20 @@ class Market:
         for name, value in state.items():
             object.__setattr__(self, name, value)
         object.__setattr__(self, "_memo", {})
+        object.__setattr__(self, "panels", None)
         object.__setattr__(self, "_memo_lock", threading.RLock())
 
     # -- shape -----------------------------------------------------------------------------
     @property
     def calendar(self) -> pd.DatetimeIndex:
         """Sessions covered by the bars (XSHG sessions), sorted, named ``date``."""
-        return self.memo("calendar", lambda: pd.DatetimeIndex(
-            np.unique(self.bars["date"].to_numpy(dtype="datetime64[ns]")), name="date"))
+        return self.memo("calendar", self._build_calendar)
+
+    def _build_calendar(self) -> pd.DatetimeIndex:
+        stored = None if self.panels is None else self.panels.calendar()
+        days = (np.unique(self.bars["date"].to_numpy(dtype="datetime64[ns]"))
+                if stored is None else stored)
+        return pd.DatetimeIndex(days, name="date")
 
     @property
     def symbols(self) -> pd.Index:
@@ -171,13 +183,20 @@ class Market:
         Rows follow :attr:`calendar`, columns :attr:`symbols`; where a symbol has no bar the
         cell is NaN (False for a boolean column). Built once per column with integer
         indexing (no pivot) and kept (:meth:`memo`); treat it as read-only. This is the one
-        panel implementation: :meth:`panel` and the point-in-time view both read it.
+        panel implementation: :meth:`panel` and the point-in-time view both read it. A
+        Market loaded from a folder reads the panel stored there instead (memory-mapped,
+        read-only, bit for bit what the bars give; :mod:`workbench.data.panels`), unless it
+        is stale, missing or damaged.
         """
         if column not in self.bars.columns:
             raise ConfigError(f"no bar column {column!r}; available: {sorted(self.bars.columns)}")
         return self.memo(("grid", column), lambda: self._build_grid(column))
 
     def _build_grid(self, column: str) -> np.ndarray:
+        if self.panels is not None:
+            stored = self.panels.grid(column)
+            if stored is not None:
+                return stored
         rows, cols = self.memo("panel_index", self._panel_index)
         values = self.bars[column].to_numpy()
         shape = (len(self.calendar), len(self.symbols))
