@@ -11,7 +11,7 @@ Storing and loading one is :mod:`workbench.data.store`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -76,6 +76,49 @@ class Market:
                                        compare=False)
     _memo_lock: threading.RLock = field(default_factory=threading.RLock, init=False,
                                         repr=False, compare=False)
+    _bars_later: tuple[Callable[[], pd.DataFrame], tuple[str, ...]] | None = field(
+        default=None, init=False, repr=False, compare=False)
+
+    @classmethod
+    def with_lazy_bars(cls, load_bars: Callable[[], pd.DataFrame], columns: Sequence[str],
+                       **tables: Any) -> Market:
+        """A Market whose bars are read only when first asked for.
+
+        Everything that needs only the dense panels (:meth:`grid` and :attr:`calendar` of a
+        Market with stored ``panels``) and the bar columns (:attr:`bar_columns`) then runs
+        without the long bars table in memory; reading :attr:`bars` loads it once, with
+        ``load_bars()``, and keeps it.
+
+        Parameters
+        ----------
+        load_bars
+            Returns the bars table (it must have exactly ``columns``).
+        columns
+            The bars' column names, in order.
+        **tables
+            Every other argument of :class:`Market`.
+        """
+        market = cls(bars=pd.DataFrame(columns=list(columns)), **tables)
+        object.__delattr__(market, "bars")
+        object.__setattr__(market, "_bars_later", (load_bars, tuple(map(str, columns))))
+        return market
+
+    def __getattr__(self, name: str) -> Any:
+        """Read lazily loaded bars (:meth:`with_lazy_bars`) on first access."""
+        later = self.__dict__.get("_bars_later")
+        if name != "bars" or later is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        with self._memo_lock:
+            if "bars" not in self.__dict__:
+                object.__setattr__(self, "bars", later[0]())
+        return self.__dict__["bars"]
+
+    @property
+    def bar_columns(self) -> tuple[str, ...]:
+        """Names of the bar columns, without reading bars that are not loaded yet."""
+        if "bars" not in self.__dict__ and self._bars_later is not None:
+            return self._bars_later[1]
+        return tuple(str(c) for c in self.bars.columns)
 
     # -- derived data, once per Market ------------------------------------------------------
     def memo(self, key: Hashable, build: Callable[[], T], *, keep: int | None = None) -> T:
@@ -143,6 +186,7 @@ class Market:
             object.__setattr__(self, name, value)
         object.__setattr__(self, "_memo", {})
         object.__setattr__(self, "panels", None)
+        object.__setattr__(self, "_bars_later", None)
         object.__setattr__(self, "_memo_lock", threading.RLock())
 
     # -- shape -----------------------------------------------------------------------------
@@ -188,8 +232,8 @@ class Market:
         read-only, bit for bit what the bars give; :mod:`workbench.data.panels`), unless it
         is stale, missing or damaged.
         """
-        if column not in self.bars.columns:
-            raise ConfigError(f"no bar column {column!r}; available: {sorted(self.bars.columns)}")
+        if column not in self.bar_columns:
+            raise ConfigError(f"no bar column {column!r}; available: {sorted(self.bar_columns)}")
         return self.memo(("grid", column), lambda: self._build_grid(column))
 
     def _build_grid(self, column: str) -> np.ndarray:

@@ -21,9 +21,7 @@ in a log line (logger ``workbench.data.panels``, level INFO): nothing is wrong t
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import mmap
 import threading
 import warnings
 from collections.abc import Iterable, Mapping
@@ -32,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from workbench.data.checksums import sha256_file
 from workbench.data.schema import BAR_COLUMNS, OPTIONAL_BAR_COLUMNS
 from workbench.errors import DataWarning
 
@@ -88,12 +87,6 @@ def panels_entry(columns: Iterable[str], shape: tuple[int, int], bars_sha256: st
     """
     return {"version": PANELS_VERSION, "columns": list(columns), "shape": list(shape),
             "bars": bars_sha256, "securities": securities_sha256}
-
-
-def _sha256_mapped(file: Path) -> str:
-    """SHA-256 (hex) of a file's bytes, read through a memory map (no copy in memory)."""
-    with open(file, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        return hashlib.sha256(mm).hexdigest()
 
 
 class StoredPanels:
@@ -166,7 +159,7 @@ class StoredPanels:
         if mapped.ndim and mapped.shape[0] != self.shape[0]:
             self.notice(what, f"{name} has {mapped.shape[0]} rows, not {self.shape[0]}")
             return None
-        if _sha256_mapped(file) != digest:
+        if sha256_file(file) != digest:
             self.notice(what, f"{name} does not match the SHA-256 meta.json recorded: "
                               "damaged or changed since it was written")
             return None

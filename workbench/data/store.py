@@ -30,6 +30,7 @@ from workbench.data.checksums import (
     read_manifest,
     sha256_hex,
     verified_bytes,
+    verify_file,
     write_manifest,
 )
 from workbench.data.corporate import empty_actions
@@ -156,7 +157,7 @@ def _write_panels(market: Market, folder: Path) -> tuple[dict[str, Any], list[st
     Returns the ``meta.json`` entry (fingerprinted with the SHA-256 of the
     ``bars.parquet`` and ``securities.parquet`` already in ``folder``) and the file names.
     """
-    columns = [c for c in PANEL_COLUMNS if c in market.bars.columns]
+    columns = [c for c in PANEL_COLUMNS if c in market.bar_columns]
     files = [write_panel(folder, CALENDAR_FILE,
                          market.calendar.to_numpy(dtype="datetime64[ns]"))]
     files += [write_panel(folder, panel_file(c), market.grid(c)) for c in columns]
@@ -273,7 +274,11 @@ def load_market(
     Returns
     -------
     Market
-        The tables, with ``meta`` from ``meta.json`` plus ``path``.
+        The tables, with ``meta`` from ``meta.json`` plus ``path``, and the folder's stored
+        dense panels (:mod:`workbench.data.panels`). When nothing needs validating, the
+        bars are checked against their checksum now but parsed only when first read
+        (:meth:`Market.with_lazy_bars <workbench.data.market.Market.with_lazy_bars>`): a
+        run that needs only the panels never holds the long bars table.
 
     Raises
     ------
@@ -293,11 +298,24 @@ def load_market(
     record = _checked_files(folder, verify)
     meta = _read_meta(folder / "meta.json")
     meta.setdefault("name", folder.name)
-    tables = {t: _read_table(folder, t, record) for t in TABLES}
     if validate is None:  # a record of validation counts only for verified files
         validate = record is None or "validated" not in meta
+    lazy = not validate and record is not None and "bars.parquet" in record
+    bars: pd.DataFrame | None = None if lazy else _read_table(folder, "bars", record)
+    columns: list[str] = []
+    if record is not None and bars is None:  # verified now; parsed (and verified again)
+        file = folder / "bars.parquet"      # only when the bars are asked for
+        verify_file(file, record[file.name], manifest="meta.json", fix=_damaged(folder))
+        try:
+            columns = pq.read_schema(file).names
+        except (OSError, pa.ArrowException) as exc:
+            raise DataError(f"{file}: not a readable Parquet file ({exc})") from None
+    tables = {t: _read_table(folder, t, record) for t in TABLES if t != "bars"}
     panels = StoredPanels(folder, meta.pop(PANELS_KEY, None), record)
-    market = Market(**tables, meta={**meta, "path": str(folder)}, panels=panels)
+    rest = {**tables, "meta": {**meta, "path": str(folder)}, "panels": panels}
+    market = (Market(bars=bars, **rest) if bars is not None else
+              Market.with_lazy_bars(lambda: _read_table(folder, "bars", record), columns,
+                                    **rest))
     if validate:
         validate_market(market, source=str(folder))
     return market
