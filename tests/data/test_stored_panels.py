@@ -32,7 +32,9 @@ def saved(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def from_bars(market: Market) -> Market:
     """The same tables with no stored panels: every panel built from the bars."""
-    return dataclasses.replace(market, panels=None)
+    copy = dataclasses.replace(market)  # a copy may have other bars: it has no panels
+    assert copy.panels is None and market.panels is not None
+    return copy
 
 
 def tables(result) -> dict[str, pd.DataFrame]:
@@ -141,3 +143,12 @@ def test_an_import_may_replace_a_market_folder_with_panels(saved: Path, tmp_path
     assert any(folder.glob("panel.*.npy"))
     assert market_folder_extras(folder) == []
     assert check_out_folder(folder) == folder
+
+
+def test_a_copy_with_other_bars_never_sees_the_stored_panels(saved: Path):
+    market = load_market(saved)
+    bars = market.bars.copy()
+    bars["close"] = bars["close"] * 2
+    other = dataclasses.replace(market, bars=bars)
+    assert other.panels is None
+    np.testing.assert_array_equal(other.grid("close"), 2 * market.grid("close"))

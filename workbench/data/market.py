@@ -59,8 +59,10 @@ class Market:
         see :mod:`workbench.data.corporate`); empty (the default) when the data has none.
     panels
         Dense panels stored with the market (:mod:`workbench.data.panels`), which
-        :meth:`grid` and :attr:`calendar` read instead of building them from the bars;
-        None (the default) builds every panel from the bars.
+        :meth:`grid` and :attr:`calendar` read instead of building them from the bars; None
+        builds every panel from the bars. Only :meth:`from_store` sets them: they belong to
+        the bars they were loaded with, so a copy made with ``dataclasses.replace`` (whose
+        bars may differ) has none.
     """
 
     bars: pd.DataFrame
@@ -71,7 +73,7 @@ class Market:
     meta: Mapping[str, Any] = field(default_factory=dict)
     index_members: pd.DataFrame = field(default_factory=empty_spells)
     corporate_actions: pd.DataFrame = field(default_factory=empty_actions)
-    panels: StoredPanels | None = field(default=None, repr=False, compare=False)
+    panels: StoredPanels | None = field(default=None, init=False, repr=False, compare=False)
     _memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False,
                                        compare=False)
     _memo_lock: threading.RLock = field(default_factory=threading.RLock, init=False,
@@ -80,31 +82,38 @@ class Market:
         default=None, init=False, repr=False, compare=False)
 
     @classmethod
-    def with_lazy_bars(cls, load_bars: Callable[[], pd.DataFrame], columns: Sequence[str],
-                       **tables: Any) -> Market:
-        """A Market whose bars are read only when first asked for.
+    def from_store(cls, bars: pd.DataFrame | Callable[[], pd.DataFrame], *,
+                   columns: Sequence[str] = (), panels: StoredPanels | None = None,
+                   **tables: Any) -> Market:
+        """A Market as a store loads it: with its stored panels, its bars maybe lazily.
 
-        Everything that needs only the dense panels (:meth:`grid` and :attr:`calendar` of a
-        Market with stored ``panels``) and the bar columns (:attr:`bar_columns`) then runs
-        without the long bars table in memory; reading :attr:`bars` loads it once, with
-        ``load_bars()``, and keeps it.
+        With a callable ``bars`` the bars are read only when first asked for: everything
+        that needs only the dense panels (:meth:`grid` and :attr:`calendar` with stored
+        ``panels``) and the bar columns (:attr:`bar_columns`) then runs without the long
+        bars table in memory; reading :attr:`bars` calls ``bars()`` once and keeps the table.
 
         Parameters
         ----------
-        load_bars
-            Returns the bars table (it must have exactly ``columns``).
+        bars
+            The bars table, or a function returning it (with exactly ``columns``).
         columns
-            The bars' column names, in order.
+            The bars' column names, in order (needed only for a callable ``bars``).
+        panels
+            The panels stored with these bars (:class:`~workbench.data.panels.StoredPanels`).
         **tables
             Every other argument of :class:`Market`.
         """
-        market = cls(bars=pd.DataFrame(columns=list(columns)), **tables)
-        object.__delattr__(market, "bars")
-        object.__setattr__(market, "_bars_later", (load_bars, tuple(map(str, columns))))
+        if isinstance(bars, pd.DataFrame):
+            market = cls(bars=bars, **tables)
+        else:
+            market = cls(bars=pd.DataFrame(columns=list(columns)), **tables)
+            object.__delattr__(market, "bars")
+            object.__setattr__(market, "_bars_later", (bars, tuple(map(str, columns))))
+        object.__setattr__(market, "panels", panels)
         return market
 
     def __getattr__(self, name: str) -> Any:
-        """Read lazily loaded bars (:meth:`with_lazy_bars`) on first access."""
+        """Read lazily loaded bars (:meth:`from_store`) on first access."""
         later = self.__dict__.get("_bars_later")
         if name != "bars" or later is None:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")

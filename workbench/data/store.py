@@ -277,7 +277,7 @@ def load_market(
         The tables, with ``meta`` from ``meta.json`` plus ``path``, and the folder's stored
         dense panels (:mod:`workbench.data.panels`). When nothing needs validating, the
         bars are checked against their checksum now but parsed only when first read
-        (:meth:`Market.with_lazy_bars <workbench.data.market.Market.with_lazy_bars>`): a
+        (:meth:`Market.from_store <workbench.data.market.Market.from_store>`): a
         run that needs only the panels never holds the long bars table.
 
     Raises
@@ -312,10 +312,9 @@ def load_market(
             raise DataError(f"{file}: not a readable Parquet file ({exc})") from None
     tables = {t: _read_table(folder, t, record) for t in TABLES if t != "bars"}
     panels = StoredPanels(folder, meta.pop(PANELS_KEY, None), record)
-    rest = {**tables, "meta": {**meta, "path": str(folder)}, "panels": panels}
-    market = (Market(bars=bars, **rest) if bars is not None else
-              Market.with_lazy_bars(lambda: _read_table(folder, "bars", record), columns,
-                                    **rest))
+    market = Market.from_store(
+        (lambda: _read_table(folder, "bars", record)) if bars is None else bars,
+        columns=columns, panels=panels, **tables, meta={**meta, "path": str(folder)})
     if validate:
         validate_market(market, source=str(folder))
     return market
