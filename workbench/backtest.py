@@ -222,7 +222,7 @@ class _RiskGate:
                                   boards=ctx.securities["board"].astype(str).tolist(),
                                   sectors=sectors.tolist())
         self.delist_row = ctx.delist_row
-        self.is_st = ctx.array("is_st") if "is_st" in ctx.market.bars.columns else None
+        self.is_st = ctx.array("is_st") if "is_st" in ctx.market.bar_columns else None
         self.fill_px, self.close = fill_px, close
         self.limit_up, self.limit_down, self.suspended = limit_up, limit_down, suspended
         self.time = FILL_TIMES[fill_at]

@@ -462,7 +462,7 @@ class MarketView:
     @property
     def bar_columns(self) -> tuple[str, ...]:
         """Names of the bar columns the market has (for optional ones like ``pe_ttm``)."""
-        return tuple(str(c) for c in self._ctx.market.bars.columns)
+        return self._ctx.market.bar_columns
 
     def panel(self, column: str) -> pd.DataFrame:
         """:meth:`array` as a DataFrame indexed by date with symbol columns (built lazily)."""

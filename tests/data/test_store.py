@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from workbench.data.market import TABLES, Market
+from workbench.data.panels import PANEL_COLUMNS
 from workbench.data.store import (
     FORMAT_VERSION,
     default_data_dir,
@@ -29,8 +30,10 @@ def test_round_trip_keeps_every_table_of_a_synthetic_market(tmp_path: Path):
     market = synthetic_market(n_stocks=20, start="2023-01-03", end="2023-12-29", seed=3)
     folder = save_market(market, tmp_path / "small")
     assert folder == tmp_path / "small"
+    panels = ["panel.calendar.npy"] + [f"panel.{c}.npy" for c in PANEL_COLUMNS
+                                       if c in market.bars.columns]
     assert sorted(p.name for p in folder.iterdir()) == sorted(
-        [f"{t}.parquet" for t in TABLES] + ["meta.json"])
+        [f"{t}.parquet" for t in TABLES] + ["meta.json"] + panels)
     back = load_market(folder)
     for table in TABLES:
         pd.testing.assert_frame_equal(getattr(back, table), getattr(market, table),

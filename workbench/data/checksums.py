@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mmap
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -33,8 +34,8 @@ from typing import Any
 
 from workbench.errors import DataError
 
-__all__ = ["CHECKSUMS_KEY", "PLACEHOLDER", "is_sealed", "read_manifest", "seal", "sha256_hex",
-           "verified_bytes", "write_manifest"]
+__all__ = ["CHECKSUMS_KEY", "PLACEHOLDER", "is_sealed", "read_manifest", "seal", "sha256_file",
+           "sha256_hex", "verified_bytes", "verify_file", "write_manifest"]
 
 #: Manifest entry that holds the checksums.
 CHECKSUMS_KEY = "checksums"
@@ -52,6 +53,24 @@ def sha256_hex(data: bytes) -> str:
     'ba7816bf8f01cfea'
     """
     return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(file: Path) -> str:
+    """SHA-256 of a file's bytes in lowercase hex, read through a memory map (no copy).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> f = Path(tempfile.mkdtemp()) / "a.bin"
+    >>> _ = f.write_bytes(b"abc")
+    >>> sha256_file(f) == sha256_hex(b"abc")
+    True
+    """
+    with open(file, "rb") as fh:
+        if not fh.seek(0, 2):
+            return sha256_hex(b"")  # an empty file cannot be mapped
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            return hashlib.sha256(mm).hexdigest()
 
 
 def seal(raw: bytes, *, before: bytes = b"", after: bytes = b"") -> bytes:
@@ -230,13 +249,30 @@ def verified_bytes(file: Path, digest: str, *, manifest: str, fix: str) -> bytes
     DataError
         The file is missing or its bytes differ from those written.
     """
+    _present(file, manifest, fix)
+    data = file.read_bytes()
+    _matches(file, sha256_hex(data), digest, manifest, fix)
+    return data
+
+
+def verify_file(file: Path, digest: str, *, manifest: str, fix: str) -> None:
+    """Check ``file`` against ``digest`` without keeping its bytes (:func:`verified_bytes`).
+
+    For a file parsed later, or not at all: it is read through a memory map, so a large
+    file costs no memory. Raises the same :class:`~workbench.errors.DataError`.
+    """
+    _present(file, manifest, fix)
+    _matches(file, sha256_file(file), digest, manifest, fix)
+
+
+def _present(file: Path, manifest: str, fix: str) -> None:
     if not file.is_file():
         raise DataError(f"{file.parent}: missing {file.name}, which {manifest} records; the "
                         f"folder is incomplete: {fix}")
-    data = file.read_bytes()
-    got = sha256_hex(data)
+
+
+def _matches(file: Path, got: str, digest: str, manifest: str, fix: str) -> None:
     if got != digest:
         raise DataError(f"{file}: its content does not match the SHA-256 that {manifest} "
                         f"recorded when the folder was written ({got[:12]}… instead of "
                         f"{digest[:12]}…): the file was damaged or changed since: {fix}")
-    return data

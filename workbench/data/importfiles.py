@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.data.market import TABLES
+from workbench.data.panels import PANEL_FILES
 from workbench.data.store import OPTIONAL_TABLES
 from workbench.errors import ConfigError, DataError
 
@@ -37,7 +38,7 @@ PathLike = str | os.PathLike[str]
 Inputs = Mapping[str, PathLike | Sequence[PathLike] | None]
 
 #: The files :func:`~workbench.data.store.save_market` writes into a Market folder.
-MARKET_FILES = frozenset({"meta.json", *(f"{t}.parquet" for t in TABLES)})
+MARKET_FILES = frozenset({"meta.json", *(f"{t}.parquet" for t in TABLES), *PANEL_FILES})
 #: Of those, the files every Market folder holds.
 REQUIRED_MARKET_FILES = frozenset(
     {"meta.json", *(f"{t}.parquet" for t in TABLES if t not in OPTIONAL_TABLES)})

@@ -11,7 +11,7 @@ Storing and loading one is :mod:`workbench.data.store`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -20,6 +20,7 @@ import pandas as pd
 
 from workbench.data.corporate import cut_actions, empty_actions
 from workbench.data.membership import cut_spells, empty_spells, member_mask, members_on
+from workbench.data.panels import StoredPanels
 from workbench.errors import ConfigError, DataError, did_you_mean
 from workbench.symbols import symbol_codes
 
@@ -56,6 +57,12 @@ class Market:
     corporate_actions
         Dividend, bonus, transfer and rights events (``schema.CORPORATE_ACTION_COLUMNS``,
         see :mod:`workbench.data.corporate`); empty (the default) when the data has none.
+    panels
+        Dense panels stored with the market (:mod:`workbench.data.panels`), which
+        :meth:`grid` and :attr:`calendar` read instead of building them from the bars; None
+        builds every panel from the bars. Only :meth:`from_store` sets them: they belong to
+        the bars they were loaded with, so a copy made with ``dataclasses.replace`` (whose
+        bars may differ) has none.
     """
 
     bars: pd.DataFrame
@@ -66,10 +73,61 @@ class Market:
     meta: Mapping[str, Any] = field(default_factory=dict)
     index_members: pd.DataFrame = field(default_factory=empty_spells)
     corporate_actions: pd.DataFrame = field(default_factory=empty_actions)
+    panels: StoredPanels | None = field(default=None, init=False, repr=False, compare=False)
     _memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False,
                                        compare=False)
     _memo_lock: threading.RLock = field(default_factory=threading.RLock, init=False,
                                         repr=False, compare=False)
+    _bars_later: tuple[Callable[[], pd.DataFrame], tuple[str, ...]] | None = field(
+        default=None, init=False, repr=False, compare=False)
+
+    @classmethod
+    def from_store(cls, bars: pd.DataFrame | Callable[[], pd.DataFrame], *,
+                   columns: Sequence[str] = (), panels: StoredPanels | None = None,
+                   **tables: Any) -> Market:
+        """A Market as a store loads it: with its stored panels, its bars maybe lazily.
+
+        With a callable ``bars`` the bars are read only when first asked for: everything
+        that needs only the dense panels (:meth:`grid` and :attr:`calendar` with stored
+        ``panels``) and the bar columns (:attr:`bar_columns`) then runs without the long
+        bars table in memory; reading :attr:`bars` calls ``bars()`` once and keeps the table.
+
+        Parameters
+        ----------
+        bars
+            The bars table, or a function returning it (with exactly ``columns``).
+        columns
+            The bars' column names, in order (needed only for a callable ``bars``).
+        panels
+            The panels stored with these bars (:class:`~workbench.data.panels.StoredPanels`).
+        **tables
+            Every other argument of :class:`Market`.
+        """
+        if isinstance(bars, pd.DataFrame):
+            market = cls(bars=bars, **tables)
+        else:
+            market = cls(bars=pd.DataFrame(columns=list(columns)), **tables)
+            object.__delattr__(market, "bars")
+            object.__setattr__(market, "_bars_later", (bars, tuple(map(str, columns))))
+        object.__setattr__(market, "panels", panels)
+        return market
+
+    def __getattr__(self, name: str) -> Any:
+        """Read lazily loaded bars (:meth:`from_store`) on first access."""
+        later = self.__dict__.get("_bars_later")
+        if name != "bars" or later is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        with self._memo_lock:
+            if "bars" not in self.__dict__:
+                object.__setattr__(self, "bars", later[0]())
+        return self.__dict__["bars"]
+
+    @property
+    def bar_columns(self) -> tuple[str, ...]:
+        """Names of the bar columns, without reading bars that are not loaded yet."""
+        if "bars" not in self.__dict__ and self._bars_later is not None:
+            return self._bars_later[1]
+        return tuple(str(c) for c in self.bars.columns)
 
     # -- derived data, once per Market ------------------------------------------------------
     def memo(self, key: Hashable, build: Callable[[], T], *, keep: int | None = None) -> T:
@@ -136,14 +194,21 @@ class Market:
         for name, value in state.items():
             object.__setattr__(self, name, value)
         object.__setattr__(self, "_memo", {})
+        object.__setattr__(self, "panels", None)
+        object.__setattr__(self, "_bars_later", None)
         object.__setattr__(self, "_memo_lock", threading.RLock())
 
     # -- shape -----------------------------------------------------------------------------
     @property
     def calendar(self) -> pd.DatetimeIndex:
         """Sessions covered by the bars (XSHG sessions), sorted, named ``date``."""
-        return self.memo("calendar", lambda: pd.DatetimeIndex(
-            np.unique(self.bars["date"].to_numpy(dtype="datetime64[ns]")), name="date"))
+        return self.memo("calendar", self._build_calendar)
+
+    def _build_calendar(self) -> pd.DatetimeIndex:
+        stored = None if self.panels is None else self.panels.calendar()
+        days = (np.unique(self.bars["date"].to_numpy(dtype="datetime64[ns]"))
+                if stored is None else stored)
+        return pd.DatetimeIndex(days, name="date")
 
     @property
     def symbols(self) -> pd.Index:
@@ -171,13 +236,20 @@ class Market:
         Rows follow :attr:`calendar`, columns :attr:`symbols`; where a symbol has no bar the
         cell is NaN (False for a boolean column). Built once per column with integer
         indexing (no pivot) and kept (:meth:`memo`); treat it as read-only. This is the one
-        panel implementation: :meth:`panel` and the point-in-time view both read it.
+        panel implementation: :meth:`panel` and the point-in-time view both read it. A
+        Market loaded from a folder reads the panel stored there instead (memory-mapped,
+        read-only, bit for bit what the bars give; :mod:`workbench.data.panels`), unless it
+        is stale, missing or damaged.
         """
-        if column not in self.bars.columns:
-            raise ConfigError(f"no bar column {column!r}; available: {sorted(self.bars.columns)}")
+        if column not in self.bar_columns:
+            raise ConfigError(f"no bar column {column!r}; available: {sorted(self.bar_columns)}")
         return self.memo(("grid", column), lambda: self._build_grid(column))
 
     def _build_grid(self, column: str) -> np.ndarray:
+        if self.panels is not None:
+            stored = self.panels.grid(column)
+            if stored is not None:
+                return stored
         rows, cols = self.memo("panel_index", self._panel_index)
         values = self.bars[column].to_numpy()
         shape = (len(self.calendar), len(self.symbols))

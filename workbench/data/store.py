@@ -3,7 +3,8 @@
 A Market folder holds one Parquet file per table of :data:`~workbench.data.market.TABLES`
 (``bars.parquet``, ``securities.parquet``, ``fundamentals.parquet``, ``st_periods.parquet``,
 ``benchmark.parquet``, ``index_members.parquet``, ``corporate_actions.parquet``; the last two
-are optional) and ``meta.json``
+are optional), the dense panels of the bars (``panel.*.npy``, derived data that a cold run
+memory-maps instead of rebuilding: :mod:`workbench.data.panels`) and ``meta.json``
 (provenance, :data:`FORMAT_VERSION`, whether the files passed validation, and the SHA-256
 of every file, its own included: :mod:`workbench.data.checksums`).
 :func:`save_market` writes one atomically, :func:`load_market` reads one and checks every
@@ -24,10 +25,26 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from workbench.atomic import atomic_folder
-from workbench.data.checksums import CHECKSUMS_KEY, read_manifest, verified_bytes, write_manifest
+from workbench.data.checksums import (
+    CHECKSUMS_KEY,
+    read_manifest,
+    sha256_hex,
+    verified_bytes,
+    verify_file,
+    write_manifest,
+)
 from workbench.data.corporate import empty_actions
 from workbench.data.market import TABLES, Market
 from workbench.data.membership import empty_spells
+from workbench.data.panels import (
+    CALENDAR_FILE,
+    PANEL_COLUMNS,
+    PANELS_KEY,
+    StoredPanels,
+    panel_file,
+    panels_entry,
+    write_panel,
+)
 from workbench.data.synthetic import GENERATOR_VERSION, SyntheticConfig, synthetic_market
 from workbench.data.validation import validate_market
 from workbench.errors import DataError
@@ -124,12 +141,30 @@ def save_market(market: Market, path: str | os.PathLike[str], *, validate: bool 
                 tmp / f"{table}.parquet",
                 compression="zstd",
             )
-        meta = {k: v for k, v in dict(market.meta).items() if k not in ("path", "validated")}
+        meta = {k: v for k, v in dict(market.meta).items()
+                if k not in ("path", "validated", PANELS_KEY)}
         meta["format_version"] = FORMAT_VERSION
         if validate:
             meta["validated"] = _fingerprint(tmp)
-        write_manifest(tmp / "meta.json", meta, [f"{t}.parquet" for t in TABLES])
+        meta[PANELS_KEY], panel_files = _write_panels(market, tmp)
+        write_manifest(tmp / "meta.json", meta, [f"{t}.parquet" for t in TABLES] + panel_files)
     return Path(path)
+
+
+def _write_panels(market: Market, folder: Path) -> tuple[dict[str, Any], list[str]]:
+    """Write the calendar and the dense panel of every canonical bar column to ``folder``.
+
+    Returns the ``meta.json`` entry (fingerprinted with the SHA-256 of the
+    ``bars.parquet`` and ``securities.parquet`` already in ``folder``) and the file names.
+    """
+    columns = [c for c in PANEL_COLUMNS if c in market.bar_columns]
+    files = [write_panel(folder, CALENDAR_FILE,
+                         market.calendar.to_numpy(dtype="datetime64[ns]"))]
+    files += [write_panel(folder, panel_file(c), market.grid(c)) for c in columns]
+    shape = (len(market.calendar), len(market.symbols))
+    digests = [sha256_hex((folder / f"{t}.parquet").read_bytes())
+               for t in ("bars", "securities")]
+    return panels_entry(columns, shape, *digests), files
 
 
 def _damaged(folder: Path) -> str:
@@ -239,7 +274,11 @@ def load_market(
     Returns
     -------
     Market
-        The tables, with ``meta`` from ``meta.json`` plus ``path``.
+        The tables, with ``meta`` from ``meta.json`` plus ``path``, and the folder's stored
+        dense panels (:mod:`workbench.data.panels`). When nothing needs validating, the
+        bars are checked against their checksum now but parsed only when first read
+        (:meth:`Market.from_store <workbench.data.market.Market.from_store>`): a
+        run that needs only the panels never holds the long bars table.
 
     Raises
     ------
@@ -259,10 +298,23 @@ def load_market(
     record = _checked_files(folder, verify)
     meta = _read_meta(folder / "meta.json")
     meta.setdefault("name", folder.name)
-    tables = {t: _read_table(folder, t, record) for t in TABLES}
     if validate is None:  # a record of validation counts only for verified files
         validate = record is None or "validated" not in meta
-    market = Market(**tables, meta={**meta, "path": str(folder)})
+    lazy = not validate and record is not None and "bars.parquet" in record
+    bars: pd.DataFrame | None = None if lazy else _read_table(folder, "bars", record)
+    columns: list[str] = []
+    if record is not None and bars is None:  # verified now; parsed (and verified again)
+        file = folder / "bars.parquet"      # only when the bars are asked for
+        verify_file(file, record[file.name], manifest="meta.json", fix=_damaged(folder))
+        try:
+            columns = pq.read_schema(file).names
+        except (OSError, pa.ArrowException) as exc:
+            raise DataError(f"{file}: not a readable Parquet file ({exc})") from None
+    tables = {t: _read_table(folder, t, record) for t in TABLES if t != "bars"}
+    panels = StoredPanels(folder, meta.pop(PANELS_KEY, None), record)
+    market = Market.from_store(
+        (lambda: _read_table(folder, "bars", record)) if bars is None else bars,
+        columns=columns, panels=panels, **tables, meta={**meta, "path": str(folder)})
     if validate:
         validate_market(market, source=str(folder))
     return market

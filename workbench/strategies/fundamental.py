@@ -90,7 +90,7 @@ class ValueQuality(Strategy):
         DataError
             When the market lacks what ``inputs`` asks for (or, for ``'auto'``, both).
         """
-        return self._mode(len(market.fundamentals) > 0, tuple(market.bars.columns))
+        return self._mode(len(market.fundamentals) > 0, market.bar_columns)
 
     def _mode(self, has_statements: bool,
               columns: tuple[str, ...]) -> Literal["statements", "ratios"]:
