@@ -194,8 +194,11 @@ def create_app(market: Market, settings: ServeSettings | None = None, *,
         cluster: Any = None
         used = runner
         if used is None and cfg.scheduler is not None:
+            # entered and left on the loop's own thread and context: distributed's Client
+            # keeps a context variable that must be reset where it was set (before the
+            # first request, and after the last: nothing else waits meanwhile)
             cluster = connect(cfg.scheduler)
-            used = DaskRunner(await run_in_threadpool(cluster.__enter__), source)
+            used = DaskRunner(cluster.__enter__(), source)
         elif used is None:
             used = PoolRunner(source, cfg.workers)
         jobs.append(Backtests(used, workers=cfg.workers, max_queued=cfg.max_queued,
@@ -207,7 +210,7 @@ def create_app(market: Market, settings: ServeSettings | None = None, *,
         finally:
             await jobs[0].close()
             if cluster is not None:
-                await run_in_threadpool(cluster.__exit__, None, None, None)
+                cluster.__exit__(None, None, None)
 
     app = FastAPI(title="workbench", version="1", lifespan=lifespan, responses=_PROBLEMS,
                   description="A-share research workbench: recommendations, pre-trade risk "

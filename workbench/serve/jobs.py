@@ -244,11 +244,10 @@ class DaskRunner:
 
     def _run(self, job: BacktestJob) -> dict[str, Any]:
         stats: dict[str, Any] = {}
-        rows = run_on_dask(self.client, backtest_task, self.source, [(job.id, job.item)],
-                           job.config, retries=0, stats=stats, lost=_lost)
-        for _, row in rows:
-            return dict(row)
-        return _lost(RuntimeError("no workers answered"))
+        # run to the end, so that its `finally` releases the market on the workers now
+        rows = list(run_on_dask(self.client, backtest_task, self.source, [(job.id, job.item)],
+                                job.config, retries=0, stats=stats, lost=_lost))
+        return dict(rows[0][1]) if rows else _lost(RuntimeError("no workers answered"))
 
     async def run(self, job: BacktestJob) -> dict[str, Any]:
         return await run_in_threadpool(self._run, job)
