@@ -23,8 +23,8 @@ From a shell::
 In Python (e.g. a test), the app without a server:
 
 >>> from workbench.data.synthetic import SyntheticConfig, synthetic_market
->>> app = create_app(synthetic_market(SyntheticConfig(n_stocks=15, start="2024-01-02",
-...                                                   end="2024-03-29")))
+>>> app = create_app(synthetic_market(SyntheticConfig(n_stocks=15, start="2023-01-03",
+...                                                   end="2023-12-29")))
 >>> sorted(r.path for r in app.routes if r.path.startswith("/v1/risk"))[:2]
 ['/v1/risk/sessions', '/v1/risk/sessions/{session_id}']
 """
