@@ -300,6 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="reports folder served at /v1/reports (default reports/)")
     p.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
                    help="allow browser calls from this origin (repeatable; default: none)")
+    p.add_argument("--recommendation-cache", type=int, default=1024, metavar="N",
+                   help="recommendation answers kept by query (default 1024; 0: none)")
     p.set_defaults(func=_cmd_serve)
     return parser
 
@@ -330,7 +332,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         token=None if args.token_file is None else read_token(args.token_file),
         max_queued=args.max_queued, max_body_bytes=args.max_body_bytes,
         max_batch=args.max_batch, reports_dir=args.reports,
-        cors_origins=tuple(args.cors_origin))
+        cors_origins=tuple(args.cors_origin), recommendation_cache=args.recommendation_cache)
     serve(settings, args.market)
     return 0
 

@@ -213,6 +213,26 @@ def test_bad_recommendation_queries_are_422_with_the_workbench_message(client, p
     assert says in _problem(client.get("/v1/recommendations", params=params), 422)["detail"]
 
 
+def test_a_query_asked_again_is_answered_without_computing(client, monkeypatch):
+    calls = []
+    real = app_module.recommend
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(app_module, "recommend", counted)
+    params = {"strategy": "low_volatility", "top": 7}
+    first, second = (client.get("/v1/recommendations", params=params) for _ in range(2))
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content and len(calls) == 1
+    client.get("/v1/recommendations", params={**params, "top": 8})
+    assert len(calls) == 2
+    for _ in range(2):  # errors are not kept
+        client.get("/v1/recommendations", params={**params, "top": 0})
+    assert len(calls) == 4
+
+
 def test_twenty_recommendations_run_in_parallel_and_the_loop_stays_free(
         base_url, client, market, listed, monkeypatch):
     # Each call waits until all 20 are inside recommend at once (so they run side by side,

@@ -27,6 +27,11 @@ route                                       in process
 ``GET /v1/reports/{name}``                  a report's HTML page
 ==========================================  ===============================================
 
+**Recommendations are answered once per query.** The market does not change while it is
+served, so a query asked again (a dashboard polling its 20 stocks) is answered from the
+last ``ServeSettings.recommendation_cache`` answers (:class:`Answers`) without a thread or a
+computation; a new query is computed by ``recommend`` as below.
+
 **The event loop never computes.** A recommendation (about a millisecond), a batch check,
 the result tables and the start-up warm-up run in the thread pool, so requests are served
 while they run (20 recommendations at once run side by side in 20 threads); backtests run
@@ -42,7 +47,9 @@ import contextlib
 import json
 import logging
 import math
-from collections.abc import AsyncIterator
+import threading
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Hashable
 from typing import Annotated, Any, TypeVar
 
 import pandas as pd
@@ -84,7 +91,7 @@ from workbench.serve.sessions import (
 )
 from workbench.serve.settings import ServeSettings
 
-__all__ = ["DEFAULT_STRATEGY", "create_app", "market_json", "recommendation_json",
+__all__ = ["DEFAULT_STRATEGY", "Answers", "create_app", "market_json", "recommendation_json",
            "strategies_json", "warm"]
 
 #: The strategy ``GET /v1/recommendations`` uses when none is named (as ``workbench recommend``).
@@ -162,6 +169,46 @@ def warm(market: Market) -> None:
             _log.warning("warm-up: %s on %s: %s", name, market.name, exc)
 
 
+class Answers:
+    """Recommendation answers by query, the ``size`` most recently used (0: none kept).
+
+    A query is the route's four parameters as sent. The market is loaded once and never
+    changes while it is served, and :func:`~workbench.recommend.recommend` reads nothing
+    else, so the same query has the same answer; it is sent again without recomputing it.
+    Only answers are kept, never errors. Thread-safe.
+
+    Examples
+    --------
+    >>> kept = Answers(2)
+    >>> for key in "abc":
+    ...     kept.put(key, key.encode())
+    >>> kept.get("a"), kept.get("c")
+    (None, b'c')
+    >>> Answers(0).put("a", b"a")
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._kept: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> bytes | None:
+        """The kept answer to ``key``, or None."""
+        with self._lock:
+            body = self._kept.get(key)
+            if body is not None:
+                self._kept.move_to_end(key)
+            return body
+
+    def put(self, key: Hashable, body: bytes) -> None:
+        """Keep ``body`` as the answer to ``key``, dropping the least recently used."""
+        if self.size:
+            with self._lock:
+                self._kept[key] = body
+                while len(self._kept) > self.size:
+                    self._kept.popitem(last=False)
+
+
 def create_app(market: Market, settings: ServeSettings | None = None, *,
                market_path: str | None = None, runner: Runner | None = None) -> FastAPI:
     """The service over ``market`` (see the module docstring).
@@ -182,6 +229,7 @@ def create_app(market: Market, settings: ServeSettings | None = None, *,
     cfg = settings or ServeSettings()
     reports_root = cfg.reports_dir or default_reports_dir()
     sessions = RiskSessions(cfg.max_sessions)
+    answers = Answers(cfg.recommendation_cache)
     cached: dict[str, bytes] = {}
     jobs: list[Backtests] = []
 
@@ -252,8 +300,12 @@ def create_app(market: Market, settings: ServeSettings | None = None, *,
                                     "market"),
     ) -> Response:
         """What ``strategy`` would buy, hold, sell or avoid after a close, with reasons."""
-        body = await run_in_threadpool(recommendation_json, market, strategy, top, as_of,
-                                       symbols)
+        key = (strategy, top, as_of, symbols)
+        body = answers.get(key)
+        if body is None:
+            body = await run_in_threadpool(recommendation_json, market, strategy, top, as_of,
+                                           symbols)
+            answers.put(key, body)
         return Response(body, media_type=_JSON)
 
     # -- risk ---------------------------------------------------------------------------------

@@ -55,13 +55,18 @@ class ServeSettings:
         (404).
     cors_origins
         Origins allowed to call the service from a browser; empty (default): CORS off.
+    recommendation_cache
+        Recommendation answers kept, by query (least recently used dropped); 0: none.
+        The market does not change while it is served and ``recommend`` reads nothing
+        else, so a query asked again has the same answer: it is sent again without
+        computing it (see :mod:`workbench.serve.app`).
 
     Examples
     --------
     >>> ServeSettings().host, ServeSettings(token="s3cret")
     ('127.0.0.1', ServeSettings(host='127.0.0.1', port=8000, workers=1, max_queued=8, \
 scheduler=None, reports_dir=None, max_body_bytes=2097152, max_batch=10000, max_sessions=256, \
-keep_jobs=100, cors_origins=()))
+keep_jobs=100, cors_origins=(), recommendation_cache=1024))
     >>> ServeSettings(max_batch=0)
     Traceback (most recent call last):
     ...
@@ -81,6 +86,7 @@ check-batch request, e.g. 10000
     max_sessions: int = 256
     keep_jobs: int = 100
     cors_origins: tuple[str, ...] = ()
+    recommendation_cache: int = 1024
 
     def __post_init__(self) -> None:
         if not isinstance(self.host, str) or not self.host:
@@ -97,6 +103,8 @@ check-batch request, e.g. 10000
             whole_number(getattr(self, name), name, hint=hint)
         whole_number(self.max_queued, "max_queued", minimum=0,
                      hint="backtests waiting beyond the running ones, e.g. 8")
+        whole_number(self.recommendation_cache, "recommendation_cache", minimum=0,
+                     hint="answers kept, e.g. 1024; 0 keeps none")
         if self.token is not None and (not isinstance(self.token, str) or not self.token
                                        or self.token != self.token.strip()):
             raise ConfigError("token must be non-empty text without surrounding whitespace; "
