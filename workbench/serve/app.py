@@ -91,8 +91,8 @@ from workbench.serve.sessions import (
 )
 from workbench.serve.settings import ServeSettings
 
-__all__ = ["DEFAULT_STRATEGY", "Answers", "create_app", "market_json", "recommendation_json",
-           "strategies_json", "warm"]
+__all__ = ["CHECK_PATH", "DEFAULT_STRATEGY", "Answers", "create_app", "market_json",
+           "recommendation_json", "strategies_json", "warm"]
 
 #: The strategy ``GET /v1/recommendations`` uses when none is named (as ``workbench recommend``).
 DEFAULT_STRATEGY = "value_quality"
@@ -105,6 +105,12 @@ _PROBLEMS: dict[int | str, dict[str, Any]] = {
         (413, "body over the size limit"), (422, "invalid input"))}
 
 
+#: The risk check's route: the most frequent request, so it takes the shortest path (its
+#: body parsed in one pass, its id read from the path, matched first among the routes).
+CHECK_PATH = "/v1/risk/sessions/{session_id}/check"
+_SESSION_PARAMETER: dict[str, Any] = {"parameters": [{
+    "name": "session_id", "in": "path", "required": True, "schema": {"type": "string"},
+    "description": "the id POST /v1/risk/sessions returned"}]}
 SessionId = Annotated[str, Path(description="the id POST /v1/risk/sessions returned")]
 JobId = Annotated[str, Path(description="the id POST /v1/backtests returned")]
 
@@ -328,12 +334,12 @@ def create_app(market: Market, settings: ServeSettings | None = None, *,
         session = sessions.get(session_id)
         return _json(_session_doc(session.id, account(session.validator)))
 
-    @app.post("/v1/risk/sessions/{session_id}/check", response_model=m.DecisionOut,
-              tags=["risk"], openapi_extra=_body_schema(m.OrderIn))
-    async def check(request: Request, session_id: SessionId) -> Response:
+    @app.post(CHECK_PATH, response_model=m.DecisionOut, tags=["risk"],
+              openapi_extra=_body_schema(m.OrderIn) | _SESSION_PARAMETER)
+    async def check(request: Request) -> Response:
         """Judge one order (an OrderIn): accepted, or the layer, reason code and message of
         the first check it fails."""
-        session = sessions.get(session_id)
+        session = sessions.get(request.path_params["session_id"])
         parsed = order_of((await _parsed(request, m.OrderIn)).model_dump())
         async with session.lock:
             d = session.validator.check(parsed)
@@ -440,6 +446,8 @@ def create_app(market: Market, settings: ServeSettings | None = None, *,
         return FileResponse(page, media_type="text/html",
                             headers={"X-Content-Type-Options": "nosniff"})
 
+    app.openapi()  # the schema, in the order written above; then the hot route first
+    app.router.routes.sort(key=lambda route: getattr(route, "path", "") != CHECK_PATH)
     return app
 
 

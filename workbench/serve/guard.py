@@ -93,8 +93,11 @@ class Guard:
                 code, detail, headers = refusal
                 await _answer(send_status, code, detail, path, headers)
         finally:
-            _log.info("%s %s %d %.2fms", scope.get("method", "?"), path, status,
-                      (time.perf_counter() - start) * 1000.0)
+            if _log.isEnabledFor(logging.INFO):  # a record made directly: no caller lookup
+                _log.handle(_log.makeRecord(
+                    _log.name, logging.INFO, __file__, 0, "%s %s %d %.2fms",
+                    (scope.get("method", "?"), path, status,
+                     (time.perf_counter() - start) * 1000.0), None))
 
     def _refusal(self, scope: Scope) -> tuple[int, str, list[tuple[bytes, bytes]]] | None:
         """Status, detail and headers of a request refused here, or None to let it pass."""
