@@ -156,6 +156,8 @@ def test_strategies_list_parameters_with_types_and_defaults(client):
     fast = next(p for p in body["ma_trend"]["parameters"] if p["name"] == "fast")
     assert fast == {"name": "fast", "type": "int", "default": 20}
     assert body["ma_trend"]["summary"]
+    rebalance = body["buy_and_hold"]["parameters"][0]
+    assert rebalance["type"].startswith("Literal['never'") and rebalance["default"] == "never"
 
 
 def test_openapi_docs_are_served(client):

@@ -48,6 +48,7 @@ import json
 import logging
 import math
 import threading
+import typing
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Hashable
 from typing import Annotated, Any, TypeVar
@@ -156,11 +157,17 @@ def strategies_json() -> bytes:
         kinds = strategies.parameter_types(name)
         doc = (type(strategies.get(name)).__doc__ or "").strip().splitlines()
         out.append({"name": name, "summary": doc[0] if doc else "",
-                    "parameters": [{"name": k, "type": getattr(kinds[k], "__name__",
-                                                                str(kinds[k])),
+                    "parameters": [{"name": k, "type": _type_name(kinds[k]),
                                     "default": jsonable(v)}
                                    for k, v in strategies.parameters(name).items()]})
     return json.dumps(out, ensure_ascii=False, allow_nan=False).encode()
+
+
+def _type_name(kind: Any) -> str:
+    """``int``, ``float``, ``Literal['never', 'monthly']``, ... (the declared type)."""
+    if typing.get_origin(kind) is not None:
+        return repr(kind).replace("typing.", "")
+    return str(getattr(kind, "__name__", kind))
 
 
 def warm(market: Market) -> None:
