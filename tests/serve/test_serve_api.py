@@ -11,6 +11,7 @@ import http.client
 import json
 import logging
 import threading
+import time
 from urllib.parse import urlsplit
 
 import httpx
@@ -135,7 +136,12 @@ def test_every_request_is_logged_on_one_line(client, caplog):
     with caplog.at_level(logging.INFO, logger="workbench.serve"):
         client.get("/v1/health")
         client.get("/v1/backtests/nope")
-    lines = [r.getMessage() for r in caplog.records if r.name == "workbench.serve"]
+        deadline = time.monotonic() + 10  # the line is written once the response is sent
+        while True:
+            lines = [r.getMessage() for r in caplog.records if r.name == "workbench.serve"]
+            if len(lines) >= 2 or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
     assert any(line.startswith("GET /v1/health 200 ") and line.endswith("ms")
                for line in lines), lines
     assert any(line.startswith("GET /v1/backtests/nope 404 ") for line in lines), lines
