@@ -4,6 +4,7 @@ the run in process; a failed run; and the bounded queue (429 when full)."""
 from __future__ import annotations
 
 import io
+import multiprocessing
 import threading
 import time
 
@@ -82,6 +83,16 @@ def test_a_backtest_runs_in_a_worker_process(market, expected):
         assert "2031-01-02" in failed["error"]["detail"]
         r = client.get(f"/v1/backtests/{failing['id']}/trades.csv")
         assert r.status_code == 404 and "is failed" in r.json()["detail"]
+
+        workers = [p for p in multiprocessing.active_children()
+                   if p.name.startswith("SpawnProcess")]
+        assert len(workers) == 1
+        workers[0].kill()  # as the out-of-memory killer would
+        workers[0].join(timeout=30)
+        lost = _finished(client, client.post("/v1/backtests", json=REQUEST).json()["id"])
+        assert lost["status"] == "failed" and lost["error"]["error"] == "WorkerLost"
+        again = client.post("/v1/backtests", json=REQUEST).json()  # a new pool
+        _same_as_in_process(client, _finished(client, again["id"]), expected)
 
 
 def test_a_backtest_runs_on_a_dask_cluster_through_the_sweep_client(market, expected):

@@ -7,7 +7,7 @@ are queued or running; one more is refused with 429 and ``Retry-After``. At most
 
 Where a job runs (a :class:`Runner`):
 
-* :class:`PoolRunner` (default): ``workers`` processes started on the first job
+* :class:`PoolRunner` (default): a pool of ``workers`` processes started on the first job
   (``spawn``, so nothing of the server's threads is inherited). Each loads the market once
   when it starts (from its folder, or unpickled from the server's copy) and keeps it for
   its later jobs, in :data:`WORKER_MARKETS`, the one module-level state: it lives in the
@@ -36,6 +36,8 @@ import threading
 import time
 import warnings
 from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -182,6 +184,9 @@ class Runner(Protocol):
 class PoolRunner:
     """``workers`` spawned processes, started on the first job, each holding the market.
 
+    A worker that dies (killed, out of memory) fails the jobs it and the pool had (their
+    error says so) and the next job starts a new pool.
+
     Parameters
     ----------
     source
@@ -193,37 +198,35 @@ class PoolRunner:
     def __init__(self, source: Market | str, workers: int) -> None:
         self.source = source
         self.workers = workers
-        self._pool: Any = None
+        self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
-    def _started(self) -> Any:
+    def _started(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
-                ctx = multiprocessing.get_context("spawn")
-                self._pool = ctx.Pool(self.workers, initializer=_init_worker,
-                                      initargs=(self.source,))
+                self._pool = ProcessPoolExecutor(
+                    self.workers, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_init_worker, initargs=(self.source,))
             return self._pool
 
     async def run(self, job: BacktestJob) -> dict[str, Any]:
         pool = await run_in_threadpool(self._started)
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[dict[str, Any]] = loop.create_future()
-
-        def settle(value: Any, failed: bool) -> None:
-            if not done.done():
-                (done.set_exception if failed else done.set_result)(value)
-
-        pool.apply_async(_run_in_worker, (job.item, job.config),
-                         callback=lambda v: loop.call_soon_threadsafe(settle, v, False),
-                         error_callback=lambda e: loop.call_soon_threadsafe(settle, e, True))
-        return await done
+        try:
+            return await asyncio.wrap_future(pool.submit(_run_in_worker, job.item, job.config))
+        except BrokenProcessPool:
+            with self._lock:
+                if self._pool is pool:
+                    self._pool = None
+            pool.shutdown(wait=False, cancel_futures=True)
+            return {"error": {"error": "WorkerLost", "detail": "the worker process running "
+                              "the backtest stopped (killed, or out of memory); submit it "
+                              "again"}}
 
     def close(self) -> None:
-        """Stop the workers now (a running backtest is abandoned)."""
+        """Cancel the jobs not started; running ones finish in their workers, which exit."""
         with self._lock:
             if self._pool is not None:
-                self._pool.terminate()
-                self._pool.join()
+                self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
 
 
