@@ -178,6 +178,8 @@ def test_openapi_docs_are_served(client):
     check = paths["/v1/risk/sessions/{session_id}/check"]["post"]
     schema = check["requestBody"]["content"]["application/json"]["schema"]
     assert set(schema["required"]) == {"symbol", "side", "quantity", "limit_price", "timestamp"}
+    assert [p["name"] for p in check["parameters"]] == ["session_id"]
+    assert {"401", "404", "422"} <= set(check["responses"])
 
 
 def test_unknown_routes_and_methods_are_problems(client):
