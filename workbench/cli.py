@@ -11,6 +11,7 @@ schedule     run a batch of reports from a TOML jobs file, then rebuild the inde
 report-all   run the default reports (reports/jobs.toml) and print the index's path
 recommend    a strategy's buy / hold / sell / avoid list with reasons, after a close
 sweep        backtest a parameter grid in and out of sample, on Dask or in process
+serve        recommendations, risk checks and backtests over HTTP (FastAPI, docs at /docs)
 """
 
 from __future__ import annotations
@@ -388,6 +389,34 @@ def build_parser(prog: str = "workbench") -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None,
                    help="worker processes of the local cluster (default: one per core)")
     p.set_defaults(func=_cmd_sweep)
+
+    p = sub.add_parser("serve", help="serve recommendations, risk checks and backtests over HTTP",
+                       description="Run the workbench's HTTP service (FastAPI on uvicorn): "
+                       "the market is loaded once, OpenAPI docs are at /docs, every route but "
+                       "/v1/health needs the --token-file token when one is given.")
+    p.add_argument("--market", default=None, help="Market folder (default: synthetic)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0: any free)")
+    p.add_argument("--token-file", default=None, metavar="FILE",
+                   help="file holding the bearer token every route but /v1/health requires")
+    p.add_argument("--workers", type=int, default=1,
+                   help="backtests run at once: worker processes (default 1)")
+    p.add_argument("--scheduler", default=None,
+                   help="run backtests on this Dask scheduler, e.g. tcp://host:8786")
+    p.add_argument("--max-queued", type=int, default=8, metavar="N",
+                   help="backtests that may wait beyond the running ones; more get 429")
+    p.add_argument("--max-body-bytes", type=int, default=2 * 1024 * 1024, metavar="N",
+                   help="largest request body (default 2 MiB; larger: 413)")
+    p.add_argument("--max-batch", type=int, default=10_000, metavar="N",
+                   help="most orders per check-batch request (default 10000)")
+    p.add_argument("--reports", default=None, metavar="DIR",
+                   help="reports folder served at /v1/reports (default reports/)")
+    p.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
+                   help="allow browser calls from this origin (repeatable; default: none)")
+    p.add_argument("--recommendation-cache", type=int, default=1024, metavar="N",
+                   help="recommendation answers kept by query (default 1024; 0: none)")
+    p.set_defaults(func=_cmd_serve)
     return parser
 
 
@@ -407,6 +436,19 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     if args.out:
         print(f"table of {len(result.table)} rows written to {args.out}; run the same command "
               "again to finish an interrupted sweep")
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from workbench.serve import ServeSettings, read_token, serve
+
+    settings = ServeSettings(
+        host=args.host, port=args.port, workers=args.workers, scheduler=args.scheduler,
+        token=None if args.token_file is None else read_token(args.token_file),
+        max_queued=args.max_queued, max_body_bytes=args.max_body_bytes,
+        max_batch=args.max_batch, reports_dir=args.reports,
+        cors_origins=tuple(args.cors_origin), recommendation_cache=args.recommendation_cache)
+    serve(settings, args.market)
     return 0
 
 

@@ -134,8 +134,9 @@ def _universe(warm: _Warm, universe: Sequence[str] | str | None) -> np.ndarray |
         for raw in key:
             found[_position(raw, warm.ctx.symbols, "universe")] = True
         found.flags.writeable = False
-        if len(warm.universes) >= _MAX_UNIVERSES:
-            warm.universes.pop(next(iter(warm.universes)))
+        kept = list(warm.universes)  # threads (the HTTP service) may evict the same one
+        for old in kept[:len(kept) - _MAX_UNIVERSES + 1]:
+            warm.universes.pop(old, None)
         warm.universes[key] = found
     return found
 
