@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -79,3 +81,28 @@ def tiny_market() -> Market:
 @pytest.fixture
 def tiny() -> Market:
     return tiny_market()
+
+
+#: Headless browsers the browser tests drive, first found on PATH wins.
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+
+
+def find_browser() -> str | None:
+    for name in BROWSERS:
+        if path := shutil.which(name):
+            return path
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser() -> str:
+    """A headless Chromium or Chrome; skipped without one (a failure under CI=true)."""
+    exe = find_browser()
+    if exe is None:
+        message = (f"no headless browser on PATH (looked for {', '.join(BROWSERS)}); install "
+                   "one to run this test, e.g. `sudo apt-get install chromium` on Debian or "
+                   "Ubuntu, or Google Chrome elsewhere")
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + "; .ci/run installs Debian's chromium before make test")
+        pytest.skip(message)
+    return exe

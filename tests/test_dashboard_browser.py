@@ -50,7 +50,6 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 EXPLORE = NOTEBOOKS / "explore.ipynb"
 MAX_BYTES = 8_000_000
 STATE = "application/vnd.jupyter.widget-state+json"
-BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 SLOW = 240.0  # seconds allowed for a page, a kernel or a run on a busy machine
 
 
@@ -114,24 +113,6 @@ def test_notebooks_carry_the_kernelspec_and_language_jupyterlab_writes(executed:
 
 
 # -- a browser driven over the DevTools protocol --------------------------------------------------
-def find_browser() -> str | None:
-    for name in BROWSERS:
-        if path := shutil.which(name):
-            return path
-    return None
-
-
-@pytest.fixture(scope="module")
-def browser() -> str:
-    exe = find_browser()
-    if exe is None:
-        message = (f"no headless browser on PATH (looked for {', '.join(BROWSERS)}); install "
-                   "one to run this test, e.g. `sudo apt-get install chromium` on Debian or "
-                   "Ubuntu, or Google Chrome elsewhere")
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message + "; .ci/run installs Debian's chromium before make test")
-        pytest.skip(message)
-    return exe
 
 
 def free_port() -> int:

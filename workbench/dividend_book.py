@@ -43,7 +43,13 @@ import numpy as np
 import pandas as pd
 
 from workbench.data.corporate import split_payout
-from workbench.rules import BONUS_PAR_CNY, DIVIDEND_TAX, dividend_tax_rule, holding_tier
+from workbench.rules import (
+    BONUS_PAR_CNY,
+    DIVIDEND_TAX,
+    dividend_tax_rule,
+    holding_tier,
+    round_fen,
+)
 
 __all__ = ["DIVIDEND_COLUMNS", "DividendBook", "Entitlements"]
 
@@ -66,10 +72,6 @@ _FEN = 100.0
 
 def _floor_fen(amount: float) -> float:
     return float(np.floor(amount * _FEN + 1e-6) / _FEN)
-
-
-def _round_fen(amount: float) -> float:
-    return float(np.floor(amount * _FEN + 0.5 + 1e-9) / _FEN)
 
 
 @dataclass(frozen=True)
@@ -241,7 +243,7 @@ class DividendBook:
                                  int(ev.rule[i]))
             income = cash + bonus * BONUS_PAR_CNY  # per share held
             gross = _floor_fen(q * cash)
-            withheld = _round_fen(q * income * self._withheld[rule])
+            withheld = float(round_fen(q * income * self._withheld[rule]))
             net = gross - withheld
             gross_total += gross
             pay_row = int(ev.pay_row[i])
@@ -302,7 +304,7 @@ class DividendBook:
                 if lot.income.any():
                     rate = self._on_sale[:, holding_tier(lot.bought, sold)]
                     owed += take * float(lot.income @ rate)
-            tax[j] = _round_fen(owed)
+            tax[j] = round_fen(owed)
         return tax
 
     def record(self, row: int, sym: np.ndarray, signed: np.ndarray, held_before: np.ndarray

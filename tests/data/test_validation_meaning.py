@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import SHARED_REAL, tiny_market
+from test_validation import good_bars as plain_bars
 
 from workbench.data.importers import import_bars, import_benchmark, import_market
 from workbench.data.market import Market
@@ -42,23 +43,15 @@ FAULTS = ("non-positive reference price", "limit_up below limit_down",
 
 
 def good_bars() -> pd.DataFrame:
-    """Two stocks, two sessions, every column consistent (limits: 10 % of prev_close)."""
-    return pd.DataFrame({
-        "date": pd.to_datetime(["2024-01-02", "2024-01-03", "2024-01-02", "2024-01-03"]),
-        "symbol": ["600000.SH", "600000.SH", "000001.SZ", "000001.SZ"],
-        "open": [10.0, 10.1, 9.0, 9.1],
-        "high": [10.2, 10.3, 9.2, 9.3],
-        "low": [9.9, 10.0, 8.9, 9.0],
-        "close": [10.1, 10.2, 9.1, 9.2],
-        "volume": [1000, 2000, 3000, 4000],
-        "amount": [10100.0, 20400.0, 27300.0, 36800.0],
-        "adj_factor": [1.0, 1.0, 1.0, 1.0],
-        "prev_close": [10.0, 10.1, 9.0, 9.1],
-        "limit_up": [11.0, 11.11, 9.9, 10.01],
-        "limit_down": [9.0, 9.09, 8.1, 8.19],
-        "suspended": [False, False, False, False],
-        "is_st": [False, False, False, False],
-    })
+    """Two stocks, two sessions, every column consistent (limits: 10 % of prev_close):
+    :func:`test_validation.good_bars` with the derived columns."""
+    return plain_bars().assign(
+        prev_close=[10.0, 10.1, 9.0, 9.1],
+        limit_up=[11.0, 11.11, 9.9, 10.01],
+        limit_down=[9.0, 9.09, 8.1, 8.19],
+        suspended=[False, False, False, False],
+        is_st=[False, False, False, False],
+    )
 
 
 LINES = np.arange(4) + 2  # header on line 1

@@ -26,7 +26,6 @@ import dataclasses
 import html
 import os
 import re
-import shutil
 import subprocess
 from collections.abc import Callable
 from html.parser import HTMLParser
@@ -37,7 +36,6 @@ import pytest
 
 from workbench.report import card, runner, schedule
 
-BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 #: The default jobs, on a shorter period (the pages are laid out the same).
 DEFAULT_JOBS = schedule.load_jobs(schedule.default_jobs_file())
 PERIOD = {"start": "2023-01-03", "end": "2024-12-31", "split": "2024-07-01"}
@@ -59,24 +57,6 @@ window.addEventListener("load", function () {
 """.replace("CARD_ID", card.CARD_ID)
 
 
-def find_browser() -> str | None:
-    for name in BROWSERS:
-        if path := shutil.which(name):
-            return path
-    return None
-
-
-@pytest.fixture(scope="module")
-def browser() -> str:
-    exe = find_browser()
-    if exe is None:
-        message = (f"no headless browser on PATH (looked for {', '.join(BROWSERS)}); install "
-                   "one to run this test, e.g. `sudo apt-get install chromium` on Debian or "
-                   "Ubuntu, or Google Chrome elsewhere")
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message + "; .ci/run installs Debian's chromium before make test")
-        pytest.skip(message)
-    return exe
 
 
 @pytest.fixture(scope="module")
