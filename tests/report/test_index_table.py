@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 import pytest
-from test_browser import browser, console_errors, open_offline, page_errors  # noqa: F401
+from test_browser import console_errors, open_offline, page_errors
 from test_runner import tiny_notebook
 
 from workbench.report import index, schedule
@@ -174,7 +174,7 @@ window.addEventListener("load", function () {
 """
 
 
-def test_the_page_sorts_by_any_column_in_a_browser(browser, reports, tmp_path):  # noqa: F811
+def test_the_page_sorts_by_any_column_in_a_browser(browser, reports, tmp_path):
     page = index.build_index(reports)
     harness = page.with_name("index-sort-test.html")
     harness.write_text(page.read_text().replace("</body>", SORT_HARNESS + "</body>"))

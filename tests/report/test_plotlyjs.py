@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_browser import browser, console_errors, open_offline, page_errors  # noqa: F401
+from test_browser import console_errors, open_offline, page_errors
 from test_html import _notebook_with
 from test_runner import tiny_notebook
 from test_schedule import fake_kernel, jobs_file  # noqa: F401
@@ -44,7 +44,7 @@ def rendered(dom: str) -> tuple[int, int]:
     return int(done.group(1)), int(expected.group(1))
 
 
-def test_shared_pages_load_one_copy_and_draw_through_the_report_symlink(browser,  # noqa: F811
+def test_shared_pages_load_one_copy_and_draw_through_the_report_symlink(browser,
                                                                         tmp_path):
     out = tmp_path / "reports"
     out.mkdir()
