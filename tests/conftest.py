@@ -21,7 +21,8 @@ SHARED_REAL = REPO.parent / "shared" / "data" / "real_ashare"
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--screenshots", metavar="DIR", default=None,
                      help="write a full-page PNG of every default report to DIR "
-                          "(tests/report/test_browser.py)")
+                          "(tests/report/test_browser.py) and the dashboard's views to "
+                          "DIR/dashboard (tests/test_dashboard_browser.py)")
 
 
 def tiny_market() -> Market:

@@ -27,7 +27,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "workbench"
 LAYERS: dict[str, int] = {
     # 0 base: no workbench imports but each other
     "errors": 0, "calendar": 0, "symbols": 0, "rules": 0, "atomic": 0, "progress": 0,
-    "jsonable": 0, "checks": 0,
+    "jsonable": 0, "checks": 0, "format": 0, "summary": 0,
     # 1 data
     "data": 1,
     # 2 analytics: pure functions over arrays and logs

@@ -213,8 +213,8 @@ def test_sweep_command_runs_on_start_to_end(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0, out
     rows = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.strip()}
-    assert rows["start"] == ["2022-03-01", "2023-01-03"]  # in sample, out of sample
-    assert rows["end"] == ["2022-12-30", "2023-10-31"]
+    assert rows["Start"] == ["2022-03-01", "2023-01-03"]  # in sample, out of sample
+    assert rows["End"] == ["2022-12-30", "2023-10-31"]
 
 
 # -- warnings and hints -----------------------------------------------------------------------

@@ -18,7 +18,8 @@ JupyterLab shows saved widgets only in trusted notebooks (the test signs the exe
 as *Trust Notebook* or ``jupyter trust`` does) and only once a kernel is running: with
 "No Kernel" ipywidgets 8.1 does not restore saved state (jupyter-widgets/ipywidgets#3773).
 
-Set ``WORKBENCH_SCREENSHOTS=DIR`` to write what the browser showed as PNG files into DIR.
+``pytest --screenshots DIR`` (or ``WORKBENCH_SCREENSHOTS=DIR``) writes what the browser showed
+as PNG files into ``DIR/dashboard/``.
 Under CI (``CI=true``) a missing browser fails the tests; elsewhere they are skipped.
 """
 
@@ -134,8 +135,10 @@ def wait(what: str, check: Any, timeout: float = SLOW, every: float = 0.5) -> An
 class Chromium:
     """Headless Chromium with every host but 127.0.0.1 unresolvable, one page per :meth:`page`."""
 
-    def __init__(self, exe: str, profile: Path) -> None:
+    def __init__(self, exe: str, profile: Path, screenshots: Path | None = None) -> None:
         import websocket  # jupyter_server's dependency; only the browser tests need it
+
+        self.screenshots = screenshots
 
         profile.mkdir(parents=True)
         self.proc = subprocess.Popen(
@@ -224,11 +227,11 @@ class Page:
         return out
 
     def screenshot(self, name: str) -> None:
-        folder = os.environ.get("WORKBENCH_SCREENSHOTS")
+        folder = self.chromium.screenshots
         if folder:
-            Path(folder).mkdir(parents=True, exist_ok=True)
+            folder.mkdir(parents=True, exist_ok=True)
             data = self.call("Page.captureScreenshot", format="png")["data"]
-            (Path(folder) / f"{name}.png").write_bytes(base64.b64decode(data))
+            (folder / f"{name}.png").write_bytes(base64.b64decode(data))
 
 
 class JupyterLab:
@@ -293,8 +296,11 @@ class JupyterLab:
 
 
 @pytest.fixture(scope="module")
-def chromium(browser: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
-    c = Chromium(browser, tmp_path_factory.mktemp("chromium") / "profile")
+def chromium(browser: str, tmp_path_factory: pytest.TempPathFactory,
+             request: pytest.FixtureRequest) -> Iterator[Chromium]:
+    folder = request.config.getoption("--screenshots") or os.environ.get("WORKBENCH_SCREENSHOTS")
+    shots = Path(folder).resolve() / "dashboard" if folder else None
+    c = Chromium(browser, tmp_path_factory.mktemp("chromium") / "profile", shots)
     yield c
     c.close()
 
@@ -324,6 +330,17 @@ FIGURES = f"""(() => {{
     }}).map(cell => cell.textContent),
   }}));
 }})()"""
+# a figure's title, axis titles and legend entries that reach outside the figure (the
+# drawdown's y-axis title once showed as "elow peak")
+CUT_TITLES = f"""[...{NOTEBOOK}.node.querySelectorAll('.js-plotly-plot')].flatMap(g => {{
+  const box = g.getBoundingClientRect();
+  return [...g.querySelectorAll('.gtitle, .g-xtitle text, .g-ytitle text, .legendtext')]
+    .filter(t => t.textContent.trim()).filter(t => {{
+      const r = t.getBoundingClientRect();
+      return r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1
+        || r.bottom > box.bottom + 1;
+    }}).map(t => t.textContent.trim());
+}})"""
 # text in the dashboard's controls that does not fit its box
 CUT_LABELS = f"""[...{NOTEBOOK}.node.querySelectorAll(
     '.jp-OutputArea-output :is(.widget-label, .widget-label-basic, .widget-readout, '
@@ -379,6 +396,7 @@ def check_dashboard(page: Page, figures: list[dict[str, Any]]) -> None:
     assert table["cut"] == [], f"cut off in the metrics table: {table['cut']}"
     assert all(f["height"] >= 150 for f in figures), [f["height"] for f in figures]
     assert page.js(CUT_LABELS) == []
+    assert page.js(CUT_TITLES) == [], "titles cut off at a figure's edge"
     assert page.js(WIDGET_ERRORS) == []
 
 
@@ -392,6 +410,8 @@ def test_the_saved_dashboard_draws_in_jupyterlab_from_its_saved_state(
     check_dashboard(page, figures)
     scroll_to(page, ".jp-OutputArea-output .widget-vbox")
     page.screenshot("dashboard-saved-top")
+    scroll_to(page, ".js-plotly-plot", 1)
+    page.screenshot("dashboard-saved-drawdown")
     scroll_to(page, ".js-plotly-plot", 2)
     page.screenshot("dashboard-saved-candles")
     scroll_to(page, ".js-plotly-plot", -1)
@@ -433,6 +453,9 @@ def test_the_live_dashboard_opens_unmodified_and_updates_in_place(lab: JupyterLa
     page.js("window.jupyterapp.commands.execute('application:toggle-left-area')")
     wider = figures_drawn(page, len(widgets.FIGURES))
     assert all(w["width"] > b["width"] + 100 for w, b in zip(wider, before, strict=True))
+    check_dashboard(page, wider)
     scroll_to(page, ".jp-OutputArea-output .widget-vbox")
     page.screenshot("dashboard-live-top")
+    scroll_to(page, ".js-plotly-plot", 1)
+    page.screenshot("dashboard-live-drawdown")
     assert page.console_errors() == []

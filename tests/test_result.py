@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from test_backtest import Scripted, assert_same_result, busy_run, flat, make_market
+from test_summary import assert_reads_well
 
 from workbench.backtest import run
 from workbench.config import BacktestConfig
@@ -81,6 +82,13 @@ def test_summary_and_repr():
     assert s["strategy"] == "scripted" and s["sessions"] == 6
     assert "BacktestResult scripted" in repr(result)
     assert result.weights().shape[0] == 6
+    # raw values for code, a formatted table for people
+    assert isinstance(s["final_equity_cny"], float) and isinstance(s["trades"], int)
+    assert s["start"] == str(result.daily.index[0].date())
+    rows = dict(assert_reads_well(s).frame.values.tolist())
+    assert rows["Final equity (CNY)"] == f"{s['final_equity_cny']:,.2f}"
+    assert rows["Total return (%)"] == f"{s['total_return']:+.2%}"
+    assert rows["Start"] == s["start"] and rows["Sessions"] == "6"
 
 
 # -- the invested fraction ----------------------------------------------------------------------

@@ -432,7 +432,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                        client="serial" if args.serial else args.scheduler,
                        n_workers=args.workers, out=args.out)
     print(result)
-    print(result.summary().to_string())
+    print(result.summary())  # formatted: percentages, dates, labelled rows
     if args.out:
         print(f"table of {len(result.table)} rows written to {args.out}; run the same command "
               "again to finish an interrupted sweep")

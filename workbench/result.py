@@ -51,6 +51,7 @@ from workbench.export import (
 )
 from workbench.jsonable import jsonable
 from workbench.risk import LAYER_OF, Layer, Reason, rejection_counts
+from workbench.summary import Summary
 from workbench.trades import COST_COLUMNS, TRADE_COLUMNS, is_exchange_trade
 
 __all__ = [
@@ -335,16 +336,23 @@ class BacktestResult:
                              fill_value=0.0, observed=True)
         return wide.reindex(self.daily.index, fill_value=0.0)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> Summary:
         """Headline facts without statistics (those live in :mod:`workbench.metrics`).
 
         ``trades`` counts exchange fills and ``settlements`` the other rows of the trade log
         (:func:`workbench.trades.is_exchange_trade`), as ``metrics()`` does.
+
+        Returns
+        -------
+        Summary
+            A dict of raw values (``start``/``end`` as ISO dates, money in CNY, the total
+            return as a fraction, ``unfilled`` as ``{reason: orders}``) that a notebook or a
+            print shows as a formatted table.
         """
         eq = self.daily["equity_cny"]
         n_trades = int(is_exchange_trade(self.trades["reason"]).sum())
         reasons = self.unfilled["reason"].value_counts().sort_index()
-        return {
+        return Summary({
             "strategy": self.strategy["name"],
             "start": str(eq.index[0].date()) if len(eq) else None,
             "end": str(eq.index[-1].date()) if len(eq) else None,
@@ -359,7 +367,7 @@ class BacktestResult:
             "dividends_cny": float(self.daily["dividends_cny"].sum()),
             "dividend_tax_cny": self.dividend_tax_cny(),
             "unfilled": {str(k): int(v) for k, v in reasons.items() if v},
-        }
+        })
 
     def metrics(self, periods_per_year: float | None = None) -> dict[str, Any]:
         """Performance statistics of the run as a JSON-ready dict (for ``metrics.json``).

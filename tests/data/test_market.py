@@ -8,6 +8,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+from test_summary import assert_reads_well
 
 from workbench.data.market import TABLES, Market
 from workbench.errors import ConfigError
@@ -59,6 +60,11 @@ def test_summary_counts(tiny: Market):
     assert (s["symbols"], s["sessions"], s["bars"], s["delisted"], s["st_episodes"]) == (
         2, 5, 9, 1, 1)
     assert s["start"] == "2024-01-02" and s["end"] == "2024-01-08"
+    assert s["boards"] == {"SH main": 1, "SZ main": 1}
+    rows = dict(assert_reads_well(s).frame.values.tolist())
+    assert rows["Symbols by board"] == "SH main: 1, SZ main: 1"
+    assert (rows["Start"], rows["Delisted symbols"], rows["Index membership"]) == (
+        "2024-01-02", "1", "none")
 
 
 # -- memo / forget ---------------------------------------------------------------------------

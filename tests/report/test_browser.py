@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import json
 import os
 import re
 import subprocess
+import urllib.parse
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
@@ -51,6 +53,19 @@ window.addEventListener("load", function () {
                                box ? String(box.bottom + window.scrollY) : "none");
     document.body.setAttribute("data-page-height",
                                String(document.documentElement.scrollHeight));
+    var cut = [];  // figure and axis titles, legend entries reaching outside their figure
+    document.querySelectorAll(".js-plotly-plot").forEach(function (plot) {
+      var outer = plot.getBoundingClientRect();
+      plot.querySelectorAll(".gtitle, .g-xtitle text, .g-ytitle text, .g-y2title text, "
+                            + ".legendtext").forEach(function (text) {
+        var r = text.getBoundingClientRect();
+        if (text.textContent.trim() && (r.left < outer.left - 1 || r.right > outer.right + 1
+            || r.top < outer.top - 1 || r.bottom > outer.bottom + 1)) {
+          cut.push(text.textContent.trim());
+        }
+      });
+    });
+    document.body.setAttribute("data-cut-titles", encodeURIComponent(JSON.stringify(cut)));
   }, 2000);
 });
 </script>
@@ -226,6 +241,14 @@ def test_no_table_shows_internals_or_nothing(name, opened):
             assert "_" not in text, f"a code for a header: {text!r}"
             column = [r[i] for r in rows if i < len(r)]
             assert any(c not in ("", "–") for c in column), f"column {text!r} shows nothing"
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_no_figure_title_or_legend_is_cut_off_at_the_figure_edge(name, opened):
+    dom, _ = opened(name)
+    m = re.search(r'data-cut-titles="([^"]*)"', dom)
+    assert m, "the layout probe did not run"
+    assert json.loads(urllib.parse.unquote(m.group(1))) == []
 
 
 @pytest.mark.parametrize("name", BACKTESTS)

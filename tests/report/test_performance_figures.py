@@ -56,6 +56,9 @@ def test_equity_data_rebases_the_benchmark_to_the_capital(result):
 def test_drawdown_figure_is_underwater_in_the_down_colour(result):
     for colors, down in (("intl", theme.palette("intl").down), ("cn", GREEN)):
         fig = report.drawdown_figure(result, colors=colors)
+        # said in the title, not in a rotated y-axis title that a narrow margin clips
+        assert "below the running peak" in fig.layout.title.text
+        assert not fig.layout.yaxis.title.text and fig.layout.yaxis.tickformat == ".0%"
         strategy = fig.data[0]
         assert strategy.fill == "tozeroy" and strategy.line.color == down
         assert len(strategy.y) == len(result.daily)

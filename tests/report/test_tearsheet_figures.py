@@ -24,7 +24,7 @@ import workbench as wb
 from workbench import metrics, report
 from workbench.calendar import is_session, sessions, sessions_per_year
 from workbench.errors import ConfigError
-from workbench.report.figures import common, stress, theme
+from workbench.report.figures import common, drawdowns, stress, theme
 from workbench.report.figures.common import thin
 
 SPLIT = "2023-01-03"
@@ -162,6 +162,22 @@ def test_the_equity_chart_shades_the_worst_drawdowns(result):
     # the deepest is the headline maximum drawdown
     assert periods.loc[1, "drawdown"] == pytest.approx(result.metrics()["max_drawdown"])
     assert not report.equity_figure(result, drawdowns=0).layout.shapes
+
+
+def test_labels_of_neighbouring_drawdowns_go_up_a_row_instead_of_overlapping():
+    # 100 sessions: dips on sessions 10, 12 and 14 (close together), one on 70
+    r = pd.Series(0.001, index=pd.bdate_range("2024-01-01", periods=100))
+    for day, depth in ((10, -0.05), (12, -0.04), (14, -0.03), (70, -0.10)):
+        r.iloc[day] = depth
+        r.iloc[day + 1] = -depth / (1 + depth) + 0.01  # back above the peak the next day
+    fig = drawdowns.shade_drawdowns(go.Figure(), r, top=4)
+    labels = [(pd.Timestamp(a.x), a.yshift or 0) for a in fig.layout.annotations]
+    assert len(labels) == 4 and {shift for _, shift in labels} == {0, 13, 26}
+    span = (r.index[-1] - r.index[0]).days
+    for i, (x, shift) in enumerate(labels):
+        for y, other in labels[i + 1:]:
+            if abs((x - y).days) < drawdowns.LABEL_GAP * span:
+                assert shift != other, f"labels at {x.date()} and {y.date()} overlap"
 
 
 # --------------------------------------------------------------------------- calendar

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from test_strategies_lookahead import perturbed
+from test_summary import assert_reads_well
 
 from workbench import evaluation
 from workbench.data.market import Market
@@ -49,6 +50,10 @@ def test_grid_search_reports_every_combination_and_the_pick(search):
     assert 0 <= search.deflated_sharpe <= search.in_sample["probabilistic_sharpe_ratio"]
     summary = search.summary()
     assert list(summary.columns) == ["in_sample", "out_of_sample"]
+    assert summary.loc["sharpe_ratio", "in_sample"] == search.in_sample["sharpe_ratio"]
+    rows = {r[0]: r[1:] for r in assert_reads_well(summary).frame.values.tolist()}
+    assert rows["Start"][1] == "2021-07-01"
+    assert rows["Sharpe ratio"][0] == f"{search.in_sample['sharpe_ratio']:.2f}"
     assert "deflated Sharpe" in repr(search)
 
 

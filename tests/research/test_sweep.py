@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from distributed import Client, Future, LocalCluster, get_task_stream
+from test_summary import assert_reads_well
 
 import workbench
 from workbench import research
@@ -91,6 +92,23 @@ def test_the_split_sweep_is_the_grid_search(market, serial):
                                     values="oos_final_equity_cny")
     assert (wide[2.0] < wide[1.0]).all()
     assert list(serial.cost_table().index) == [1.0, 2.0]
+
+
+def test_the_summary_is_raw_for_code_and_formatted_for_people(market, serial):
+    split = serial.summary()
+    assert split.loc["total_return", "out_of_sample"] == serial.out_of_sample["total_return"]
+    rows = {r[0]: r[1:] for r in assert_reads_well(split).frame.values.tolist()}
+    assert rows["Start"] == ["2019-01-02", "2021-07-01"]
+    assert rows["Total return (%)"][1] == f"{serial.out_of_sample['total_return']:+.2%}"
+    scheme = WalkForward(train_years=1, test_months=6)
+    walked = sweep.run(market, "ma_trend", {"fast": [5, 10]}, periods=scheme, client="serial")
+    windows = walked.summary()
+    pd.testing.assert_frame_equal(pd.DataFrame(windows), walked.windows.join(walked.chosen))
+    table = assert_reads_well(windows)
+    assert len(table) == len(walked.chosen) and "Parameters" in table.frame.columns
+    starts = [d.strftime("%Y-%m-%d") for d in walked.windows["out_of_sample_start"]]
+    assert table.frame["Out-of-sample start"].tolist() == starts
+    assert not any(rid in str(windows) for rid in walked.chosen["row_id"])  # no hash IDs
 
 
 def test_rerun_rebuilds_any_row(serial):

@@ -22,6 +22,7 @@ from workbench.data.corporate import cut_actions, empty_actions
 from workbench.data.membership import cut_spells, empty_spells, member_mask, members_on
 from workbench.data.panels import StoredPanels
 from workbench.errors import ConfigError, DataError, did_you_mean
+from workbench.summary import Summary
 from workbench.symbols import symbol_codes
 
 __all__ = ["TABLES", "Market"]
@@ -420,12 +421,20 @@ class Market:
         return pd.Index(sorted(p.loc[on, "symbol"].astype(str).unique()), name="symbol")
 
     # -- display --------------------------------------------------------------------------
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> Summary:
         """Headline facts: symbols, sessions, date range, boards, sectors, events, indexes,
-        and the number of corporate actions."""
+        and the number of corporate actions.
+
+        Returns
+        -------
+        Summary
+            A dict of raw values (``start``/``end`` as ISO dates, ``boards`` as
+            ``{board: symbols}``, counts as ints) that a notebook or a print shows as a
+            formatted table.
+        """
         sec = self.securities
         cal = self.calendar
-        return {
+        return Summary({
             "name": self.name,
             "source": self.meta.get("source", "unknown"),
             "symbols": len(sec),
@@ -441,7 +450,7 @@ class Market:
             "reports": len(self.fundamentals),
             "indexes": list(self.indexes),
             "corporate_actions": len(self.corporate_actions),
-        }
+        })
 
     def __repr__(self) -> str:
         s = self.summary()

@@ -17,7 +17,8 @@ weights, candlestick with trades, costs),
 footnote stating how figures are annualised and what a trade count counts) and
 ``tearsheet`` (:func:`tearsheet_sections`: the performance figures and tables in order).
 
-Reading: ``format`` (:func:`present`, the one formatting layer every table goes through:
+Reading: :func:`present` (re-exported from :mod:`workbench.format`, the one formatting
+layer every table goes through, in the base layer so that ``summary()`` methods use it too:
 labels with units, formatted values, "none found" for an empty table) and ``card``
 (:func:`headline_card`, the strategy beside the benchmark and the equal-weight baseline at
 the top of a backtest report).
@@ -35,6 +36,7 @@ per reports folder) and ``schedule`` (a jobs file, the index page).
 """
 
 from workbench.errors import ReportFailed
+from workbench.format import Table, format_value, label, present
 from workbench.report.banner import Banner, data_banner, warning_banner
 from workbench.report.card import Card, headline_card, headline_data
 from workbench.report.compare import (
@@ -140,7 +142,6 @@ from workbench.report.figures.tables import (
     unfilled_table,
 )
 from workbench.report.figures.theme import TEMPLATE, palette
-from workbench.report.format import Table, format_value, label, present
 from workbench.report.html import PLOTLY_MIME, notebook_html, write_notebook_html
 from workbench.report.lock import ReportsBusy
 from workbench.report.notebook import setup_notebook

@@ -29,7 +29,7 @@ import pandas as pd
 
 from workbench import metrics
 from workbench.data.provenance import provenance
-from workbench.report.format import MISSING, format_value
+from workbench.format import MISSING, format_value
 
 if TYPE_CHECKING:
     from workbench.data.market import Market

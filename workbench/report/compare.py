@@ -17,6 +17,7 @@ from plotly.subplots import make_subplots
 from workbench import metrics
 from workbench.data.provenance import provenance
 from workbench.errors import ConfigError, DataError
+from workbench.format import format_value, label
 from workbench.report.emit import jsonable
 from workbench.report.figures.common import (
     date_strings,
@@ -29,7 +30,6 @@ from workbench.report.figures.common import (
 )
 from workbench.report.figures.performance import benchmark_close, benchmark_returns
 from workbench.report.figures.theme import TEMPLATE, palette
-from workbench.report.format import format_value, label
 from workbench.trades import is_exchange_trade
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 #: The metrics of :func:`metrics_table`, with a format string each (kept for callers; the
-#: report's tables format through :func:`workbench.report.format.format_value`).
+#: report's tables format through :func:`workbench.format.format_value`).
 TABLE_METRICS: dict[str, str] = {
     "total_return": "{:+.1%}",
     "annual_return": "{:+.2%}",
@@ -84,7 +84,7 @@ def beside_baseline(result: BacktestResult, baseline: BacktestResult | None = No
     of :func:`workbench.research.equal_weight_baseline`: same period, costs and rules) and
     the benchmark (its close over the same sessions, a price or total-return index as its
     name says; no costs). Rows :data:`BESIDE_METRICS` labelled with their units
-    (:func:`workbench.report.format.label`), values formatted for reading. The same
+    (:func:`workbench.format.label`), values formatted for reading. The same
     ``periods_per_year`` convention as :meth:`BacktestResult.metrics` applies to all three.
     With the ``market``, the benchmark column carries its name and kind
     (:func:`workbench.data.provenance`), e.g. ``'CSI 300 (price index)'``.
@@ -192,7 +192,7 @@ def metrics_table(results: Mapping[str, BacktestResult], benchmark: pd.Series | 
 
 def metrics_table_figure(table: pd.DataFrame, *, title: str = "Metrics") -> go.Figure:
     """A ``go.Table`` of a metrics table (rows: strategies), formatted as every report
-    table is (:mod:`workbench.report.format`): labelled headers with units, formatted
+    table is (:mod:`workbench.format`): labelled headers with units, formatted
     numbers."""
     shown = pd.DataFrame({c: [format_value(str(c), v) for v in table[c]] for c in table.columns},
                          index=table.index)

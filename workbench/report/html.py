@@ -39,9 +39,9 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import ConfigError
+from workbench.format import format_value
 from workbench.report.emit import jsonable, write_text
 from workbench.report.figures.theme import FONT_FAMILY
-from workbench.report.format import format_value
 
 __all__ = [
     "PLOTLYJS_MODES",

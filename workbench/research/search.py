@@ -37,6 +37,7 @@ from workbench.research.trials import (
     trial_results,
     trials_sharpe_variance,
 )
+from workbench.summary import SummaryFrame
 
 if TYPE_CHECKING:
     from workbench.data.market import Market
@@ -109,9 +110,16 @@ class GridSearchResult:
     in_sample_result: BacktestResult
     out_of_sample_result: BacktestResult
 
-    def summary(self) -> pd.DataFrame:
-        """The chosen combination's metrics, in-sample and out-of-sample side by side."""
-        return pd.DataFrame({"in_sample": pd.Series(self.in_sample),
+    def summary(self) -> SummaryFrame:
+        """The chosen combination's metrics, in-sample and out-of-sample side by side.
+
+        Returns
+        -------
+        SummaryFrame
+            Raw values, a row per metric (``in_sample``, ``out_of_sample`` columns), that a
+            notebook or a print shows formatted.
+        """
+        return SummaryFrame({"in_sample": pd.Series(self.in_sample),
                              "out_of_sample": pd.Series(self.out_of_sample)})
 
     def __repr__(self) -> str:

@@ -72,6 +72,7 @@ from workbench.research.trials import (
     trials_sharpe_variance,
     with_costs,
 )
+from workbench.summary import SummaryFrame
 
 if TYPE_CHECKING:
     from workbench.result import BacktestResult
@@ -396,17 +397,24 @@ class SweepResult:
             raise ConfigError(f"row {row_id!r} has no out-of-sample period")
         return out_of_sample_run(self._market, strategy, config, trial.out_of_sample)
 
-    def summary(self) -> pd.DataFrame:
-        """Split: the pick's metrics in and out of sample side by side. Walk-forward: the
-        chosen row of every window."""
+    def summary(self) -> SummaryFrame:
+        """Split: the pick's metrics in and out of sample side by side. Walk-forward: every
+        window's dates (:attr:`windows`) beside its chosen row (:attr:`chosen`).
+
+        Returns
+        -------
+        SummaryFrame
+            Raw values that a notebook or a print shows formatted (without the ``row_id``
+            and ``window_id`` that code uses to look rows up).
+        """
         if self.mode == "walk_forward":
-            return self.chosen
+            return SummaryFrame(self.windows.join(self.chosen))
 
         def shown(values: Mapping[str, Any]) -> pd.Series:
             return pd.Series({k: v.date() if isinstance(v, pd.Timestamp) else v
                               for k, v in values.items()}, dtype=object)
 
-        return pd.DataFrame({"in_sample": shown(self.in_sample),
+        return SummaryFrame({"in_sample": shown(self.in_sample),
                              "out_of_sample": shown(self.out_of_sample)})
 
     def cost_table(self) -> pd.DataFrame:

@@ -204,5 +204,6 @@ def mark_split(fig: go.Figure, split: object | None, dates: pd.Index) -> go.Figu
         if i == 0:
             fig.add_annotation(x=x, xref=xref, y=1, yref=f"{yref} domain", text=SPLIT_TEXT,
                                showarrow=False, xanchor="left", yanchor="top",
-                               font={"size": 11, "color": "#595959"}, name="split")
+                               font={"size": 11, "color": "#595959"}, name="split",
+                               bgcolor="rgba(255, 255, 255, 0.8)")  # readable over a trace
     return fig

@@ -178,7 +178,9 @@ def drawdown_figure(result: BacktestResult, *, colors: str = "intl",
     """
     pal = palette(colors)
     dd = drawdown_data(result)
-    fig = new_figure("Drawdown (underwater)", height=320)
+    # the words go in the title, not up the y axis: a rotated axis title was seen clipped
+    # ("elow peak"), and the ticks already say "-10%"
+    fig = new_figure("Drawdown below the running peak (underwater)", height=320)
     x = date_strings(dd.index)
     fig.add_trace(go.Scatter(x=x, y=f4(dd), name="strategy", mode="lines",
                              fill="tozeroy", line={"color": pal.down, "width": 1}))
@@ -187,7 +189,7 @@ def drawdown_figure(result: BacktestResult, *, colors: str = "intl",
         bench_dd = close / close.cummax() - 1.0
         fig.add_trace(go.Scatter(x=x, y=f4(bench_dd), name="benchmark", mode="lines",
                                  line={"color": pal.benchmark, "width": 1, "dash": "dot"}))
-    fig.update_layout(yaxis={"tickformat": ".0%", "title": "below peak"},
+    fig.update_layout(yaxis={"tickformat": ".0%"},
                       xaxis={"rangeselector": range_selector(), "type": "date"})
     return mark_split(fig, split, dd.index)
 

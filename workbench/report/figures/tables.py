@@ -1,7 +1,7 @@
 """Compact tables for reports: the trade log's ends, unfilled orders by reason.
 
 They hold raw numbers; a report shows them through :func:`workbench.report.present`, the
-one formatting layer (:mod:`workbench.report.format`, where :func:`format_value` lives).
+one formatting layer (:mod:`workbench.format`, where :func:`format_value` lives).
 
 Reports show tables as HTML; a ten-year trade log has tens of thousands of fills, so the
 report shows its first and last rows and the full log stays in the result.
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import ConfigError
-from workbench.report.format import format_value, label
+from workbench.format import format_value, label
 
 if TYPE_CHECKING:
     from workbench.result import BacktestResult

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 import pytest
-from figure_data import ma_trend_result, risky_result, small_market
 
-from workbench import report, research
-from workbench.report import format as fmt
+from workbench import format as fmt
 from workbench.risk.orders import Reason
 
 
@@ -40,6 +36,10 @@ from workbench.risk.orders import Reason
     ("warnings", [], "none"),
     ("reason", Reason.POSITION_SIZE, "position size"),
     ("enabled", True, "yes"),
+    ("unfilled", {"limit_up": 3, "lot_too_small": 1200}, "limit up: 3, lot too small: 1,200"),
+    ("unfilled", {}, "none"),
+    ("boards", {"SH main": 30, "BSE": 2, "STAR": 5}, "SH main: 30, BSE: 2, STAR: 5"),
+    ("trades", 3042, "3,042"),
 ])
 def test_values_are_formatted_by_what_their_key_says(key, value, shown):
     assert fmt.format_value(key, value) == shown
@@ -65,20 +65,10 @@ def test_labels_carry_words_and_units(key, text):
     assert fmt.label(key) == text
 
 
-def test_every_key_a_report_emits_gets_a_label_without_internals():
-    result = ma_trend_result()
-    market = small_market()
-    keys = [*result.metrics(), *report.quality_summary(market),
-            *report.risk_metrics(risky_result()), *report.backtest_metrics(result)]
-    for key in keys:
-        text = fmt.label(key)
-        assert "_" not in text and text[0].isupper(), (key, text)
-
-
 def test_a_table_drops_its_positional_index_and_its_empty_columns():
     frame = pd.DataFrame({"start": pd.to_datetime(["2016-01-04", "2017-02-03"]),
                           "sessions": [90, 5], "error": [np.nan, None]})
-    table = report.present(frame)
+    table = fmt.present(frame)
     assert list(table.frame.columns) == ["Start", "Sessions"]
     assert table.frame["Start"].tolist() == ["2016-01-04", "2017-02-03"]
     assert "00:00:00" not in table.html() and "error" not in table.html().lower()
@@ -87,66 +77,48 @@ def test_a_table_drops_its_positional_index_and_its_empty_columns():
 def test_hash_ids_and_zero_based_ids_are_not_shown():
     frame = pd.DataFrame({"fast": [5, 10], "is_sharpe_ratio": [0.651191, 0.6]},
                          index=pd.Index(["121ade0cda251a15", "67ef2982c73ab831"], name="row_id"))
-    table = report.present(frame)
+    table = fmt.present(frame)
     assert list(table.frame.columns) == ["Fast", "In-sample Sharpe ratio"]
     assert "121ade0c" not in table.html()
-    windows = report.present(frame.set_axis(pd.Index([0, 1], name="window_id")))
+    windows = fmt.present(frame.set_axis(pd.Index([0, 1], name="window_id")))
     assert "Window" not in " ".join(windows.frame.columns)
-
-
-def test_a_named_index_becomes_the_first_column():
-    result = ma_trend_result()
-    table = report.present(report.trade_table(result, 2))
-    n = len(result.trades)
-    assert table.frame.columns[0] == "Fill"
-    assert table.frame["Fill"].tolist() == ["1", "2", f"{n - 1:,}", f"{n:,}"]
-    assert "Costs excl. slippage (CNY)" in table.frame.columns
-
-
-def test_an_empty_table_says_so_instead_of_showing_a_header():
-    table = report.present(report.unfilled_table(ma_trend_result()).iloc[:0],
-                           empty="none found: every order filled")
-    page = table.html()
-    assert "<table" not in page and "none found: every order filled" in page
-    assert str(table) == "none found: every order filled"
-    assert "<table" not in report.present(pd.DataFrame()).html()
 
 
 def test_messages_are_shown_whole_and_codes_as_words():
     message = ("buy 3400 603797.SH: sector Non-bank Financials would reach 212,345.67 CNY, "
                "over its cap of 200,000.00 CNY (20% of 1,000,000.00 CNY equity); " * 3)
     frame = pd.DataFrame({"layer": ["sector"], "reason": ["SECTOR"], "message": [message]})
-    table = report.present(frame)
+    table = fmt.present(frame)
     assert table.frame.loc[0, "Reason"] == "sector"
     assert table.frame.loc[0, "Message"] == message
     assert "…" not in table.html() and "..." not in table.html()
     assert message.strip().replace("&", "&amp;") in table.html()
 
 
-def test_a_table_of_metrics_by_row_is_formatted_row_by_row():
-    search = research.out_of_sample_check(small_market(), "ma_trend", {"fast": 5, "slow": 20},
-                                          ma_trend_result().config, "2023-07-03")
-    table = report.present(search.summary())
-    rows = dict(zip(table.frame[""], table.frame["Out of sample"], strict=True))
-    assert rows["Start"] == "2023-07-03"
-    assert rows["Total return (%)"] == fmt.format_value(
-        "total_return", search.out_of_sample["total_return"])
-    assert re.fullmatch(r"[+-]\d+\.\d\d%", rows["Annual return, CAGR (%)"])
-
-
 def test_a_mapping_becomes_a_two_column_table_and_multiindexes_are_flattened():
-    table = report.present({"sharpe_ratio": 0.5, "params": {"fast": 5}, "start": None})
+    table = fmt.present({"sharpe_ratio": 0.5, "params": {"fast": 5}, "start": None})
     assert table.frame.values.tolist() == [["Sharpe ratio", "0.50"],
                                            ["Parameters", "fast=5"], ["Start", "–"]]
     frame = pd.DataFrame({"sharpe_ratio": [0.1, 0.2]}, index=pd.MultiIndex.from_tuples(
         [("ma_trend", "in_sample"), ("ma_trend", "out_of_sample")],
         names=["strategy", "period"]))
-    flat = report.present(frame).frame
+    flat = fmt.present(frame).frame
     assert list(flat.columns) == ["Strategy", "Period", "Sharpe ratio"]
     assert flat["Period"].tolist() == ["in sample", "out of sample"]
     assert flat["Strategy"].tolist() == ["ma_trend", "ma_trend"]  # names stay as typed
 
 
 def test_cells_are_escaped():
-    table = report.present(pd.DataFrame({"name": ["<b>A&B</b>"]}))
+    table = fmt.present(pd.DataFrame({"name": ["<b>A&B</b>"]}))
     assert "&lt;b&gt;A&amp;B&lt;/b&gt;" in table.html() and "<b>" not in table.html()
+
+
+def test_a_table_as_text_aligns_words_left_and_numbers_right_with_wide_characters():
+    table = fmt.present(pd.DataFrame({"name": ["浦发银行", "PAB"], "final_equity_cny": [1e6, 5.0]}))
+    lines = str(table).splitlines()
+    # a Chinese character takes two columns: every line ends in the same column
+    assert lines == ["Name      Final equity (CNY)",
+                     "浦发银行        1,000,000.00",
+                     "PAB" + " " * 21 + "5.00"]
+    captioned = fmt.present({"sharpe_ratio": 0.5}, caption="Headline")
+    assert str(captioned).splitlines()[0] == "Headline"

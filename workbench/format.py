@@ -14,8 +14,11 @@ package gives it (``total_return``, ``costs_cny``, ``max_drawdown_peak``):
   column that is empty throughout, full messages (never cut at "…"), and a sentence such as
   "none found" instead of a table with a header and no rows.
 
-Functions that compute (``metrics_table``, ``unfilled_table``, ``summary()`` methods) keep
-returning raw numbers for code; a notebook shows them through :func:`present`.
+Functions that compute (``metrics_table``, ``unfilled_table``, ``result.metrics()``) keep
+returning raw numbers for code; a notebook shows them through :func:`present`. The
+``summary()`` methods return raw numbers too, in a :mod:`workbench.summary` type that shows
+itself through :func:`present`. This module sits in the base layer, so that every layer's
+``summary()`` can use it.
 
 >>> format_value("total_return", 0.1234), label("avg_holding_days")
 ('+12.34%', 'Average holding period (days)')
@@ -28,6 +31,7 @@ import enum
 import html
 import math
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,8 +39,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["CODE_COLUMNS", "EMPTY", "LABELS", "MISSING", "Table", "format_value", "humanise",
-           "label", "present"]
+__all__ = ["CODE_COLUMNS", "COUNTS_BY_CODE", "EMPTY", "LABELS", "MISSING", "Table",
+           "format_value", "humanise", "label", "present"]
 
 #: What a missing value (None, NaN, NaT) shows.
 MISSING = "–"
@@ -133,6 +137,15 @@ LABELS: dict[str, tuple[str, str]] = {
     "validation_errors": ("Validation errors", _COUNT),
     "in_sample": ("In sample", _TEXT), "out_of_sample": ("Out of sample", _TEXT),
     "period": ("Period", _TEXT), "error": ("Error", _TEXT),
+    # summaries: BacktestResult.summary(), Market.summary()
+    "trades": ("Trades (exchange fills)", _COUNT),
+    "settlements": ("Settlements (corporate actions, delistings)", _COUNT),
+    "unfilled": ("Unfilled orders by reason", _TEXT),
+    "boards": ("Symbols by board", _TEXT), "sectors": ("Sectors", _COUNT),
+    "delisted": ("Delisted symbols", _COUNT),
+    "suspended_days": ("Suspended (symbol-sessions)", _COUNT),
+    "st_episodes": ("ST episodes", _COUNT), "reports": ("Financial reports", _COUNT),
+    "indexes": ("Index membership", _TEXT),
 }
 # A prefix names whose figure a key is; the rest of the key is looked up again.
 _PREFIXES: tuple[tuple[str, str], ...] = (
@@ -143,6 +156,8 @@ _PREFIXES: tuple[tuple[str, str], ...] = (
 #: Columns whose text values are codes (``limit_up``, ``POSITION_SIZE``) shown as words.
 CODE_COLUMNS: frozenset[str] = frozenset({"layer", "reason", "level", "category", "period",
                                           "mode", "objective"})
+#: Keys whose values are counts by code (``{'limit_up': 3}``), shown as ``'limit up: 3'``.
+COUNTS_BY_CODE: frozenset[str] = frozenset({"unfilled", "boards", "by_layer", "by_reason"})
 # Words that keep their capitals when a label is put after a prefix.
 _PROPER = ("Sharpe", "Sortino", "Calmar", "CAGR", "CNY", "P(", "ST ")
 _UNITS = {"cny": "CNY", "rate": "%", "days": "days", "pct": "%"}
@@ -277,8 +292,9 @@ def format_value(key: str, value: Any) -> str:
     Fractions (returns, drawdowns, volatilities, rates, probabilities) as percentages with
     two decimals, returns and alpha with a sign; money with thousands separators and two
     decimals; counts with thousands separators; ratios with two decimals; dates without a
-    time; mappings as ``k=v`` pairs; lists joined; enum members by their meaning; missing
-    values (None, NaN, NaT) as ``'–'``.
+    time; mappings as ``k=v`` pairs (counts by code, :data:`COUNTS_BY_CODE`, as
+    ``limit up: 3``); lists joined; enum members by their meaning; missing values (None,
+    NaN, NaT) as ``'–'``.
 
     Parameters
     ----------
@@ -297,6 +313,8 @@ def format_value(key: str, value: Any) -> str:
     ('2016-01-04', 'fast=5')
     >>> format_value("grid", {"fast": [5, 10], "slow": [60]})
     'fast=5, 10; slow=60'
+    >>> format_value("unfilled", {"limit_up": 3, "lot_too_small": 1200})
+    'limit up: 3, lot too small: 1,200'
     >>> format_value("Year", 2023), format_value("sessions", 2023)
     ('2023', '2,023')
     >>> format_value("Strategy return (%)", 24.85), format_value("total_return", 0.2485)
@@ -313,6 +331,9 @@ def format_value(key: str, value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, (dt.date, np.datetime64)):  # pd.Timestamp is a datetime, a date
         return _date(value)
+    if isinstance(value, Mapping) and key in COUNTS_BY_CODE:
+        return ", ".join(f"{humanise(k) if '_' in str(k) else k}: {format_value('n', v)}"
+                         for k, v in value.items()) or "none"  # BSE stays BSE
     if isinstance(value, Mapping):
         lists = any(isinstance(v, (list, tuple)) for v in value.values())
         return ("; " if lists else ", ").join(
@@ -388,24 +409,48 @@ class Table:
         return self.html()
 
     def __str__(self) -> str:
+        """The table as text: words left-aligned, numbers right-aligned, columns two
+        spaces apart (a Chinese character counts two columns wide, as a terminal shows it)."""
         head = [self.caption] if self.caption else []
         if self.frame.empty:
             return "\n".join([*head, self.empty])
-        return "\n".join([*head, self.frame.to_string(index=False)])
+        columns = [[str(name), *map(str, self.frame.iloc[:, i])]
+                   for i, name in enumerate(self.frame.columns)]
+        widths = [max(map(_width, column)) for column in columns]
+        lines = ["  ".join(_pad(cell, width, right=num) for cell, width, num
+                           in zip(row, widths, self._numeric(), strict=True)).rstrip()
+                 for row in zip(*columns, strict=True)]
+        return "\n".join([*head, *lines])
 
     def __repr__(self) -> str:
         return str(self)
 
 
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: wide (East Asian) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int, *, right: bool) -> str:
+    fill = " " * (width - _width(text))
+    return fill + text if right else text + fill
+
+
+def _identifies(name: Any, values: Sequence[Any] | pd.Index | pd.Series) -> bool:
+    """True for an identifier: named ``id``, ``index`` or ``*_id``, or text that is only
+    hash IDs (hex, some with a letter: a column of 8-digit numbers is not one)."""
+    if isinstance(name, str) and (name.endswith("_id") or name in ("id", "index")):
+        return True
+    texts = [v for v in values if not _missing(v)]
+    return (bool(texts) and all(isinstance(v, str) and _HASH.match(v) for v in texts)
+            and any(re.search("[a-f]", v) for v in texts))
+
+
 def _positional(index: pd.Index) -> bool:
     """True for an index that only numbers or identifies rows: not worth a column."""
-    name = str(index.name or "")
-    if name.endswith("_id") or name in ("id", "index"):
-        return True
     if pd.api.types.is_integer_dtype(index.dtype):
-        return not index.name
-    values = [str(v) for v in index]
-    return bool(values) and all(_HASH.match(v) for v in values)
+        return not index.name or _identifies(index.name, [])
+    return _identifies(index.name or "", index)
 
 
 def _is_key(value: Any) -> bool:
@@ -455,7 +500,7 @@ def _frame(table: pd.DataFrame, orient: str | None) -> tuple[pd.DataFrame, list[
         col = table[c]
         if isinstance(col, pd.DataFrame):  # duplicated column names: the first
             col = col.iloc[:, 0]
-        if _empty_column(col):
+        if _empty_column(col) or _identifies(c, col):  # row_id, window_id: internals
             continue
         head = " ".join(map(str, c)) if isinstance(c, tuple) else c
         shown, num = _column(head, col)
@@ -493,8 +538,8 @@ def present(data: pd.DataFrame | pd.Series | Mapping[str, Any], *, caption: str 
     Table
         Every value formatted by its key (:func:`format_value`), headers labelled
         (:func:`label`), codes in :data:`CODE_COLUMNS` as words; a numeric, ``*_id`` or
-        hash-ID index dropped, another index shown as the first column; columns empty
-        throughout dropped; text never shortened.
+        hash-ID index dropped, another index shown as the first column; ``*_id`` and
+        hash-ID columns, and columns empty throughout, dropped; text never shortened.
 
     Examples
     --------
