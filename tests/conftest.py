@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -83,6 +84,16 @@ def tiny_market() -> Market:
 def tiny() -> Market:
     return tiny_market()
 
+
+#: What a table cell must never show, with why (the report and dashboard browser tests).
+INTERNALS: dict[str, re.Pattern[str]] = {
+    "a time of midnight": re.compile(r"00:00:00"),
+    "a raw repr": re.compile(r"<[A-Za-z_][\w.]*[ >]|object at 0x"),
+    "a hash ID": re.compile(r"(?<![\w.])(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{8,}(?![\w.])"),
+    "a Python dict or list": re.compile(r"\{\s*['\"]?\w+['\"]?\s*:|\[\s*['\"]"),
+    "a cut-off text": re.compile(r"…|\.\.\.$"),
+    "a missing number": re.compile(r"^(nan|NaN|None|NaT|<NA>)$"),
+}
 
 #: Headless browsers the browser tests drive, first found on PATH wins.
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")

@@ -42,6 +42,7 @@ import nbformat
 import papermill
 import plotly
 import pytest
+from conftest import INTERNALS
 from jupyter_client.kernelspec import KernelSpecManager
 from nbformat.sign import NotebookNotary
 
@@ -324,6 +325,7 @@ FIGURES = f"""(() => {{
     y: g.data[0] && g.data[0].y ? Array.from(g.data[0].y).slice(-3).map(Number) : [],
     headers: [...g.querySelectorAll('.y-column')].map(
       c => (c.querySelector('.column-block#header') || {{}}).textContent || ''),
+    cells: [...g.querySelectorAll('.column-cell')].map(cell => cell.textContent),
     cut: [...g.querySelectorAll('.column-cell')].filter(cell => {{
       const box = cell.querySelector('.cell-rect'), text = cell.querySelector('.cell-text');
       return box && text && text.getBoundingClientRect().width > box.getBoundingClientRect().width;
@@ -394,6 +396,11 @@ def check_dashboard(page: Page, figures: list[dict[str, Any]]) -> None:
     assert table["headers"][0] == "Strategy" and len(table["headers"]) > 5
     assert all(table["headers"]), f"the metrics table lacks headers: {table['headers']}"
     assert table["cut"] == [], f"cut off in the metrics table: {table['cut']}"
+    shown = [text for text in table["cells"] if text.strip()]
+    assert len(shown) > len(table["headers"]), "the metrics table shows no values"
+    internals = [(what, text) for text in shown for what, pattern in INTERNALS.items()
+                 if pattern.search(text)]
+    assert internals == [], f"the metrics table shows internals: {internals}"
     assert all(f["height"] >= 150 for f in figures), [f["height"] for f in figures]
     assert page.js(CUT_LABELS) == []
     assert page.js(CUT_TITLES) == [], "titles cut off at a figure's edge"

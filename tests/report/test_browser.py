@@ -14,7 +14,8 @@ the page is (``data-page-height``).
 
 The reports are the default jobs (``reports/jobs.toml``) over two years instead of the whole
 history, to keep the run short. ``pytest --screenshots DIR`` also writes a full-page PNG of
-each into ``DIR/NAME.png``, 1400 px wide, to look at.
+each into ``DIR/NAME.png``, 1400 px wide, and of the index page into ``DIR/index.png``, to
+look at.
 
 Under CI (``CI=true``) a missing browser fails the test (``.ci/run`` installs Debian's
 ``chromium``); elsewhere the test is skipped with how to install one.
@@ -35,6 +36,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import INTERNALS
 
 from workbench.report import card, runner, schedule
 
@@ -166,17 +168,6 @@ class Tables(HTMLParser):
             self._cell.append(data)
 
 
-#: What a table cell must never show, with why.
-INTERNALS: dict[str, re.Pattern[str]] = {
-    "a time of midnight": re.compile(r"00:00:00"),
-    "a raw repr": re.compile(r"<[A-Za-z_][\w.]*[ >]|object at 0x"),
-    "a hash ID": re.compile(r"(?<![\w.])(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{8,}(?![\w.])"),
-    "a Python dict or list": re.compile(r"\{\s*['\"]?\w+['\"]?\s*:|\[\s*['\"]"),
-    "a cut-off text": re.compile(r"…|\.\.\.$"),
-    "a missing number": re.compile(r"^(nan|NaN|None|NaT|<NA>)$"),
-}
-
-
 @pytest.fixture(scope="module")
 def opened(browser: str, default_reports: dict[str, runner.ReportRun],
            tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], tuple[str, str]]:
@@ -224,12 +215,12 @@ def test_each_report_has_its_sections_and_its_links_land(name, opened):
     assert not broken
 
 
-@pytest.mark.parametrize("name", REPORTS)
-def test_no_table_shows_internals_or_nothing(name, opened):
-    dom, _ = opened(name)
+def assert_tables_read_well(dom: str) -> None:
+    """Every table of the page has rows, and no header or cell shows :data:`INTERNALS`, a
+    code for a header, or a column with nothing in it."""
     parser = Tables()
     parser.feed(dom)
-    assert parser.tables, "a report without a table"
+    assert parser.tables, "a page without a table"
     for table in parser.tables:
         head = table["head"][0] if table["head"] else []
         rows = [r for r in table["rows"] if r]
@@ -241,6 +232,12 @@ def test_no_table_shows_internals_or_nothing(name, opened):
             assert "_" not in text, f"a code for a header: {text!r}"
             column = [r[i] for r in rows if i < len(r)]
             assert any(c not in ("", "–") for c in column), f"column {text!r} shows nothing"
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_no_table_shows_internals_or_nothing(name, opened):
+    dom, _ = opened(name)
+    assert_tables_read_well(dom)
 
 
 @pytest.mark.parametrize("name", REPORTS)
@@ -279,11 +276,18 @@ def test_a_screenshot_of_each_report_on_request(name, request, browser, opened,
     assert target.stat().st_size > 10_000
 
 
-def test_the_index_page_opens_cleanly(browser, report_run, tmp_path):
+def test_the_index_page_opens_cleanly(browser, report_run, tmp_path, request):
     index = schedule.build_index(report_run.out_dir.parent)
     dom, log = open_offline(browser, index, tmp_path / "profile")
     assert page_errors(dom) == "" and console_errors(log) == []
     assert 'href="backtest_ma_trend/backtest_ma_trend.html"' in dom
+    assert_tables_read_well(dom)
+    if folder := request.config.getoption("--screenshots"):
+        target = Path(folder).resolve() / "index.png"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        chromium(browser, tmp_path / "shot", f"--window-size={WINDOW[0]},{WINDOW[1]}",
+                 f"--screenshot={target}", Path(os.path.abspath(index)).as_uri())
+        assert target.stat().st_size > 10_000
 
 
 def test_the_check_sees_a_page_that_cannot_draw(browser, report_run, tmp_path, monkeypatch):

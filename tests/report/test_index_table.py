@@ -106,6 +106,15 @@ def test_one_table_a_row_per_report_a_column_per_metric(reports):
     assert 'data-sort="9.2">9.20</td>' in page  # sorted by the value, shown formatted
 
 
+def test_parameters_show_as_values_never_as_json(tmp_path):
+    good_report(tmp_path, "p", "2024-01-01T10:00:00+08:00", {"data": DATA},
+                {"params": {"fast": 20, "slow": 60}, "cost_multipliers": [1.0, 2.0],
+                 "start": "2023-01-03"})
+    cell = html.unescape(rows(index.build_index(tmp_path).read_text())["p"][5])
+    assert cell.split("<br>") == ["start: 2023-01-03", "params: fast=20, slow=60",
+                                  "cost_multipliers: 1.00, 2.00"]
+
+
 def test_status_provenance_and_only_the_parameters_that_differ(reports):
     found = rows(index.build_index(reports).read_text())
     status, data, params = 2, 4, 5
@@ -116,10 +125,10 @@ def test_status_provenance_and_only_the_parameters_that_differ(reports):
     assert "unknown strategy &#x27;nope&#x27;; did you mean &#x27;momentum&#x27;?" in failed
     assert "no earlier good report" in failed and "never succeeded" in found["zfail"][3]
     # the defaults every report shares are not repeated on every row
-    assert found["a"][params] == "strategy=&quot;momentum&quot;"
-    assert found["b9"][params] == "capital_cny=2000000.0"
+    assert found["a"][params] == "strategy: momentum"
+    assert found["b9"][params] == "capital_cny: 2,000,000.00"
     assert "defaults" in found["b10"][params] and "capital_cny" not in found["b10"][params]
-    assert found["zfail"][params] == "strategy=&quot;nope&quot;"
+    assert found["zfail"][params] == "strategy: nope"
     # provenance: synthetic or imported and from what, period, benchmark, notes
     assert found["a"][data].startswith("<b>synthetic</b><br><small>Synthetic market "
                                        "(seed 7, generator v3)</small>")

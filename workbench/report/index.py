@@ -226,7 +226,8 @@ def _differing(values: Mapping[str, Any], defaults: Mapping[str, Any] | None
 def _parameters_cell(params: Mapping[str, Any]) -> Cell:
     if not params:
         return '<span class="wb-dim">defaults</span>', ""
-    shown = [f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in params.items()]
+    # as the formatting layer shows values: params: fast=20, slow=60, never a JSON dict
+    shown = [f"{k}: {format_value(k, v)}" for k, v in params.items()]
     return "<br>".join(html.escape(s) for s in shown), "; ".join(shown)
 
 

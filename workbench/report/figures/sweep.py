@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from workbench.errors import ConfigError
+from workbench.format import label
 from workbench.report.figures.common import (
     date_strings,
     empty_note,
@@ -165,8 +166,8 @@ def sweep_heatmap_figure(result: SweepResult, x: str | None = None, y: str | Non
                 marker={"symbol": "square-open", "size": 26, "color": "#262626",
                         "line": {"width": 2}}), row=1, col=col)
     fig.update_layout(coloraxis={"colorscale": pal.diverging(), "cmid": 0.0, "cmin": -bound,
-                                 "cmax": bound, "colorbar": {"title": {"text": metric.replace(
-                                     "_", " ")}, "tickformat": fmt}},
+                                 "cmax": bound, "colorbar": {"title": {"text": label(metric)},
+                                              "tickformat": fmt}},
                       hovermode="closest")
     fig.update_xaxes(type="category", title={"text": x}, showgrid=False)
     fig.update_yaxes(type="category", title={"text": y or ""}, showgrid=False)
