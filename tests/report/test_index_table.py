@@ -115,6 +115,23 @@ def test_parameters_show_as_values_never_as_json(tmp_path):
                                   "cost_multipliers: 1.00, 2.00"]
 
 
+def test_data_every_report_shares_is_said_once_above_the_table(tmp_path):
+    for name in ("x", "y"):
+        good_report(tmp_path, name, "2024-01-01T10:00:00+08:00",
+                    {"data": DATA, "sharpe_ratio": 1.0})
+    page = index.build_index(tmp_path).read_text()
+    heads = headings(page)
+    assert "data" not in heads and heads[4] == "parameters (not the notebook's defaults)"
+    assert all(len(cells) == len(heads) for cells in rows(page).values())
+    (banner,) = re.findall(r'<p class="wb-shared-data">(.*?)</p>', page, re.S)
+    assert "Synthetic market (seed 7, generator v3)" in banner
+    assert page.count("Synthetic market (seed 7") == 1  # not on every row
+    # one report on other data brings the column back, a row each
+    good_report(tmp_path, "z", "2024-01-01T10:00:00+08:00", {"data": IMPORTED})
+    page = index.build_index(tmp_path).read_text()
+    assert "data" in headings(page) and "wb-shared-data" not in page
+
+
 def test_status_provenance_and_only_the_parameters_that_differ(reports):
     found = rows(index.build_index(reports).read_text())
     status, data, params = 2, 4, 5

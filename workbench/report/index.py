@@ -9,7 +9,8 @@ version, :meth:`~workbench.report.publish.ReportFolder.current`) and writes one 
   before a kernel started (an unknown strategy, a missing notebook) included;
 * when it was generated;
 * what data it rests on (:func:`workbench.data.provenance`: synthetic or imported and from
-  what, the period, the benchmark, anything that could flatter the numbers);
+  what, the period, the benchmark, anything that could flatter the numbers), said once
+  above the table instead when every report rests on the same data;
 * the parameters that differ from the notebook's defaults (the defaults every report shares
   are not repeated on every row);
 * a column per headline metric (:data:`HEADLINE_KEYS`) that any report emits; a report
@@ -314,6 +315,9 @@ def _row(key: str, good: Mapping[str, Any] | None, failed: Mapping[str, Any] | N
     return cells + [_metric_cell(k, scalars.get(k)) for k in columns]
 
 
+_DATA = 4  # the data column's position in a row
+
+
 def _records(root: Path, unrecorded: Mapping[str, str], now: dt.datetime
              ) -> dict[str, tuple[dict[str, Any] | None, dict[str, Any] | None, Path | None]]:
     """``{name: (report.json, the last failure's record, the version read)}``."""
@@ -337,13 +341,25 @@ def _records(root: Path, unrecorded: Mapping[str, str], now: dt.datetime
     return records
 
 
-def _table(rows: list[list[Cell]], columns: list[str], numeric: set[str]) -> str:
+def _shared_data(rows: list[list[Cell]]) -> str | None:
+    """The data cell every row shows, when there are several rows and they all show the
+    same one (it is then said once above the table instead of on every row)."""
+    cells = {row[_DATA][0] for row in rows}
+    return cells.pop() if len(rows) > 1 and len(cells) == 1 else None
+
+
+def _table(rows: list[list[Cell]], columns: list[str], numeric: set[str],
+           *, with_data: bool = True) -> str:
     heads = [("report", "text"), ("notebook", "text"), ("status", "text"),
              ("generated", "date"), ("data", "text"),
              ("parameters (not the notebook's defaults)", "text")]
     heads += [(INDEX_HEADINGS.get(k, k.replace("_", " ")), "number" if k in numeric else "text")
               for k in columns]
     wide = {4: "wb-data", 5: "wb-wide"}
+    if not with_data:
+        heads.pop(_DATA)
+        rows = [row[:_DATA] + row[_DATA + 1:] for row in rows]
+        wide = {4: "wb-wide"}
     head = "".join(
         f'<th scope="col" data-type="{kind}"'
         + (' class="wb-num"' if kind == "number" else "")
@@ -396,8 +412,11 @@ def build_index(out_dir: str | os.PathLike[str], *,
     numeric = {k for k in columns if any(isinstance(m.get(k), (int, float))
                                          and not isinstance(m.get(k), bool) for m in found)}
     rows = [_row(key, *records[key], columns) for key in sorted(records, key=_natural)]
-    body = _STYLE + (_table(rows, columns, numeric) if rows else
-                     "<p>No reports yet: run <code>make report</code>.</p>")
+    shared = _shared_data(rows)
+    banner = ("" if shared is None else
+              f'<p class="wb-shared-data">Every report rests on the same data: {shared}</p>')
+    body = _STYLE + (banner + _table(rows, columns, numeric, with_data=shared is None)
+                     if rows else "<p>No reports yet: run <code>make report</code>.</p>")
     failing = sum(1 for _, failed, _ in records.values() if failed is not None)
     doc = page("Reports", body, with_plotly=False, script=_SORT_SCRIPT if rows else "",
                subtitle=f"{len(rows)} reports" + (f", {failing} failing" if failing else "")
