@@ -46,7 +46,7 @@ from workbench.data.corporate import split_payout
 from workbench.rules import (
     BONUS_PAR_CNY,
     DIVIDEND_TAX,
-    dividend_tax_rule,
+    dividend_tax_rules,
     holding_tier,
     round_fen,
 )
@@ -111,8 +111,10 @@ class Entitlements:
         at = np.searchsorted(dates64, ex, side="left")
         keep = (pos >= 0) & (at > r0) & (at <= r1)
         idx = np.flatnonzero(keep)
-        rows = np.empty(len(idx), dtype=np.int64)
-        for i, (sym, row) in enumerate(zip(pos[idx].tolist(), at[idx].tolist(), strict=True)):
+        rows = at[idx].astype(np.int64)
+        # most events fall on a session with a bar; look further only for the others
+        for i in np.flatnonzero(~np.isfinite(close[rows, pos[idx]])).tolist():
+            sym, row = int(pos[idx[i]]), int(rows[i])
             bars = np.flatnonzero(np.isfinite(close[row : r1 + 1, sym]))
             rows[i] = row + bars[0] if bars.size else r1 + 1  # no bar left in the run: dropped
         inside = rows <= r1
@@ -120,7 +122,7 @@ class Entitlements:
         pay = actions["pay_date"].to_numpy(dtype="datetime64[ns]")[idx]
         pay_row = np.where(np.isnat(pay), rows,
                            np.maximum(np.searchsorted(dates64, pay, side="left"), rows))
-        rule = np.array([dividend_tax_rule(d) for d in ex[idx]], dtype=np.int64)
+        rule = dividend_tax_rules(ex[idx])
         out = cls(rows, pos[idx].astype(np.int64),
                   actions["cash_pre_tax_cny"].to_numpy(dtype=float)[idx],
                   actions["bonus_ratio"].to_numpy(dtype=float)[idx],
@@ -150,7 +152,7 @@ class Entitlements:
         cash, bonus = split_payout(np.where(down, c, 1.0), np.where(down, ref, 1.0))
         cash, bonus = np.where(down, cash, 0.0), np.where(down, bonus, 0.0)
         transfer = np.where(down, 0.0, c / ref - 1.0)
-        rule = np.array([dividend_tax_rule(d) for d in dates64[rows]], dtype=np.int64)
+        rule = dividend_tax_rules(dates64[rows])
         return cls(rows, sym.astype(np.int64), cash, bonus, transfer, rows, rule,
                    "prices").sorted()
 

@@ -48,6 +48,7 @@ __all__ = [
     "PriceLimitRule",
     "RateRule",
     "dividend_tax_rule",
+    "dividend_tax_rules",
     "holding_tier",
     "ipo_unlimited_days",
     "limit_percent",
@@ -295,6 +296,23 @@ def dividend_tax_rule(day: str | pd.Timestamp) -> int:
     """
     day = pd.Timestamp(day)
     return max(sum(rule.start <= day for rule in DIVIDEND_TAX) - 1, 0)
+
+
+def dividend_tax_rules(days: pd.DatetimeIndex | np.ndarray) -> np.ndarray:
+    """Vectorised :func:`dividend_tax_rule` over many ex-dates (int64 array, same length).
+
+    NaT gives 0, as the scalar rule does (a missing date is on or after no rule's start).
+
+    Examples
+    --------
+    >>> dividend_tax_rules(np.array(["2012-12-31", "2015-09-07", "2015-09-08", "NaT"],
+    ...                             dtype="datetime64[ns]")).tolist()
+    [1, 2, 3, 0]
+    """
+    values = np.asarray(days, dtype="datetime64[ns]")
+    starts = np.array([r.start.to_datetime64() for r in DIVIDEND_TAX], dtype="datetime64[ns]")
+    found = np.maximum(np.searchsorted(starts, values, side="right") - 1, 0)
+    return np.where(np.isnat(values), 0, found).astype(np.int64)
 
 
 def holding_tier(bought: pd.Timestamp, sold: pd.Timestamp) -> int:

@@ -85,8 +85,7 @@ class MATrend(Strategy):
                               f"({self.slow}); e.g. fast=20, slow=60")
 
     def _signal(self, view: MarketView) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        slow = view.rolling_mean("adj_close", self.slow)
-        fast = view.rolling_mean("adj_close", self.fast)
+        slow, fast = view.rolling_means("adj_close", (self.slow, self.fast))
         with np.errstate(divide="ignore", invalid="ignore"):
             strength = fast / slow
         up = view.listed & (fast > slow)  # NaN (short history) compares False
