@@ -169,20 +169,26 @@ def _lots(ctx: ViewContext, board_lots: bool) -> tuple[np.ndarray, np.ndarray]:
     return lot_min, lot_step
 
 
-def _blocks(ctx: ViewContext, price: np.ndarray, limit_up: np.ndarray,
-            limit_down: np.ndarray, suspended: np.ndarray, r0: int, r1: int, *,
-            price_limits: bool, chunk: int = 256) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`~workbench.portfolio.block_codes` for every session of the run (int8 arrays)."""
-    shape = (r1 - r0 + 1, price.shape[1])
-    buy, sell = np.zeros(shape, dtype=np.int8), np.zeros(shape, dtype=np.int8)
-    for lo in range(r0, r1 + 1, chunk):
-        hi = min(lo + chunk, r1 + 1)
-        rows = np.arange(lo, hi)[:, None]
-        buy[lo - r0 : hi - r0], sell[lo - r0 : hi - r0] = block_codes(
-            price[lo:hi], limit_up[lo:hi], limit_down[lo:hi], suspended[lo:hi],
-            (ctx.list_row <= rows) & (rows < ctx.delist_row), rows >= ctx.delist_row,
-            price_limits=price_limits)
-    return buy, sell
+class _Blocks:
+    """:func:`~workbench.portfolio.block_codes` of the symbols with orders, one session at
+    a time, written into full-width arrays (what :class:`SessionBars` carries)."""
+
+    def __init__(self, ctx: ViewContext, price: np.ndarray, limit_up: np.ndarray,
+                 limit_down: np.ndarray, suspended: np.ndarray, *, price_limits: bool) -> None:
+        self.list_row, self.delist_row = ctx.list_row, ctx.delist_row
+        self.price, self.limit_up, self.limit_down = price, limit_up, limit_down
+        self.suspended, self.price_limits = suspended, price_limits
+        n = len(ctx.symbols)
+        self.buy, self.sell = np.zeros(n, dtype=np.int8), np.zeros(n, dtype=np.int8)
+
+    def at(self, row: int, sym: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Buy and sell codes of session ``row``, current at the positions ``sym``."""
+        gone = self.delist_row[sym]
+        self.buy[sym], self.sell[sym] = block_codes(
+            self.price[row][sym], self.limit_up[row][sym], self.limit_down[row][sym],
+            self.suspended[row][sym], (self.list_row[sym] <= row) & (row < gone),
+            row >= gone, price_limits=self.price_limits)
+        return self.buy, self.sell
 
 
 def _ex_date_rows(close: np.ndarray, prev_close: np.ndarray, r0: int, r1: int,
@@ -374,8 +380,8 @@ def run(market: Market, strategy: Strategy,
     limit_up, limit_down = ctx.array("limit_up"), ctx.array("limit_down")
     suspended, volume = ctx.array("suspended"), ctx.array("volume")
     ex_dates = _ex_date_rows(close, prev_close, r0, r1)
-    buy_block, sell_block = _blocks(ctx, fill_px, limit_up, limit_down, suspended, r0, r1,
-                                    price_limits=config.price_limits)
+    blocks = _Blocks(ctx, fill_px, limit_up, limit_down, suspended,
+                     price_limits=config.price_limits)
     lot_min, lot_step = _lots(ctx, config.board_lots)
     sectors = ctx.securities["sector"].astype(str).fillna("unknown").to_numpy()
     sector_names, sector_code = np.unique(sectors, return_inverse=True)
@@ -438,7 +444,7 @@ def run(market: Market, strategy: Strategy,
             pf.start_session()
             if len(orders):
                 bars = SessionBars(fill_px[r], limit_up[r], limit_down[r], volume[r],
-                                   buy_block[k], sell_block[k])
+                                   *blocks.at(r, orders.symbol))
                 if gate is not None:
                     gate.open(r, days[k], orders.symbol, pf.shares)
                 orders = pf.execute(r, days[k], orders, bars, gate)  # what is left: carried

@@ -197,6 +197,7 @@ class DividendBook:
                     for a, b in zip(starts, ends, strict=True)}
         self._due: dict[int, float] = {}
         self._lots: dict[int, list[_Lot]] = {}
+        self._tiers: dict[tuple[pd.Timestamp, pd.Timestamp], int] = {}
         self._opened = np.full(n_symbols, -1, dtype=np.int64)
         self._hist_rows: list[int] = []
         self._hist: list[tuple[np.ndarray, np.ndarray]] = []
@@ -280,7 +281,8 @@ class DividendBook:
             return
         lo, hi = self._at.get(row, (0, 0))
         sym = held[moved]
-        miss = ~np.isin(sym, self.events.symbol[lo:hi])
+        events = set(self.events.symbol[lo:hi].tolist())
+        miss = np.array([s not in events for s in sym.tolist()], dtype=bool)
         for s, value in zip(sym[miss].tolist(), (shares[sym] * (c[moved] - pc[moved]))[miss]
                             .tolist(), strict=True):
             self.unexplained.append((row, s, float(value)))
@@ -296,18 +298,27 @@ class DividendBook:
         if not self._lots:
             return tax
         sold = pd.Timestamp(self.dates64[row])
-        for j in np.flatnonzero(np.isin(sym, list(self._lots))).tolist():
+        for j, s in enumerate(sym.tolist()):
+            if s not in self._lots:
+                continue
             left, owed = int(shares[j]), 0.0
-            for lot in self._lots[int(sym[j])]:
+            for lot in self._lots[s]:
                 if left <= 0:
                     break
                 take = min(left, lot.shares)
                 left -= take
                 if lot.income.any():
-                    rate = self._on_sale[:, holding_tier(lot.bought, sold)]
+                    rate = self._on_sale[:, self._tier(lot.bought, sold)]
                     owed += take * float(lot.income @ rate)
             tax[j] = round_fen(owed)
         return tax
+
+    def _tier(self, bought: pd.Timestamp, sold: pd.Timestamp) -> int:
+        """:func:`~workbench.rules.holding_tier`, kept per pair of dates (lots share them)."""
+        found = self._tiers.get((bought, sold))
+        if found is None:
+            found = self._tiers[bought, sold] = holding_tier(bought, sold)
+        return found
 
     def record(self, row: int, sym: np.ndarray, signed: np.ndarray, held_before: np.ndarray
                ) -> None:
@@ -322,8 +333,10 @@ class DividendBook:
         self._opened[sym[(held_before == 0) & (signed > 0)]] = row
         if self._lots:
             bought = pd.Timestamp(self.dates64[row])
-            for j in np.flatnonzero(np.isin(sym, list(self._lots))).tolist():
-                s, q = int(sym[j]), int(signed[j])
+            for j, s in enumerate(sym.tolist()):
+                if s not in self._lots:
+                    continue
+                q = int(signed[j])
                 self._move(s, q, bought)
                 if held_before[j] + q == 0:
                     del self._lots[s]

@@ -260,20 +260,25 @@ def block_codes(price: np.ndarray, limit_up: np.ndarray, limit_down: np.ndarray,
                 price_limits: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Why a buy and why a sell cannot fill, elementwise (0: they can; else a reason code).
 
-    Works on one session (vectors) or many (sessions × symbols), so the engine computes it
-    for a whole run at once. Reason codes index :data:`UNFILLED_REASONS` from 1.
+    Works on one session (vectors; the engine passes the symbols with orders only) or many
+    (sessions × symbols). Reason codes index :data:`UNFILLED_REASONS` from 1; where several
+    apply, the first of delisted, not listed, suspended, no bar wins, and only a stock free
+    of them all can be blocked by its price limit.
     """
-    base = np.select(
-        [delisted, ~listed, suspended, ~np.isfinite(price)],
-        [_R["delisted"], _R["not_listed"], _R["suspended"], _R["no_bar"]], 0,
-    ).astype(np.int8)
+    shape = np.broadcast_shapes(*map(np.shape, (price, suspended, listed, delisted)))
+    base = np.zeros(shape, dtype=np.int8)
+    # the reasons in rising precedence, each overwriting the ones before it
+    np.copyto(base, _R["no_bar"], where=~np.isfinite(price))
+    np.copyto(base, _R["suspended"], where=suspended)
+    np.copyto(base, _R["not_listed"], where=~listed)
+    np.copyto(base, _R["delisted"], where=delisted)
+    if not price_limits:
+        return base, base.copy()
+    free = base == 0
     buy, sell = base, base.copy()
-    if price_limits:
-        with np.errstate(invalid="ignore"):  # NaN limits: no limit
-            buy = np.where((base == 0) & (price >= limit_up - _LIMIT_EPS),
-                           _R["limit_up"], base).astype(np.int8)
-            sell = np.where((base == 0) & (price <= limit_down + _LIMIT_EPS),
-                            _R["limit_down"], base).astype(np.int8)
+    with np.errstate(invalid="ignore"):  # NaN limits: no limit
+        np.copyto(buy, _R["limit_up"], where=free & (price >= limit_up - _LIMIT_EPS))
+        np.copyto(sell, _R["limit_down"], where=free & (price <= limit_down + _LIMIT_EPS))
     return buy, sell
 
 
@@ -305,7 +310,11 @@ class Gate(Protocol):
 
 
 class SessionBars(NamedTuple):
-    """What the fill session's bars say, one value per symbol (full-width arrays)."""
+    """What the fill session's bars say, one value per symbol (full-width arrays).
+
+    :meth:`Portfolio.execute` reads them at the orders' symbols only, so the engine fills
+    ``buy_block`` and ``sell_block`` there alone (:func:`block_codes` of those symbols).
+    """
 
     price: np.ndarray  # market price at the fill time (open, close or VWAP proxy), CNY
     limit_up: np.ndarray  # NaN: no limit

@@ -103,6 +103,14 @@ def equal_weights(chosen: np.ndarray, n_symbols: int) -> np.ndarray:
     return w
 
 
+def _current_weights(view: MarketView, at: np.ndarray) -> np.ndarray:
+    """``view.weights[at]`` for held positions ``at``, with the same arithmetic."""
+    close = view.latest("close")[at]
+    value = view.holdings[at] * np.where(np.isfinite(close), close, 0.0)
+    eq = view.equity_cny
+    return value / eq if eq > 0 else np.zeros_like(value)
+
+
 def rebalance_due(view: MarketView) -> bool:
     """True on the backtest's first session and on the first session of every month."""
     return view.is_first or view.is_month_start
@@ -128,15 +136,16 @@ def slot_weights(view: MarketView, keep: np.ndarray, entries: np.ndarray,
     max_names
         Most names held at once.
     """
-    held = view.holdings > 0
-    keep = keep & held
-    sells = held & ~keep
-    free = max(max_names - int(keep.sum()), 0)
+    held = np.flatnonzero(view.holdings > 0)
+    kept = held[keep[held]]
+    free = max(max_names - kept.size, 0)
     new = np.asarray(entries, dtype=np.int64)
-    new = new[~held[new]][:free]
-    if not new.size and not sells.any():
+    new = new[view.holdings[new] <= 0][:free]
+    if not new.size and kept.size == held.size:  # no entry, no sale
         return None
-    w = np.where(keep, view.weights * _KEEP, 0.0)
+    w = np.zeros(len(view.holdings))
+    if kept.size:  # view.weights, computed for the kept names only
+        w[kept] = _current_weights(view, kept) * _KEEP
     if new.size:
         room = max(1.0 - float(w.sum()), 0.0)
         w[new] = min(1.0 / max_names, room / new.size)

@@ -24,6 +24,8 @@ from workbench.view import MarketView, ViewContext
 
 __all__ = ["MATrend", "RSIReversion"]
 
+_NONE = np.zeros(0, dtype=np.int64)
+
 
 def _fresh_slots(keep: np.ndarray, entries: np.ndarray, max_names: int) -> np.ndarray:
     """Weights of a fresh portfolio: kept names, then entries, ``1 / max_names`` each."""
@@ -97,7 +99,19 @@ class MATrend(Strategy):
     def target_weights(self, view: MarketView) -> np.ndarray | None:
         if view.row + 1 < self.slow:
             return None  # not enough history for any stock yet
-        _, up, entries = self._signal(view)
+        # _signal's entries, narrowed to what slot_weights takes from them: the names not
+        # held, the strongest first, as many as there are free slots (ranked only then)
+        slow, fast = view.rolling_means("adj_close", (self.slow, self.fast))
+        up = view.listed & (fast > slow)  # NaN (short history) compares False
+        held = view.holdings > 0
+        free = self.max_names - int(np.count_nonzero(up & held))
+        entries = _NONE
+        if free > 0:
+            entries = np.flatnonzero(up & view.tradable & ~view.is_st & ~held)
+            if entries.size:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    strength = fast[entries] / slow[entries]
+                entries = entries[np.argsort(-strength, kind="stable")[:free]]
         return slot_weights(view, up, entries, self.max_names)
 
     def scores(self, view: MarketView) -> Scores:
