@@ -314,12 +314,12 @@ class _RiskGate:
         return np.array(self._limits(sym, price, True), dtype=float)
 
 
-def _rejection_table(ctx: ViewContext, rows: list[tuple[int, int, int, int, str, str]]
-                     ) -> pd.DataFrame:
+def _rejection_table(ctx: ViewContext, rows: list[tuple[int, int, int, int, str, str]],
+                     symbols: pd.CategoricalDtype) -> pd.DataFrame:
     col: list[Any] = list(zip(*rows, strict=True)) if rows else [[] for _ in range(6)]
     return rejections_frame(
         ctx.dates64[np.asarray(col[0], dtype=np.int64)],
-        _labels(np.asarray(col[1], dtype=np.int64), ctx.symbols),
+        _labels(np.asarray(col[1], dtype=np.int64), symbols),
         _labels(np.asarray(col[2], dtype=np.int64), SIDES),
         np.asarray(col[3], dtype=np.int64), list(col[4]), list(col[5]))
 
@@ -495,7 +495,9 @@ def _warn_before_membership(ctx: ViewContext, members: np.ndarray, index: str, r
                   f"nothing until then; start on or after {first}", DataWarning, stacklevel=3)
 
 
-def _labels(codes: np.ndarray, names: tuple[str, ...] | pd.Index) -> pd.Categorical:
+def _labels(codes: np.ndarray, names: tuple[str, ...] | pd.CategoricalDtype) -> pd.Categorical:
+    if isinstance(names, pd.CategoricalDtype):  # the symbols: their dtype built once per run
+        return pd.Categorical.from_codes(codes.astype(np.int64), dtype=names)
     return pd.Categorical.from_codes(codes.astype(np.int64), categories=list(names))
 
 
@@ -511,10 +513,11 @@ def _result(market: Market, strategy: Any, config: BacktestConfig, ctx: ViewCont
     daily_df["n_positions"] = daily_df["n_positions"].astype(np.int64)
     daily_df["benchmark_close"] = _benchmark_close(market, dates)
 
+    symbols = pd.CategoricalDtype(list(ctx.symbols))
     t = pf.trade_log()
     trades = pd.DataFrame({
         "date": dates64[t["row"]],
-        "symbol": _labels(t["symbol"], ctx.symbols),
+        "symbol": _labels(t["symbol"], symbols),
         "side": _labels(t["side"], SIDES),
         "shares": t["shares"],
         "price": t["price"],
@@ -529,7 +532,7 @@ def _result(market: Market, strategy: Any, config: BacktestConfig, ctx: ViewCont
     orders = pd.DataFrame({
         "date": dates64[o["row"]],
         "decided": dates64[o["decided"]],
-        "symbol": _labels(o["symbol"], ctx.symbols),
+        "symbol": _labels(o["symbol"], symbols),
         "side": _labels(o["side"], SIDES),
         "shares": o["shares"],
         "carried": o["carried"],
@@ -537,7 +540,7 @@ def _result(market: Market, strategy: Any, config: BacktestConfig, ctx: ViewCont
     u = pf.unfilled.arrays()
     unfilled = pd.DataFrame({
         "date": dates64[u["row"]],
-        "symbol": _labels(u["symbol"], ctx.symbols),
+        "symbol": _labels(u["symbol"], symbols),
         "side": _labels(u["side"], SIDES),
         "shares": u["shares"],
         "reason": _labels(u["reason"] - 1, UNFILLED_REASONS),
@@ -551,7 +554,7 @@ def _result(market: Market, strategy: Any, config: BacktestConfig, ctx: ViewCont
     equity = daily_df["equity_cny"].to_numpy()[rows - r0]
     positions = pd.DataFrame({
         "date": dates64[rows],
-        "symbol": _labels(cols, ctx.symbols),
+        "symbol": _labels(cols, symbols),
         "shares": shares,
         "close": px,
         "value_cny": value,
@@ -574,7 +577,7 @@ def _result(market: Market, strategy: Any, config: BacktestConfig, ctx: ViewCont
         "end": str(dates[-1].date()),
         "corporate_actions": _actions_source(market, pf),
     }
-    rejections = _rejection_table(ctx, [] if gate is None else gate.rejected)
+    rejections = _rejection_table(ctx, [] if gate is None else gate.rejected, symbols)
     book = pf.dividends
     unexplained = pd.DataFrame(book.unexplained if book is not None else [],
                                columns=["row", "symbol", "value_cny"])
@@ -598,7 +601,7 @@ def _actions_source(market: Market, pf: Portfolio) -> str:
         return "reinvested at the ex-rights price (total-return view, no dividend tax)"
     if pf.dividends.events.source == "prices":
         return "cash, events derived from the bars' prev_close (the market has no events table)"
-    kinds = sorted(set(market.corporate_actions["source"].astype(str)))
+    kinds = sorted(set(market.corporate_actions["source"].astype(str).unique()))
     return f"cash, {len(market.corporate_actions):,} events ({', '.join(kinds)})"
 
 

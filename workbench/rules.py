@@ -29,6 +29,7 @@ Modelling notes (what is and is not modelled):
 
 from __future__ import annotations
 
+from calendar import monthrange
 from dataclasses import dataclass
 
 import numpy as np
@@ -330,8 +331,17 @@ def holding_tier(bought: pd.Timestamp, sold: pd.Timestamp) -> int:
     [0, 1, 1, 2]
     """
     held_to = pd.Timestamp(sold) - pd.Timedelta(days=1)
-    if held_to <= pd.Timestamp(bought) + pd.DateOffset(months=1):
+    start = pd.Timestamp(bought)
+    if held_to <= _months_later(start, 1):
         return 0
-    if held_to <= pd.Timestamp(bought) + pd.DateOffset(years=1):
+    if held_to <= _months_later(start, 12):
         return 1
     return 2
+
+
+def _months_later(day: pd.Timestamp, months: int) -> pd.Timestamp:
+    """``day + pd.DateOffset(months=months)`` (the same day of the month, or the month's
+    last day when it is shorter), without the offset machinery: the engine asks per lot."""
+    years, month0 = divmod(day.month - 1 + months, 12)
+    year, month = day.year + years, month0 + 1
+    return day.replace(year=year, month=month, day=min(day.day, monthrange(year, month)[1]))
