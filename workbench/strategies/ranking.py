@@ -16,6 +16,7 @@ __all__ = [
     "percentile_rank",
     "rebalance_due",
     "slot_weights",
+    "strongest",
     "top_n",
 ]
 
@@ -87,6 +88,33 @@ def top_n(score: np.ndarray, eligible: np.ndarray, n: int) -> np.ndarray:
     """
     idx = np.flatnonzero(eligible & np.isfinite(score))
     return idx[np.argsort(-score[idx], kind="stable")[:n]]
+
+
+def strongest(values: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` largest values, largest first, ties in position order.
+
+    The same as ``np.argsort(-values, kind="stable")[:k]`` (NaN last), without sorting
+    every value when ``k`` is smaller: a slot strategy asks each session for the few best
+    of a thousand names.
+
+    Examples
+    --------
+    >>> strongest(np.array([0.2, 0.9, np.nan, 0.9, 0.5]), 3)
+    array([1, 3, 4])
+    """
+    if 0 < k < values.size:
+        if k == 1:
+            i = int(np.argmax(values))  # the first largest; the first NaN if there is one
+            if values[i] == values[i]:
+                return np.array([i])
+        else:
+            neg = -values
+            kth = neg[np.argpartition(neg, k - 1)[k - 1]]  # k-th smallest (NaN sorts last)
+            if kth == kth:
+                # every value up to the k-th, ties included, sorted as the full sort would
+                take = np.flatnonzero(neg <= kth)
+                return take[np.argsort(neg[take], kind="stable")[:k]]
+    return np.argsort(-values, kind="stable")[:k]
 
 
 def equal_weights(chosen: np.ndarray, n_symbols: int) -> np.ndarray:

@@ -18,7 +18,7 @@ from workbench import indicators
 from workbench.checks import real_number
 from workbench.errors import ConfigError
 from workbench.strategies.base import Factor, Scores, Strategy
-from workbench.strategies.ranking import check_count, percentile_rank, slot_weights
+from workbench.strategies.ranking import check_count, percentile_rank, slot_weights, strongest
 from workbench.strategies.registry import register
 from workbench.view import MarketView, ViewContext
 
@@ -111,7 +111,7 @@ class MATrend(Strategy):
             if entries.size:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     strength = fast[entries] / slow[entries]
-                entries = entries[np.argsort(-strength, kind="stable")[:free]]
+                entries = entries[strongest(strength, free)]
         return slot_weights(view, up, entries, self.max_names)
 
     def scores(self, view: MarketView) -> Scores:
