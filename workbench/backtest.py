@@ -379,7 +379,6 @@ def run(market: Market, strategy: Strategy,
     prev_close = ctx.array("prev_close")
     limit_up, limit_down = ctx.array("limit_up"), ctx.array("limit_down")
     suspended, volume = ctx.array("suspended"), ctx.array("volume")
-    ex_dates = _ex_date_rows(close, prev_close, r0, r1)
     blocks = _Blocks(ctx, fill_px, limit_up, limit_down, suspended,
                      price_limits=config.price_limits)
     lot_min, lot_step = _lots(ctx, config.board_lots)
@@ -399,6 +398,10 @@ def run(market: Market, strategy: Strategy,
                   Entitlements.from_prices(close, prev_close, ctx.dates64, r0, r1))
         book = DividendBook(events, ctx.dates64, n)
         pf.dividends = book
+    # sessions on which some stock may go ex: the 'reinvest' mode looks at the holdings
+    # there (the book of the 'cash' mode has the events, and checks the holdings for an
+    # unexplained ex-date every session)
+    ex_dates = None if book is not None else _ex_date_rows(close, prev_close, r0, r1)
     gate = None if config.risk is None else _RiskGate(
         config.risk, ctx, config.capital_cny, fill_at=config.fill_at, fill_px=fill_px,
         close=close, limit_up=limit_up, limit_down=limit_down, suspended=suspended,
@@ -420,16 +423,16 @@ def run(market: Market, strategy: Strategy,
     for i in range(r0):
         np.copyto(last, close[i], where=np.isfinite(close[i]))
 
+    held = np.flatnonzero(pf.shares)  # positions held, kept from the end of each session
     for k, r in enumerate(range(r0, r1 + 1)):
         pf.traded_cny = pf.fees_cny = pf.slippage_cny = pf.dividend_tax_cny = 0.0
         corporate = paid = 0.0
         # ``last`` still holds the previous session's close
         entitled = k > 0 and book is not None and book.has_events(r)
-        if k > 0 and book is None and ex_dates[k]:
+        if k > 0 and ex_dates is not None and ex_dates[k]:
             corporate = pf.corporate_actions(r, last, prev_close[r])
         elif k > 0 and book is not None:
-            if ex_dates[k]:
-                book.note_unexplained(r, pf.shares, last, prev_close[r])
+            book.note_unexplained(r, pf.shares, last, prev_close[r], held=held)
             if entitled:
                 corporate = pf.entitle(r, last, prev_close[r])
             paid = pf.pay_dividends(r)
@@ -438,7 +441,7 @@ def run(market: Market, strategy: Strategy,
             if r in gone_at:
                 pf.settle_delisted(r, gone_at[r],
                                    zeros if config.delisting == "write_off" else last)
-            if gate is not None and (entitled or (book is None and ex_dates[k])
+            if gate is not None and (entitled or (ex_dates is not None and ex_dates[k])
                                      or r in gone_at):
                 gate.settle(pf.shares, pf.cash + pf.receivable_cny, prev_close[r])
             pf.start_session()

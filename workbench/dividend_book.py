@@ -264,16 +264,19 @@ class DividendBook:
         return self._due.pop(row, 0.0)
 
     def note_unexplained(self, row: int, shares: np.ndarray, last: np.ndarray,
-                         reference: np.ndarray) -> None:
+                         reference: np.ndarray, *, held: np.ndarray | None = None) -> None:
         """Record held stocks whose price went ex on ``row`` without an event.
 
         ``last`` is each stock's last close before ``row``, ``reference`` the row's
-        ``prev_close``. Only for events from a table (with events from prices every step
-        is an event).
+        ``prev_close``; ``held``, when given, are the positions where ``shares`` is not 0.
+        Only for events from a table (with events from prices every step is an event).
         """
         if self.events.source != "table":
             return
-        held = np.flatnonzero(shares)
+        if held is None:
+            held = np.flatnonzero(shares)
+        if not held.size:
+            return
         c, pc = last[held], reference[held]
         with np.errstate(invalid="ignore"):
             moved = np.isfinite(c) & np.isfinite(pc) & (pc > 0) & (np.abs(c - pc) > 0.005)
