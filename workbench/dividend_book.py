@@ -278,6 +278,8 @@ class DividendBook:
         if not held.size:
             return
         c, pc = last[held], reference[held]
+        if not (c != pc).any():  # the usual session: no holding went ex (NaN differs)
+            return
         with np.errstate(invalid="ignore"):
             moved = np.isfinite(c) & np.isfinite(pc) & (pc > 0) & (np.abs(c - pc) > 0.005)
         if not moved.any():
