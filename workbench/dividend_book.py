@@ -199,8 +199,8 @@ class DividendBook:
         self._lots: dict[int, list[_Lot]] = {}
         self._tiers: dict[tuple[pd.Timestamp, pd.Timestamp], int] = {}
         self._opened = np.full(n_symbols, -1, dtype=np.int64)
-        self._hist_rows: list[int] = []
-        self._hist: list[tuple[np.ndarray, np.ndarray]] = []
+        #: every exchange fill, per symbol position: (rows, signed shares), rows ascending
+        self._fills: dict[int, tuple[list[int], list[int]]] = {}
         self._withheld = np.array([rule.withheld_rate for rule in DIVIDEND_TAX])
         #: rate still due on sale: rule × holding tier
         self._on_sale = np.array([[r - rule.withheld_rate for r in rule.rates]
@@ -333,8 +333,10 @@ class DividendBook:
         if not moved.any():
             return
         sym, signed, held_before = sym[moved], signed[moved], held_before[moved]
-        self._hist_rows.append(row)
-        self._hist.append((sym, signed))
+        for s, q in zip(sym.tolist(), signed.tolist(), strict=True):
+            rows, qs = self._fills.setdefault(s, ([], []))
+            rows.append(row)
+            qs.append(q)
         self._opened[sym[(held_before == 0) & (signed > 0)]] = row
         if self._lots:
             bought = pd.Timestamp(self.dates64[row])
@@ -370,12 +372,10 @@ class DividendBook:
         if s in self._lots:
             return self._lots[s]
         self._lots[s] = []
-        start = bisect.bisect_left(self._hist_rows, int(self._opened[s]))
-        for row, (syms, signed) in zip(self._hist_rows[start:], self._hist[start:],
-                                       strict=True):
-            j = int(np.searchsorted(syms, s))
-            if j < len(syms) and syms[j] == s:
-                self._move(s, int(signed[j]), pd.Timestamp(self.dates64[row]))
+        rows, qs = self._fills.get(s, ([], []))
+        start = bisect.bisect_left(rows, int(self._opened[s]))
+        for row, q in zip(rows[start:], qs[start:], strict=True):
+            self._move(s, q, pd.Timestamp(self.dates64[row]))
         lots = self._lots[s]
         if sum(lot.shares for lot in lots) != held:
             raise RuntimeError(f"dividend book: lots of symbol position {s} hold "
