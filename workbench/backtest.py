@@ -390,6 +390,7 @@ def run(market: Market, strategy: Strategy,
                    max_participation_rate=config.max_participation_rate,
                    carry_suspended=config.suspended_orders == "carry",
                    carry_limit_blocked=config.limit_orders == "carry")
+    pf.cache_rates(ctx.calendar[r0 : r1 + 1])
     book = None
     if config.corporate_actions == "cash":
         events = (Entitlements.from_table(market.corporate_actions, ctx.symbols,

@@ -445,7 +445,7 @@ class Portfolio:
                              "shares": np.int64, "reason": np.int8})
         self.orders = Log({"row": np.int64, "decided": np.int64, "symbol": np.int64,
                            "side": np.int8, "shares": np.int64, "carried": bool})
-        self._rates_of: tuple[object, tuple[float, float]] = (None, (0.0, 0.0))
+        self._rates_of: dict[pd.Timestamp, tuple[float, float]] = {}
         self._adjusted = False  # a corporate action changed holdings since the last fills
         #: Totals of the current session's exchange fills, reset by the engine: value
         #: traded, fees, slippage, dividend tax charged on the sales (settlements and
@@ -847,11 +847,16 @@ class Portfolio:
         return q
 
     def _rates(self, day: pd.Timestamp) -> tuple[float, float]:
-        """Stamp duty and transfer fee rates of ``day`` (looked up once per session)."""
-        if self._rates_of[0] != day:
-            self._rates_of = (day, (self.costs.stamp_duty_rate(day),
-                                    self.costs.transfer_fee_rate(day)))
-        return self._rates_of[1]
+        """Stamp duty and transfer fee rates of ``day`` (looked up once per day)."""
+        found = self._rates_of.get(day)
+        if found is None:
+            found = self._rates_of[day] = (self.costs.stamp_duty_rate(day),
+                                           self.costs.transfer_fee_rate(day))
+        return found
+
+    def cache_rates(self, days: pd.DatetimeIndex) -> None:
+        """Look up the rates of every session of a run at once (:meth:`Costs.rates_on`)."""
+        self._rates_of.update(self.costs.rates_on(days))
 
     @staticmethod
     def _fit_to_cash(q: np.ndarray, lot_min: np.ndarray, lot_step: np.ndarray, cash: float,
