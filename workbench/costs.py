@@ -243,12 +243,13 @@ class Costs:
             each rounded half up to the fen.
         """
         raw = np.empty((4, len(value)))
-        raw[0] = np.maximum(value * self.commission_rate, self.min_commission_cny)
+        np.multiply(value, self.commission_rate, out=raw[0])
+        np.maximum(raw[0], self.min_commission_cny, out=raw[0])
         np.multiply(value, np.where(sell, stamp_rate, 0.0), out=raw[1])
         np.multiply(value, transfer_rate, out=raw[2])
         np.abs(slippage_cny, out=raw[3])
         out = rules.round_fen(raw)
-        if not value.all():  # no fill, no commission
+        if np.count_nonzero(value) < len(value):  # no fill, no commission
             out[0][value <= 0] = 0.0
         return out
 

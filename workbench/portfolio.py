@@ -42,7 +42,9 @@ the cash that leaves idle spent on extra lots (:func:`fill_lots`).
 Fill prices move against the trader by the slippage rate and are clamped to the day's
 limits (nothing prints outside them); see :mod:`workbench.costs` for charges and rounding.
 Orders are sparse (only the symbols that trade), so a session costs a fixed number of
-numpy calls on short arrays, whatever the size of the market.
+numpy calls on short arrays, whatever the size of the market. On such arrays a call's
+overhead is its cost, so the hot paths test masks with ``np.count_nonzero(mask)`` (about a
+fifth of the time of ``mask.any()``).
 """
 
 from __future__ import annotations
@@ -265,8 +267,7 @@ def block_codes(price: np.ndarray, limit_up: np.ndarray, limit_down: np.ndarray,
     apply, the first of delisted, not listed, suspended, no bar wins, and only a stock free
     of them all can be blocked by its price limit.
     """
-    shape = np.broadcast_shapes(*map(np.shape, (price, suspended, listed, delisted)))
-    base = np.zeros(shape, dtype=np.int8)
+    base = np.zeros(np.broadcast(price, suspended, listed, delisted).shape, dtype=np.int8)
     # the reasons in rising precedence, each overwriting the ones before it
     np.copyto(base, _R["no_bar"], where=~np.isfinite(price))
     np.copyto(base, _R["suspended"], where=suspended)
@@ -595,17 +596,17 @@ class Portfolio:
         rel = np.flatnonzero((weights > 0) | (self.shares != 0))
         w, p, held = weights[rel], price[rel], self.shares[rel]
         bad = (w > 0) & ~(listed[rel] & (p > 0))  # NaN price compares False
-        if bad.any():
+        if np.count_nonzero(bad):
             self.unfilled.add(int(bad.sum()), row=fill_row, symbol=rel[bad], side=0, shares=0,
                               reason=_R["not_listed"])
             p = np.where(bad, 1.0, p)
         # truncation is floor for these non-negative numbers; w = 0 gives 0
         target = (w * equity_cny / p).astype(np.int64)
-        if bad.any():
+        if np.count_nonzero(bad):
             target = np.where(bad, held, target)  # no order for what cannot be sized
         if buyable is not None:
             barred = (target > held) & ~buyable[rel]
-            if barred.any():
+            if np.count_nonzero(barred):
                 self.unfilled.add(int(barred.sum()), row=fill_row, symbol=rel[barred], side=0,
                                   shares=target[barred] - held[barred],
                                   reason=_R["not_in_universe"])
@@ -630,7 +631,7 @@ class Portfolio:
                                costs=self.costs, stamp_rate=stamp_rate,
                                transfer_rate=transfer_rate)
             cut = qty > filled  # buys that do not fit even as floored
-            if cut.any():
+            if np.count_nonzero(cut):
                 self.unfilled.add(int(cut.sum()), row=fill_row, symbol=rel[cut], side=0,
                                   shares=qty[cut] - filled[cut],
                                   reason=_R["insufficient_cash"])
@@ -638,11 +639,11 @@ class Portfolio:
         small = (qty == 0) & ~sell_all
         if filled is not qty:
             qty, small = filled, small & (filled == 0)
-        if small.any():
+        if np.count_nonzero(small):
             self.unfilled.add(int(small.sum()), row=fill_row, symbol=rel[small],
                               side=sell[small], shares=np.abs(delta[small]),
                               reason=_R["lot_too_small"])
-        if (none := (qty == 0) & ~sell_all).any():
+        if np.count_nonzero(none := (qty == 0) & ~sell_all):
             keep = ~none
             rel, qty, sell, sell_all = rel[keep], qty[keep], sell[keep], sell_all[keep]
         m = len(rel)
@@ -685,7 +686,7 @@ class Portfolio:
         status = np.where(sell, bars.sell_block[sym], bars.buy_block[sym])
         carry = Orders.empty()
         blocked = status != 0
-        if blocked.any():
+        if np.count_nonzero(blocked):
             self.unfilled.add(int(blocked.sum()), row=row, symbol=sym[blocked],
                               side=sell[blocked], shares=want[blocked], reason=status[blocked])
             if self.carry_suspended or self.carry_limit_blocked:
@@ -694,7 +695,7 @@ class Portfolio:
                     waiting |= status == _R["suspended"]
                 if self.carry_limit_blocked:  # a limit_up code is a buy's, limit_down a sell's
                     waiting |= (status == _R["limit_up"]) | (status == _R["limit_down"])
-                if waiting.any():
+                if np.count_nonzero(waiting):
                     carry = orders.subset(waiting)
                     carry.carried = np.ones(len(carry), dtype=bool)
             ok = ~blocked
@@ -711,11 +712,11 @@ class Portfolio:
         q = want  # plan() made every order a valid size for the holding it saw ...
         if not orders.sized or self._adjusted:  # ... unless that holding has changed
             q = _valid(want, held, sell, lot_min, lot_step)
-            if (want != q).any():
+            if np.count_nonzero(want != q):
                 cuts.append((_R["lot_too_small"], want - q))
         if self.t_plus_1:
             over = sell & (q > self.sellable[sym])
-            if over.any():
+            if np.count_nonzero(over):
                 q1 = np.where(over, _valid(np.minimum(q, self.sellable[sym]), held, sell,
                                            lot_min, lot_step), q)
                 cuts.append((_R["t_plus_1"], q - q1))
@@ -725,7 +726,7 @@ class Portfolio:
             cap = np.floor(np.fmax(bars.volume[sym], 0.0) * self.max_participation_rate
                            + 1e-9).astype(np.int64)
             over = q > cap
-            if over.any():
+            if np.count_nonzero(over):
                 q1 = np.where(over, _valid(np.minimum(q, cap), held, sell, lot_min, lot_step),
                               q)
                 cuts.append((_R["volume_cap"], q - q1))
