@@ -274,7 +274,7 @@ class DividendBook:
         if self.events.source != "table":
             return
         if held is None:
-            held = np.flatnonzero(shares)
+            held = (shares != 0).nonzero()[0]
         if not held.size:
             return
         c, pc = last[held], reference[held]

@@ -231,7 +231,7 @@ def fill_lots(qty: np.ndarray, sell: np.ndarray, *, goal: np.ndarray, held: np.n
     inc = np.where(qty > 0, lot_step, lot_min)
     now = held + qty
     floor = goal.astype(np.int64)  # truncation is floor for these non-negative goals
-    cand = np.flatnonzero(buy & (now < floor) & (now + inc - floor < lot_min))
+    cand = (buy & (now < floor) & (now + inc - floor < lot_min)).nonzero()[0]
     if not cand.size:
         return qty
     value, _, fees = charge(qty[cand] + inc[cand], cand)
@@ -242,7 +242,7 @@ def fill_lots(qty: np.ndarray, sell: np.ndarray, *, goal: np.ndarray, held: np.n
     take = np.zeros(cand.size, dtype=bool)
     # A pass takes the increments that fit one after another; the next pass skips the one
     # that did not fit and goes on down the list, as a trader would.
-    while (fits := np.flatnonzero(~take & (step <= left))).size:
+    while (fits := (~take & (step <= left)).nonzero()[0]).size:
         got = fits[np.cumsum(step[fits]) <= left]
         take[got] = True
         left -= float(step[got].sum())
@@ -508,7 +508,7 @@ class Portfolio:
         ``prev_close_price`` is the previous session's close, ``reference`` this session's
         ``prev_close`` (ex-rights). See the module docstring.
         """
-        held = np.flatnonzero(self.shares)
+        held = (self.shares != 0).nonzero()[0]
         if not held.size:
             return 0.0
         c, pc = prev_close_price[held], reference[held]
@@ -593,7 +593,7 @@ class Portfolio:
         if lot_rounding not in LOT_ROUNDINGS:
             raise ConfigError(f"lot_rounding must be one of {list(LOT_ROUNDINGS)}, got "
                               f"{lot_rounding!r}")
-        rel = np.flatnonzero((weights > 0) | (self.shares != 0))
+        rel = ((weights > 0) | (self.shares != 0)).nonzero()[0]
         w, p, held = weights[rel], price[rel], self.shares[rel]
         bad = (w > 0) & ~(listed[rel] & (p > 0))  # NaN price compares False
         if np.count_nonzero(bad):
@@ -761,10 +761,10 @@ class Portfolio:
             value, ch, fees = charge(q)
             proceeds = float((value - fees)[sell].sum())
         tax = np.zeros(len(q))
-        if self.dividends is not None and (s := np.flatnonzero(sell & (q > 0))).size:
+        if self.dividends is not None and (s := (sell & (q > 0)).nonzero()[0]).size:
             tax[s] = self.dividends.sale_tax(row, sym[s], q[s])
             proceeds -= float(tax.sum())
-        if gate is not None and (s := np.flatnonzero(sell & (q > 0))).size:
+        if gate is not None and (s := (sell & (q > 0)).nonzero()[0]).size:
             gate.book_sells(sym[s], q[s], px[s], fees[s] + tax[s])
         cash = self.cash + proceeds
         # Sum buy costs over the buy entries alone, exactly as _fit_to_cash does, so that

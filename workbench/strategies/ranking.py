@@ -112,7 +112,7 @@ def strongest(values: np.ndarray, k: int) -> np.ndarray:
             kth = neg[np.argpartition(neg, k - 1)[k - 1]]  # k-th smallest (NaN sorts last)
             if kth == kth:
                 # every value up to the k-th, ties included, sorted as the full sort would
-                take = np.flatnonzero(neg <= kth)
+                take = (neg <= kth).nonzero()[0]
                 return take[np.argsort(neg[take], kind="stable")[:k]]
     return np.argsort(-values, kind="stable")[:k]
 
@@ -164,7 +164,7 @@ def slot_weights(view: MarketView, keep: np.ndarray, entries: np.ndarray,
     max_names
         Most names held at once.
     """
-    held = np.flatnonzero(view.holdings > 0)
+    held = (view.holdings > 0).nonzero()[0]
     kept = held[keep[held]]
     free = max(max_names - kept.size, 0)
     new = np.asarray(entries, dtype=np.int64)

@@ -107,7 +107,7 @@ class MATrend(Strategy):
         free = self.max_names - int(np.count_nonzero(up & held))
         entries = _NONE
         if free > 0:
-            entries = np.flatnonzero(up & view.tradable & ~view.is_st & ~held)
+            entries = (up & view.tradable & ~view.is_st & ~held).nonzero()[0]
             if entries.size:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     strength = fast[entries] / slow[entries]
