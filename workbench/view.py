@@ -86,6 +86,7 @@ class ViewContext:
         # hot path never takes the Market.memo lock (which holds the shared arrays themselves)
         self._arrays: dict[str, np.ndarray] = {}
         self._listed: tuple[int, np.ndarray] = (-1, np.zeros(0, dtype=bool))
+        self._means: dict[tuple[Any, ...], list[np.ndarray]] = {}
 
     def array(self, column: str) -> np.ndarray:
         """Full-history read-only array of a bar column (sessions × symbols).
@@ -119,9 +120,17 @@ class ViewContext:
         One pass over the column serves every window, and ``adj_close`` is formed a block
         of rows at a time, never as a whole array.
         """
+        asked = (column, *windows)
+        found = self._means.get(asked)  # this run's handles: the per-session path
+        if found is None:
+            found = self._means[asked] = self._build_means(column, windows)
+        return found
+
+    def _build_means(self, column: str, windows: Sequence[int]) -> list[np.ndarray]:
+        for window in windows:
+            if window < 1:
+                raise ConfigError(f"window must be at least 1 session, got {window!r}")
         keys = [f"rolling_mean:{column}:{int(w)}" for w in windows]
-        if all(k in self._arrays for k in keys):
-            return [self._arrays[k] for k in keys]
         built: dict[int, np.ndarray] = {}
 
         def build(window: int) -> np.ndarray:
@@ -444,11 +453,11 @@ class MarketView:
         return self._ctx.rolling_mean(column, int(window))[self.row]
 
     def rolling_means(self, column: str, windows: Sequence[int]) -> list[np.ndarray]:
-        """:meth:`rolling_mean` of several windows (built together, once per market)."""
-        for window in windows:
-            if window < 1:
-                raise ConfigError(f"window must be at least 1 session, got {window!r}")
-        return [m[self.row] for m in self._ctx.rolling_means(column, [int(w) for w in windows])]
+        """:meth:`rolling_mean` of several windows (built together, once per market).
+
+        Raises ConfigError for a window below 1.
+        """
+        return [m[self.row] for m in self._ctx.rolling_means(column, windows)]
 
     def derived(self, key: str, build: Callable[[ViewContext], np.ndarray]) -> np.ndarray:
         """Row :attr:`date` of a cached full-history array (see :meth:`ViewContext.derived`).
