@@ -329,23 +329,22 @@ class DividendBook:
                ) -> None:
         """Book a session's exchange fills: ``signed`` shares (+ bought, - sold) of ``sym``
         (ascending positions), ``held_before`` the holdings before them."""
-        moved = signed != 0
-        if not moved.any():
-            return
-        sym, signed, held_before = sym[moved], signed[moved], held_before[moved]
-        for s, q in zip(sym.tolist(), signed.tolist(), strict=True):
+        bought = None
+        # a session fills a handful of orders: plain Python beats numpy calls on them
+        for s, q, before in zip(sym.tolist(), signed.tolist(), held_before.tolist(),
+                                strict=True):
+            if q == 0:
+                continue
             rows, qs = self._fills.setdefault(s, ([], []))
             rows.append(row)
             qs.append(q)
-        self._opened[sym[(held_before == 0) & (signed > 0)]] = row
-        if self._lots:
-            bought = pd.Timestamp(self.dates64[row])
-            for j, s in enumerate(sym.tolist()):
-                if s not in self._lots:
-                    continue
-                q = int(signed[j])
+            if before == 0 and q > 0:
+                self._opened[s] = row
+            if s in self._lots:
+                if bought is None:
+                    bought = pd.Timestamp(self.dates64[row])
                 self._move(s, q, bought)
-                if held_before[j] + q == 0:
+                if before + q == 0:
                     del self._lots[s]
 
     def close_out(self, sym: np.ndarray) -> None:
