@@ -236,9 +236,9 @@ class _RiskGate:
         self.stamp = dt.datetime(1970, 1, 1, tzinfo=_SHANGHAI)
         self.rejected: list[tuple[int, int, int, int, str, str]] = []
 
-    def _mark(self, prices: np.ndarray, shares: np.ndarray) -> None:
-        """Mark the holdings at ``prices`` where there is a price (else the last mark stays)."""
-        held = shares.nonzero()[0]
+    def _mark(self, prices: np.ndarray, held: np.ndarray) -> None:
+        """Mark the holdings (positions ``held``) at ``prices`` where there is a price (else
+        the last mark stays)."""
         self.v.mark(held, prices[held], keep_missing=True)
 
     # -- state ----------------------------------------------------------------------------
@@ -252,19 +252,19 @@ class _RiskGate:
         the holdings at the fill-time price."""
         self.row = row
         self.stamp = dt.datetime.combine(day.date(), self.time, tzinfo=_SHANGHAI)
-        up, down = self.limit_up[row][sym].tolist(), self.limit_down[row][sym].tolist()
-        for j, (u, d) in enumerate(zip(up, down, strict=True)):
-            if not (math.isfinite(u) and math.isfinite(d)):  # no limit (as the engine reads it)
-                up[j] = down[j] = math.nan
+        up, down = self.limit_up[row][sym], self.limit_down[row][sym]
+        no_limit = ~(np.isfinite(up) & np.isfinite(down))  # as the engine reads the band
+        if np.count_nonzero(no_limit):
+            up, down = np.where(no_limit, np.nan, up), np.where(no_limit, np.nan, down)
         self.v.start_day(day, sym, limit_up=up, limit_down=down,
                          is_st=None if self.is_st is None else self.is_st[row][sym],
                          suspended=self.suspended[row][sym],
                          delisted=row >= self.delist_row[sym])
-        self._mark(self.fill_px[row], shares)
+        self._mark(self.fill_px[row], (shares != 0).nonzero()[0])
 
-    def close_session(self, row: int, shares: np.ndarray) -> None:
-        """Mark the holdings at the session's close."""
-        self._mark(self.close[row], shares)
+    def close_session(self, row: int, held: np.ndarray) -> None:
+        """Mark the holdings (positions ``held``) at the session's close."""
+        self._mark(self.close[row], held)
 
     # -- Gate -----------------------------------------------------------------------------
     def _limits(self, sym: np.ndarray, price: np.ndarray, buy: bool) -> list[float]:
@@ -454,9 +454,9 @@ def run(market: Market, strategy: Strategy,
                 if gate is not None:
                     gate.open(r, days[k], orders.symbol, pf.shares)
                 orders = pf.execute(r, days[k], orders, bars, gate)  # what is left: carried
-        if gate is not None:
-            gate.close_session(r, pf.shares)
         held = (pf.shares != 0).nonzero()[0]
+        if gate is not None:
+            gate.close_session(r, held)
         price = last[held]  # a held stock always has a last close
         values = pf.shares[held] * price
         invested = float(values.sum())

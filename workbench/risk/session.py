@@ -260,10 +260,13 @@ class SessionValidator(EquityState):
         """
         syms, pxs = _list(sym, "i", "sym"), _list(prices, "f", "prices")
         rank = self._rank
-        try:  # one pass for the usual case: registered positions (holdings are)
-            fine = not syms or (min(syms) >= 0 and min([rank[i] for i in syms]) >= 0)
-        except IndexError:
-            fine = False
+        # the usual case in one C call: the holdings (registered, in the universe)
+        fine = self._held.issuperset(syms)
+        if not fine:
+            try:  # else one pass: registered positions
+                fine = min(syms) >= 0 and min([rank[i] for i in syms]) >= 0
+            except IndexError:
+                fine = False
         if not fine or len(pxs) != len(syms):
             _same_length(syms, prices=pxs)
             self._known(syms if not keep_missing else  # a missing price marks nothing
