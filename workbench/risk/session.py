@@ -53,6 +53,7 @@ from workbench.symbols import Board
 __all__ = ["SessionValidator"]
 
 _INF = math.inf
+_PYTHON = {"i": int, "f": float, "b": bool}  # what _list gives, by kind
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICROSECOND = dt.timedelta(microseconds=1)
 
@@ -318,16 +319,18 @@ class SessionValidator(EquityState):
             cash = math.nan
         if not math.isfinite(cash):
             raise DataError(f"settlement: cash {cash_cny!r} must be finite CNY")
-        now = shares.tolist()
         secs = self._secs
-        changed = sorted(i for i in {*np.flatnonzero(shares).tolist(), *self._held}
-                         if now[i] != secs[i].held)
-        marked = np.flatnonzero((shares != 0) & (marks > 0.0) & (marks < _INF)).tolist()
+        nonzero = shares != 0
+        held_now = nonzero.nonzero()[0].tolist()
+        # the holdings now and before: one Python int each (not the whole universe's)
+        now = dict(zip(held_now, shares[held_now].tolist(), strict=True))
+        changed = sorted(i for i in {*held_now, *self._held} if now.get(i, 0) != secs[i].held)
+        marked = (nonzero & (marks > 0.0) & (marks < _INF)).nonzero()[0].tolist()
         self._known(changed)  # the others marked are held, so registered
         try:
             self.cash_cny = cash
             for i in changed:
-                self.settle_holding(secs[i], now[i])
+                self.settle_holding(secs[i], now.get(i, 0))
                 self._track(i)
             self._mark_all(marked, marks[marked].tolist(), False)
             self.refresh()
@@ -559,6 +562,8 @@ def _list(values: Sequence[float] | Sequence[int] | Sequence[bool] | np.ndarray,
     """
     if isinstance(values, np.ndarray) and values.dtype.kind == kind and values.ndim == 1:
         return values.tolist()
+    if type(values) is list and all(type(v) is _PYTHON[kind] for v in values):
+        return list(values)  # already what the conversion below would give
     try:
         array: np.ndarray | None = np.asarray(values,
                                               dtype={"i": np.int64, "f": float, "b": bool}[kind])
