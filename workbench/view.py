@@ -133,14 +133,15 @@ class ViewContext:
         keys = [f"rolling_mean:{column}:{int(w)}" for w in windows]
         built: dict[int, np.ndarray] = {}
 
-        def build(window: int) -> np.ndarray:
-            if not built:  # the first window asked for builds them all, once
-                found = rolling_means(self._rows(column), len(self.dates64), windows)
-                built.update(zip(map(int, windows), found, strict=True))
-            return built[window]
+        def builder(window: int) -> Callable[[ViewContext], np.ndarray]:
+            def build(_: ViewContext) -> np.ndarray:
+                if not built:  # the first window asked for builds them all, once
+                    found = rolling_means(self._rows(column), len(self.dates64), windows)
+                    built.update(zip(map(int, windows), found, strict=True))
+                return built[window]
+            return build
 
-        return [self.derived(k, lambda _, w=int(w): build(w))
-                for k, w in zip(keys, windows, strict=True)]
+        return [self.derived(k, builder(int(w))) for k, w in zip(keys, windows, strict=True)]
 
     def _rows(self, column: str) -> Callable[[int, int], np.ndarray]:
         """``rows(lo, hi)``: rows ``lo .. hi - 1`` of :meth:`array` (``adj_close`` formed on
