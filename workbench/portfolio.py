@@ -833,7 +833,7 @@ class Portfolio:
                judge: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
         """Zero the orders of ``mask`` that ``judge(positions)`` rejects, logging them as
         ``'risk'``; return ``q`` itself when all pass."""
-        at = np.flatnonzero(mask)
+        at = mask.nonzero()[0]
         if not at.size:
             return q
         ok = np.asarray(judge(at), dtype=bool)

@@ -490,6 +490,24 @@ class SessionValidator(EquityState):
         inf = _INF
         gross = self.gross_cny
         marked = False
+        if keep_missing and not unpriced:  # the engine's marks: the loop below, shortened
+            for i, px in zip(syms, prices, strict=True):
+                if not (px > 0.0 and px < inf):  # NaN too: the last mark stays
+                    continue
+                sec = secs[i]
+                held = sec.held
+                if held == 0 and rank[i] < 0:
+                    self.gross_cny = gross
+                    self._known([i])
+                value = held * px if held else 0.0
+                marked = True
+                sec.mark = px
+                delta = value - sec.value
+                sec.value = value
+                gross += delta
+                sums[sec.sector] += delta
+            self.gross_cny = gross
+            return marked
         for i, px in zip(syms, prices, strict=True):
             if not (px > 0.0 and px < inf):  # NaN too
                 if keep_missing:
