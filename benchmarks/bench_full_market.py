@@ -12,17 +12,22 @@ processes then each load it with ``load_market``:
 
 * **engine** (``--cold`` processes, medians reported): ``ma_trend`` with every A-share
   rule and cost on (``BacktestConfig()``). The *cold* run is the first run in the process
-  (dense panels, indicators and all), timed in wall and CPU seconds; peak RSS is read
-  (``getrusage``) right after it. The *warm* run is the median of ``--repeats`` further
-  runs on the same Market.
+  (dense panels checked against their SHA-256, moving averages built, and all), timed in
+  wall and CPU seconds; the cold figure held to the target is ``load_market`` plus that
+  run. Peak RSS is read (``getrusage``) right after it. The *warm* run is the median of
+  ``--repeats`` further runs on the same Market (they reuse the moving averages the cold
+  run kept on the Market, as every later run in a notebook or a sweep does).
 * **reference**: :mod:`numpy_reference` (the same MA 20/60 decision rule on the dense open,
   close and adj-factor arrays, none of the A-share rules; see its docstring for what it
   omits), median of ``--repeats`` runs after one to warm up. Its arrays come from the
-  Market before timing starts.
+  Market before timing starts. It computes its two moving averages in every run; how
+  long that takes (:func:`numpy_reference.moving_average` on the same arrays, timed on
+  its own) is printed too, since the engine's warm run does not redo them.
 
 Ratios are taken within this one invocation, so another job slowing the machine between
-two scripts does not skew them (it can still skew a single figure; ``uptime`` is printed).
-Targets (issue 14): cold ≤ 1.5 s, warm ≤ 1.2 × reference, peak RSS of the cold run ≤ 1.2 GB.
+two scripts does not skew them (it can still skew a single figure; the load average is
+printed before and after). Targets (issue 14): ``load_market`` + cold run ≤ 1.5 s, warm ≤
+1.2 × reference, peak RSS of the cold run ≤ 1.2 GB.
 """
 
 from __future__ import annotations
@@ -86,13 +91,14 @@ def engine(stocks: int, repeats: int) -> dict:
     result = run(market, strategy, config)
     cold_s, cold_cpu_s = time.perf_counter() - t0, time.process_time() - c0
     rss_cold = _rss_mb()
-    warm = []
+    warm, warm_cpu = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         run(market, strategy, config)
         warm.append(time.perf_counter() - t0)
+        warm_cpu.append(time.process_time() - c0)
     return {"load_s": load_s, "cold_s": cold_s, "cold_cpu_s": cold_cpu_s,
-            "warm_s": statistics.median(warm),
+            "warm_s": statistics.median(warm), "warm_cpu_s": statistics.median(warm_cpu),
             "rss_loaded_mb": rss_loaded, "rss_cold_mb": rss_cold,
             "sessions": len(result.daily), "symbols": len(market.symbols),
             "fills": len(result.trades), "final_equity": float(result.daily["equity_cny"].iloc[-1])}
@@ -101,18 +107,26 @@ def engine(stocks: int, repeats: int) -> dict:
 def reference(stocks: int, repeats: int) -> dict:
     """Load the saved market, take its dense arrays, time the numpy reference."""
     sys.path.insert(0, str(HERE))
-    from numpy_reference import ma_trend_reference
+    from numpy_reference import ma_trend_reference, moving_average
 
     from workbench.data.store import load_market
 
     market = load_market(market_folder(stocks))
     arrays = [market.grid(c) for c in ("open", "close", "adj_factor")]
-    times = []
+    times, cpu, means = [], [], []
     for _ in range(repeats + 1):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         equity = ma_trend_reference(*arrays)
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    for _ in range(repeats + 1):  # its moving averages alone, after its own runs
+        t0 = time.perf_counter()
+        adj_close = arrays[1] * arrays[2]
+        moving_average(adj_close, 20), moving_average(adj_close, 60)
+        means.append(time.perf_counter() - t0)
+        del adj_close
     return {"first_s": times[0], "warm_s": statistics.median(times[1:]),
+            "warm_cpu_s": statistics.median(cpu[1:]), "means_s": statistics.median(means[1:]),
             "peak_rss_mb": _rss_mb(), "final_equity": float(equity[-1])}
 
 
@@ -142,9 +156,7 @@ def main(argv: list[str] | None = None) -> int:
               "reference": lambda: reference(args.stocks, args.repeats)}[args.child]
         print(json.dumps(do()))
         return 0
-    load = os.getloadavg()
-    print(f"machine: {os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} "
-          f"{load[2]:.2f}")
+    print(f"machine: {os.cpu_count()} cores, load average {_load()}")
     b = child("build", args)
     if b["built"]:
         print(f"saved the market to {market_folder(args.stocks)} in {b['save_s']:.1f} s")
@@ -152,18 +164,23 @@ def main(argv: list[str] | None = None) -> int:
     r = child("reference", args)
     e = {k: (statistics.median(c[k] for c in cold) if isinstance(v, float) else v)
          for k, v in cold[0].items()}
-    spread = f"{min(c['cold_s'] for c in cold):.2f}–{max(c['cold_s'] for c in cold):.2f} s"
+    first = statistics.median(c["load_s"] + c["cold_s"] for c in cold)
+    spread = "–".join(f"{f(c['load_s'] + c['cold_s'] for c in cold):.2f}" for f in (min, max))
     rows = [
-        ("engine cold run (1st in a fresh process)", f"{e['cold_s']:.2f} s", "≤ 1.5 s",
-         e["cold_s"] <= 1.5),
-        (f"  range over {len(cold)} processes", spread, "", None),
-        ("  its CPU time", f"{e['cold_cpu_s']:.2f} s", "", None),
+        ("load_market + cold run (fresh process)", f"{first:.2f} s", "≤ 1.5 s", first <= 1.5),
+        (f"  range over {len(cold)} processes", f"{spread} s", "", None),
+        ("  load_market", f"{e['load_s']:.2f} s", "", None),
+        ("  cold run (1st run in the process)", f"{e['cold_s']:.2f} s", "", None),
+        ("  cold run, CPU time", f"{e['cold_cpu_s']:.2f} s", "", None),
         ("engine warm run (median)", f"{e['warm_s']:.2f} s", "", None),
+        ("  its CPU time", f"{e['warm_cpu_s']:.2f} s", "", None),
         ("numpy reference warm run (median)", f"{r['warm_s']:.2f} s", "", None),
+        ("  its CPU time", f"{r['warm_cpu_s']:.2f} s", "", None),
+        ("  of which its two moving averages", f"{r['means_s']:.2f} s", "", None),
         ("engine warm / reference", f"{e['warm_s'] / r['warm_s']:.2f} ×", "≤ 1.2 ×",
          e["warm_s"] / r["warm_s"] <= 1.2),
+        ("  in CPU time", f"{e['warm_cpu_s'] / r['warm_cpu_s']:.2f} ×", "", None),
         ("engine cold / warm", f"{e['cold_s'] / e['warm_s']:.2f} ×", "", None),
-        ("load_market (not in the cold run)", f"{e['load_s']:.2f} s", "", None),
         ("peak RSS after load_market", f"{e['rss_loaded_mb']:,.0f} MB", "", None),
         ("peak RSS after the cold run", f"{e['rss_cold_mb']:,.0f} MB", "≤ 1,229 MB",
          e["rss_cold_mb"] <= 1.2 * 1024),
@@ -177,7 +194,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:44} {value:>12} {target:>12} {verdict}")
     print(f"(final equity: engine {e['final_equity']:,.0f}, reference "
           f"{r['final_equity']:,.0f} yuan; they differ by the rules the reference omits)")
+    print(f"load average after: {_load()}")
     return 0
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":

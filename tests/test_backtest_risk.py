@@ -616,9 +616,9 @@ class PerOrderGate:
         if marks := self._marks(self.fill_px[row], np.flatnonzero(shares)):
             self.v.on_prices(marks)
 
-    def close_session(self, row: int, shares: np.ndarray) -> None:
-        """Mark the holdings at the session's close."""
-        if marks := self._marks(self.close[row], np.flatnonzero(shares)):
+    def close_session(self, row: int, held: np.ndarray) -> None:
+        """Mark the holdings (positions ``held``) at the session's close."""
+        if marks := self._marks(self.close[row], held):
             self.v.on_prices(marks)
 
     # -- Gate -----------------------------------------------------------------------------

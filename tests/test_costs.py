@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from test_backtest import Scripted, make_market
 
@@ -149,3 +150,13 @@ def test_more_costs_never_raise_equity():
                   BacktestConfig(capital_cny=200_000, costs=Costs().scale(k))).equity.iloc[-1]
               for k in (0.0, 1.0, 2.0)]
     assert finals[0] > finals[1] > finals[2]
+
+
+def test_rates_on_many_days_are_the_rates_of_each_day():
+    days = pd.date_range("2007-12-28", "2024-01-05", freq="D")
+    for costs in (Costs(), Costs(stamp_duty_scale=0.5, transfer_fee_scale=3.0)):
+        found = costs.rates_on(days)
+        assert list(found) == list(days)
+        for day in days[::7].append(pd.DatetimeIndex(["2008-09-19", "2022-04-29",
+                                                      "2023-08-27", "2023-08-28"])):
+            assert found[day] == (costs.stamp_duty_rate(day), costs.transfer_fee_rate(day))

@@ -656,3 +656,74 @@ def test_atr_mismatched_inputs_are_data_errors():
         ind.atr([1.0], low, close)
     with pytest.raises(DataError, match="must hold numbers"):
         ind.atr(high.astype(str), low, close)
+
+
+# -- the running-sum kernel of the engine's moving averages --------------------------------------
+def one_pass_mean(values: np.ndarray, window: int) -> np.ndarray:
+    """The moving average as the engine computed it before the block kernel: one cumsum down
+    the whole array (the reference the kernel must equal bit for bit)."""
+    valid = np.isfinite(values)
+    total = np.where(valid, values, 0.0)
+    np.cumsum(total, axis=0, out=total)
+    count = np.cumsum(valid, axis=0, dtype=np.int32)
+    found = np.full(values.shape, np.nan)
+    w = int(window)
+    if w <= len(values):
+        found[w - 1] = total[w - 1]
+        np.subtract(total[w:], total[:-w], out=found[w:])
+        found /= w
+        incomplete = count[w - 1 :].copy()
+        incomplete[1:] -= count[:-w]
+        found[w - 1 :][incomplete != w] = np.nan
+    return found
+
+
+def market_like(rng: np.random.Generator, rows: int, columns: int) -> np.ndarray:
+    """Adjusted closes of listings, delistings and data gaps, over four orders of magnitude."""
+    x = np.exp(np.cumsum(rng.normal(0, 0.03, (rows, columns)), axis=0))
+    x *= 10.0 ** rng.uniform(-1, 3, columns)
+    for j in range(columns):
+        kind = rng.integers(4)
+        if kind == 1:  # listed later
+            x[: rng.integers(rows + 1), j] = np.nan
+        elif kind == 2:  # delisted
+            x[rng.integers(rows + 1) :, j] = np.nan
+        elif kind == 3:  # gaps of a few sessions, an infinity, a signed zero
+            for start in rng.integers(0, max(rows, 1), 3):
+                x[start : start + rng.integers(1, 6), j] = np.nan
+            if rows:
+                x[rng.integers(rows), j] = np.inf
+                x[rng.integers(rows), j] = -0.0
+    return x
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), rows=st.integers(0, 90), columns=st.integers(1, 5),
+       windows=st.lists(st.integers(1, 100), min_size=1, max_size=3),
+       chunk_rows=st.integers(1, 40), wide=st.booleans())
+def test_rolling_means_equal_one_cumsum_bit_for_bit(seed, rows, columns, windows, chunk_rows,
+                                                    wide):
+    x = market_like(np.random.default_rng(seed), rows, columns)
+    x = x if wide else x[:, 0]
+    found = ind.rolling_means(lambda lo, hi: x[lo:hi], len(x), windows, chunk_rows=chunk_rows)
+    for window, got in zip(windows, found, strict=True):
+        want = one_pass_mean(x, window)
+        assert got.shape == want.shape and got.dtype == want.dtype
+        assert got.tobytes() == want.tobytes(), (window, chunk_rows)  # NaN and -0.0 alike
+    assert ind.rolling_mean_array(x, windows[0]).tobytes() == found[0].tobytes()
+
+
+def test_rolling_means_read_each_block_once_and_check_windows():
+    x = np.arange(10.0)
+    asked: list[tuple[int, int]] = []
+
+    def rows(lo: int, hi: int) -> np.ndarray:
+        asked.append((lo, hi))
+        return x[lo:hi]
+
+    fast, slow = ind.rolling_means(rows, 10, (2, 4), chunk_rows=4)
+    assert asked == [(0, 4), (4, 8), (8, 10)]
+    assert fast[1:].tolist() == [0.5 + k for k in range(9)]
+    assert np.isnan(slow[:3]).all() and slow[3:].tolist() == [1.5 + k for k in range(7)]
+    with pytest.raises(ConfigError, match="window"):
+        ind.rolling_means(rows, 10, (0,))

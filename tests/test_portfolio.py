@@ -6,9 +6,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from test_backtest import NO_COSTS
 
-from workbench.portfolio import Orders, Portfolio, SessionBars
+from workbench.portfolio import UNFILLED_REASONS, Orders, Portfolio, SessionBars, block_codes
 
 
 def _portfolio(**kw: Any) -> Portfolio:
@@ -82,3 +83,36 @@ def test_t_plus_1_shares_bought_today_are_not_sellable_today():
     free.execute(1, day, _order(500), _bars())
     free.execute(1, day, _order(sell_all=True), _bars())
     assert free.shares.tolist() == [0]
+
+
+def block_codes_by_select(price, limit_up, limit_down, suspended, listed, delisted,
+                          price_limits):
+    """block_codes as first written (np.select over the reasons), the reference."""
+    code = {name: k for k, name in enumerate(UNFILLED_REASONS, start=1)}
+    base = np.select([delisted, ~listed, suspended, ~np.isfinite(price)],
+                     [code["delisted"], code["not_listed"], code["suspended"],
+                      code["no_bar"]], 0).astype(np.int8)
+    buy, sell = base, base.copy()
+    if price_limits:
+        with np.errstate(invalid="ignore"):
+            buy = np.where((base == 0) & (price >= limit_up - 1e-9), code["limit_up"],
+                           base).astype(np.int8)
+            sell = np.where((base == 0) & (price <= limit_down + 1e-9), code["limit_down"],
+                            base).astype(np.int8)
+    return buy, sell
+
+
+@pytest.mark.parametrize("shape", [(0,), (1,), (7,), (40, 9)])
+@pytest.mark.parametrize("price_limits", [True, False])
+def test_block_codes_give_the_first_reason_that_applies(shape, price_limits):
+    rng = np.random.default_rng(sum(shape) + price_limits)
+    price = rng.choice([9.0, 10.0, 11.0, np.nan, np.inf], size=shape)
+    limit_up = rng.choice([10.0, 11.0, np.nan], size=shape)
+    limit_down = rng.choice([9.0, 10.0, np.nan], size=shape)
+    masks = [rng.random(shape) < 0.2 for _ in range(2)] + [rng.random(shape) < 0.9]
+    suspended, delisted, listed = masks
+    args = (price, limit_up, limit_down, suspended, listed, delisted)
+    got = block_codes(*args, price_limits=price_limits)
+    want = block_codes_by_select(*args, price_limits)
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == np.int8 and g.tobytes() == w.tobytes()

@@ -82,3 +82,31 @@ def test_ipo_unlimited_days():
     assert rules.ipo_unlimited_days(Board.CHINEXT, "2019-01-02") == 1
     assert rules.ipo_unlimited_days(Board.STAR, "2020-01-02") == 5
     assert rules.ipo_unlimited_days(Board.SH_MAIN, "2020-01-02") == 1
+
+
+def test_dividend_tax_rules_is_the_scalar_rule_on_every_day():
+    days = pd.date_range("1989-12-25", "2026-01-10", freq="D")
+    want = [rules.dividend_tax_rule(d) for d in days]
+    assert rules.dividend_tax_rules(days).tolist() == want
+    assert rules.dividend_tax_rules(days.to_numpy()).dtype == np.int64
+    nat = np.array(["NaT", "2015-09-08"], dtype="datetime64[ns]")
+    assert rules.dividend_tax_rules(nat).tolist() == [0, 3]
+
+
+def test_holding_tier_counts_months_as_pd_date_offset_does():
+    def by_offsets(bought: pd.Timestamp, sold: pd.Timestamp) -> int:  # the rule as written
+        held_to = sold - pd.Timedelta(days=1)
+        if held_to <= bought + pd.DateOffset(months=1):
+            return 0
+        return 1 if held_to <= bought + pd.DateOffset(years=1) else 2
+
+    # month ends, 29 February and year ends, sold around one month and one year later
+    bought = pd.date_range("2015-12-25", "2017-03-05", freq="D")
+    for b in bought:
+        for later in (28, 29, 30, 31, 32, 33, 364, 365, 366, 367):
+            sold = b + pd.Timedelta(days=later)
+            assert rules.holding_tier(b, sold) == by_offsets(b, sold), (b, sold)
+    b = pd.Timestamp("2024-01-31 09:30", tz="Asia/Shanghai")
+    for sold in ("2024-03-01 09:29", "2024-03-01 09:31", "2025-02-01 09:31"):
+        s = pd.Timestamp(sold, tz="Asia/Shanghai")
+        assert rules.holding_tier(b, s) == by_offsets(b, s)

@@ -12,6 +12,8 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_backtest import make_market
 
 from workbench import strategies
@@ -21,7 +23,7 @@ from workbench.data.market import Market
 from workbench.data.synthetic import SyntheticConfig, synthetic_market
 from workbench.errors import ConfigError, DataError
 from workbench.strategies import Strategy
-from workbench.strategies.ranking import percentile_rank, slot_weights, top_n
+from workbench.strategies.ranking import percentile_rank, slot_weights, strongest, top_n
 from workbench.view import MarketView, ViewContext
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real_ashare"
@@ -143,6 +145,63 @@ def test_slot_weights_keep_held_names_untouched():
     assert w[1] == 0 and w[2] == w[3] == 0.25
     full = slot_weights(view, np.array([True, True, False, False]), np.array([2, 3]), 2)
     assert full is None  # no free slot, nothing to sell
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(st.sampled_from([0.0, -0.0, 0.5, 1.0, 1.0, 2.0, np.inf, -np.inf, np.nan])
+                       | st.floats(allow_nan=True), max_size=30),
+       k=st.integers(0, 33))
+def test_strongest_is_the_stable_full_sort(values, k):
+    v = np.array(values, dtype=float)
+    assert strongest(v, k).tolist() == np.argsort(-v, kind="stable")[:k].tolist()
+
+
+def slot_weights_by_masks(view: MarketView, keep: np.ndarray, entries: np.ndarray,
+                          max_names: int) -> np.ndarray | None:
+    """slot_weights as first written, over full-width masks (the reference)."""
+    held = view.holdings > 0
+    keep = keep & held
+    sells = held & ~keep
+    free = max(max_names - int(keep.sum()), 0)
+    new = np.asarray(entries, dtype=np.int64)
+    new = new[~held[new]][:free]
+    if not new.size and not sells.any():
+        return None
+    w = np.where(keep, view.weights * (1.0 + 1e-10), 0.0)
+    if new.size:
+        room = max(1.0 - float(w.sum()), 0.0)
+        w[new] = min(1.0 / max_names, room / new.size)
+    return w
+
+
+@dataclass(frozen=True, kw_only=True)
+class BothWays(Strategy):
+    """MATrend's target weights, checked every session against its full ranking
+    (``_signal``, every entry sorted) through the full-width slot_weights."""
+
+    name: ClassVar[str] = "both_ways"
+    inner: strategies.technical.MATrend
+    seen: list = None  # type: ignore[assignment]
+
+    def target_weights(self, view: MarketView) -> np.ndarray | None:
+        fast = self.inner.target_weights(view)
+        slow = None
+        if view.row + 1 >= self.inner.slow:
+            _, up, entries = self.inner._signal(view)
+            slow = slot_weights_by_masks(view, up, entries, self.inner.max_names)
+        assert (fast is None) == (slow is None)
+        if fast is not None:
+            assert fast.tobytes() == slow.tobytes()
+            self.seen.append(int(np.count_nonzero(fast)))
+        return fast
+
+
+@pytest.mark.parametrize("params", [{}, {"fast": 3, "slow": 10, "max_names": 4},
+                                    {"fast": 5, "slow": 20, "max_names": 12}])
+def test_ma_trend_ranks_only_its_free_slots_as_the_full_ranking_would(market, params):
+    both = BothWays(inner=strategies.get("ma_trend", **params), seen=[])
+    run(market, both, BacktestConfig())
+    assert len(both.seen) > 20  # sessions that traded, each compared
 
 
 # -- value_quality by pencil --------------------------------------------------------------------

@@ -73,6 +73,21 @@ def test_derived_arrays_are_kept_on_the_market_and_cleared_with_it(market):
     assert len(calls) == 3
 
 
+def test_moving_averages_of_several_windows_are_built_together_and_kept(market):
+    clear_cache(market)
+    view = MarketView(ViewContext(market), 100)
+    slow, fast = view.rolling_means("adj_close", (20, 5))
+    adj = view.array("adj_close")
+    np.testing.assert_allclose(fast, adj[-5:].mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(slow, adj[-20:].mean(axis=0), rtol=1e-12)
+    again = MarketView(ViewContext(market), 100)  # another run: the arrays are kept
+    assert again.rolling_mean("adj_close", 5).tobytes() == fast.tobytes()
+    first, second = ViewContext(market), ViewContext(market)
+    assert first.rolling_mean("adj_close", 20) is second.rolling_means("adj_close", (20,))[0]
+    with pytest.raises(ConfigError, match="at least 1 session"):
+        view.rolling_means("close", (5, 0))
+
+
 def test_universe_hides_future_delistings():
     m = synthetic_market(SyntheticConfig(n_stocks=60, start="2016-01-04", end="2020-12-31",
                                          seed=5))

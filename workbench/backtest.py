@@ -169,20 +169,26 @@ def _lots(ctx: ViewContext, board_lots: bool) -> tuple[np.ndarray, np.ndarray]:
     return lot_min, lot_step
 
 
-def _blocks(ctx: ViewContext, price: np.ndarray, limit_up: np.ndarray,
-            limit_down: np.ndarray, suspended: np.ndarray, r0: int, r1: int, *,
-            price_limits: bool, chunk: int = 256) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`~workbench.portfolio.block_codes` for every session of the run (int8 arrays)."""
-    shape = (r1 - r0 + 1, price.shape[1])
-    buy, sell = np.zeros(shape, dtype=np.int8), np.zeros(shape, dtype=np.int8)
-    for lo in range(r0, r1 + 1, chunk):
-        hi = min(lo + chunk, r1 + 1)
-        rows = np.arange(lo, hi)[:, None]
-        buy[lo - r0 : hi - r0], sell[lo - r0 : hi - r0] = block_codes(
-            price[lo:hi], limit_up[lo:hi], limit_down[lo:hi], suspended[lo:hi],
-            (ctx.list_row <= rows) & (rows < ctx.delist_row), rows >= ctx.delist_row,
-            price_limits=price_limits)
-    return buy, sell
+class _Blocks:
+    """:func:`~workbench.portfolio.block_codes` of the symbols with orders, one session at
+    a time, written into full-width arrays (what :class:`SessionBars` carries)."""
+
+    def __init__(self, ctx: ViewContext, price: np.ndarray, limit_up: np.ndarray,
+                 limit_down: np.ndarray, suspended: np.ndarray, *, price_limits: bool) -> None:
+        self.list_row, self.delist_row = ctx.list_row, ctx.delist_row
+        self.price, self.limit_up, self.limit_down = price, limit_up, limit_down
+        self.suspended, self.price_limits = suspended, price_limits
+        n = len(ctx.symbols)
+        self.buy, self.sell = np.zeros(n, dtype=np.int8), np.zeros(n, dtype=np.int8)
+
+    def at(self, row: int, sym: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Buy and sell codes of session ``row``, current at the positions ``sym``."""
+        gone = self.delist_row[sym]
+        self.buy[sym], self.sell[sym] = block_codes(
+            self.price[row][sym], self.limit_up[row][sym], self.limit_down[row][sym],
+            self.suspended[row][sym], (self.list_row[sym] <= row) & (row < gone),
+            row >= gone, price_limits=self.price_limits)
+        return self.buy, self.sell
 
 
 def _ex_date_rows(close: np.ndarray, prev_close: np.ndarray, r0: int, r1: int,
@@ -230,9 +236,9 @@ class _RiskGate:
         self.stamp = dt.datetime(1970, 1, 1, tzinfo=_SHANGHAI)
         self.rejected: list[tuple[int, int, int, int, str, str]] = []
 
-    def _mark(self, prices: np.ndarray, shares: np.ndarray) -> None:
-        """Mark the holdings at ``prices`` where there is a price (else the last mark stays)."""
-        held = shares.nonzero()[0]
+    def _mark(self, prices: np.ndarray, held: np.ndarray) -> None:
+        """Mark the holdings (positions ``held``) at ``prices`` where there is a price (else
+        the last mark stays)."""
         self.v.mark(held, prices[held], keep_missing=True)
 
     # -- state ----------------------------------------------------------------------------
@@ -246,19 +252,19 @@ class _RiskGate:
         the holdings at the fill-time price."""
         self.row = row
         self.stamp = dt.datetime.combine(day.date(), self.time, tzinfo=_SHANGHAI)
-        up, down = self.limit_up[row][sym].tolist(), self.limit_down[row][sym].tolist()
-        for j, (u, d) in enumerate(zip(up, down, strict=True)):
-            if not (math.isfinite(u) and math.isfinite(d)):  # no limit (as the engine reads it)
-                up[j] = down[j] = math.nan
+        up, down = self.limit_up[row][sym], self.limit_down[row][sym]
+        no_limit = ~(np.isfinite(up) & np.isfinite(down))  # as the engine reads the band
+        if np.count_nonzero(no_limit):
+            up, down = np.where(no_limit, np.nan, up), np.where(no_limit, np.nan, down)
         self.v.start_day(day, sym, limit_up=up, limit_down=down,
                          is_st=None if self.is_st is None else self.is_st[row][sym],
                          suspended=self.suspended[row][sym],
                          delisted=row >= self.delist_row[sym])
-        self._mark(self.fill_px[row], shares)
+        self._mark(self.fill_px[row], (shares != 0).nonzero()[0])
 
-    def close_session(self, row: int, shares: np.ndarray) -> None:
-        """Mark the holdings at the session's close."""
-        self._mark(self.close[row], shares)
+    def close_session(self, row: int, held: np.ndarray) -> None:
+        """Mark the holdings (positions ``held``) at the session's close."""
+        self._mark(self.close[row], held)
 
     # -- Gate -----------------------------------------------------------------------------
     def _limits(self, sym: np.ndarray, price: np.ndarray, buy: bool) -> list[float]:
@@ -308,12 +314,12 @@ class _RiskGate:
         return np.array(self._limits(sym, price, True), dtype=float)
 
 
-def _rejection_table(ctx: ViewContext, rows: list[tuple[int, int, int, int, str, str]]
-                     ) -> pd.DataFrame:
+def _rejection_table(ctx: ViewContext, rows: list[tuple[int, int, int, int, str, str]],
+                     symbols: pd.CategoricalDtype) -> pd.DataFrame:
     col: list[Any] = list(zip(*rows, strict=True)) if rows else [[] for _ in range(6)]
     return rejections_frame(
         ctx.dates64[np.asarray(col[0], dtype=np.int64)],
-        _labels(np.asarray(col[1], dtype=np.int64), ctx.symbols),
+        _labels(np.asarray(col[1], dtype=np.int64), symbols),
         _labels(np.asarray(col[2], dtype=np.int64), SIDES),
         np.asarray(col[3], dtype=np.int64), list(col[4]), list(col[5]))
 
@@ -373,9 +379,8 @@ def run(market: Market, strategy: Strategy,
     prev_close = ctx.array("prev_close")
     limit_up, limit_down = ctx.array("limit_up"), ctx.array("limit_down")
     suspended, volume = ctx.array("suspended"), ctx.array("volume")
-    ex_dates = _ex_date_rows(close, prev_close, r0, r1)
-    buy_block, sell_block = _blocks(ctx, fill_px, limit_up, limit_down, suspended, r0, r1,
-                                    price_limits=config.price_limits)
+    blocks = _Blocks(ctx, fill_px, limit_up, limit_down, suspended,
+                     price_limits=config.price_limits)
     lot_min, lot_step = _lots(ctx, config.board_lots)
     sectors = ctx.securities["sector"].astype(str).fillna("unknown").to_numpy()
     sector_names, sector_code = np.unique(sectors, return_inverse=True)
@@ -385,6 +390,7 @@ def run(market: Market, strategy: Strategy,
                    max_participation_rate=config.max_participation_rate,
                    carry_suspended=config.suspended_orders == "carry",
                    carry_limit_blocked=config.limit_orders == "carry")
+    pf.cache_rates(ctx.calendar[r0 : r1 + 1])
     book = None
     if config.corporate_actions == "cash":
         events = (Entitlements.from_table(market.corporate_actions, ctx.symbols,
@@ -393,6 +399,10 @@ def run(market: Market, strategy: Strategy,
                   Entitlements.from_prices(close, prev_close, ctx.dates64, r0, r1))
         book = DividendBook(events, ctx.dates64, n)
         pf.dividends = book
+    # sessions on which some stock may go ex: the 'reinvest' mode looks at the holdings
+    # there (the book of the 'cash' mode has the events, and checks the holdings for an
+    # unexplained ex-date every session)
+    ex_dates = None if book is not None else _ex_date_rows(close, prev_close, r0, r1)
     gate = None if config.risk is None else _RiskGate(
         config.risk, ctx, config.capital_cny, fill_at=config.fill_at, fill_px=fill_px,
         close=close, limit_up=limit_up, limit_down=limit_down, suspended=suspended,
@@ -414,16 +424,18 @@ def run(market: Market, strategy: Strategy,
     for i in range(r0):
         np.copyto(last, close[i], where=np.isfinite(close[i]))
 
+    # positions held, kept from the end of each session (a mask's nonzero: an int array's
+    # costs several times more)
+    held = (pf.shares != 0).nonzero()[0]
     for k, r in enumerate(range(r0, r1 + 1)):
         pf.traded_cny = pf.fees_cny = pf.slippage_cny = pf.dividend_tax_cny = 0.0
         corporate = paid = 0.0
         # ``last`` still holds the previous session's close
         entitled = k > 0 and book is not None and book.has_events(r)
-        if k > 0 and book is None and ex_dates[k]:
+        if k > 0 and ex_dates is not None and ex_dates[k]:
             corporate = pf.corporate_actions(r, last, prev_close[r])
         elif k > 0 and book is not None:
-            if ex_dates[k]:
-                book.note_unexplained(r, pf.shares, last, prev_close[r])
+            book.note_unexplained(r, pf.shares, last, prev_close[r], held=held)
             if entitled:
                 corporate = pf.entitle(r, last, prev_close[r])
             paid = pf.pay_dividends(r)
@@ -432,22 +444,22 @@ def run(market: Market, strategy: Strategy,
             if r in gone_at:
                 pf.settle_delisted(r, gone_at[r],
                                    zeros if config.delisting == "write_off" else last)
-            if gate is not None and (entitled or (book is None and ex_dates[k])
+            if gate is not None and (entitled or (ex_dates is not None and ex_dates[k])
                                      or r in gone_at):
                 gate.settle(pf.shares, pf.cash + pf.receivable_cny, prev_close[r])
             pf.start_session()
             if len(orders):
                 bars = SessionBars(fill_px[r], limit_up[r], limit_down[r], volume[r],
-                                   buy_block[k], sell_block[k])
+                                   *blocks.at(r, orders.symbol))
                 if gate is not None:
                     gate.open(r, days[k], orders.symbol, pf.shares)
                 orders = pf.execute(r, days[k], orders, bars, gate)  # what is left: carried
+        held = (pf.shares != 0).nonzero()[0]
         if gate is not None:
-            gate.close_session(r, pf.shares)
-        held = np.flatnonzero(pf.shares)
+            gate.close_session(r, held)
         price = last[held]  # a held stock always has a last close
         values = pf.shares[held] * price
-        invested = float(np.sum(values))
+        invested = float(values.sum())
         receivable = pf.receivable_cny
         equity = pf.cash + invested + receivable
         daily.append((equity, pf.cash, pf.traded_cny, pf.fees_cny, pf.slippage_cny, corporate,
@@ -489,7 +501,9 @@ def _warn_before_membership(ctx: ViewContext, members: np.ndarray, index: str, r
                   f"nothing until then; start on or after {first}", DataWarning, stacklevel=3)
 
 
-def _labels(codes: np.ndarray, names: tuple[str, ...] | pd.Index) -> pd.Categorical:
+def _labels(codes: np.ndarray, names: tuple[str, ...] | pd.CategoricalDtype) -> pd.Categorical:
+    if isinstance(names, pd.CategoricalDtype):  # the symbols: their dtype built once per run
+        return pd.Categorical.from_codes(codes.astype(np.int64), dtype=names)
     return pd.Categorical.from_codes(codes.astype(np.int64), categories=list(names))
 
 
@@ -505,10 +519,11 @@ def _result(market: Market, strategy: Any, config: BacktestConfig, ctx: ViewCont
     daily_df["n_positions"] = daily_df["n_positions"].astype(np.int64)
     daily_df["benchmark_close"] = _benchmark_close(market, dates)
 
+    symbols = pd.CategoricalDtype(list(ctx.symbols))
     t = pf.trade_log()
     trades = pd.DataFrame({
         "date": dates64[t["row"]],
-        "symbol": _labels(t["symbol"], ctx.symbols),
+        "symbol": _labels(t["symbol"], symbols),
         "side": _labels(t["side"], SIDES),
         "shares": t["shares"],
         "price": t["price"],
@@ -523,7 +538,7 @@ def _result(market: Market, strategy: Any, config: BacktestConfig, ctx: ViewCont
     orders = pd.DataFrame({
         "date": dates64[o["row"]],
         "decided": dates64[o["decided"]],
-        "symbol": _labels(o["symbol"], ctx.symbols),
+        "symbol": _labels(o["symbol"], symbols),
         "side": _labels(o["side"], SIDES),
         "shares": o["shares"],
         "carried": o["carried"],
@@ -531,7 +546,7 @@ def _result(market: Market, strategy: Any, config: BacktestConfig, ctx: ViewCont
     u = pf.unfilled.arrays()
     unfilled = pd.DataFrame({
         "date": dates64[u["row"]],
-        "symbol": _labels(u["symbol"], ctx.symbols),
+        "symbol": _labels(u["symbol"], symbols),
         "side": _labels(u["side"], SIDES),
         "shares": u["shares"],
         "reason": _labels(u["reason"] - 1, UNFILLED_REASONS),
@@ -545,7 +560,7 @@ def _result(market: Market, strategy: Any, config: BacktestConfig, ctx: ViewCont
     equity = daily_df["equity_cny"].to_numpy()[rows - r0]
     positions = pd.DataFrame({
         "date": dates64[rows],
-        "symbol": _labels(cols, ctx.symbols),
+        "symbol": _labels(cols, symbols),
         "shares": shares,
         "close": px,
         "value_cny": value,
@@ -568,7 +583,7 @@ def _result(market: Market, strategy: Any, config: BacktestConfig, ctx: ViewCont
         "end": str(dates[-1].date()),
         "corporate_actions": _actions_source(market, pf),
     }
-    rejections = _rejection_table(ctx, [] if gate is None else gate.rejected)
+    rejections = _rejection_table(ctx, [] if gate is None else gate.rejected, symbols)
     book = pf.dividends
     unexplained = pd.DataFrame(book.unexplained if book is not None else [],
                                columns=["row", "symbol", "value_cny"])
@@ -592,7 +607,7 @@ def _actions_source(market: Market, pf: Portfolio) -> str:
         return "reinvested at the ex-rights price (total-return view, no dividend tax)"
     if pf.dividends.events.source == "prices":
         return "cash, events derived from the bars' prev_close (the market has no events table)"
-    kinds = sorted(set(market.corporate_actions["source"].astype(str)))
+    kinds = sorted(set(market.corporate_actions["source"].astype(str).unique()))
     return f"cash, {len(market.corporate_actions):,} events ({', '.join(kinds)})"
 
 

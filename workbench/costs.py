@@ -149,6 +149,19 @@ class Costs:
         """Transfer fee on either side on ``day`` as a fraction of traded value (scaled)."""
         return rules.rate_on(rules.TRANSFER_FEE, day) * self.transfer_fee_scale
 
+    def rates_on(self, days: pd.DatetimeIndex) -> dict[pd.Timestamp, tuple[float, float]]:
+        """:meth:`stamp_duty_rate` and :meth:`transfer_fee_rate` of each of ``days``, looked
+        up at once (the same floats, one dated-table search for all days).
+
+        Examples
+        --------
+        >>> Costs().rates_on(pd.DatetimeIndex(["2023-08-28"]))[pd.Timestamp("2023-08-28")]
+        (0.0005, 1e-05)
+        """
+        stamp = rules.rates_on(rules.STAMP_DUTY, days) * self.stamp_duty_scale
+        transfer = rules.rates_on(rules.TRANSFER_FEE, days) * self.transfer_fee_scale
+        return dict(zip(days, zip(stamp.tolist(), transfer.tolist(), strict=True), strict=True))
+
     # -- prices and charges ----------------------------------------------------------------
     def fill_price(self, market_price: np.ndarray | float, *, side: Side) -> np.ndarray:
         """Price the trader gets: the market price moved by ``slippage_rate`` against them.
@@ -230,12 +243,13 @@ class Costs:
             each rounded half up to the fen.
         """
         raw = np.empty((4, len(value)))
-        raw[0] = np.maximum(value * self.commission_rate, self.min_commission_cny)
+        np.multiply(value, self.commission_rate, out=raw[0])
+        np.maximum(raw[0], self.min_commission_cny, out=raw[0])
         np.multiply(value, np.where(sell, stamp_rate, 0.0), out=raw[1])
         np.multiply(value, transfer_rate, out=raw[2])
         np.abs(slippage_cny, out=raw[3])
         out = rules.round_fen(raw)
-        if not value.all():  # no fill, no commission
+        if np.count_nonzero(value) < len(value):  # no fill, no commission
             out[0][value <= 0] = 0.0
         return out
 

@@ -46,7 +46,7 @@ from workbench.data.corporate import split_payout
 from workbench.rules import (
     BONUS_PAR_CNY,
     DIVIDEND_TAX,
-    dividend_tax_rule,
+    dividend_tax_rules,
     holding_tier,
     round_fen,
 )
@@ -111,8 +111,10 @@ class Entitlements:
         at = np.searchsorted(dates64, ex, side="left")
         keep = (pos >= 0) & (at > r0) & (at <= r1)
         idx = np.flatnonzero(keep)
-        rows = np.empty(len(idx), dtype=np.int64)
-        for i, (sym, row) in enumerate(zip(pos[idx].tolist(), at[idx].tolist(), strict=True)):
+        rows = at[idx].astype(np.int64)
+        # most events fall on a session with a bar; look further only for the others
+        for i in np.flatnonzero(~np.isfinite(close[rows, pos[idx]])).tolist():
+            sym, row = int(pos[idx[i]]), int(rows[i])
             bars = np.flatnonzero(np.isfinite(close[row : r1 + 1, sym]))
             rows[i] = row + bars[0] if bars.size else r1 + 1  # no bar left in the run: dropped
         inside = rows <= r1
@@ -120,7 +122,7 @@ class Entitlements:
         pay = actions["pay_date"].to_numpy(dtype="datetime64[ns]")[idx]
         pay_row = np.where(np.isnat(pay), rows,
                            np.maximum(np.searchsorted(dates64, pay, side="left"), rows))
-        rule = np.array([dividend_tax_rule(d) for d in ex[idx]], dtype=np.int64)
+        rule = dividend_tax_rules(ex[idx])
         out = cls(rows, pos[idx].astype(np.int64),
                   actions["cash_pre_tax_cny"].to_numpy(dtype=float)[idx],
                   actions["bonus_ratio"].to_numpy(dtype=float)[idx],
@@ -150,7 +152,7 @@ class Entitlements:
         cash, bonus = split_payout(np.where(down, c, 1.0), np.where(down, ref, 1.0))
         cash, bonus = np.where(down, cash, 0.0), np.where(down, bonus, 0.0)
         transfer = np.where(down, 0.0, c / ref - 1.0)
-        rule = np.array([dividend_tax_rule(d) for d in dates64[rows]], dtype=np.int64)
+        rule = dividend_tax_rules(dates64[rows])
         return cls(rows, sym.astype(np.int64), cash, bonus, transfer, rows, rule,
                    "prices").sorted()
 
@@ -195,9 +197,10 @@ class DividendBook:
                     for a, b in zip(starts, ends, strict=True)}
         self._due: dict[int, float] = {}
         self._lots: dict[int, list[_Lot]] = {}
+        self._tiers: dict[tuple[pd.Timestamp, pd.Timestamp], int] = {}
         self._opened = np.full(n_symbols, -1, dtype=np.int64)
-        self._hist_rows: list[int] = []
-        self._hist: list[tuple[np.ndarray, np.ndarray]] = []
+        #: every exchange fill, per symbol position: (rows, signed shares), rows ascending
+        self._fills: dict[int, tuple[list[int], list[int]]] = {}
         self._withheld = np.array([rule.withheld_rate for rule in DIVIDEND_TAX])
         #: rate still due on sale: rule × holding tier
         self._on_sale = np.array([[r - rule.withheld_rate for r in rule.rates]
@@ -261,24 +264,30 @@ class DividendBook:
         return self._due.pop(row, 0.0)
 
     def note_unexplained(self, row: int, shares: np.ndarray, last: np.ndarray,
-                         reference: np.ndarray) -> None:
+                         reference: np.ndarray, *, held: np.ndarray | None = None) -> None:
         """Record held stocks whose price went ex on ``row`` without an event.
 
         ``last`` is each stock's last close before ``row``, ``reference`` the row's
-        ``prev_close``. Only for events from a table (with events from prices every step
-        is an event).
+        ``prev_close``; ``held``, when given, are the positions where ``shares`` is not 0.
+        Only for events from a table (with events from prices every step is an event).
         """
         if self.events.source != "table":
             return
-        held = np.flatnonzero(shares)
+        if held is None:
+            held = (shares != 0).nonzero()[0]
+        if not held.size:
+            return
         c, pc = last[held], reference[held]
+        if not (c != pc).any():  # the usual session: no holding went ex (NaN differs)
+            return
         with np.errstate(invalid="ignore"):
             moved = np.isfinite(c) & np.isfinite(pc) & (pc > 0) & (np.abs(c - pc) > 0.005)
         if not moved.any():
             return
         lo, hi = self._at.get(row, (0, 0))
         sym = held[moved]
-        miss = ~np.isin(sym, self.events.symbol[lo:hi])
+        events = set(self.events.symbol[lo:hi].tolist())
+        miss = np.array([s not in events for s in sym.tolist()], dtype=bool)
         for s, value in zip(sym[miss].tolist(), (shares[sym] * (c[moved] - pc[moved]))[miss]
                             .tolist(), strict=True):
             self.unexplained.append((row, s, float(value)))
@@ -294,36 +303,48 @@ class DividendBook:
         if not self._lots:
             return tax
         sold = pd.Timestamp(self.dates64[row])
-        for j in np.flatnonzero(np.isin(sym, list(self._lots))).tolist():
+        for j, s in enumerate(sym.tolist()):
+            if s not in self._lots:
+                continue
             left, owed = int(shares[j]), 0.0
-            for lot in self._lots[int(sym[j])]:
+            for lot in self._lots[s]:
                 if left <= 0:
                     break
                 take = min(left, lot.shares)
                 left -= take
                 if lot.income.any():
-                    rate = self._on_sale[:, holding_tier(lot.bought, sold)]
+                    rate = self._on_sale[:, self._tier(lot.bought, sold)]
                     owed += take * float(lot.income @ rate)
             tax[j] = round_fen(owed)
         return tax
+
+    def _tier(self, bought: pd.Timestamp, sold: pd.Timestamp) -> int:
+        """:func:`~workbench.rules.holding_tier`, kept per pair of dates (lots share them)."""
+        found = self._tiers.get((bought, sold))
+        if found is None:
+            found = self._tiers[bought, sold] = holding_tier(bought, sold)
+        return found
 
     def record(self, row: int, sym: np.ndarray, signed: np.ndarray, held_before: np.ndarray
                ) -> None:
         """Book a session's exchange fills: ``signed`` shares (+ bought, - sold) of ``sym``
         (ascending positions), ``held_before`` the holdings before them."""
-        moved = signed != 0
-        if not moved.any():
-            return
-        sym, signed, held_before = sym[moved], signed[moved], held_before[moved]
-        self._hist_rows.append(row)
-        self._hist.append((sym, signed))
-        self._opened[sym[(held_before == 0) & (signed > 0)]] = row
-        if self._lots:
-            bought = pd.Timestamp(self.dates64[row])
-            for j in np.flatnonzero(np.isin(sym, list(self._lots))).tolist():
-                s, q = int(sym[j]), int(signed[j])
+        bought = None
+        # a session fills a handful of orders: plain Python beats numpy calls on them
+        for s, q, before in zip(sym.tolist(), signed.tolist(), held_before.tolist(),
+                                strict=True):
+            if q == 0:
+                continue
+            rows, qs = self._fills.setdefault(s, ([], []))
+            rows.append(row)
+            qs.append(q)
+            if before == 0 and q > 0:
+                self._opened[s] = row
+            if s in self._lots:
+                if bought is None:
+                    bought = pd.Timestamp(self.dates64[row])
                 self._move(s, q, bought)
-                if held_before[j] + q == 0:
+                if before + q == 0:
                     del self._lots[s]
 
     def close_out(self, sym: np.ndarray) -> None:
@@ -350,12 +371,10 @@ class DividendBook:
         if s in self._lots:
             return self._lots[s]
         self._lots[s] = []
-        start = bisect.bisect_left(self._hist_rows, int(self._opened[s]))
-        for row, (syms, signed) in zip(self._hist_rows[start:], self._hist[start:],
-                                       strict=True):
-            j = int(np.searchsorted(syms, s))
-            if j < len(syms) and syms[j] == s:
-                self._move(s, int(signed[j]), pd.Timestamp(self.dates64[row]))
+        rows, qs = self._fills.get(s, ([], []))
+        start = bisect.bisect_left(rows, int(self._opened[s]))
+        for row, q in zip(rows[start:], qs[start:], strict=True):
+            self._move(s, q, pd.Timestamp(self.dates64[row]))
         lots = self._lots[s]
         if sum(lot.shares for lot in lots) != held:
             raise RuntimeError(f"dividend book: lots of symbol position {s} hold "

@@ -37,7 +37,7 @@ functions bit for bit.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from numbers import Real
 from typing import Any, TypeVar
 
@@ -60,6 +60,7 @@ __all__ = [
     "macd",
     "rate_of_change",
     "rolling_mean_array",
+    "rolling_means",
     "rolling_std_array",
     "rolling_volatility",
     "rsi",
@@ -253,28 +254,99 @@ def rolling_mean_array(values: np.ndarray, window: int) -> np.ndarray:
 
     Row ``t`` is the mean of rows ``t - window + 1 .. t``: NaN until ``window`` rows are
     there and NaN for any window holding a NaN. Built from cumulative sums, so row ``t``
-    depends on rows up to ``t`` only.
+    depends on rows up to ``t`` only (:func:`rolling_means`, one window).
 
     Examples
     --------
     >>> rolling_mean_array(np.array([[1.0], [2.0], [np.nan], [4.0], [6.0]]), 2).ravel()
     array([nan, 1.5, nan, nan, 5. ])
     """
-    valid = np.isfinite(values)
-    total = np.where(valid, values, 0.0)
-    np.cumsum(total, axis=0, out=total)
-    count = np.cumsum(valid, axis=0, dtype=np.int32)
-    found = np.full(values.shape, np.nan)
-    w = int(window)
-    if w <= len(values):  # sums over rows t-w+1..t, written without big temporaries
-        found[w - 1] = total[w - 1]
-        np.subtract(total[w:], total[:-w], out=found[w:])
-        found /= w
-        incomplete = count[w - 1 :].copy()
-        incomplete[1:] -= count[:-w]
-        found[w - 1 :][incomplete != w] = np.nan
-    return found
+    x = np.asarray(values)
+    return rolling_means(lambda lo, hi: x[lo:hi], len(x), (window,))[0]
 
+
+def rolling_means(block: Callable[[int, int], np.ndarray], n_rows: int,
+                  windows: Sequence[int], *, chunk_rows: int = 256) -> list[np.ndarray]:
+    """Causal simple moving averages of several windows, in one pass over row blocks.
+
+    The values are read a block of rows at a time (``block(lo, hi)`` returns rows ``lo ..
+    hi - 1``), so an input derived on the fly (``close * adj_factor``) never exists whole,
+    and the running sums and counts take a few megabytes, not three arrays the size of the
+    input. Row ``t`` of each result is the mean of rows ``t - window + 1 .. t``: NaN until
+    ``window`` rows are there and NaN for any window holding a NaN (or an infinity).
+
+    The sums are the running sums ``s_t = s_{t-1} + x_t`` (missing values count 0) that a
+    single ``np.cumsum`` down the whole array gives, added in the same order, and each mean
+    is ``(s_t - s_{t-window}) / window``; so the result is the same bit for bit whatever
+    ``chunk_rows`` is, and the same as one pass over the whole array.
+
+    Parameters
+    ----------
+    block
+        ``block(lo, hi)``: rows ``lo .. hi - 1`` of the values (1-D or 2-D, rows are
+        sessions; any unit, the means are in it).
+    n_rows
+        Rows in all.
+    windows
+        Window lengths in rows, each >= 1.
+    chunk_rows
+        Rows read per block (a tuning knob; it does not change the result).
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One float array per window, ``n_rows`` rows, in the order of ``windows``.
+
+    Examples
+    --------
+    >>> x = np.array([1.0, 2.0, np.nan, 4.0, 6.0, 8.0])
+    >>> [m.tolist() for m in rolling_means(lambda lo, hi: x[lo:hi], 6, (1, 2), chunk_rows=2)]
+    [[1.0, 2.0, nan, 4.0, 6.0, 8.0], [nan, 1.5, nan, nan, 5.0, 7.0]]
+    """
+    ws = [whole_number(w, "window", minimum=1, hint="pass e.g. window=20") for w in windows]
+    step = whole_number(chunk_rows, "chunk_rows", minimum=1)
+    first = np.asarray(block(0, min(step, n_rows)))
+    tail = first.shape[1:]
+    outs = [np.empty((n_rows, *tail)) for _ in ws]
+    for w, out in zip(ws, outs, strict=True):
+        out[: w - 1] = np.nan  # warm-up
+    back = max(ws, default=1)  # rows of running sums kept from before each block
+    total = np.zeros((back + step, *tail))
+    count = np.zeros((back + step, *tail), dtype=np.int32)
+    for lo in range(0, n_rows, step):
+        hi = min(lo + step, n_rows)
+        x = first if lo == 0 else np.asarray(block(lo, hi))
+        valid = np.isfinite(x)
+        # buffer row i holds the running sums of row lo - back + i
+        s, c = total[back : back + hi - lo], count[back : back + hi - lo]
+        np.copyto(s, x)
+        np.copyto(s, 0.0, where=~valid)
+        np.copyto(c, valid)
+        if lo:  # carry on from the previous row, as one cumsum would
+            s[0] += total[back - 1]
+            c[0] += count[back - 1]
+        np.cumsum(s, axis=0, out=s)
+        np.cumsum(c, axis=0, out=c)
+        for w, out in zip(ws, outs, strict=True):
+            a = max(lo, w - 1)
+            if a >= hi:
+                continue
+            i, j = a - lo + back, hi - lo + back  # buffer rows of a .. hi - 1
+            if a == w - 1:  # the first full window: s_{w-1} itself
+                out[a] = total[i]
+                n = count[i : i + 1].copy()
+                np.subtract(total[i + 1 : j], total[i + 1 - w : j - w], out=out[a + 1 : hi])
+                n = np.concatenate([n, count[i + 1 : j] - count[i + 1 - w : j - w]])
+            else:
+                np.subtract(total[i:j], total[i - w : j - w], out=out[a:hi])
+                n = count[i:j] - count[i - w : j - w]
+            out[a:hi] /= w
+            out[a:hi][n != w] = np.nan
+        # keep the last ``back`` rows of running sums for the next block
+        keep = hi - lo
+        total[:back] = total[keep : keep + back].copy()
+        count[:back] = count[keep : keep + back].copy()
+    return outs
 
 
 def rolling_std_array(values: np.ndarray, window: int) -> np.ndarray:

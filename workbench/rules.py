@@ -29,6 +29,7 @@ Modelling notes (what is and is not modelled):
 
 from __future__ import annotations
 
+from calendar import monthrange
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +49,7 @@ __all__ = [
     "PriceLimitRule",
     "RateRule",
     "dividend_tax_rule",
+    "dividend_tax_rules",
     "holding_tier",
     "ipo_unlimited_days",
     "limit_percent",
@@ -297,6 +299,23 @@ def dividend_tax_rule(day: str | pd.Timestamp) -> int:
     return max(sum(rule.start <= day for rule in DIVIDEND_TAX) - 1, 0)
 
 
+def dividend_tax_rules(days: pd.DatetimeIndex | np.ndarray) -> np.ndarray:
+    """Vectorised :func:`dividend_tax_rule` over many ex-dates (int64 array, same length).
+
+    NaT gives 0, as the scalar rule does (a missing date is on or after no rule's start).
+
+    Examples
+    --------
+    >>> dividend_tax_rules(np.array(["2012-12-31", "2015-09-07", "2015-09-08", "NaT"],
+    ...                             dtype="datetime64[ns]")).tolist()
+    [1, 2, 3, 0]
+    """
+    values = np.asarray(days, dtype="datetime64[ns]")
+    starts = np.array([r.start.to_datetime64() for r in DIVIDEND_TAX], dtype="datetime64[ns]")
+    found = np.maximum(np.searchsorted(starts, values, side="right") - 1, 0)
+    return np.where(np.isnat(values), 0, found).astype(np.int64)
+
+
 def holding_tier(bought: pd.Timestamp, sold: pd.Timestamp) -> int:
     """Holding-period tier of shares bought on ``bought`` and sold on ``sold``.
 
@@ -312,8 +331,17 @@ def holding_tier(bought: pd.Timestamp, sold: pd.Timestamp) -> int:
     [0, 1, 1, 2]
     """
     held_to = pd.Timestamp(sold) - pd.Timedelta(days=1)
-    if held_to <= pd.Timestamp(bought) + pd.DateOffset(months=1):
+    start = pd.Timestamp(bought)
+    if held_to <= _months_later(start, 1):
         return 0
-    if held_to <= pd.Timestamp(bought) + pd.DateOffset(years=1):
+    if held_to <= _months_later(start, 12):
         return 1
     return 2
+
+
+def _months_later(day: pd.Timestamp, months: int) -> pd.Timestamp:
+    """``day + pd.DateOffset(months=months)`` (the same day of the month, or the month's
+    last day when it is shorter), without the offset machinery: the engine asks per lot."""
+    years, month0 = divmod(day.month - 1 + months, 12)
+    year, month = day.year + years, month0 + 1
+    return day.replace(year=year, month=month, day=min(day.day, monthrange(year, month)[1]))

@@ -22,14 +22,14 @@ market does. Every builder must make row ``t`` depend on rows ``<= t`` only
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from workbench.errors import ConfigError
-from workbench.indicators import rolling_mean_array
+from workbench.indicators import rolling_means
 
 if TYPE_CHECKING:
     from workbench.data.market import Market
@@ -86,6 +86,7 @@ class ViewContext:
         # hot path never takes the Market.memo lock (which holds the shared arrays themselves)
         self._arrays: dict[str, np.ndarray] = {}
         self._listed: tuple[int, np.ndarray] = (-1, np.zeros(0, dtype=bool))
+        self._means: dict[tuple[Any, ...], list[np.ndarray]] = {}
 
     def array(self, column: str) -> np.ndarray:
         """Full-history read-only array of a bar column (sessions × symbols).
@@ -107,11 +108,49 @@ class ViewContext:
         """Causal simple moving average of a bar column, all sessions × symbols (read-only).
 
         Row ``t`` is the mean of rows ``t - window + 1 .. t``: NaN until ``window`` bars
-        are there, and NaN for any window with a missing bar. Built once per run from
-        cumulative sums, so row ``t`` depends on rows up to ``t`` only.
+        are there, and NaN for any window with a missing bar. Built once per market from
+        running sums (:func:`workbench.indicators.rolling_means`), so row ``t`` depends on
+        rows up to ``t`` only.
         """
-        return self.derived(f"rolling_mean:{column}:{int(window)}",
-                            lambda ctx: rolling_mean_array(ctx.array(column), window))
+        return self.rolling_means(column, (window,))[0]
+
+    def rolling_means(self, column: str, windows: Sequence[int]) -> list[np.ndarray]:
+        """:meth:`rolling_mean` of several windows; those not built yet are built together.
+
+        One pass over the column serves every window, and ``adj_close`` is formed a block
+        of rows at a time, never as a whole array.
+        """
+        asked = (column, *windows)
+        found = self._means.get(asked)  # this run's handles: the per-session path
+        if found is None:
+            found = self._means[asked] = self._build_means(column, windows)
+        return found
+
+    def _build_means(self, column: str, windows: Sequence[int]) -> list[np.ndarray]:
+        for window in windows:
+            if window < 1:
+                raise ConfigError(f"window must be at least 1 session, got {window!r}")
+        keys = [f"rolling_mean:{column}:{int(w)}" for w in windows]
+        built: dict[int, np.ndarray] = {}
+
+        def builder(window: int) -> Callable[[ViewContext], np.ndarray]:
+            def build(_: ViewContext) -> np.ndarray:
+                if not built:  # the first window asked for builds them all, once
+                    found = rolling_means(self._rows(column), len(self.dates64), windows)
+                    built.update(zip(map(int, windows), found, strict=True))
+                return built[window]
+            return build
+
+        return [self.derived(k, builder(int(w))) for k, w in zip(keys, windows, strict=True)]
+
+    def _rows(self, column: str) -> Callable[[int, int], np.ndarray]:
+        """``rows(lo, hi)``: rows ``lo .. hi - 1`` of :meth:`array` (``adj_close`` formed on
+        the fly, unless the whole array is already built)."""
+        if column == "adj_close" and column not in self._arrays:
+            close, factor = self.array("close"), self.array("adj_factor")
+            return lambda lo, hi: close[lo:hi] * factor[lo:hi]
+        values = self.array(column)
+        return lambda lo, hi: values[lo:hi]
 
     def derived(self, key: str, build: Callable[[ViewContext], np.ndarray]) -> np.ndarray:
         """A full-history array derived from the market, built once per market and cached.
@@ -413,6 +452,13 @@ class MarketView:
         if window < 1:
             raise ConfigError(f"window must be at least 1 session, got {window!r}")
         return self._ctx.rolling_mean(column, int(window))[self.row]
+
+    def rolling_means(self, column: str, windows: Sequence[int]) -> list[np.ndarray]:
+        """:meth:`rolling_mean` of several windows (built together, once per market).
+
+        Raises ConfigError for a window below 1.
+        """
+        return [m[self.row] for m in self._ctx.rolling_means(column, windows)]
 
     def derived(self, key: str, build: Callable[[ViewContext], np.ndarray]) -> np.ndarray:
         """Row :attr:`date` of a cached full-history array (see :meth:`ViewContext.derived`).

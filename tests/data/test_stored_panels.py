@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from test_indicators import one_pass_mean
 
 from workbench.backtest import run
 from workbench.config import BacktestConfig
@@ -22,6 +23,7 @@ from workbench.data.synthetic import synthetic_market
 from workbench.errors import DataWarning
 from workbench.risk import RiskLimits
 from workbench.strategies import available, get
+from workbench.view import ViewContext
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +76,24 @@ def test_every_strategy_gives_the_same_result_with_stored_panels(saved: Path, na
     assert a.keys() == b.keys() and "daily" in a
     for table in a:
         pd.testing.assert_frame_equal(a[table], b[table], check_exact=True, obj=table)
+
+
+def test_moving_averages_from_stored_panels_equal_one_cumsum_over_built_ones(saved: Path):
+    """The engine's moving averages (running sums over row blocks of the memory-mapped
+    close and factor, ``adj_close`` never whole) against one cumsum down the built
+    ``close * adj_factor``: bit for bit, listings and delistings included."""
+    market = load_market(saved)
+    built = from_bars(market)
+    adj_close = built.grid("close") * built.grid("adj_factor")
+    assert np.isnan(adj_close).any()  # listings and delistings are in the sample
+    windows = (3, 20, 60, len(adj_close), len(adj_close) + 1)
+    means = ViewContext(market).rolling_means("adj_close", windows)
+    assert isinstance(market.grid("close").base, np.memmap)
+    for window, got in zip(windows, means, strict=True):
+        assert got.tobytes() == one_pass_mean(adj_close, window).tobytes(), window
+        assert not got.flags.writeable
+    again = ViewContext(market)
+    assert again.rolling_mean("adj_close", 20) is means[1]  # kept on the market, shared
 
 
 def rewrite_meta(folder: Path, change) -> None:

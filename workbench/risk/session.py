@@ -53,6 +53,7 @@ from workbench.symbols import Board
 __all__ = ["SessionValidator"]
 
 _INF = math.inf
+_PYTHON = {"i": int, "f": float, "b": bool}  # what _list gives, by kind
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICROSECOND = dt.timedelta(microseconds=1)
 
@@ -260,10 +261,13 @@ class SessionValidator(EquityState):
         """
         syms, pxs = _list(sym, "i", "sym"), _list(prices, "f", "prices")
         rank = self._rank
-        try:  # one pass for the usual case: registered positions (holdings are)
-            fine = not syms or (min(syms) >= 0 and min([rank[i] for i in syms]) >= 0)
-        except IndexError:
-            fine = False
+        # the usual case in one C call: the holdings (registered, in the universe)
+        fine = self._held.issuperset(syms)
+        if not fine:
+            try:  # else one pass: registered positions
+                fine = min(syms) >= 0 and min([rank[i] for i in syms]) >= 0
+            except IndexError:
+                fine = False
         if not fine or len(pxs) != len(syms):
             _same_length(syms, prices=pxs)
             self._known(syms if not keep_missing else  # a missing price marks nothing
@@ -315,16 +319,18 @@ class SessionValidator(EquityState):
             cash = math.nan
         if not math.isfinite(cash):
             raise DataError(f"settlement: cash {cash_cny!r} must be finite CNY")
-        now = shares.tolist()
         secs = self._secs
-        changed = sorted(i for i in {*np.flatnonzero(shares).tolist(), *self._held}
-                         if now[i] != secs[i].held)
-        marked = np.flatnonzero((shares != 0) & (marks > 0.0) & (marks < _INF)).tolist()
+        nonzero = shares != 0
+        held_now = nonzero.nonzero()[0].tolist()
+        # the holdings now and before: one Python int each (not the whole universe's)
+        now = dict(zip(held_now, shares[held_now].tolist(), strict=True))
+        changed = sorted(i for i in {*held_now, *self._held} if now.get(i, 0) != secs[i].held)
+        marked = (nonzero & (marks > 0.0) & (marks < _INF)).nonzero()[0].tolist()
         self._known(changed)  # the others marked are held, so registered
         try:
             self.cash_cny = cash
             for i in changed:
-                self.settle_holding(secs[i], now[i])
+                self.settle_holding(secs[i], now.get(i, 0))
                 self._track(i)
             self._mark_all(marked, marks[marked].tolist(), False)
             self.refresh()
@@ -484,6 +490,24 @@ class SessionValidator(EquityState):
         inf = _INF
         gross = self.gross_cny
         marked = False
+        if keep_missing and not unpriced:  # the engine's marks: the loop below, shortened
+            for i, px in zip(syms, prices, strict=True):
+                if not (px > 0.0 and px < inf):  # NaN too: the last mark stays
+                    continue
+                sec = secs[i]
+                held = sec.held
+                if held == 0 and rank[i] < 0:
+                    self.gross_cny = gross
+                    self._known([i])
+                value = held * px if held else 0.0
+                marked = True
+                sec.mark = px
+                delta = value - sec.value
+                sec.value = value
+                gross += delta
+                sums[sec.sector] += delta
+            self.gross_cny = gross
+            return marked
         for i, px in zip(syms, prices, strict=True):
             if not (px > 0.0 and px < inf):  # NaN too
                 if keep_missing:
@@ -556,6 +580,8 @@ def _list(values: Sequence[float] | Sequence[int] | Sequence[bool] | np.ndarray,
     """
     if isinstance(values, np.ndarray) and values.dtype.kind == kind and values.ndim == 1:
         return values.tolist()
+    if type(values) is list and all(type(v) is _PYTHON[kind] for v in values):
+        return list(values)  # already what the conversion below would give
     try:
         array: np.ndarray | None = np.asarray(values,
                                               dtype={"i": np.int64, "f": float, "b": bool}[kind])

@@ -16,6 +16,7 @@ __all__ = [
     "percentile_rank",
     "rebalance_due",
     "slot_weights",
+    "strongest",
     "top_n",
 ]
 
@@ -89,6 +90,33 @@ def top_n(score: np.ndarray, eligible: np.ndarray, n: int) -> np.ndarray:
     return idx[np.argsort(-score[idx], kind="stable")[:n]]
 
 
+def strongest(values: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` largest values, largest first, ties in position order.
+
+    The same as ``np.argsort(-values, kind="stable")[:k]`` (NaN last), without sorting
+    every value when ``k`` is smaller: a slot strategy asks each session for the few best
+    of a thousand names.
+
+    Examples
+    --------
+    >>> strongest(np.array([0.2, 0.9, np.nan, 0.9, 0.5]), 3)
+    array([1, 3, 4])
+    """
+    if 0 < k < values.size:
+        if k == 1:
+            i = int(np.argmax(values))  # the first largest; the first NaN if there is one
+            if values[i] == values[i]:
+                return np.array([i])
+        else:
+            neg = -values
+            kth = neg[np.argpartition(neg, k - 1)[k - 1]]  # k-th smallest (NaN sorts last)
+            if kth == kth:
+                # every value up to the k-th, ties included, sorted as the full sort would
+                take = (neg <= kth).nonzero()[0]
+                return take[np.argsort(neg[take], kind="stable")[:k]]
+    return np.argsort(-values, kind="stable")[:k]
+
+
 def equal_weights(chosen: np.ndarray, n_symbols: int) -> np.ndarray:
     """Weights ``1 / len(chosen)`` on the positions ``chosen``, 0 elsewhere (all 0 if none).
 
@@ -101,6 +129,14 @@ def equal_weights(chosen: np.ndarray, n_symbols: int) -> np.ndarray:
     if len(chosen):
         w[chosen] = 1.0 / len(chosen)
     return w
+
+
+def _current_weights(view: MarketView, at: np.ndarray) -> np.ndarray:
+    """``view.weights[at]`` for held positions ``at``, with the same arithmetic."""
+    close = view.latest("close")[at]
+    value = view.holdings[at] * np.where(np.isfinite(close), close, 0.0)
+    eq = view.equity_cny
+    return value / eq if eq > 0 else np.zeros_like(value)
 
 
 def rebalance_due(view: MarketView) -> bool:
@@ -128,15 +164,16 @@ def slot_weights(view: MarketView, keep: np.ndarray, entries: np.ndarray,
     max_names
         Most names held at once.
     """
-    held = view.holdings > 0
-    keep = keep & held
-    sells = held & ~keep
-    free = max(max_names - int(keep.sum()), 0)
+    held = (view.holdings > 0).nonzero()[0]
+    kept = held[keep[held]]
+    free = max(max_names - kept.size, 0)
     new = np.asarray(entries, dtype=np.int64)
-    new = new[~held[new]][:free]
-    if not new.size and not sells.any():
+    new = new[view.holdings[new] <= 0][:free]
+    if not new.size and kept.size == held.size:  # no entry, no sale
         return None
-    w = np.where(keep, view.weights * _KEEP, 0.0)
+    w = np.zeros(len(view.holdings))
+    if kept.size:  # view.weights, computed for the kept names only
+        w[kept] = _current_weights(view, kept) * _KEEP
     if new.size:
         room = max(1.0 - float(w.sum()), 0.0)
         w[new] = min(1.0 / max_names, room / new.size)

@@ -18,11 +18,13 @@ from workbench import indicators
 from workbench.checks import real_number
 from workbench.errors import ConfigError
 from workbench.strategies.base import Factor, Scores, Strategy
-from workbench.strategies.ranking import check_count, percentile_rank, slot_weights
+from workbench.strategies.ranking import check_count, percentile_rank, slot_weights, strongest
 from workbench.strategies.registry import register
 from workbench.view import MarketView, ViewContext
 
 __all__ = ["MATrend", "RSIReversion"]
+
+_NONE = np.zeros(0, dtype=np.int64)
 
 
 def _fresh_slots(keep: np.ndarray, entries: np.ndarray, max_names: int) -> np.ndarray:
@@ -85,8 +87,7 @@ class MATrend(Strategy):
                               f"({self.slow}); e.g. fast=20, slow=60")
 
     def _signal(self, view: MarketView) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        slow = view.rolling_mean("adj_close", self.slow)
-        fast = view.rolling_mean("adj_close", self.fast)
+        slow, fast = view.rolling_means("adj_close", (self.slow, self.fast))
         with np.errstate(divide="ignore", invalid="ignore"):
             strength = fast / slow
         up = view.listed & (fast > slow)  # NaN (short history) compares False
@@ -98,7 +99,19 @@ class MATrend(Strategy):
     def target_weights(self, view: MarketView) -> np.ndarray | None:
         if view.row + 1 < self.slow:
             return None  # not enough history for any stock yet
-        _, up, entries = self._signal(view)
+        # _signal's entries, narrowed to what slot_weights takes from them: the names not
+        # held, the strongest first, as many as there are free slots (ranked only then)
+        slow, fast = view.rolling_means("adj_close", (self.slow, self.fast))
+        up = view.listed & (fast > slow)  # NaN (short history) compares False
+        held = view.holdings > 0
+        free = self.max_names - int(np.count_nonzero(up & held))
+        entries = _NONE
+        if free > 0:
+            entries = (up & view.tradable & ~view.is_st & ~held).nonzero()[0]
+            if entries.size:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    strength = fast[entries] / slow[entries]
+                entries = entries[strongest(strength, free)]
         return slot_weights(view, up, entries, self.max_names)
 
     def scores(self, view: MarketView) -> Scores:
