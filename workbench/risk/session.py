@@ -198,15 +198,18 @@ class SessionValidator(EquityState):
         """
         syms = _list(sym, "i", "sym")
         self._check_positions(syms)
-        names = self.symbols
         ups, downs = _list(limit_up, "f", "limit_up"), _list(limit_down, "f", "limit_down")
-        flags = [(name, _list(v, "b", name)) for name, v in
-                 (("st", is_st), ("suspended", suspended), ("delisted", delisted))
-                 if v is not None]
+        st_, halted, gone = (None if v is None else _list(v, "b", name) for name, v in
+                             (("st", is_st), ("suspended", suspended), ("delisted", delisted)))
         n = len(syms)
-        if len(ups) != n or len(downs) != n or any(len(v) != n for _, v in flags):
-            _same_length(syms, limit_up=ups, limit_down=downs, **dict(flags))
-        bands = [limit_fens(names[i], u, d) for i, u, d in zip(syms, ups, downs, strict=True)]
+        if len(ups) != n or len(downs) != n or any(v is not None and len(v) != n
+                                                    for v in (st_, halted, gone)):
+            _same_length(syms, limit_up=ups, limit_down=downs, **{
+                name: v for name, v in (("st", st_), ("suspended", halted), ("delisted", gone))
+                if v is not None})
+        names = self.symbols
+        bands = [(_INF, -_INF) if u != u and d != d else limit_fens(names[i], u, d)
+                 for i, u, d in zip(syms, ups, downs, strict=True)]
         day = self.next_day(date)
         try:
             self.enter_day(day)
@@ -216,12 +219,19 @@ class SessionValidator(EquityState):
                 sec = secs[i]
                 sec.limits_known, sec.limit_up_fen, sec.limit_down_fen = (False, math.nan,
                                                                           math.nan)
-            for j, i in enumerate(syms):
+            for i, band in zip(syms, bands, strict=True):
                 sec = secs[i]
-                sec.limit_up_fen, sec.limit_down_fen = bands[j]
+                sec.limit_up_fen, sec.limit_down_fen = band
                 sec.limits_known = True
-                for name, values in flags:
-                    setattr(sec, name, values[j])
+            if st_ is not None:
+                for i, flag in zip(syms, st_, strict=True):
+                    secs[i].st = flag
+            if halted is not None:
+                for i, flag in zip(syms, halted, strict=True):
+                    secs[i].suspended = flag
+            if gone is not None:
+                for i, flag in zip(syms, gone, strict=True):
+                    secs[i].delisted = flag
             self._limited = syms
             for i in self._fresh:
                 sec = secs[i]
@@ -515,6 +525,9 @@ class SessionValidator(EquityState):
                 px = math.nan
             sec = secs[i]
             held = sec.held
+            if px == sec.mark and held:  # priced at px already: every change below is 0
+                marked = True
+                continue
             if held == 0:  # a holding is registered (it was judged or settled), else check
                 if rank[i] < 0:
                     self.gross_cny = gross
