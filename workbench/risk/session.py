@@ -128,7 +128,7 @@ class SessionValidator(EquityState):
         self._rank = [-1] * n  # registration order, -1 until registered
         self._registered = 0
         self._held: set[int] = set()  # positions held (the sums visit these)
-        self._held_order: list[int] = []  # the same in registration order
+        self._held_order: list[SymbolState] = []  # their states in registration order
         self._fresh: set[int] = set()  # positions whose sellable shares may be below held
         self._limited: list[int] = []  # positions with today's limit prices
         self._stamp: tuple[dt.datetime | None, int] = (None, 0)  # the last timestamp, in ns
@@ -240,9 +240,9 @@ class SessionValidator(EquityState):
             # afresh, in registration order as AccountState adds them (the others add 0)
             gross, sums = 0.0, dict.fromkeys(self.sector_values_cny, 0.0)
             if len(self._held_order) != len(self._held):
-                self._held_order = sorted(self._held, key=self._rank.__getitem__)
-            for i in self._held_order:
-                sec = secs[i]
+                self._held_order = [secs[i] for i in sorted(self._held,
+                                                            key=self._rank.__getitem__)]
+            for sec in self._held_order:
                 value = sec.value
                 gross += value
                 sums[sec.sector] += value
@@ -370,7 +370,12 @@ class SessionValidator(EquityState):
         self._known(syms)
         secs, sold, fills = self._secs, dict.fromkeys(syms, 0), []
         for i, q, px, fee in zip(syms, qs, pxs, fees, strict=True):
-            fill = self.check_fill(secs[i], "sell", q, px, fee, sold=sold[i])
+            # what check_fill passes, read as it reads it (ints and floats from _list)
+            if (0 < q <= MAX_ORDER_SHARES and 0.0 < px < _INF and 0.0 <= fee < _INF
+                    and q + sold[i] <= secs[i].sellable):
+                fill = (q, px, fee)
+            else:  # raises, with its message
+                fill = self.check_fill(secs[i], "sell", q, px, fee, sold=sold[i])
             sold[i] += fill[0]
             fills.append(fill)
         try:
@@ -455,8 +460,8 @@ class SessionValidator(EquityState):
                 raise DataError(f"order {self.symbols[i]}: {q!r} shares at {limit!r} CNY; "
                                 f"give 1..{MAX_ORDER_SHARES:,} shares at a CNY price on the "
                                 "0.01 tick")
-            if buy:
-                self.check_fill(secs[i], "buy", q, fills[0][j], fills[1][j])
+            if buy and not (0.0 < fills[0][j] < _INF and 0.0 <= fills[1][j] < _INF):
+                self.check_fill(secs[i], "buy", q, fills[0][j], fills[1][j])  # raises
             fens.append(fen)
         orders = zip(syms, qs, fens, strict=True)
         t, w = self._stamp[1], self.window_ns
@@ -501,6 +506,7 @@ class SessionValidator(EquityState):
         gross = self.gross_cny
         marked = False
         if keep_missing and not unpriced:  # the engine's marks: the loop below, shortened
+            sec = None
             for i, px in zip(syms, prices, strict=True):
                 if not (px > 0.0 and px < inf):  # NaN too: the last mark stays
                     continue
@@ -509,15 +515,14 @@ class SessionValidator(EquityState):
                 if held == 0 and rank[i] < 0:
                     self.gross_cny = gross
                     self._known([i])
-                value = held * px if held else 0.0
-                marked = True
                 sec.mark = px
+                value = held * px  # 0.0 when not held (px is finite), as revalue's
                 delta = value - sec.value
                 sec.value = value
                 gross += delta
                 sums[sec.sector] += delta
             self.gross_cny = gross
-            return marked
+            return sec is not None  # marked one
         for i, px in zip(syms, prices, strict=True):
             if not (px > 0.0 and px < inf):  # NaN too
                 if keep_missing:

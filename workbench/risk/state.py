@@ -331,9 +331,9 @@ class EquityState:
             offset = local.utcoffset() or dt.timedelta(0)  # never None: the zone is set
             base = number * _NS_PER_DAY - offset // _MICROSECOND * 1000
             bounds = _BOUNDS_NS[self.limits.allow_opening_auction]
-            ns = tuple(base + x if x >= 0 else 0 for x in bounds)
+            ns = tuple([base + x if x >= 0 else 0 for x in bounds])
         self.window_ns = ns
-        self.window_s = tuple(x / 1e9 for x in ns)
+        self.window_s = tuple([x / 1e9 for x in ns])
         return day
 
     def rebase_day(self) -> None:
