@@ -390,3 +390,33 @@ def test_sums_are_taken_in_registration_order_as_the_per_order_validator_takes_t
     value = [100 * p for p in (10.03, 10.01, 0.29)]
     assert fast.gross_cny == ((0.0 + value[2]) + value[0]) + value[1] == 2032.9999999999998
     assert fast.gross_cny != ((0.0 + value[0]) + value[1]) + value[2]
+
+
+def test_a_settlement_at_the_current_marks_keeps_the_books_as_on_settlement_does():
+    # The engine settles on every ex-date of any symbol; a holding marked again at its
+    # mark is skipped (every change would be 0), and the state stays the reference's
+    symbols, boards, sectors = ["600000.SH", "600036.SH", "600900.SH"], ["SH main"] * 3, [
+        "Banks", "Banks", "Power"]
+    ref = Reference(RiskLimits(), 1_000_000.0, symbols, boards, sectors)
+    fast = SessionValidator(RiskLimits(), cash_cny=1_000_000.0, symbols=symbols,
+                            boards=boards, sectors=sectors)
+    sym, px = [0, 1, 2], [10.03, 10.01, 0.29]
+    up, down = [round(p * 1.1, 2) for p in px], [round(p * 0.9, 2) for p in px]
+    ref.start_day(DAYS[0], sym, up, down, *[[False] * 3] * 3)
+    fast.start_day(DAYS[0], sym, limit_up=up, limit_down=down)
+    at = pd.Timestamp(f"{DAYS[0].date()} 09:30", tz=TZ)
+    q, fee = [1_000, 900, 100], [5.0, 5.0, 5.0]
+    ref.judge("buy", sym, q, px, at, px, fee)
+    fast.judge_buys(sym, q, px, at, price=px, fee_cny=fee)
+    marks = [10.07, 9.99, 0.31]
+    ref.mark(sym, marks, keep_missing=True)
+    fast.mark(np.array(sym), np.array(marks), keep_missing=True)
+    assert_same_state(ref.v.state, fast)
+    cash = fast.cash_cny + 12.5
+    for shares, settle_at in [([1_000, 900, 100], [10.07, 9.99, 0.31]),   # all at the mark
+                              ([1_000, 1_800, 100], [10.07, 4.99, 0.31]),  # a bonus on one
+                              ([1_000, 1_800, 0], [10.07, 4.99, 0.31])]:   # one delisted
+        ref.settle(np.array(shares), cash, np.array(settle_at))
+        fast.settle(np.array(shares), cash, np.array(settle_at))
+        assert_same_state(ref.v.state, fast)
+    assert fast.symbol_state(1).mark == 4.99 and fast.position(2) == (0, 0)
