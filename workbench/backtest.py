@@ -272,17 +272,23 @@ class _RiskGate:
         in the day's band unless the fill itself is outside it."""
         band = (self.limit_up if buy else self.limit_down)[self.row][sym].tolist()
         out = []
-        for cents, edge in zip((price * 100.0).tolist(), band, strict=True):
-            bound = round(edge * 100.0) if math.isfinite(edge) else math.nan  # NaN: no limit
-            if buy:
-                fen = math.ceil(cents - 1e-6)
-                if cents <= bound + 1e-6:
-                    fen = min(fen, bound)
-            else:
-                fen = math.floor(cents + 1e-6)
-                if cents >= bound - 1e-6:
-                    fen = max(fen, bound)
-            out.append(fen / 100.0)
+        isfinite, ceil, floor = math.isfinite, math.ceil, math.floor
+        if buy:
+            for cents, edge in zip((price * 100.0).tolist(), band, strict=True):
+                fen = ceil(cents - 1e-6)
+                if isfinite(edge):  # else no limit
+                    bound = round(edge * 100.0)
+                    if cents <= bound + 1e-6 and bound < fen:
+                        fen = bound
+                out.append(fen / 100.0)
+        else:
+            for cents, edge in zip((price * 100.0).tolist(), band, strict=True):
+                fen = floor(cents + 1e-6)
+                if isfinite(edge):
+                    bound = round(edge * 100.0)
+                    if cents >= bound - 1e-6 and bound > fen:
+                        fen = bound
+                out.append(fen / 100.0)
         return out
 
     def _verdicts(self, sym: np.ndarray, shares: np.ndarray, decisions: list[Decision],
