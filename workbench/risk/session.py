@@ -34,6 +34,7 @@ one that raises changes nothing) and fail closed on an error no check foresaw.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 from collections.abc import Sequence
@@ -97,11 +98,12 @@ class SessionValidator(EquityState):
     ((10000, 0), 899995.0)
     """
 
-    __slots__ = ("_fresh", "_held", "_held_order", "_limited", "_rank", "_registered", "_secs",
-                 "_stamp", "symbols")
+    __slots__ = ("_fresh", "_held", "_held_order", "_held_ranks", "_limited", "_rank",
+                 "_registered", "_secs", "_stamp", "symbols")
 
     SNAPSHOT_SKIPS = EquityState.SNAPSHOT_SKIPS | {
-        "_fresh", "_held", "_held_order", "_limited", "_rank", "_registered", "_secs", "_stamp"}
+        "_fresh", "_held", "_held_order", "_held_ranks", "_limited", "_rank", "_registered",
+        "_secs", "_stamp"}
 
     def __init__(self, limits: RiskLimits | None = None, *, cash_cny: float,
                  symbols: Sequence[str], boards: Sequence[str],
@@ -129,6 +131,7 @@ class SessionValidator(EquityState):
         self._registered = 0
         self._held: set[int] = set()  # positions held (the sums visit these)
         self._held_order: list[SymbolState] = []  # their states in registration order
+        self._held_ranks: list[int] = []  # and their ranks (kept in step by _track)
         self._fresh: set[int] = set()  # positions whose sellable shares may be below held
         self._limited: list[int] = []  # positions with today's limit prices
         self._stamp: tuple[dt.datetime | None, int] = (None, 0)  # the last timestamp, in ns
@@ -239,9 +242,6 @@ class SessionValidator(EquityState):
             self._fresh.clear()
             # afresh, in registration order as AccountState adds them (the others add 0)
             gross, sums = 0.0, dict.fromkeys(self.sector_values_cny, 0.0)
-            if len(self._held_order) != len(self._held):
-                self._held_order = [secs[i] for i in sorted(self._held,
-                                                            key=self._rank.__getitem__)]
             for sec in self._held_order:
                 value = sec.value
                 gross += value
@@ -558,15 +558,20 @@ class SessionValidator(EquityState):
 
     def _track(self, i: int) -> None:
         """After a fill or a settlement of position ``i``: keep the sets the day's start
-        visits (the holdings, and the positions whose sellable shares may lag)."""
+        visits (the holdings, in registration order, and the positions whose sellable
+        shares may lag)."""
         held = self._held
         if self._secs[i].held:
             if i not in held:
                 held.add(i)
-                self._held_order = []  # sorted again at the next day's start
+                rank = self._rank[i]
+                k = bisect.bisect(self._held_ranks, rank)
+                self._held_ranks.insert(k, rank)
+                self._held_order.insert(k, self._secs[i])
         elif i in held:
             held.discard(i)
-            self._held_order = []
+            k = bisect.bisect_left(self._held_ranks, self._rank[i])
+            del self._held_ranks[k], self._held_order[k]
         self._fresh.add(i)
 
     def _known(self, syms: list[int]) -> None:
