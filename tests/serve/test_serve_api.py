@@ -225,13 +225,13 @@ def test_bad_recommendation_queries_are_422_with_the_workbench_message(client, p
 
 def test_a_query_asked_again_is_answered_without_computing(client, monkeypatch):
     calls = []
-    real = app_module.recommend
+    real = app_module.recommendation
 
     def counted(*args, **kwargs):
         calls.append(args)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(app_module, "recommend", counted)
+    monkeypatch.setattr(app_module, "recommendation", counted)
     params = {"strategy": "low_volatility", "top": 7}
     first, second = (client.get("/v1/recommendations", params=params) for _ in range(2))
     assert first.status_code == second.status_code == 200
@@ -250,14 +250,14 @@ def test_twenty_recommendations_run_in_parallel_and_the_loop_stays_free(
     arrived = threading.Event()
     together = threading.Barrier(20, action=arrived.set, timeout=60)
     release = threading.Event()
-    real = app_module.recommend
+    real = app_module.recommendation
 
     def gated(*args, **kwargs):
         together.wait()
         assert release.wait(timeout=60)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(app_module, "recommend", gated)
+    monkeypatch.setattr(app_module, "recommendation", gated)
     queries = [{"symbols": ",".join(listed[i % 8: i % 8 + 4]), "top": 1 + i % 5}
                for i in range(20)]
     answers: dict[int, httpx.Response] = {}
@@ -278,7 +278,7 @@ def test_twenty_recommendations_run_in_parallel_and_the_loop_stays_free(
         for t in threads:
             t.join(timeout=90)
     for i, q in enumerate(queries):
-        expected = real(market, "value_quality", universe=q["symbols"], top=q["top"])
+        expected = recommend(market, "value_quality", universe=q["symbols"], top=q["top"])
         assert answers[i].status_code == 200
         assert [r["symbol"] for r in answers[i].json()["rows"]] == list(expected["symbol"])
 

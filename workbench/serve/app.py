@@ -43,6 +43,7 @@ behind the session's lock, orders them.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -53,6 +54,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Hashable
 from typing import Annotated, Any, TypeVar
 
+import numpy as np
 import pandas as pd
 from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -66,10 +68,12 @@ from workbench.data.market import Market
 from workbench.data.provenance import provenance
 from workbench.errors import WorkbenchError
 from workbench.jsonable import jsonable
-from workbench.recommend import recommend
+from workbench.recommend import recommend, recommendation
 from workbench.report.runner import default_reports_dir
 from workbench.research.cluster import connect
+from workbench.risk import Decision
 from workbench.serve import models as m
+from workbench.serve.fastlane import FastLane
 from workbench.serve.guard import Guard
 from workbench.serve.jobs import (
     Backtests,
@@ -80,7 +84,12 @@ from workbench.serve.jobs import (
     table_csv,
     table_json,
 )
-from workbench.serve.problems import Problem, install_problem_handlers
+from workbench.serve.problems import (
+    PROBLEM_JSON,
+    Problem,
+    install_problem_handlers,
+    workbench_problem,
+)
 from workbench.serve.reports import report_index, report_page
 from workbench.serve.sessions import (
     RiskSessions,
@@ -92,12 +101,14 @@ from workbench.serve.sessions import (
 )
 from workbench.serve.settings import ServeSettings
 
-__all__ = ["CHECK_PATH", "DEFAULT_STRATEGY", "Answers", "create_app", "market_json",
-           "recommendation_json", "strategies_json", "warm"]
+__all__ = ["CHECK_PATH", "DEFAULT_STRATEGY", "Answers", "create_app", "decision_json",
+           "market_json", "recommendation_json", "strategies_json", "warm"]
 
 #: The strategy ``GET /v1/recommendations`` uses when none is named (as ``workbench recommend``).
 DEFAULT_STRATEGY = "value_quality"
 _JSON = "application/json"
+_JSON_BYTES = _JSON.encode()
+_PROBLEM = PROBLEM_JSON.encode()
 Body = TypeVar("Body", bound=BaseModel)
 _log = logging.getLogger("workbench.serve")
 _PROBLEMS: dict[int | str, dict[str, Any]] = {
@@ -127,16 +138,26 @@ def _finite(values: list[Any]) -> list[Any]:
 
 def recommendation_json(market: Market, strategy: str, top: int, as_of: str | None,
                         symbols: str | None) -> bytes:
-    """``recommend(market, strategy, as_of, universe=symbols, top)`` as the JSON body of
-    ``GET /v1/recommendations`` (NaN scores as null)."""
-    table = recommend(market, strategy, as_of=as_of, universe=symbols, top=top)
-    info = table.attrs
-    keys = [str(c) for c in table.columns]  # COLUMNS
-    rows = table.to_numpy(dtype=object).tolist()  # one pass: twice as fast as per column
+    """``recommendation(market, strategy, as_of, universe=symbols, top)`` as the JSON body
+    of ``GET /v1/recommendations``: the rows of ``recommend``'s table, NaN scores as null,
+    written from the columns without building the table."""
+    answer = recommendation(market, strategy, as_of=as_of, universe=symbols, top=top)
+    info = answer.attrs
+    columns = [_finite(c.tolist()) if isinstance(c, np.ndarray) else c
+               for c in answer.columns.values()]
+    keys = list(answer.columns)
     doc = {"market": market.name, "strategy": jsonable(info["strategy"]),
            "as_of": info["as_of"], "rule": info["rule"], "inputs": jsonable(info["inputs"]),
-           "rows": [dict(zip(keys, _finite(row), strict=True)) for row in rows]}
+           "rows": [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]}
     return json.dumps(doc, ensure_ascii=False, allow_nan=False).encode()
+
+
+def decision_json(decision: Decision) -> bytes:
+    """A :class:`~workbench.risk.Decision` as the JSON body of the check route."""
+    return json.dumps({"accepted": decision.accepted,
+                       "layer": None if decision.layer is None else decision.layer.value,
+                       "reason": decision.reason.value, "message": decision.message},
+                      ensure_ascii=False, allow_nan=False).encode()
 
 
 def market_json(market: Market) -> bytes:
@@ -264,8 +285,10 @@ def create_app(market: Market, settings: ServeSettings | None = None, *,
             used = PoolRunner(source, cfg.workers)
         jobs.append(Backtests(used, workers=cfg.workers, max_queued=cfg.max_queued,
                               keep=cfg.keep_jobs))
-        _log.info("serving market %s (%d symbols, %s..%s)", market.name, len(market.symbols),
-                  market.calendar[0].date(), market.calendar[-1].date())
+        loop = type(asyncio.get_running_loop())
+        _log.info("serving market %s (%d symbols, %s..%s); event loop %s.%s", market.name,
+                  len(market.symbols), market.calendar[0].date(), market.calendar[-1].date(),
+                  loop.__module__, loop.__qualname__)
         try:
             yield
         finally:
@@ -278,6 +301,41 @@ def create_app(market: Market, settings: ServeSettings | None = None, *,
                   "checks and backtests over HTTP, computed by the same functions as in a "
                   "notebook. Errors are RFC 9457 problem details.")
     install_problem_handlers(app)
+
+    async def recommendation_body(strategy: str, top: int, as_of: str | None,
+                                  symbols: str | None) -> bytes:
+        key = (strategy, top, as_of, symbols)
+        body = answers.get(key)
+        if body is None:
+            body = await run_in_threadpool(recommendation_json, market, strategy, top, as_of,
+                                           symbols)
+            answers.put(key, body)
+        return body
+
+    async def fast_recommendation(query: dict[str, Any], path: str
+                                  ) -> tuple[int, bytes, bytes]:
+        try:
+            body = await recommendation_body(query.get("strategy", DEFAULT_STRATEGY),
+                                             query.get("top", 20), query.get("as_of"),
+                                             query.get("symbols"))
+        except WorkbenchError as exc:
+            return 422, _PROBLEM, workbench_problem(exc, path)
+        return 200, _JSON_BYTES, body
+
+    async def fast_check(session_id: str, body: bytes) -> bytes | None:
+        session = sessions.sessions.get(session_id)
+        if session is None:
+            return None
+        try:
+            order = order_of(m.OrderIn.model_validate_json(body).model_dump())
+        except (ValidationError, WorkbenchError):
+            return None
+        async with session.lock:
+            return decision_json(session.validator.check(order))
+
+    # innermost first: the fast lane behind the guard, so the token, the body limit and the
+    # request log apply to what it answers too
+    app.add_middleware(FastLane, check=fast_check, recommendation=fast_recommendation)
     app.add_middleware(Guard, token=cfg.token, max_body_bytes=cfg.max_body_bytes)
     if cfg.cors_origins:  # outside the guard: a browser's preflight carries no token
         app.add_middleware(CORSMiddleware, allow_origins=list(cfg.cors_origins),
@@ -313,12 +371,7 @@ def create_app(market: Market, settings: ServeSettings | None = None, *,
                                     "market"),
     ) -> Response:
         """What ``strategy`` would buy, hold, sell or avoid after a close, with reasons."""
-        key = (strategy, top, as_of, symbols)
-        body = answers.get(key)
-        if body is None:
-            body = await run_in_threadpool(recommendation_json, market, strategy, top, as_of,
-                                           symbols)
-            answers.put(key, body)
+        body = await recommendation_body(strategy, top, as_of, symbols)
         return Response(body, media_type=_JSON)
 
     # -- risk ---------------------------------------------------------------------------------
@@ -349,9 +402,8 @@ def create_app(market: Market, settings: ServeSettings | None = None, *,
         session = sessions.get(request.path_params["session_id"])
         parsed = order_of((await _parsed(request, m.OrderIn)).model_dump())
         async with session.lock:
-            d = session.validator.check(parsed)
-        return _json({"accepted": d.accepted, "layer": None if d.layer is None else
-                      d.layer.value, "reason": d.reason.value, "message": d.message})
+            body = decision_json(session.validator.check(parsed))
+        return Response(body, media_type=_JSON)
 
     @app.post("/v1/risk/sessions/{session_id}/check-batch", response_model=m.BatchOut,
               tags=["risk"])
