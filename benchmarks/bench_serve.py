@@ -6,6 +6,8 @@ Usage::
     python benchmarks/bench_serve.py --requests 2000    # a quicker look
     python benchmarks/bench_serve.py --no-uvloop        # the server on asyncio's own loop
     python benchmarks/bench_serve.py --workers 2        # passed on to the server
+    python benchmarks/bench_serve.py --recommendation-workers 2   # passed on too
+    python benchmarks/bench_serve.py --recommendation-workers 0 --inline-budget-ms 0
 
 It starts ``python -m workbench serve --port 0`` on 127.0.0.1 (loopback only: nothing
 leaves the machine), waits for ``/v1/health``, and then, for each case, runs two shapes with
@@ -54,7 +56,9 @@ loop the server runs on is read from its log (uvicorn picks uvloop when it is in
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
 import multiprocessing
 import os
 import platform
@@ -107,9 +111,20 @@ class Run:
 
 # -- the server -----------------------------------------------------------------------------
 def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds so far of process ``pid`` and its live descendants (the
+    server's recommendation workers)."""
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):  # gone meanwhile
+                stats[int(entry.name)] = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+    family, grew = {pid}, True
+    while grew:
+        more = {p for p, f in stats.items() if int(f[1]) in family} - family
+        family |= more
+        grew = bool(more)
+    ticks = sum(int(stats[p][11]) + int(stats[p][12]) for p in family if p in stats)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -121,7 +136,7 @@ class Server:
     @property
     def loop(self) -> str:
         """The event loop the server runs on, as its start-up line in the log says."""
-        found = re.search(r"event loop (\S+)", self.log.read_text())
+        found = re.search(r"event loop ([\w.]+)", self.log.read_text())
         return found.group(1) if found else "?"
 
     def stop(self) -> None:
@@ -232,7 +247,7 @@ def _client_process(args: tuple[str, list[list[Request]], float, float]
 
 
 def many_clients(url: str, requests: list[Request], n_clients: int, procs: int,
-                 max_s: float) -> Run:
+                 max_s: float, pid: int) -> Run:
     """``n_clients`` keep-alive connections sending at once: threads (each with its own
     synchronous httpx client) spread over ``procs`` processes, so that the client side
     is not held to one interpreter lock."""
@@ -240,11 +255,13 @@ def many_clients(url: str, requests: list[Request], n_clients: int, procs: int,
     groups = [shares[i::procs] for i in range(procs)]
     start_at = time.time() + 3.0 + 0.5 * procs  # after every process has built its requests
     ctx = multiprocessing.get_context("spawn")
+    cpu0 = _cpu_s(pid)  # the server is idle but for 16 health checks until the start
     with ctx.Pool(procs) as pool:
         out = pool.map(_client_process, [(url, g, max_s, start_at) for g in groups])
+    cpu = _cpu_s(pid) - cpu0
     latencies = np.array([x for o in out for x in o[0]])
     wall = max(o[3] for o in out) - min(o[2] for o in out)
-    return Run(latencies, wall, sum(o[1] for o in out))
+    return Run(latencies, wall, sum(o[1] for o in out), cpu)
 
 
 # -- in process -------------------------------------------------------------------------------
@@ -298,8 +315,9 @@ def varied_queries(rng: np.random.Generator, sessions: list[str], listed: list[s
 
 
 def _row(name: str, run: Run) -> str:
-    return (f"{name:<58}{run.n:>9,}{run.pct_ms(50):>9.2f}{run.pct_ms(95):>9.2f}"
-            f"{run.pct_ms(99):>9.2f}{run.per_s:>9,.0f}{run.errors:>7}")
+    cpu = (run.server_cpu_s or math.nan) / max(run.n, 1) * 1e3
+    return (f"{name:<62}{run.n:>9,}{run.pct_ms(50):>9.2f}{run.pct_ms(95):>9.2f}"
+            f"{run.pct_ms(99):>9.2f}{run.per_s:>9,.0f}{run.errors:>7}{cpu:>10.3f}")
 
 
 def main(argv: list[str]) -> int:
@@ -313,6 +331,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--strategy", default="value_quality")
     parser.add_argument("--workers", type=int, default=None,
                         help="the server's --workers (backtest worker processes)")
+    parser.add_argument("--recommendation-workers", type=int, default=None,
+                        help="the server's --recommendation-workers (0: computed in its "
+                        "process)")
+    parser.add_argument("--inline-budget-ms", type=float, default=None,
+                        help="the server's --inline-budget-ms (0: recommendations always in "
+                        "a thread)")
     parser.add_argument("--no-uvloop", action="store_true",
                         help="run the server on asyncio's loop even where uvloop is installed")
     parser.add_argument("--only", choices=["recommendations", "risk"], default=None,
@@ -343,6 +367,10 @@ def main(argv: list[str]) -> int:
     n = args.requests
     folder = Path(tempfile.mkdtemp(prefix="bench_serve-"))
     options = [] if args.workers is None else ["--workers", str(args.workers)]
+    if args.recommendation_workers is not None:
+        options += ["--recommendation-workers", str(args.recommendation_workers)]
+    if args.inline_budget_ms is not None:
+        options += ["--inline-budget-ms", str(args.inline_budget_ms)]
 
     def rec_path(as_of: str | None, symbols: list[str]) -> str:
         when = "" if as_of is None else f"&as_of={as_of}"
@@ -374,7 +402,7 @@ def main(argv: list[str]) -> int:
         print(f"  {name} ...", flush=True)
         runs[name] = (one_client(server.url, warm, single, args.max_seconds, server.proc.pid),
                       many_clients(server.url, many, args.clients, args.client_procs,
-                                   args.max_seconds))
+                                   args.max_seconds, server.proc.pid))
 
     if args.only != "risk":
         # computed on every request: a server keeping no answers
@@ -423,13 +451,15 @@ def main(argv: list[str]) -> int:
         server.stop()
     logged = sum(1 for log in folder.glob("*.log") for line in log.read_text().splitlines()
                  if re.search(r" (GET|POST) /v1/\S+ \d{3} \d+\.\d\dms$", line))
+    placed = [f"{log.stem}: {found.group(1)}" for log in sorted(folder.glob("*.log"))
+              if (found := re.search(r"recommendations computed: (.*)", log.read_text()))]
     sent = sum(r.n for pair in runs.values() for r in pair)
     names = [c for c in CASES if c in runs]
 
-    print(f"\nevent loop: {', '.join(sorted(loops))}; server --workers "
-          f"{args.workers or 1} (backtest processes)")
-    print(f"{'run':<58}{'requests':>9}{'P50 ms':>9}{'P95 ms':>9}{'P99 ms':>9}"
-          f"{'req/s':>9}{'errors':>7}")
+    print(f"\nevent loop: {', '.join(sorted(loops))}; server options: "
+          f"{' '.join(options) or 'the defaults'}")
+    print(f"{'run':<62}{'requests':>9}{'P50 ms':>9}{'P95 ms':>9}{'P99 ms':>9}"
+          f"{'req/s':>9}{'errors':>7}{'server CPU ms/req':>19}")
     for name in names:
         single, many = runs[name]
         print(_row(f"{name}: 1 client", single))
@@ -446,6 +476,7 @@ def main(argv: list[str]) -> int:
               f"{(server_cpu - own) * 1e3:>11.3f}ms")
     print(f"\nlog lines for requests: {logged:,}; requests measured {sent:,}; load average now "
           f"{_load()}")
+    print(f"recommendations computed ({'; '.join(placed)})")
 
     checks = []
     for name in names:
