@@ -56,13 +56,14 @@ _MAX_UNIVERSES = 64  # universes remembered per market
 class _Warm:
     """What repeated recommendations on one market share."""
 
-    __slots__ = ("ctx", "names", "positions", "sectors", "symbols", "universes")
+    __slots__ = ("ctx", "names", "positions", "sectors", "sessions", "symbols", "universes")
 
     def __init__(self, market: Market) -> None:
         self.ctx = ViewContext(market)
         sec = self.ctx.securities
         self.symbols = np.asarray(self.ctx.symbols, dtype=object)
         self.positions = {s: i for i, s in enumerate(self.symbols.tolist())}
+        self.sessions = {d.date().isoformat(): i for i, d in enumerate(market.calendar)}
         self.names = sec["name"].astype(str).to_numpy()
         self.sectors = sec["sector"].astype(str).to_numpy()
         self.universes: dict[tuple[str, ...], np.ndarray] = {}
@@ -114,7 +115,9 @@ class Recommendation:
 
 
 # -- arguments --------------------------------------------------------------------------------
-def _row(market: Market, as_of: Any) -> int:
+def _row(market: Market, as_of: Any, sessions: Mapping[str, int]) -> int:
+    if isinstance(as_of, str) and (found := sessions.get(as_of)) is not None:
+        return found  # a session written as an ISO date (what the HTTP service sends)
     cal = market.calendar
     if len(cal) == 0:
         raise DataError(f"market {market.name!r} has no sessions to recommend from")
@@ -281,7 +284,7 @@ def recommendation(market: Market, strategy: str | Strategy, as_of: Any = None,
     top = whole_number(top, "top (rows)", hint="e.g. top=20")
     warm = _warm(market)
     ctx = warm.ctx
-    row = _row(market, as_of)
+    row = _row(market, as_of, warm.sessions)
     if isinstance(universe, str) and universe in market.indexes:
         mask = market.membership(universe)[row]  # the members known on that day
     else:
