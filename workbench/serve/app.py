@@ -10,7 +10,8 @@ route                                       in process
                                             ``Market.summary``, the security master
 ``GET /v1/strategies``                      :func:`workbench.strategies.parameters`,
                                             :func:`~workbench.strategies.parameter_types`
-``GET /v1/recommendations``                 :func:`workbench.recommend.recommend`
+``GET /v1/recommendations``                 :func:`workbench.recommend.recommend` (its
+                                            columns: :func:`~workbench.recommend.recommendation`)
 ``POST /v1/risk/sessions``                  :class:`workbench.risk.PreTradeValidator`
                                             (:func:`workbench.serve.sessions.open_validator`)
 ``GET /v1/risk/sessions/{id}``              its state
@@ -30,18 +31,23 @@ route                                       in process
 **Recommendations are answered once per query.** The market does not change while it is
 served, so a query asked again (a dashboard polling its 20 stocks) is answered from the
 last ``ServeSettings.recommendation_cache`` answers (:class:`Answers`) without a thread or a
-computation; a new query is computed by ``recommend`` as below.
+computation; a new query is computed as below.
 
-**Long work never runs on the event loop.** Backtests run in worker processes or on Dask
-(:mod:`workbench.serve.jobs`); a batch check, the result tables, the reports and the
-start-up warm-up run in the thread pool, so requests are served while they run. A
-recommendation runs on the loop only while its kind is measured short (at most
-``ServeSettings.inline_budget_ms`` of CPU, 2 ms by default, under the interpreter's 5 ms
-switch interval: a thread would not free the loop sooner, see
-:mod:`workbench.serve.offload`), otherwise in the thread pool, where 20 at once run side by
-side in 20 threads. A single risk check (a few microseconds) and the session events run on
-the loop: handing them to a thread would cost more than the check, and keeping every change
-of a session on one thread, behind the session's lock, orders them.
+**Recommendations are computed in worker processes** (``ServeSettings.recommendation_workers``,
+1 by default; :mod:`workbench.serve.recommenders`), each holding the market: the server's
+process only reads and writes HTTP, and the event loop never computes one. With 0 workers
+(or none left) they are computed in the server's process: on the event loop while their
+kind is measured short (at most ``ServeSettings.inline_budget_ms`` of CPU, 2 ms by
+default, under the interpreter's 5 ms switch interval: a thread would not free the loop
+sooner, see :mod:`workbench.serve.offload`), otherwise in the thread pool, where 20 at once
+run side by side.
+
+**Other long work never runs on the event loop either.** Backtests run in worker processes
+or on Dask (:mod:`workbench.serve.jobs`); a batch check, the result tables, the reports and
+the start-up warm-up run in the thread pool, so requests are served while they run. A
+single risk check (a few microseconds) and the session events run on the loop: handing
+them to a thread would cost more than the check, and keeping every change of a session on
+one thread, behind the session's lock, orders them.
 
 **The two most frequent requests take a short path** (:mod:`workbench.serve.fastlane`): a
 plain risk check or recommendation is answered before FastAPI's routing, by the same
