@@ -96,6 +96,7 @@ class Run:
     wall_s: float
     errors: int
     server_cpu_s: float | None = None
+    client_cpu_s: float | None = None
 
     @property
     def n(self) -> int:
@@ -192,7 +193,7 @@ def one_client(url: str, warm: list[Request], requests: list[Request], max_s: fl
         for request in _built(client, warm):
             client.send(request)
         built = _built(client, requests)
-        cpu0, start = _cpu_s(pid), time.perf_counter()
+        cpu0, start, mine = _cpu_s(pid), time.perf_counter(), time.process_time()
         n = 0
         clock = time.perf_counter
         for request in built:
@@ -204,8 +205,8 @@ def one_client(url: str, warm: list[Request], requests: list[Request], max_s: fl
             if t0 - start > max_s:
                 break
         wall = clock() - start
-        cpu = _cpu_s(pid) - cpu0
-    return Run(times[:n], wall, errors, cpu)
+        cpu, mine = _cpu_s(pid) - cpu0, time.process_time() - mine
+    return Run(times[:n], wall, errors, cpu, mine)
 
 
 def _client_thread(url: str, requests: list[Request], max_s: float, first: float,
@@ -229,21 +230,27 @@ def _client_thread(url: str, requests: list[Request], max_s: float, first: float
 
 
 def _client_process(args: tuple[str, list[list[Request]], float, float]
-                    ) -> tuple[list[float], int, float, float]:
-    """Clients as threads of one process, each on its own keep-alive connection."""
+                    ) -> tuple[list[float], int, float, float, float]:
+    """Clients as threads of one process, each on its own keep-alive connection; their
+    latencies, errors, first and last wall-clock times and the CPU seconds they used
+    between them."""
     url, shares, max_s, start_at = args
     first = time.perf_counter() + (start_at - time.time())  # the shared start, this clock
     out: list[tuple[list[float], int]] = []
+    cpu: list[float] = []
     threads = [threading.Thread(target=_client_thread, args=(url, share, max_s, first, out))
                for share in shares]
     for t in threads:
         t.start()
+    while time.perf_counter() < first:
+        time.sleep(0.0005)
+    cpu.append(time.process_time())
     for t in threads:
         t.join()
     last = time.perf_counter()
     offset = time.time() - last  # perf_counter is per process: report on the wall clock
     return [x for lat, _ in out for x in lat], sum(e for _, e in out), first + offset, \
-        last + offset
+        last + offset, time.process_time() - cpu[0]
 
 
 def many_clients(url: str, requests: list[Request], n_clients: int, procs: int,
@@ -261,7 +268,7 @@ def many_clients(url: str, requests: list[Request], n_clients: int, procs: int,
     cpu = _cpu_s(pid) - cpu0
     latencies = np.array([x for o in out for x in o[0]])
     wall = max(o[3] for o in out) - min(o[2] for o in out)
-    return Run(latencies, wall, sum(o[1] for o in out), cpu)
+    return Run(latencies, wall, sum(o[1] for o in out), cpu, sum(o[4] for o in out))
 
 
 # -- in process -------------------------------------------------------------------------------
@@ -315,9 +322,12 @@ def varied_queries(rng: np.random.Generator, sessions: list[str], listed: list[s
 
 
 def _row(name: str, run: Run) -> str:
-    cpu = (run.server_cpu_s or math.nan) / max(run.n, 1) * 1e3
+    server = (run.server_cpu_s or math.nan) / max(run.n, 1) * 1e3
+    client = (run.client_cpu_s or math.nan) / max(run.n, 1) * 1e3
+    busy = ((run.server_cpu_s or math.nan) + (run.client_cpu_s or math.nan)) / run.wall_s
     return (f"{name:<62}{run.n:>9,}{run.pct_ms(50):>9.2f}{run.pct_ms(95):>9.2f}"
-            f"{run.pct_ms(99):>9.2f}{run.per_s:>9,.0f}{run.errors:>7}{cpu:>10.3f}")
+            f"{run.pct_ms(99):>9.2f}{run.per_s:>9,.0f}{run.errors:>7}{server:>9.3f}"
+            f"{client:>9.3f}{busy:>7.2f}")
 
 
 def main(argv: list[str]) -> int:
@@ -458,8 +468,10 @@ def main(argv: list[str]) -> int:
 
     print(f"\nevent loop: {', '.join(sorted(loops))}; server options: "
           f"{' '.join(options) or 'the defaults'}")
+    print(f"{'':<62}{'':>9}{'':>9}{'':>9}{'':>9}{'':>9}{'':>7}{'CPU ms/request':>18}"
+          f"{'cores':>7}")
     print(f"{'run':<62}{'requests':>9}{'P50 ms':>9}{'P95 ms':>9}{'P99 ms':>9}"
-          f"{'req/s':>9}{'errors':>7}{'server CPU ms/req':>19}")
+          f"{'req/s':>9}{'errors':>7}{'server':>9}{'client':>9}{'busy':>7}")
     for name in names:
         single, many = runs[name]
         print(_row(f"{name}: 1 client", single))
