@@ -117,6 +117,27 @@ def test_a_worker_that_cannot_load_the_market_stops_the_start(tmp_path):
     asyncio.run(run())
 
 
+def _explode(blob: bytes) -> None:
+    raise RuntimeError(f"this market cannot be unpickled ({len(blob):,} bytes)")
+
+
+class _Unloadable:
+    """A market that fails to unpickle in the worker, after 30 MB were sent to it."""
+
+    def __reduce__(self):
+        return _explode, (b"x" * 30_000_000,)
+
+
+def test_a_worker_that_cannot_unpickle_the_market_stops_the_start():
+    async def run() -> None:
+        pool = Recommenders(_Unloadable(), 2)
+        with pytest.raises(RuntimeError, match="stopped while loading the market"):
+            await asyncio.wait_for(pool.start(), timeout=120)
+        assert pool.pids == []
+
+    asyncio.run(run())
+
+
 def test_over_http_a_lost_worker_is_answered_by_the_server_itself(caplog):
     query = {"strategy": "momentum", "top": 4, "symbols": ",".join(SYMBOLS[2:9])}
     expected = recommendation_json(MARKET, "momentum", 4, None, query["symbols"])

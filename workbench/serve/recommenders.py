@@ -9,12 +9,12 @@ the server's process only reads and writes HTTP while the workers compute on the
 cores, and the event loop never computes a recommendation.
 
 Each worker is a spawned process (nothing of the server's threads is inherited) that loads
-the market from its folder (or unpickles the server's copy), warms it as the server does
-(:func:`~workbench.serve.bodies.warm`), says it is ready and then answers one query at a
-time over its own socket pair: the query ``(strategy, top, as_of, symbols)`` in, the JSON
-body out, or the :class:`~workbench.errors.WorkbenchError` that ``recommendation`` raised
-(the route answers it as it would in process: the same 422 and message). A query goes to
-the worker with the fewest queries waiting.
+the market from its folder (or unpickles the server's copy, sent over its socket), warms
+it as the server does (:func:`~workbench.serve.bodies.warm`), says it is ready and then
+answers one query at a time over its own socket pair: the query ``(strategy, top, as_of,
+symbols)`` in, the JSON body out, or the :class:`~workbench.errors.WorkbenchError` that
+``recommendation`` raised (the route answers it as it would in process: the same 422 and
+message). A query goes to the worker with the fewest queries waiting.
 
 A worker that dies (killed, out of memory) is not used again: :meth:`Recommenders.body`
 raises :class:`WorkerLost` for the queries it had, and the service computes those in its
@@ -60,19 +60,37 @@ def _send(sock: socket.socket, payload: bytes) -> None:
     sock.sendall(_LENGTH.pack(len(payload)) + payload)
 
 
+def _exactly(sock: socket.socket, n: int) -> bytes | None:
+    """``n`` bytes from ``sock``, or None when it closes first."""
+    buffer = bytearray(n)
+    view, got = memoryview(buffer), 0
+    while got < n:
+        read = sock.recv_into(view[got:])
+        if not read:
+            return None
+        got += read
+    return bytes(buffer)
+
+
 def _receive(sock: socket.socket) -> bytes | None:
-    head = sock.recv(_LENGTH.size, socket.MSG_WAITALL)
-    if len(head) < _LENGTH.size:
+    head = _exactly(sock, _LENGTH.size)
+    if head is None:
         return None  # the server closed its end
     (n,) = _LENGTH.unpack(head)
-    return sock.recv(n, socket.MSG_WAITALL) if n else b""
+    return _exactly(sock, n)
 
 
-def _work(sock: socket.socket, source: Market | str) -> None:
-    """A worker's life: load and warm the market, say so, then answer queries until the
-    server closes the socket."""
+def _work(sock: socket.socket, folder: str | None) -> None:
+    """A worker's life: load the market (from ``folder``, or unpickled from the first
+    message) and warm it, say so, then answer queries until the server closes the socket."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops us
-    market = source if isinstance(source, Market) else load_market(source)
+    if folder is None:
+        pickled = _receive(sock)
+        if pickled is None:
+            return
+        market = pickle.loads(pickled)
+    else:
+        market = load_market(folder)
     warm(market)
     _send(sock, _READY)
     while (request := _receive(sock)) is not None:
@@ -141,31 +159,40 @@ class Recommenders:
         RuntimeError
             A worker that stopped before it was ready (its error is on stderr).
         """
-        started = await asyncio.gather(*(self._start_one() for _ in range(self.processes)),
-                                       return_exceptions=True)
+        # a Market goes over the worker's socket, not with the process's arguments: were the
+        # process to die before reading them all, multiprocessing would wait forever
+        pickled = None if isinstance(self.source, str) else await run_in_threadpool(
+            pickle.dumps, self.source, pickle.HIGHEST_PROTOCOL)
+        started = await asyncio.gather(
+            *(self._start_one(pickled) for _ in range(self.processes)), return_exceptions=True)
         self._workers = [w for w in started if isinstance(w, _Worker)]
         if failed := [e for e in started if isinstance(e, BaseException)]:
             await self.close()  # the ones that did start
             raise failed[0]
 
-    async def _start_one(self) -> _Worker:
+    async def _start_one(self, pickled: bytes | None) -> _Worker:
         ours, theirs = socket.socketpair()
+        folder = self.source if isinstance(self.source, str) else None
         process = multiprocessing.get_context("spawn").Process(
-            target=_work, args=(theirs, self.source), daemon=True,
-            name="workbench-recommender")
+            target=_work, args=(theirs, folder), daemon=True, name="workbench-recommender")
         try:
-            await run_in_threadpool(process.start)  # pickles the market when it is one
+            await run_in_threadpool(process.start)
         finally:
             theirs.close()
         reader, writer = await asyncio.open_unix_connection(sock=ours)
         try:
+            if pickled is not None:
+                writer.write(_LENGTH.pack(len(pickled)) + pickled)
+                await writer.drain()
             (n,) = _LENGTH.unpack(await reader.readexactly(_LENGTH.size))
             ready = await reader.readexactly(n)
-        except asyncio.IncompleteReadError:
+        except (OSError, asyncio.IncompleteReadError):
             ready = b""
         if ready != _READY:
             writer.close()
             await run_in_threadpool(process.join, 5)
+            if process.is_alive():
+                process.kill()
             raise RuntimeError(f"a recommendation worker stopped while loading the market "
                                f"(exit code {process.exitcode}); its error is above")
         return _Worker(process, reader, writer)
