@@ -121,6 +121,7 @@ def test_health_needs_no_token_and_everything_else_does(base_url):
         assert anonymous.get("/v1/health").json() == {"status": "ok"}
         for method, path in [("GET", "/v1/market"), ("GET", "/v1/strategies"),
                              ("GET", "/v1/recommendations"), ("POST", "/v1/risk/sessions"),
+                             ("POST", "/v1/risk/sessions/x/check"),
                              ("GET", "/v1/backtests/x"), ("GET", "/v1/reports"),
                              ("GET", "/docs"), ("GET", "/openapi.json")]:
             r = anonymous.request(method, path)
@@ -377,6 +378,10 @@ def test_the_batch_and_the_body_are_limited(base_url, client, listed, day):
                           headers={"content-type": "application/json"})
     assert "over the limit" in _problem(chunked, 413)["detail"]
     assert client.get("/v1/health").status_code == 200  # the connection pool still works
+    for content in (big, chunks()):  # a single check too, with and without a length
+        one = client.post(f"/v1/risk/sessions/{sid}/check", content=content,
+                          headers={"content-type": "application/json"})
+        assert "over the limit" in _problem(one, 413)["detail"]
 
 
 @pytest.mark.parametrize(("body", "says"), [
