@@ -265,22 +265,22 @@ def create_app(market: Market, settings: ServeSettings | None = None, *,
                                   symbols: str | None) -> bytes:
         key = (strategy, top, as_of, symbols)
         body = answers.get(key)
+        if body is not None:
+            return body
+        if workers:
+            try:
+                body = await workers[0].body(strategy, top, as_of, symbols)
+                computed["workers"] += 1
+            except WorkerLost:
+                pass  # computed here, as without workers
         if body is None:
             # its kind: the strategy, and the number of rows and of symbols to within a
             # factor of two (what a recommendation's time depends on, the market aside)
             kind = (strategy if strategy in known else None, top.bit_length(),
                     0 if symbols is None else (symbols.count(",") + 1).bit_length())
-            body = None
-            if workers:
-                try:
-                    body = await workers[0].body(strategy, top, as_of, symbols)
-                    computed["workers"] += 1
-                except WorkerLost:
-                    pass  # computed here, as without workers
-            if body is None:
-                body = await offload.run(kind, recommendation_json, market, strategy, top,
-                                         as_of, symbols)
-            answers.put(key, body)
+            body = await offload.run(kind, recommendation_json, market, strategy, top, as_of,
+                                     symbols)
+        answers.put(key, body)
         return body
 
     async def fast_recommendation(query: dict[str, Any], path: str
