@@ -30,7 +30,8 @@ rows):
 * **recommendations, computed, queries all different**: on the server as started by
   default (it keeps the last 1,024 answers by query), every request asks a query no
   request asked before: a session ``as_of`` and a universe of 20 listed stocks that no
-  other request shares (checked here), so every answer is computed by ``recommend``;
+  other request shares (checked here), so every answer is computed (by the server's
+  recommendation worker, as started by default);
 * **recommendations, computed, cache off**: one query asked again and again of a server
   started with ``--recommendation-cache 0``, which keeps no answer;
 * **recommendations, answer kept**: one query asked again and again of the default
@@ -39,9 +40,11 @@ rows):
   orders (bench_risk's mix: deep into the checks, a fifth rejected) against a session with
   20 positions.
 
-Beside each 1-client run it measures the same calls in this process and the server
-process's CPU time per request (user + system, from ``/proc/PID/stat``), and reports what
-the server spends per request beyond them: beyond the notebook's call (``recommend``, a
+Every run reports the server's CPU time per request (user + system of the server process
+and its recommendation workers, from ``/proc``), the clients' CPU per request, and the
+cores the two kept busy (of 2; less means other processes had the rest: read the CPU
+columns then). Beside each 1-client run it measures the same calls in this process and
+reports what the server spends per request beyond them: beyond the notebook's call (``recommend``, a
 DataFrame; ``PreTradeValidator.check`` on a parsed order) and beyond the body (the function
 the route runs in the server: the JSON of ``recommendation``; the order parsed from JSON,
 checked and the decision written as JSON).
