@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import weakref
 from dataclasses import dataclass
@@ -15,10 +16,11 @@ from test_strategies import with_reports
 from test_strategies_lookahead import perturbed
 
 from workbench import cli, strategies
+from workbench import recommend as recommend_module
 from workbench.data.market import Market
 from workbench.data.synthetic import SyntheticConfig, synthetic_market
 from workbench.errors import ConfigError, LookupFailed
-from workbench.recommend import COLUMNS, clear_cache, recommend
+from workbench.recommend import COLUMNS, clear_cache, recommend, recommendation
 from workbench.strategies import MarketView, Strategy
 
 # quality q drives every value_quality factor the same way: eps = q % of the price, bvps = q x
@@ -161,6 +163,39 @@ def test_repeated_calls_are_identical_and_the_cache_can_be_cleared(synthetic):
     with pytest.raises(AssertionError, match="rebuilt"):
         synthetic.memo("recommend:warm", rebuilt)
     pd.testing.assert_frame_equal(recommend(synthetic, "rsi_reversion", top=5), first)
+
+
+def test_the_last_64_universes_are_kept_and_the_frame_is_the_columns(synthetic, monkeypatch):
+    symbols = [str(s) for s in synthetic.universe(synthetic.calendar[-1])["symbol"]]
+    triples = [symbols[k:k + 3] for k in range(len(symbols) - 2)]
+    universes = [",".join(t) for t in triples] + [",".join(t[::-1]) for t in triples]
+    universes = universes[:40]  # 40 different ones (a bug kept 32 at most)
+    assert len(set(universes)) == 40
+    first = [recommendation(synthetic, "momentum", universe=u, top=3) for u in universes]
+
+    def unread(raw):
+        raise AssertionError(f"universe read again: {raw}")
+
+    monkeypatch.setattr(recommend_module, "normalize_symbol", unread)  # kept: not read again
+    for u, answer in zip(universes, first, strict=True):
+        again = recommendation(synthetic, "momentum", universe=u, top=3)
+        pd.testing.assert_frame_equal(again.frame(), answer.frame())
+        pd.testing.assert_frame_equal(again.frame(),
+                                      recommend(synthetic, "momentum", universe=u, top=3))
+        rows, records = again.rows(), answer.frame().to_dict("records")
+        assert [list(r) for r in rows] == [list(COLUMNS)] * len(records)
+        assert all(a == b or (a != a and b != b)  # NaN scores are NaN in both
+                   for r, e in zip(rows, records, strict=True) for a, b in zip(
+                       r.values(), e.values(), strict=True))
+    monkeypatch.undo()
+    for k in range(64):  # 64 other ones push the first out
+        n = len(symbols)
+        with contextlib.suppress(ConfigError):  # kept even when nothing in it is tradable
+            recommendation(synthetic, "momentum", universe=[symbols[k % n]] * (2 + k // n),
+                           top=3)
+    monkeypatch.setattr(recommend_module, "normalize_symbol", unread)
+    with pytest.raises(AssertionError, match="universe read again"):
+        recommendation(synthetic, "momentum", universe=universes[0], top=3)
 
 
 def test_the_cache_does_not_keep_a_market_alive():

@@ -27,6 +27,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -42,7 +43,7 @@ from workbench.view import MarketView, ViewContext
 if TYPE_CHECKING:
     from workbench.data.market import Market
 
-__all__ = ["ACTIONS", "COLUMNS", "clear_cache", "recommend"]
+__all__ = ["ACTIONS", "COLUMNS", "Recommendation", "clear_cache", "recommend", "recommendation"]
 
 #: The actions, in the order a table lists them.
 ACTIONS: tuple[str, ...] = ("buy", "hold", "sell", "avoid")
@@ -55,12 +56,14 @@ _MAX_UNIVERSES = 64  # universes remembered per market
 class _Warm:
     """What repeated recommendations on one market share."""
 
-    __slots__ = ("ctx", "names", "sectors", "symbols", "universes")
+    __slots__ = ("ctx", "names", "positions", "sectors", "sessions", "symbols", "universes")
 
     def __init__(self, market: Market) -> None:
         self.ctx = ViewContext(market)
         sec = self.ctx.securities
         self.symbols = np.asarray(self.ctx.symbols, dtype=object)
+        self.positions = {s: i for i, s in enumerate(self.symbols.tolist())}
+        self.sessions = {d.date().isoformat(): i for i, d in enumerate(market.calendar)}
         self.names = sec["name"].astype(str).to_numpy()
         self.sectors = sec["sector"].astype(str).to_numpy()
         self.universes: dict[tuple[str, ...], np.ndarray] = {}
@@ -79,8 +82,42 @@ def _warm(market: Market) -> _Warm:
     return market.memo(_KEY, lambda: _Warm(market))
 
 
+@dataclass(frozen=True, eq=False)
+class Recommendation:
+    """What :func:`recommendation` answers: the table's columns, and what it was made of.
+
+    Attributes
+    ----------
+    columns
+        :data:`COLUMNS` in order, each one value per row (best score first): ``symbol``,
+        ``name``, ``sector`` (object arrays), ``action`` and ``reasons`` (lists of str),
+        ``score`` and ``target_weight`` (float64 arrays; a score is NaN where not rated,
+        a weight is a fraction of equity).
+    attrs
+        ``strategy`` (name and parameters), ``as_of`` (ISO date), ``rule`` (one line) and
+        ``inputs`` (which data it read): the table's ``attrs``.
+    """
+
+    columns: dict[str, Any]
+    attrs: dict[str, Any]
+
+    def frame(self) -> pd.DataFrame:
+        """The table :func:`recommend` returns: one row per name, :data:`COLUMNS`, with
+        :attr:`attrs`."""
+        table = pd.DataFrame(self.columns)
+        table.attrs = self.attrs
+        return table
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per row, :data:`COLUMNS` as keys, Python values (a NaN score stays NaN)."""
+        values = [c.tolist() if isinstance(c, np.ndarray) else c for c in self.columns.values()]
+        return [dict(zip(self.columns, row, strict=True)) for row in zip(*values, strict=True)]
+
+
 # -- arguments --------------------------------------------------------------------------------
-def _row(market: Market, as_of: Any) -> int:
+def _row(market: Market, as_of: Any, sessions: Mapping[str, int]) -> int:
+    if isinstance(as_of, str) and (found := sessions.get(as_of)) is not None:
+        return found  # a session written as an ISO date (what the HTTP service sends)
     cal = market.calendar
     if len(cal) == 0:
         raise DataError(f"market {market.name!r} has no sessions to recommend from")
@@ -108,15 +145,15 @@ def _unknown(raw: object, symbols: pd.Index, what: str) -> LookupFailed:
                         f"{len(symbols)} symbols (see market.symbols)")
 
 
-def _position(raw: object, symbols: pd.Index, what: str) -> int:
+def _position(raw: object, warm: _Warm, what: str) -> int:
     try:
         sym = normalize_symbol(raw)
     except DataError:
-        raise _unknown(raw, symbols, what) from None
-    pos = symbols.get_indexer([sym])[0]
-    if pos < 0:
-        raise _unknown(sym, symbols, what)
-    return int(pos)
+        raise _unknown(raw, warm.ctx.symbols, what) from None
+    pos = warm.positions.get(sym)
+    if pos is None:
+        raise _unknown(sym, warm.ctx.symbols, what)
+    return pos
 
 
 def _universe(warm: _Warm, universe: Sequence[str] | str | None) -> np.ndarray | None:
@@ -132,10 +169,10 @@ def _universe(warm: _Warm, universe: Sequence[str] | str | None) -> np.ndarray |
                               "for the whole market")
         found = np.zeros(len(warm.ctx.symbols), dtype=bool)
         for raw in key:
-            found[_position(raw, warm.ctx.symbols, "universe")] = True
+            found[_position(raw, warm, "universe")] = True
         found.flags.writeable = False
         kept = list(warm.universes)  # threads (the HTTP service) may evict the same one
-        for old in kept[:len(kept) - _MAX_UNIVERSES + 1]:
+        for old in kept[:max(0, len(kept) - _MAX_UNIVERSES + 1)]:
             warm.universes.pop(old, None)
         warm.universes[key] = found
     return found
@@ -150,7 +187,7 @@ def _holdings(warm: _Warm, holdings: Mapping[str, float] | pd.Series | None) -> 
         raise ConfigError(f"holdings must map symbol -> shares held, got "
                           f"{type(holdings).__name__}; e.g. {{'600000.SH': 1000}}")
     for raw, qty in items:
-        pos = _position(raw, warm.ctx.symbols, "holdings")
+        pos = _position(raw, warm, "holdings")
         shares[pos] += int(real_number(qty, f"holdings[{raw!r}]", minimum=0.0,
                                        kind="number of shares"))
     return shares
@@ -222,11 +259,32 @@ def recommend(market: Market, strategy: str | Strategy, as_of: Any = None,
     >>> list(table.columns) == list(COLUMNS), len(table) == 3
     (True, True)
     """
+    return recommendation(market, strategy, as_of=as_of, universe=universe, top=top,
+                          holdings=holdings).frame()
+
+
+def recommendation(market: Market, strategy: str | Strategy, as_of: Any = None,
+                   universe: Sequence[str] | str | None = None, top: int = 20,
+                   holdings: Mapping[str, float] | pd.Series | None = None) -> Recommendation:
+    """:func:`recommend`'s answer as plain columns, before it becomes a table.
+
+    The same arguments, checks and errors as :func:`recommend`, which is
+    ``recommendation(...).frame()``; a caller that writes the rows out itself (the HTTP
+    service writes them as JSON) skips building the DataFrame.
+
+    Examples
+    --------
+    >>> from workbench.data.synthetic import SyntheticConfig, synthetic_market
+    >>> m = synthetic_market(SyntheticConfig(n_stocks=15, start="2023-01-03", end="2023-12-29"))
+    >>> answer = recommendation(m, "momentum", top=3)
+    >>> answer.frame().equals(recommend(m, "momentum", top=3)), len(answer.rows())
+    (True, 3)
+    """
     strat = _strategies.resolve(strategy)
     top = whole_number(top, "top (rows)", hint="e.g. top=20")
     warm = _warm(market)
     ctx = warm.ctx
-    row = _row(market, as_of)
+    row = _row(market, as_of, warm.sessions)
     if isinstance(universe, str) and universe in market.indexes:
         mask = market.membership(universe)[row]  # the members known on that day
     else:
@@ -246,7 +304,7 @@ def recommend(market: Market, strategy: str | Strategy, as_of: Any = None,
         scores = strat.scores(view)
     except NotImplementedError:
         scores = _fallback_scores(strat, ctx, row, shares, value, mask)
-    return _table(warm, strat, view, scores, shares, top)
+    return _answer(warm, strat, view, scores, shares, top)
 
 
 def _nothing_tradable(view: MarketView, mask: np.ndarray | None) -> None:
@@ -269,8 +327,8 @@ def _nothing_tradable(view: MarketView, mask: np.ndarray | None) -> None:
                       "choose other symbols or another as_of")
 
 
-def _table(warm: _Warm, strat: Strategy, view: MarketView, scores: Scores,
-           shares: np.ndarray, top: int) -> pd.DataFrame:
+def _answer(warm: _Warm, strat: Strategy, view: MarketView, scores: Scores,
+            shares: np.ndarray, top: int) -> Recommendation:
     ctx = warm.ctx
     row = view.row
     score, weights = scores.score, scores.weights
@@ -284,34 +342,32 @@ def _table(warm: _Warm, strat: Strategy, view: MarketView, scores: Scores,
     extra = extra[~np.isin(extra, chosen)]
     if extra.size:
         chosen = np.concatenate([chosen, extra])
-    day = view.date.date()
-    close = ctx.array("close")[row]
-    up, down = ctx.array("limit_up")[row], ctx.array("limit_down")[row]
-    suspended, st, listed = ctx.array("suspended")[row], view.is_st, view.listed
-    rank_of = {int(i): k + 1 for k, i in enumerate(ranked[:n_rated])}
+    day = str(view.date.date())
+    close = ctx.array("close")[row][chosen]
+    limit_up = (close >= ctx.array("limit_up")[row][chosen]).tolist()
+    limit_down = (close <= ctx.array("limit_down")[row][chosen]).tolist()
+    position = np.empty(len(score), dtype=np.int64)  # place in the ranking, by symbol
+    position[ranked] = np.arange(len(ranked))
     actions, reasons = [], []
-    for i in chosen.tolist():
+    for k, (i, p, want, own, listed, st, suspended, eligible) in enumerate(zip(
+            chosen.tolist(), position[chosen].tolist(), (weights[chosen] > 0).tolist(),
+            held[chosen].tolist(), view.listed[chosen].tolist(), view.is_st[chosen].tolist(),
+            ctx.array("suspended")[row][chosen].astype(bool).tolist(),
+            scores.eligible[chosen].tolist(), strict=True)):
         action, why = _action(
-            i, want=weights[i] > 0, held=bool(held[i]), listed=bool(listed[i]),
-            st=bool(st[i]), suspended=bool(suspended[i]),
-            limit_up=bool(close[i] >= up[i]), limit_down=bool(close[i] <= down[i]),
-            close=float(close[i]), day=str(day), eligible=bool(scores.eligible[i]),
-            rank=rank_of.get(i), n_rated=n_rated, rule=scores.rule)
+            i, want=want, held=own, listed=listed, st=st, suspended=suspended,
+            limit_up=limit_up[k], limit_down=limit_down[k], close=float(close[k]), day=day,
+            eligible=eligible, rank=p + 1 if p < n_rated else None, n_rated=n_rated,
+            rule=scores.rule)
         factors = scores.reason(i)
         actions.append(action)
         reasons.append(f"{why}; {factors}" if factors else why)
-    table = pd.DataFrame({
-        "symbol": warm.symbols[chosen],
-        "name": warm.names[chosen],
-        "sector": warm.sectors[chosen],
-        "action": actions,
-        "score": score[chosen],
-        "target_weight": weights[chosen],
-        "reasons": reasons,
-    })
-    table.attrs = {"strategy": strat.describe(), "as_of": str(day), "rule": scores.rule,
-                   "inputs": strat.describe_inputs(ctx.market)}
-    return table
+    return Recommendation(
+        columns={"symbol": warm.symbols[chosen], "name": warm.names[chosen],
+                 "sector": warm.sectors[chosen], "action": actions, "score": score[chosen],
+                 "target_weight": weights[chosen], "reasons": reasons},
+        attrs={"strategy": strat.describe(), "as_of": day, "rule": scores.rule,
+               "inputs": strat.describe_inputs(ctx.market)})
 
 
 def _action(i: int, *, want: bool, held: bool, listed: bool, st: bool, suspended: bool,

@@ -19,8 +19,7 @@ import pytest
 from live_server import AUTH, TOKEN, live_server, small_market
 
 from workbench.recommend import recommend
-from workbench.serve import ServeSettings, create_app
-from workbench.serve import app as app_module
+from workbench.serve import ServeSettings, bodies, create_app
 
 MAX_BODY = 32 * 1024
 MAX_BATCH = 50
@@ -73,6 +72,16 @@ def client(base_url):
 
 
 @pytest.fixture(scope="module")
+def in_process(market):
+    """A server computing recommendations in its own process (no worker processes), in
+    threads: what this process patches is what it runs."""
+    settings = ServeSettings(recommendation_workers=0, inline_budget_ms=0.0)
+    with (live_server(create_app(market, settings)) as url,
+          httpx.Client(base_url=url, timeout=30) as c):
+        yield c
+
+
+@pytest.fixture(scope="module")
 def day(market):
     return market.calendar[-1].date().isoformat()
 
@@ -112,6 +121,7 @@ def test_health_needs_no_token_and_everything_else_does(base_url):
         assert anonymous.get("/v1/health").json() == {"status": "ok"}
         for method, path in [("GET", "/v1/market"), ("GET", "/v1/strategies"),
                              ("GET", "/v1/recommendations"), ("POST", "/v1/risk/sessions"),
+                             ("POST", "/v1/risk/sessions/x/check"),
                              ("GET", "/v1/backtests/x"), ("GET", "/v1/reports"),
                              ("GET", "/docs"), ("GET", "/openapi.json")]:
             r = anonymous.request(method, path)
@@ -223,15 +233,16 @@ def test_bad_recommendation_queries_are_422_with_the_workbench_message(client, p
     assert says in _problem(client.get("/v1/recommendations", params=params), 422)["detail"]
 
 
-def test_a_query_asked_again_is_answered_without_computing(client, monkeypatch):
+def test_a_query_asked_again_is_answered_without_computing(in_process, monkeypatch):
+    client = in_process
     calls = []
-    real = app_module.recommend
+    real = bodies.recommendation
 
     def counted(*args, **kwargs):
         calls.append(args)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(app_module, "recommend", counted)
+    monkeypatch.setattr(bodies, "recommendation", counted)
     params = {"strategy": "low_volatility", "top": 7}
     first, second = (client.get("/v1/recommendations", params=params) for _ in range(2))
     assert first.status_code == second.status_code == 200
@@ -244,26 +255,27 @@ def test_a_query_asked_again_is_answered_without_computing(client, monkeypatch):
 
 
 def test_twenty_recommendations_run_in_parallel_and_the_loop_stays_free(
-        base_url, client, market, listed, monkeypatch):
+        in_process, market, listed, monkeypatch):
     # Each call waits until all 20 are inside recommend at once (so they run side by side,
     # in 20 threads), then until the test has seen /v1/health answered meanwhile.
     arrived = threading.Event()
     together = threading.Barrier(20, action=arrived.set, timeout=60)
     release = threading.Event()
-    real = app_module.recommend
+    real = bodies.recommendation
+    client = in_process
 
     def gated(*args, **kwargs):
         together.wait()
         assert release.wait(timeout=60)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(app_module, "recommend", gated)
+    monkeypatch.setattr(bodies, "recommendation", gated)
     queries = [{"symbols": ",".join(listed[i % 8: i % 8 + 4]), "top": 1 + i % 5}
                for i in range(20)]
     answers: dict[int, httpx.Response] = {}
 
     def ask(i: int) -> None:
-        with httpx.Client(base_url=base_url, headers=AUTH, timeout=90) as c:
+        with httpx.Client(base_url=client.base_url, timeout=90) as c:
             answers[i] = c.get("/v1/recommendations", params=queries[i])
 
     threads = [threading.Thread(target=ask, args=(i,)) for i in range(20)]
@@ -278,7 +290,7 @@ def test_twenty_recommendations_run_in_parallel_and_the_loop_stays_free(
         for t in threads:
             t.join(timeout=90)
     for i, q in enumerate(queries):
-        expected = real(market, "value_quality", universe=q["symbols"], top=q["top"])
+        expected = recommend(market, "value_quality", universe=q["symbols"], top=q["top"])
         assert answers[i].status_code == 200
         assert [r["symbol"] for r in answers[i].json()["rows"]] == list(expected["symbol"])
 
@@ -366,6 +378,10 @@ def test_the_batch_and_the_body_are_limited(base_url, client, listed, day):
                           headers={"content-type": "application/json"})
     assert "over the limit" in _problem(chunked, 413)["detail"]
     assert client.get("/v1/health").status_code == 200  # the connection pool still works
+    for content in (big, chunks()):  # a single check too, with and without a length
+        one = client.post(f"/v1/risk/sessions/{sid}/check", content=content,
+                          headers={"content-type": "application/json"})
+        assert "over the limit" in _problem(one, 413)["detail"]
 
 
 @pytest.mark.parametrize(("body", "says"), [

@@ -102,3 +102,58 @@ def test_a_port_in_use_says_so():
             bind("127.0.0.1", sock.getsockname()[1])
     finally:
         sock.close()
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+def test_no_worker_process_outlives_the_server(market_dir, tmp_path, how):
+    # backtest workers and the recommendation worker end with the server, however it ends
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "workbench", "serve", "--market", str(market_dir), "--port", "0",
+         "--workers", "2", "--reports", str(tmp_path / "reports")],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=tmp_path,
+        start_new_session=True)  # its own process group: the workers are found by it
+    try:
+        url = re.search(r"on (http://127\.0\.0\.1:\d+) ", proc.stdout.readline()).group(1)
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{url}/v1/health", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+        ids = [httpx.post(f"{url}/v1/backtests", json={"strategy": "ma_trend"}).json()["id"]
+               for _ in range(2)]
+        while any(httpx.get(f"{url}/v1/backtests/{i}").json()["status"] in ("queued", "running")
+                  for i in ids):
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert len(_group(proc.pid)) >= 4  # 2 backtest workers, 1 recommender, 1 tracker
+    finally:
+        proc.send_signal(how)
+        proc.wait(timeout=60)
+        proc.stdout.close()
+    deadline = time.monotonic() + 30
+    while (left := _group(proc.pid)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for pid in left:  # do not leave them behind if the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"left running after the server: {left}"
+
+
+def _group(pgid: int) -> list[int]:
+    """Live processes of process group ``pgid`` but its leader (zombies aside)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != pgid:
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) == pgid and fields[0] != "Z":
+                out.append(int(entry))
+    return out

@@ -9,10 +9,13 @@ before the first request. OpenAPI docs are at ``/docs``.
 
 Modules, bottom to top: ``settings`` (:class:`ServeSettings`, :func:`read_token`),
 ``problems`` (every error as an RFC 9457 problem detail), ``guard`` (the bearer token,
-the body-size limit and the request log, in plain ASGI), ``models`` (the pydantic bodies),
-``sessions`` (risk sessions), ``jobs`` (the backtest queue and where jobs run), ``reports``
-(the index and the pages, traversal refused), ``app`` (:func:`create_app`: the routes),
-``server`` (:func:`serve`: uvicorn on a bound socket).
+the body-size limit and the request log, in plain ASGI), ``fastlane`` (plain risk checks
+and recommendations answered before FastAPI's routing), ``models`` (the pydantic bodies),
+``bodies`` (the JSON answers, from the workbench's functions), ``offload`` (on the event
+loop while measured short, else in a thread), ``recommenders`` (worker processes computing
+recommendations), ``sessions`` (risk sessions), ``jobs`` (the backtest queue and where jobs
+run), ``reports`` (the index and the pages, traversal refused), ``app`` (:func:`create_app`:
+the routes), ``server`` (:func:`serve`: uvicorn on a bound socket).
 
 Examples
 --------

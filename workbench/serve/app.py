@@ -10,7 +10,8 @@ route                                       in process
                                             ``Market.summary``, the security master
 ``GET /v1/strategies``                      :func:`workbench.strategies.parameters`,
                                             :func:`~workbench.strategies.parameter_types`
-``GET /v1/recommendations``                 :func:`workbench.recommend.recommend`
+``GET /v1/recommendations``                 :func:`workbench.recommend.recommend` (its
+                                            columns: :func:`~workbench.recommend.recommendation`)
 ``POST /v1/risk/sessions``                  :class:`workbench.risk.PreTradeValidator`
                                             (:func:`workbench.serve.sessions.open_validator`)
 ``GET /v1/risk/sessions/{id}``              its state
@@ -30,25 +31,37 @@ route                                       in process
 **Recommendations are answered once per query.** The market does not change while it is
 served, so a query asked again (a dashboard polling its 20 stocks) is answered from the
 last ``ServeSettings.recommendation_cache`` answers (:class:`Answers`) without a thread or a
-computation; a new query is computed by ``recommend`` as below.
+computation; a new query is computed as below.
 
-**The event loop never computes.** A recommendation (about a millisecond), a batch check,
-the result tables and the start-up warm-up run in the thread pool, so requests are served
-while they run (20 recommendations at once run side by side in 20 threads); backtests run
-in worker processes or on Dask (:mod:`workbench.serve.jobs`). A single risk check (a few
-microseconds) and the session events run on the loop itself: handing them to a thread
-would cost more than the check, and keeping every change of a session on one thread,
-behind the session's lock, orders them.
+**Recommendations are computed in worker processes** (``ServeSettings.recommendation_workers``,
+1 by default; :mod:`workbench.serve.recommenders`), each holding the market: the server's
+process only reads and writes HTTP, and the event loop never computes one. With 0 workers
+(or none left) they are computed in the server's process: on the event loop while their
+kind is measured short (at most ``ServeSettings.inline_budget_ms`` of CPU, 2 ms by
+default, under the interpreter's 5 ms switch interval: a thread would not free the loop
+sooner, see :mod:`workbench.serve.offload`), otherwise in the thread pool, where 20 at once
+run side by side.
+
+**Other long work never runs on the event loop either.** Backtests run in worker processes
+or on Dask (:mod:`workbench.serve.jobs`); a batch check, the result tables, the reports and
+the start-up warm-up run in the thread pool, so requests are served while they run. A
+single risk check (a few microseconds) and the session events run on the loop: handing
+them to a thread would cost more than the check, and keeping every change of a session on
+one thread, behind the session's lock, orders them.
+
+**The two most frequent requests take a short path** (:mod:`workbench.serve.fastlane`): a
+plain risk check or recommendation is answered before FastAPI's routing, by the same
+functions as the routes below, which answer everything else (and document both in
+``/docs``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
-import math
 import threading
-import typing
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Hashable
 from typing import Annotated, Any, TypeVar
@@ -63,13 +76,18 @@ from starlette.responses import FileResponse, Response
 
 from workbench import strategies
 from workbench.data.market import Market
-from workbench.data.provenance import provenance
 from workbench.errors import WorkbenchError
-from workbench.jsonable import jsonable
-from workbench.recommend import recommend
 from workbench.report.runner import default_reports_dir
 from workbench.research.cluster import connect
 from workbench.serve import models as m
+from workbench.serve.bodies import (
+    decision_json,
+    market_json,
+    recommendation_json,
+    strategies_json,
+    warm,
+)
+from workbench.serve.fastlane import FastLane
 from workbench.serve.guard import Guard
 from workbench.serve.jobs import (
     Backtests,
@@ -80,7 +98,14 @@ from workbench.serve.jobs import (
     table_csv,
     table_json,
 )
-from workbench.serve.problems import Problem, install_problem_handlers
+from workbench.serve.offload import Offload
+from workbench.serve.problems import (
+    PROBLEM_JSON,
+    Problem,
+    install_problem_handlers,
+    workbench_problem,
+)
+from workbench.serve.recommenders import Recommenders, WorkerLost
 from workbench.serve.reports import report_index, report_page
 from workbench.serve.sessions import (
     RiskSessions,
@@ -92,12 +117,14 @@ from workbench.serve.sessions import (
 )
 from workbench.serve.settings import ServeSettings
 
-__all__ = ["CHECK_PATH", "DEFAULT_STRATEGY", "Answers", "create_app", "market_json",
-           "recommendation_json", "strategies_json", "warm"]
+__all__ = ["CHECK_PATH", "DEFAULT_STRATEGY", "Answers", "create_app", "decision_json",
+           "market_json", "recommendation_json", "strategies_json", "warm"]
 
 #: The strategy ``GET /v1/recommendations`` uses when none is named (as ``workbench recommend``).
 DEFAULT_STRATEGY = "value_quality"
 _JSON = "application/json"
+_JSON_BYTES = _JSON.encode()
+_PROBLEM = PROBLEM_JSON.encode()
 Body = TypeVar("Body", bound=BaseModel)
 _log = logging.getLogger("workbench.serve")
 _PROBLEMS: dict[int | str, dict[str, Any]] = {
@@ -119,67 +146,6 @@ JobId = Annotated[str, Path(description="the id POST /v1/backtests returned")]
 def _json(doc: Any, status: int = 200) -> Response:
     return Response(json.dumps(doc, ensure_ascii=False, allow_nan=False).encode(),
                     status_code=status, media_type=_JSON)
-
-
-def _finite(values: list[Any]) -> list[Any]:
-    return [None if isinstance(v, float) and not math.isfinite(v) else v for v in values]
-
-
-def recommendation_json(market: Market, strategy: str, top: int, as_of: str | None,
-                        symbols: str | None) -> bytes:
-    """``recommend(market, strategy, as_of, universe=symbols, top)`` as the JSON body of
-    ``GET /v1/recommendations`` (NaN scores as null)."""
-    table = recommend(market, strategy, as_of=as_of, universe=symbols, top=top)
-    info = table.attrs
-    keys = [str(c) for c in table.columns]  # COLUMNS
-    rows = table.to_numpy(dtype=object).tolist()  # one pass: twice as fast as per column
-    doc = {"market": market.name, "strategy": jsonable(info["strategy"]),
-           "as_of": info["as_of"], "rule": info["rule"], "inputs": jsonable(info["inputs"]),
-           "rows": [dict(zip(keys, _finite(row), strict=True)) for row in rows]}
-    return json.dumps(doc, ensure_ascii=False, allow_nan=False).encode()
-
-
-def market_json(market: Market) -> bytes:
-    """The body of ``GET /v1/market``: provenance, summary (range, boards) and securities."""
-    sec = market.securities
-    columns = [c for c in ("symbol", "name", "board", "sector", "list_date", "delist_date")
-               if c in sec.columns]
-    securities = [jsonable(r) for r in sec[columns].to_dict("records")]
-    doc = {"provenance": provenance(market).to_dict(), "summary": jsonable(market.summary()),
-           "securities": securities}
-    return json.dumps(doc, ensure_ascii=False, allow_nan=False).encode()
-
-
-def strategies_json() -> bytes:
-    """The body of ``GET /v1/strategies``: each strategy's parameters, types and defaults."""
-    out = []
-    for name in strategies.available():
-        kinds = strategies.parameter_types(name)
-        doc = (type(strategies.get(name)).__doc__ or "").strip().splitlines()
-        out.append({"name": name, "summary": doc[0] if doc else "",
-                    "parameters": [{"name": k, "type": _type_name(kinds[k]),
-                                    "default": jsonable(v)}
-                                   for k, v in strategies.parameters(name).items()]})
-    return json.dumps(out, ensure_ascii=False, allow_nan=False).encode()
-
-
-def _type_name(kind: Any) -> str:
-    """``int``, ``float``, ``Literal['never', 'monthly']``, ... (the declared type)."""
-    if typing.get_origin(kind) is not None:
-        return repr(kind).replace("typing.", "")
-    return str(getattr(kind, "__name__", kind))
-
-
-def warm(market: Market) -> None:
-    """Build what requests read, before the first one: each strategy's recommendation
-    state on the last session and the panels a risk session is opened from."""
-    for column in ("close", "prev_close", "limit_up", "limit_down", "suspended", "is_st"):
-        market.grid(column)
-    for name in strategies.available():
-        try:
-            recommend(market, name, top=20)
-        except WorkbenchError as exc:  # e.g. nothing tradable on a tiny market
-            _log.warning("warm-up: %s on %s: %s", name, market.name, exc)
 
 
 class Answers:
@@ -243,15 +209,22 @@ def create_app(market: Market, settings: ServeSettings | None = None, *,
     reports_root = cfg.reports_dir or default_reports_dir()
     sessions = RiskSessions(cfg.max_sessions)
     answers = Answers(cfg.recommendation_cache)
+    offload = Offload(cfg.inline_budget_ms / 1000.0)
+    workers: list[Recommenders] = []  # started with the service
+    computed = {"workers": 0}
+    known = frozenset(strategies.available())
     cached: dict[str, bytes] = {}
     jobs: list[Backtests] = []
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await run_in_threadpool(warm, market)
+        source: Market | str = market if market_path is None else market_path
+        if cfg.recommendation_workers:  # they load and warm the market meanwhile
+            workers.append(Recommenders(source, cfg.recommendation_workers))
+        await asyncio.gather(run_in_threadpool(warm, market),
+                             *(w.start() for w in workers))
         cached["market"] = await run_in_threadpool(market_json, market)
         cached["strategies"] = await run_in_threadpool(strategies_json)
-        source: Market | str = market if market_path is None else market_path
         cluster: Any = None
         used = runner
         if used is None and cfg.scheduler is not None:
@@ -264,11 +237,20 @@ def create_app(market: Market, settings: ServeSettings | None = None, *,
             used = PoolRunner(source, cfg.workers)
         jobs.append(Backtests(used, workers=cfg.workers, max_queued=cfg.max_queued,
                               keep=cfg.keep_jobs))
-        _log.info("serving market %s (%d symbols, %s..%s)", market.name, len(market.symbols),
-                  market.calendar[0].date(), market.calendar[-1].date())
+        loop = type(asyncio.get_running_loop())
+        _log.info("serving market %s (%d symbols, %s..%s); event loop %s.%s; recommendations "
+                  "computed by %s", market.name, len(market.symbols),
+                  market.calendar[0].date(), market.calendar[-1].date(), loop.__module__,
+                  loop.__qualname__, f"{len(workers[0].pids)} worker processes (pids "
+                  f"{', '.join(map(str, workers[0].pids))})" if workers else
+                  "the server's process")
         try:
             yield
         finally:
+            _log.info("recommendations computed: %d by workers, %d on the event loop, %d in "
+                      "threads", computed["workers"], offload.on_loop, offload.in_threads)
+            for w in workers:
+                await w.close()
             await jobs[0].close()
             if cluster is not None:
                 cluster.__exit__(None, None, None)
@@ -278,6 +260,53 @@ def create_app(market: Market, settings: ServeSettings | None = None, *,
                   "checks and backtests over HTTP, computed by the same functions as in a "
                   "notebook. Errors are RFC 9457 problem details.")
     install_problem_handlers(app)
+
+    async def recommendation_body(strategy: str, top: int, as_of: str | None,
+                                  symbols: str | None) -> bytes:
+        key = (strategy, top, as_of, symbols)
+        body = answers.get(key)
+        if body is not None:
+            return body
+        if workers:
+            try:
+                body = await workers[0].body(strategy, top, as_of, symbols)
+                computed["workers"] += 1
+            except WorkerLost:
+                pass  # computed here, as without workers
+        if body is None:
+            # its kind: the strategy, and the number of rows and of symbols to within a
+            # factor of two (what a recommendation's time depends on, the market aside)
+            kind = (strategy if strategy in known else None, top.bit_length(),
+                    0 if symbols is None else (symbols.count(",") + 1).bit_length())
+            body = await offload.run(kind, recommendation_json, market, strategy, top, as_of,
+                                     symbols)
+        answers.put(key, body)
+        return body
+
+    async def fast_recommendation(query: dict[str, Any], path: str
+                                  ) -> tuple[int, bytes, bytes]:
+        try:
+            body = await recommendation_body(query.get("strategy", DEFAULT_STRATEGY),
+                                             query.get("top", 20), query.get("as_of"),
+                                             query.get("symbols"))
+        except WorkbenchError as exc:
+            return 422, _PROBLEM, workbench_problem(exc, path)
+        return 200, _JSON_BYTES, body
+
+    async def fast_check(session_id: str, body: bytes) -> bytes | None:
+        session = sessions.sessions.get(session_id)
+        if session is None:
+            return None
+        try:
+            order = order_of(m.OrderIn.model_validate_json(body).model_dump())
+        except (ValidationError, WorkbenchError):
+            return None
+        async with session.lock:
+            return decision_json(session.validator.check(order))
+
+    # innermost first: the fast lane behind the guard, so the token, the body limit and the
+    # request log apply to what it answers too
+    app.add_middleware(FastLane, check=fast_check, recommendation=fast_recommendation)
     app.add_middleware(Guard, token=cfg.token, max_body_bytes=cfg.max_body_bytes)
     if cfg.cors_origins:  # outside the guard: a browser's preflight carries no token
         app.add_middleware(CORSMiddleware, allow_origins=list(cfg.cors_origins),
@@ -313,12 +342,7 @@ def create_app(market: Market, settings: ServeSettings | None = None, *,
                                     "market"),
     ) -> Response:
         """What ``strategy`` would buy, hold, sell or avoid after a close, with reasons."""
-        key = (strategy, top, as_of, symbols)
-        body = answers.get(key)
-        if body is None:
-            body = await run_in_threadpool(recommendation_json, market, strategy, top, as_of,
-                                           symbols)
-            answers.put(key, body)
+        body = await recommendation_body(strategy, top, as_of, symbols)
         return Response(body, media_type=_JSON)
 
     # -- risk ---------------------------------------------------------------------------------
@@ -349,9 +373,8 @@ def create_app(market: Market, settings: ServeSettings | None = None, *,
         session = sessions.get(request.path_params["session_id"])
         parsed = order_of((await _parsed(request, m.OrderIn)).model_dump())
         async with session.lock:
-            d = session.validator.check(parsed)
-        return _json({"accepted": d.accepted, "layer": None if d.layer is None else
-                      d.layer.value, "reason": d.reason.value, "message": d.message})
+            body = decision_json(session.validator.check(parsed))
+        return Response(body, media_type=_JSON)
 
     @app.post("/v1/risk/sessions/{session_id}/check-batch", response_model=m.BatchOut,
               tags=["risk"])

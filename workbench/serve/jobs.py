@@ -31,6 +31,7 @@ import asyncio
 import datetime as dt
 import logging
 import multiprocessing
+import os
 import secrets
 import threading
 import time
@@ -121,7 +122,26 @@ def backtest_task(market: Market, item: tuple[str, dict[str, Any]],
 
 
 def _init_worker(source: Market | str) -> None:
+    _exit_with(os.getppid())
     WORKER_MARKETS["market"] = source if isinstance(source, Market) else load_market(source)
+
+
+def _exit_with(parent: int) -> None:
+    """End this worker within a second of the server's process ending, however it ends.
+
+    A stopped server cannot take a worker's result any more, and the pool's own shutdown
+    does not always reach its workers: on SIGTERM uvicorn shuts down, then re-raises the
+    signal, which ends the process before the pool's exit handler sends its workers their
+    stop message, and a worker waits for its next job forever (it holds both ends of its
+    queue, so it never sees the server go).
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-server", daemon=True).start()
 
 
 def _run_in_worker(item: tuple[str, dict[str, Any]], config: BacktestConfig) -> dict[str, Any]:
@@ -185,7 +205,8 @@ class PoolRunner:
     """``workers`` spawned processes, started on the first job, each holding the market.
 
     A worker that dies (killed, out of memory) fails the jobs it and the pool had (their
-    error says so) and the next job starts a new pool.
+    error says so) and the next job starts a new pool. A worker ends within a second of the
+    server's process, however that ends (a job it was running is lost with the server).
 
     Parameters
     ----------

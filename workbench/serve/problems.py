@@ -37,7 +37,7 @@ from workbench.errors import WorkbenchError
 from workbench.jsonable import jsonable
 
 __all__ = ["PROBLEM_JSON", "Problem", "install_problem_handlers", "problem_body",
-           "problem_response", "validation_detail"]
+           "problem_response", "validation_detail", "workbench_problem"]
 
 PROBLEM_JSON = "application/problem+json"
 _TYPE = "urn:workbench:problem:"
@@ -94,6 +94,13 @@ def problem_body(status: int, detail: str, *, instance: str | None = None,
     return json.dumps(body, ensure_ascii=False, allow_nan=False).encode()
 
 
+def workbench_problem(exc: WorkbenchError, instance: str) -> bytes:
+    """The 422 problem of a workbench error raised on the request's values (its message
+    and class), as the body of the answer to ``instance``."""
+    return problem_body(422, str(exc), instance=instance, kind="invalid-request",
+                        error=type(exc).__name__)
+
+
 def problem_response(status: int, detail: str, *, instance: str | None = None,
                      kind: str | None = None, headers: Mapping[str, str] | None = None,
                      **extra: Any) -> Response:
@@ -136,8 +143,9 @@ def install_problem_handlers(app: FastAPI) -> None:
                                 errors=errors)
 
     async def workbench_error(request: Request, exc: Exception) -> Response:
-        return problem_response(422, str(exc), instance=request.url.path,
-                                kind="invalid-request", error=type(exc).__name__)
+        assert isinstance(exc, WorkbenchError)
+        return Response(workbench_problem(exc, request.url.path), status_code=422,
+                        media_type=PROBLEM_JSON)
 
     async def problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Problem)

@@ -8,7 +8,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workbench.checks import whole_number
+from workbench.checks import real_number, whole_number
 from workbench.errors import ConfigError
 
 __all__ = ["LOOPBACK", "ServeSettings", "read_token"]
@@ -60,13 +60,22 @@ class ServeSettings:
         The market does not change while it is served and ``recommend`` reads nothing
         else, so a query asked again has the same answer: it is sent again without
         computing it (see :mod:`workbench.serve.app`).
+    recommendation_workers
+        Worker processes computing recommendations, each holding the market (see
+        :mod:`workbench.serve.recommenders`); 0: computed in the server's process.
+    inline_budget_ms
+        In the server's process (no workers, or none left), a recommendation runs on the
+        event loop when the last one of its kind took at most this much CPU time, in
+        milliseconds, and in the thread pool otherwise (see
+        :mod:`workbench.serve.offload`); 0: always in the thread pool.
 
     Examples
     --------
     >>> ServeSettings().host, ServeSettings(token="s3cret")
     ('127.0.0.1', ServeSettings(host='127.0.0.1', port=8000, workers=1, max_queued=8, \
 scheduler=None, reports_dir=None, max_body_bytes=2097152, max_batch=10000, max_sessions=256, \
-keep_jobs=100, cors_origins=(), recommendation_cache=1024))
+keep_jobs=100, cors_origins=(), recommendation_cache=1024, recommendation_workers=1, \
+inline_budget_ms=2.0))
     >>> ServeSettings(max_batch=0)
     Traceback (most recent call last):
     ...
@@ -87,6 +96,8 @@ check-batch request, e.g. 10000
     keep_jobs: int = 100
     cors_origins: tuple[str, ...] = ()
     recommendation_cache: int = 1024
+    recommendation_workers: int = 1
+    inline_budget_ms: float = 2.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.host, str) or not self.host:
@@ -105,6 +116,12 @@ check-batch request, e.g. 10000
                      hint="backtests waiting beyond the running ones, e.g. 8")
         whole_number(self.recommendation_cache, "recommendation_cache", minimum=0,
                      hint="answers kept, e.g. 1024; 0 keeps none")
+        whole_number(self.recommendation_workers, "recommendation_workers", minimum=0,
+                     hint="processes computing recommendations, e.g. 1; 0 computes them in "
+                     "the server's process")
+        real_number(self.inline_budget_ms, "inline_budget_ms", minimum=0.0, maximum=50.0,
+                    kind="CPU time in milliseconds",
+                    hint="e.g. 2.0; 0 runs every recommendation in the thread pool")
         if self.token is not None and (not isinstance(self.token, str) or not self.token
                                        or self.token != self.token.strip()):
             raise ConfigError("token must be non-empty text without surrounding whitespace; "

@@ -1,0 +1,162 @@
+"""Recommendations computed in worker processes: the same bytes as in process, the same
+errors, replies kept paired with their queries, and a lost worker never loses a request."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import signal
+import time
+
+import httpx
+import pytest
+from live_server import live_server, small_market
+
+from workbench.errors import ConfigError, LookupFailed
+from workbench.serve import ServeSettings, create_app
+from workbench.serve.bodies import recommendation_json
+from workbench.serve.recommenders import Recommenders, WorkerLost
+
+MARKET = small_market()
+SYMBOLS = [str(s) for s in MARKET.symbols]
+DAYS = [d.date().isoformat() for d in MARKET.calendar[-40::7]]
+
+
+def _queries() -> list[tuple[str, int, str | None, str | None]]:
+    return [(strategy, top, day, symbols)
+            for strategy in ("value_quality", "momentum", "low_volatility")
+            for top, day, symbols in ((20, None, None), (3, DAYS[0], ",".join(SYMBOLS[:6])),
+                                      (5, DAYS[-1], ",".join(SYMBOLS[4:12])))]
+
+
+def _gone(pid: int, within_s: float = 30.0) -> bool:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        try:
+            with open(f"/proc/{pid}/stat") as stat:  # not reaped yet: a zombie
+                if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_workers_answer_the_bytes_of_the_call_in_process_and_its_errors():
+    async def run() -> None:
+        pool = Recommenders(MARKET, 2)
+        await pool.start()
+        pids = pool.pids
+        try:
+            assert len(pids) == 2 and os.getpid() not in pids
+            queries = _queries()
+            bodies = await asyncio.gather(*(pool.body(*q) for q in queries))
+            for q, body in zip(queries, bodies, strict=True):
+                assert body == recommendation_json(MARKET, *q), q
+            with pytest.raises(ConfigError, match=r"top .* must be a whole number") as raised:
+                await pool.body("momentum", 0, None, None)
+            with pytest.raises(ConfigError) as here:
+                recommendation_json(MARKET, "momentum", 0, None, None)
+            assert str(raised.value) == str(here.value)
+            with pytest.raises(LookupFailed, match="unknown symbol"):
+                await pool.body("momentum", 5, None, "999999.SH")
+        finally:
+            await pool.close()
+        assert all(_gone(pid) for pid in pids)
+
+    asyncio.run(run())
+
+
+def test_a_cancelled_request_leaves_the_next_reply_to_the_next_query():
+    async def run() -> None:
+        pool = Recommenders(MARKET, 1)
+        await pool.start()
+        try:
+            first, second = _queries()[1], _queries()[5]
+            abandoned = asyncio.ensure_future(pool.body(*first))
+            await asyncio.sleep(0)  # sent, not yet answered
+            abandoned.cancel()
+            assert await pool.body(*second) == recommendation_json(MARKET, *second)
+            assert await pool.body(*first) == recommendation_json(MARKET, *first)
+        finally:
+            await pool.close()
+
+    asyncio.run(run())
+
+
+def test_a_killed_worker_gives_its_queries_back_and_is_not_used_again():
+    async def run() -> None:
+        pool = Recommenders(MARKET, 1)
+        await pool.start()
+        try:
+            (pid,) = pool.pids
+            os.kill(pid, signal.SIGKILL)
+            with pytest.raises(WorkerLost):
+                await pool.body(*_queries()[0])
+            assert pool.pids == []
+            with pytest.raises(WorkerLost, match="no recommendation worker is left"):
+                await pool.body(*_queries()[0])
+        finally:
+            await pool.close()
+
+    asyncio.run(run())
+
+
+def test_a_worker_that_cannot_load_the_market_stops_the_start(tmp_path):
+    async def run() -> None:
+        pool = Recommenders(str(tmp_path / "no-market-here"), 1)
+        with pytest.raises(RuntimeError, match="stopped while loading the market"):
+            await pool.start()
+
+    asyncio.run(run())
+
+
+def _explode(blob: bytes) -> None:
+    raise RuntimeError(f"this market cannot be unpickled ({len(blob):,} bytes)")
+
+
+class _Unloadable:
+    """A market that fails to unpickle in the worker, after 30 MB were sent to it."""
+
+    def __reduce__(self):
+        return _explode, (b"x" * 30_000_000,)
+
+
+def test_a_worker_that_cannot_unpickle_the_market_stops_the_start():
+    async def run() -> None:
+        pool = Recommenders(_Unloadable(), 2)
+        with pytest.raises(RuntimeError, match="stopped while loading the market"):
+            await asyncio.wait_for(pool.start(), timeout=120)
+        assert pool.pids == []
+
+    asyncio.run(run())
+
+
+def test_over_http_a_lost_worker_is_answered_by_the_server_itself(caplog):
+    query = {"strategy": "momentum", "top": 4, "symbols": ",".join(SYMBOLS[2:9])}
+    expected = recommendation_json(MARKET, "momentum", 4, None, query["symbols"])
+    app = create_app(MARKET, ServeSettings(recommendation_workers=1, recommendation_cache=0))
+    with (caplog.at_level(logging.INFO, logger="workbench.serve"), live_server(app) as url,
+          httpx.Client(base_url=url, timeout=60) as client):
+        assert client.get("/v1/recommendations", params=query).content == expected
+        started = next(r.getMessage() for r in caplog.records if "serving market" in
+                       r.getMessage())
+        assert "recommendations computed by 1 worker processes" in started
+        pid = int(started.rsplit("pids ", 1)[1].rstrip(")"))
+        os.kill(pid, signal.SIGKILL)
+        assert _gone(pid)
+        for _ in range(2):  # the query the worker had, then one with none left
+            r = client.get("/v1/recommendations", params=query)
+            assert r.status_code == 200 and r.content == expected
+    lines = [r.getMessage() for r in caplog.records]
+    assert any(f"recommendation worker {pid} stopped" in line for line in lines), lines
+    counts = next(re.search(r"computed: (\d+) by workers, (\d+) on the event loop, (\d+) in "
+                            r"threads", line) for line in lines if "computed:" in line)
+    assert counts is not None and int(counts[1]) == 1, lines
+    assert int(counts[2]) + int(counts[3]) == 2, lines
