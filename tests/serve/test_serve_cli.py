@@ -125,12 +125,13 @@ def test_no_worker_process_outlives_the_server(market_dir, tmp_path, how):
                 pass
             assert proc.poll() is None and time.monotonic() < deadline
             time.sleep(0.2)
-        ids = [httpx.post(f"{url}/v1/backtests", json={"strategy": "ma_trend"}).json()["id"]
-               for _ in range(2)]
-        while any(httpx.get(f"{url}/v1/backtests/{i}").json()["status"] in ("queued", "running")
-                  for i in ids):
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
+        with httpx.Client(base_url=url, timeout=60) as client:  # a busy machine: be patient
+            ids = [client.post("/v1/backtests", json={"strategy": "ma_trend"}).json()["id"]
+                   for _ in range(2)]
+            while any(client.get(f"/v1/backtests/{i}").json()["status"] in ("queued", "running")
+                      for i in ids):
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
         assert len(_group(proc.pid)) >= 4  # 2 backtest workers, 1 recommender, 1 tracker
     finally:
         proc.send_signal(how)

@@ -33,6 +33,7 @@ import logging
 import multiprocessing
 import os
 import secrets
+import signal
 import threading
 import time
 import warnings
@@ -139,7 +140,7 @@ def _exit_with(parent: int) -> None:
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(1.0)
-        os._exit(0)
+        os.kill(os.getpid(), signal.SIGKILL)  # at once: nothing is left to finish for
 
     threading.Thread(target=watch, name="exit-with-server", daemon=True).start()
 
