@@ -226,16 +226,9 @@ def test_no_import_cycles():
     assert not cycles, "import cycles:\n" + "\n".join(cycles)
 
 
-#: Names with a leading underscore that are their library's documented public API:
-#: ``os._exit`` ends a process without cleanup (the standard library's own spelling; a
-#: serve worker uses it to end with the server).
-DOCUMENTED_UNDERSCORE = frozenset({"os._exit"})
-
-
 def test_no_private_names_across_modules():
     uses = [f"{m.path.relative_to(PACKAGE.parent)}:{line}: {what}"
-            for m in MODULES.values() for what, line in m.private_uses
-            if what not in DOCUMENTED_UNDERSCORE]
+            for m in MODULES.values() for what, line in m.private_uses]
     private_modules = [f"{m.path.relative_to(PACKAGE.parent)}:{line}: imports {target}"
                        for m in MODULES.values() for target, line, _ in _internal_edges(m)
                        if any(_is_private(p) for p in target.split("."))
