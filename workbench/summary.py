@@ -23,7 +23,24 @@ from workbench.format import EMPTY, Table, present
 __all__ = ["Summary", "SummaryFrame"]
 
 
-class Summary(dict[str, Any]):
+class FormattedDisplay:
+    """Shows an object through its ``table()``: ``repr``, ``str`` and a notebook's HTML
+    (the display half :class:`Summary` and :class:`SummaryFrame` share)."""
+
+    def table(self) -> Table:
+        raise NotImplementedError
+
+    def _repr_html_(self) -> str:
+        return self.table().html()
+
+    def __repr__(self) -> str:
+        return str(self.table())
+
+    def __str__(self) -> str:
+        return str(self.table())
+
+
+class Summary(FormattedDisplay, dict[str, Any]):
     """Facts by key as raw values: a ``dict`` that shows itself formatted.
 
     Everything a dict does works on the raw values (indexing, ``==``, ``json.dumps``,
@@ -47,21 +64,12 @@ class Summary(dict[str, Any]):
         (``empty`` shows when there are none)."""
         return present(self, empty=empty)
 
-    def _repr_html_(self) -> str:
-        return self.table().html()
-
-    def __repr__(self) -> str:
-        return str(self.table())
-
-    def __str__(self) -> str:
-        return str(self.table())
-
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         """IPython's plain-text display (it would print a dict subclass as a dict)."""
         printer.text("Summary(...)" if cycle else str(self))
 
 
-class SummaryFrame(pd.DataFrame):
+class SummaryFrame(FormattedDisplay, pd.DataFrame):
     """Metrics as raw numbers: a ``DataFrame`` that shows itself formatted.
 
     Indexing, ``.loc``, ``.to_dict()`` and ``.to_string()`` give the raw values; whatever
@@ -87,12 +95,3 @@ class SummaryFrame(pd.DataFrame):
     def table(self, *, empty: str = EMPTY) -> Table:
         """The metrics as a :class:`~workbench.format.Table` (``empty`` shows without rows)."""
         return present(pd.DataFrame(self), empty=empty)
-
-    def _repr_html_(self) -> str:
-        return self.table().html()
-
-    def __repr__(self) -> str:
-        return str(self.table())
-
-    def __str__(self) -> str:
-        return str(self.table())
