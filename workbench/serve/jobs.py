@@ -122,8 +122,10 @@ def backtest_task(market: Market, item: tuple[str, dict[str, Any]],
             "trades": result.trades, "equity": result.daily}
 
 
-def _init_worker(source: Market | str) -> None:
-    _exit_with(os.getppid())
+def _init_worker(source: Market | str, server: int) -> None:
+    # the server's pid comes from the server: a worker that starts after the server died
+    # (already adopted by another parent) must see it gone, not watch its new parent
+    _exit_with(server)
     WORKER_MARKETS["market"] = source if isinstance(source, Market) else load_market(source)
 
 
@@ -228,7 +230,7 @@ class PoolRunner:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
                     self.workers, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_init_worker, initargs=(self.source,))
+                    initializer=_init_worker, initargs=(self.source, os.getpid()))
             return self._pool
 
     async def run(self, job: BacktestJob) -> dict[str, Any]:
