@@ -41,7 +41,7 @@ from workbench.report.html import page
 from workbench.report.publish import report_folders
 from workbench.report.runner import RESERVED_PARAMETERS, declared_parameters, find_notebook
 
-__all__ = ["HEADLINE_KEYS", "INDEX_HEADINGS", "build_index", "headline"]
+__all__ = ["HEADLINE_KEYS", "INDEX_HEADINGS", "build_index", "headline", "read_json"]
 
 #: Metrics the index shows when a report emits them, in this order, a column each.
 HEADLINE_KEYS: tuple[str, ...] = (
@@ -150,7 +150,9 @@ _SORT_SCRIPT = """
 """
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
+def read_json(path: Path) -> dict[str, Any] | None:
+    """The JSON object in ``path`` (a report's record), or None when it is missing,
+    unreadable or not an object."""
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -327,9 +329,9 @@ def _records(root: Path, unrecorded: Mapping[str, str], now: dt.datetime
             current = folder.current()
             if current is None:
                 break
-            good = _read_json(current / "report.json")
+            good = read_json(current / "report.json")
             failures = sorted(current.glob("*.failed.json"))
-            failed = _read_json(failures[-1]) if failures else None
+            failed = read_json(failures[-1]) if failures else None
             if folder.current() == current:
                 break
         if current is not None and (good is not None or failed is not None):

@@ -16,24 +16,16 @@ version, and it is served only if its resolved path lies inside the reports fold
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from workbench.errors import ConfigError
+from workbench.report.index import read_json
 from workbench.report.publish import ReportFolder, report_folders
 from workbench.report.runner import check_report_name
 from workbench.serve.problems import Problem
 
 __all__ = ["report_index", "report_page"]
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return doc if isinstance(doc, dict) else None
 
 
 def report_index(root: Path) -> list[dict[str, Any]]:
@@ -44,9 +36,9 @@ def report_index(root: Path) -> list[dict[str, Any]]:
         current = folder.current()
         if current is None:
             continue
-        good = _read_json(current / "report.json")
+        good = read_json(current / "report.json")
         failures = sorted(current.glob("*.failed.json"))
-        failed = _read_json(failures[-1]) if failures else None
+        failed = read_json(failures[-1]) if failures else None
         if good is None and failed is None:
             continue
         name = folder.path.name
@@ -85,7 +77,7 @@ def report_page(root: Path, name: str) -> Path:
     current = ReportFolder(base / name).current()
     if current is None:
         raise missing
-    record = _read_json(current / "report.json") or {}
+    record = read_json(current / "report.json") or {}
     page = str(record.get("html", f"{name}.html"))
     if Path(page).name != page or page.startswith("."):
         raise missing
