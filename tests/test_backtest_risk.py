@@ -589,9 +589,10 @@ class PerOrderGate:
                       self._marks(reference, np.flatnonzero(shares)), cash_cny)
         self.held[changed] = shares[changed]
 
-    def open(self, row: int, day: pd.Timestamp, sym: np.ndarray, shares: np.ndarray) -> None:
+    def open(self, row: int, day: pd.Timestamp, sym: np.ndarray, held: np.ndarray) -> None:
         """Start session ``row`` with the rows of the symbols ``sym`` that have orders; mark
-        the holdings at the fill-time price."""
+        the holdings (positions ``held``) at the fill-time price."""
+        assert np.array_equal(held, np.flatnonzero(self.held))  # the engine's are ours
         self.row = row
         self.stamp = pd.Timestamp(dt.datetime.combine(day.date(), self.time), tz=MARKET_TZ)
         if not self.registered[sym].all():
@@ -613,7 +614,7 @@ class PerOrderGate:
                 columns[name] = now
                 self.flags[name][sym] = now
         self.v.start_day(day, _object_frame(columns))
-        if marks := self._marks(self.fill_px[row], np.flatnonzero(shares)):
+        if marks := self._marks(self.fill_px[row], held):
             self.v.on_prices(marks)
 
     def close_session(self, row: int, held: np.ndarray) -> None:
@@ -669,7 +670,8 @@ class PerOrderGate:
             self.held[i] -= q
 
     def judge_buys(self, sym: np.ndarray, shares: np.ndarray, price: np.ndarray,
-                   fee_cny: np.ndarray) -> np.ndarray:
+                   fee_cny: np.ndarray, limit_price: np.ndarray) -> np.ndarray:
+        assert np.array_equal(limit_price, self.buy_limits(sym, price))
         return self._judge(sym, shares, price, fee_cny)
 
     def buy_limits(self, sym: np.ndarray, price: np.ndarray) -> np.ndarray:

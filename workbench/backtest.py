@@ -247,9 +247,9 @@ class _RiskGate:
         ``reference`` (the ex-rights ``prev_close``)."""
         self.v.settle(shares, cash_cny, reference)
 
-    def open(self, row: int, day: pd.Timestamp, sym: np.ndarray, shares: np.ndarray) -> None:
+    def open(self, row: int, day: pd.Timestamp, sym: np.ndarray, held: np.ndarray) -> None:
         """Start session ``row`` with the rows of the symbols ``sym`` that have orders; mark
-        the holdings at the fill-time price."""
+        the holdings (positions ``held``) at the fill-time price."""
         self.row = row
         self.stamp = dt.datetime.combine(day.date(), self.time, tzinfo=_SHANGHAI)
         up, down = self.limit_up[row][sym], self.limit_down[row][sym]
@@ -260,7 +260,7 @@ class _RiskGate:
                          is_st=None if self.is_st is None else self.is_st[row][sym],
                          suspended=self.suspended[row][sym],
                          delisted=row >= self.delist_row[sym])
-        self._mark(self.fill_px[row], (shares != 0).nonzero()[0])
+        self._mark(self.fill_px[row], held)
 
     def close_session(self, row: int, held: np.ndarray) -> None:
         """Mark the holdings (positions ``held``) at the session's close."""
@@ -311,9 +311,9 @@ class _RiskGate:
         self.v.book_sells(sym, shares, price, fee_cny)
 
     def judge_buys(self, sym: np.ndarray, shares: np.ndarray, price: np.ndarray,
-                   fee_cny: np.ndarray) -> np.ndarray:
-        found = self.v.judge_buys(sym, shares, self._limits(sym, price, True), self.stamp,
-                                  price=price, fee_cny=fee_cny)
+                   fee_cny: np.ndarray, limit_price: np.ndarray) -> np.ndarray:
+        found = self.v.judge_buys(sym, shares, limit_price, self.stamp, price=price,
+                                  fee_cny=fee_cny)
         return self._verdicts(sym, shares, found, True)
 
     def buy_limits(self, sym: np.ndarray, price: np.ndarray) -> np.ndarray:
@@ -453,12 +453,13 @@ def run(market: Market, strategy: Strategy,
             if gate is not None and (entitled or (ex_dates is not None and ex_dates[k])
                                      or r in gone_at):
                 gate.settle(pf.shares, pf.cash + pf.receivable_cny, prev_close[r])
+                held = (pf.shares != 0).nonzero()[0]  # a settlement may end or add some
             pf.start_session()
             if len(orders):
                 bars = SessionBars(fill_px[r], limit_up[r], limit_down[r], volume[r],
                                    *blocks.at(r, orders.symbol))
                 if gate is not None:
-                    gate.open(r, days[k], orders.symbol, pf.shares)
+                    gate.open(r, days[k], orders.symbol, held)
                 orders = pf.execute(r, days[k], orders, bars, gate)  # what is left: carried
         held = (pf.shares != 0).nonzero()[0]
         if gate is not None:

@@ -15,6 +15,7 @@ import warnings
 from functools import lru_cache
 
 import exchange_calendars as xcals
+import numpy as np
 import pandas as pd
 
 from workbench.errors import ConfigError
@@ -28,6 +29,7 @@ __all__ = [
     "elapsed_years",
     "is_session",
     "parse_day",
+    "session_days",
     "sessions",
     "sessions_per_year",
     "xshg",
@@ -70,6 +72,23 @@ def _sessions(start: pd.Timestamp, end: pd.Timestamp) -> pd.DatetimeIndex:
         return pd.DatetimeIndex([], name="date")
     out = cal.sessions_in_range(lo, hi)
     return pd.DatetimeIndex(out.values, name="date")
+
+
+@lru_cache(maxsize=1)
+def session_days() -> np.ndarray:
+    """Every XSHG session of the calendar (:data:`CALENDAR_START` to :data:`CALENDAR_END`)
+    as whole days since 1970-01-01 (int64, ascending, read-only; built once per process).
+
+    For code that looks sessions up by day number, e.g. with ``searchsorted``.
+
+    >>> days = session_days()
+    >>> int(days[0]) == CALENDAR_START.value // 86_400_000_000_000, days.flags.writeable
+    (True, False)
+    """
+    days = sessions(CALENDAR_START, CALENDAR_END).to_numpy()
+    out = days.astype("datetime64[D]").astype(np.int64)
+    out.flags.writeable = False
+    return out
 
 
 def sessions(start: str | pd.Timestamp, end: str | pd.Timestamp) -> pd.DatetimeIndex:

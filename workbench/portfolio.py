@@ -301,12 +301,13 @@ class Gate(Protocol):
         ...
 
     def judge_buys(self, sym: np.ndarray, shares: np.ndarray, price: np.ndarray,
-                   fee_cny: np.ndarray) -> np.ndarray:
-        """Judge each buy in turn, booking each accepted one before judging the next."""
+                   fee_cny: np.ndarray, limit_price: np.ndarray) -> np.ndarray:
+        """Judge each buy in turn at ``limit_price`` (what :meth:`buy_limits` gave for
+        it), booking each accepted one before judging the next."""
         ...
 
     def buy_limits(self, sym: np.ndarray, price: np.ndarray) -> np.ndarray:
-        """The limit price each buy would be judged at (CNY, >= ``price``)."""
+        """The limit price each buy is judged at (CNY, >= ``price``)."""
         ...
 
 
@@ -794,7 +795,8 @@ class Portfolio:
         if gate is not None:  # each buy judged after the fills before it are booked
             fee_now = fees
             q1 = self._gated(q, buy & (q > 0), cuts,
-                             lambda b: gate.judge_buys(sym[b], q[b], px[b], fee_now[b]))
+                             lambda b: gate.judge_buys(sym[b], q[b], px[b], fee_now[b],
+                                                       limit[b]))
             if q1 is not q:
                 q = q1
                 value, ch, fees = charge(q)

@@ -423,7 +423,7 @@ def test_the_snapshot_holds_every_field():
     slots = {n for cls in type(state).__mro__ for n in getattr(cls, "__slots__", ())}
     assert set(snap) == slots - AccountState.SNAPSHOT_SKIPS
     skips = AccountState.SNAPSHOT_SKIPS
-    assert skips == {"_cooloff", "_release_rate", "_session_days", "_arrays"}  # caches,
+    assert skips == {"_cooloff", "_release_rate", "_arrays"}  # caches,
     # and constants of limits
     assert [s for s, _ in snap["securities"]] == SYMBOLS
     assert set(snap["securities"][0][1]) == set(SymbolState.__slots__)

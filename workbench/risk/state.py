@@ -33,12 +33,10 @@ import pandas as pd
 
 from workbench.calendar import (
     AFTERNOON,
-    CALENDAR_END,
-    CALENDAR_START,
     MARKET_TZ,
     MORNING,
     OPENING_AUCTION,
-    sessions,
+    session_days,
 )
 from workbench.errors import ConfigError, DataError
 from workbench.risk.inputs import (
@@ -224,14 +222,14 @@ class EquityState:
     (datetime.date(2024, 1, 6), False)
     """
 
-    __slots__ = ("_cooloff", "_release_rate", "_session_days", "buy_block", "cash_cny", "day",
+    __slots__ = ("_cooloff", "_release_rate", "buy_block", "cash_cny", "day",
                  "day_base_cny", "day_number", "drawdown_stopped", "fault", "gross_cap_cny",
                  "gross_cny", "limits", "peak_cny", "peak_resets", "position_cap_cny",
                  "priced_equity_cny", "sector_cap_cny", "sector_values_cny", "session",
                  "stopped_sessions", "stopped_since_day", "unpriced", "window_ns", "window_s")
 
     #: The fields :meth:`snapshot` leaves out: caches, and constants of ``limits``.
-    SNAPSHOT_SKIPS = frozenset({"_cooloff", "_release_rate", "_session_days"})
+    SNAPSHOT_SKIPS = frozenset({"_cooloff", "_release_rate"})
 
     def __init__(self, limits: RiskLimits, *, cash_cny: float) -> None:
         self.limits = limits
@@ -259,7 +257,6 @@ class EquityState:
         self._release_rate = limits.drawdown_release_rate
         self._cooloff = (limits.drawdown_cooloff_sessions if limits.drawdown_rearm == "cooloff"
                          else None)
-        self._session_days: np.ndarray | None = None  # XSHG sessions, days since 1970
         self.buy_block: Reason | None = None
         self.fault: str | None = None
         self.position_cap_cny = self.sector_cap_cny = self.gross_cap_cny = math.nan
@@ -319,7 +316,7 @@ class EquityState:
 
     def enter_day(self, day: pd.Timestamp) -> pd.Timestamp:
         """:meth:`begin_day` for a ``day`` :meth:`next_day` returned (not checked again)."""
-        days = self._sessions()
+        days = session_days()
         number = day.value // _NS_PER_DAY  # naive midnight: whole days since 1970-01-01
         self.day, self.day_number = day, number
         at = int(days.searchsorted(number))
@@ -348,17 +345,9 @@ class EquityState:
             self.stopped_sessions = self._count_sessions(self.stopped_since_day, self.day)
         self.refresh()
 
-    def _sessions(self) -> np.ndarray:
-        """The XSHG sessions the calendar knows, as days since 1970-01-01 (int64, built on
-        first use)."""
-        if self._session_days is None:
-            all_days = sessions(CALENDAR_START, CALENDAR_END).to_numpy()
-            self._session_days = all_days.astype("datetime64[D]").astype(np.int64)
-        return self._session_days
-
     def _count_sessions(self, first: pd.Timestamp, last: pd.Timestamp) -> int:
         """XSHG sessions from ``first`` to ``last`` (naive midnights), both included."""
-        days = self._sessions()
+        days = session_days()
         lo = int(days.searchsorted(first.value // _NS_PER_DAY, side="left"))
         hi = int(days.searchsorted(last.value // _NS_PER_DAY, side="right"))
         return max(hi - lo, 0)
