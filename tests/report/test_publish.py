@@ -17,6 +17,7 @@ import pytest
 from conftest import REPO
 
 from workbench.errors import ConfigError
+from workbench.report import publish as publish_module
 from workbench.report.lock import ReportsBusy, holder, locked
 from workbench.report.publish import VERSIONS, ReportFolder, clean_stale, report_folders
 
@@ -176,6 +177,34 @@ def test_publishing_swaps_a_symlink_and_drops_the_old_version(tmp_path):
     assert files(folder.path) == NEW and not first.exists() and strays(folder) == []
     assert os.readlink(folder.path) == f"{VERSIONS}/r/{folder.target().name}"  # relative
     assert folder.target().stat().st_mode & 0o077 == 0o777 & ~_umask() & 0o077  # not 0700
+
+
+def test_records_are_read_from_one_version_even_when_a_run_publishes_meanwhile(tmp_path,
+                                                                                monkeypatch):
+    folder = _published_old(tmp_path, "symlink")
+    with folder.lock():
+        folder.publish_failure(FAILURE)
+    found = folder.records()
+    assert found is not None and found.version == folder.current()
+    assert found.good == {"name": "r", "html": "r.html", "v": 1}
+    assert found.failed is not None and found.failed["error"] == "ValueError: boom"
+    # a run publishes between the reads of report.json and of the failure: the first version
+    # read is gone, so it is read again from the new one (which has no failure)
+    real, swapped = publish_module.read_json, []
+
+    def read_json(path: Path) -> dict | None:
+        if not swapped:
+            swapped.append(path)
+            with folder.lock():
+                folder.publish(_publish_new(folder))
+        return real(path)
+
+    monkeypatch.setattr(publish_module, "read_json", read_json)
+    found = folder.records()
+    assert swapped and found is not None and found.version == folder.current()
+    assert found.version != swapped[0].parent
+    assert found.good == {"name": "r", "html": "r.html", "v": 2} and found.failed is None
+    assert ReportFolder.at(tmp_path / "nothing").records() is None
 
 
 def _umask() -> int:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import json
 import os
 import re
 from collections.abc import Mapping
@@ -41,7 +40,7 @@ from workbench.report.html import page
 from workbench.report.publish import report_folders
 from workbench.report.runner import RESERVED_PARAMETERS, declared_parameters, find_notebook
 
-__all__ = ["HEADLINE_KEYS", "INDEX_HEADINGS", "build_index", "headline", "read_json"]
+__all__ = ["HEADLINE_KEYS", "INDEX_HEADINGS", "build_index", "headline"]
 
 #: Metrics the index shows when a report emits them, in this order, a column each.
 HEADLINE_KEYS: tuple[str, ...] = (
@@ -148,16 +147,6 @@ _SORT_SCRIPT = """
   });
 })();
 """
-
-
-def read_json(path: Path) -> dict[str, Any] | None:
-    """The JSON object in ``path`` (a report's record), or None when it is missing,
-    unreadable or not an object."""
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return doc if isinstance(doc, dict) else None
 
 
 def _scalars(metrics: Mapping[str, Any]) -> dict[str, Any]:
@@ -325,17 +314,8 @@ def _records(root: Path, unrecorded: Mapping[str, str], now: dt.datetime
     """``{name: (report.json, the last failure's record, the version read)}``."""
     records: dict[str, tuple[dict[str, Any] | None, dict[str, Any] | None, Path | None]] = {}
     for folder in report_folders(root):
-        for _ in range(3):  # a run publishing meanwhile may remove the version being read
-            current = folder.current()
-            if current is None:
-                break
-            good = read_json(current / "report.json")
-            failures = sorted(current.glob("*.failed.json"))
-            failed = read_json(failures[-1]) if failures else None
-            if folder.current() == current:
-                break
-        if current is not None and (good is not None or failed is not None):
-            records[folder.path.name] = (good, failed, current)
+        if (found := folder.records()) is not None:
+            records[folder.path.name] = (found.good, found.failed, found.version)
     for key, error in unrecorded.items():
         good, _, current = records.get(key, (None, None, None))
         records[key] = (good, {"name": key, "error": error, "started": now.isoformat(),

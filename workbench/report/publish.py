@@ -65,7 +65,8 @@ from workbench.errors import ConfigError
 from workbench.jsonable import jsonable
 from workbench.report.lock import ReportsBusy, locked
 
-__all__ = ["VERSIONS", "ReportFolder", "clean_stale", "record_failure", "report_folders"]
+__all__ = ["VERSIONS", "ReportFolder", "ReportRecords", "clean_stale", "read_json",
+           "record_failure", "report_folders"]
 
 #: The hidden folder of a reports folder that holds every report's versions and lock.
 VERSIONS = ".versions"
@@ -118,6 +119,25 @@ def _link_or_copy(src: Path, dst: Path) -> None:
         os.link(src, dst)
     except OSError:
         shutil.copy2(src, dst)
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    """The JSON object in ``path`` (a report's record), or None when it is missing,
+    unreadable or not an object."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+@dataclass(frozen=True)
+class ReportRecords:
+    """What one published version of a report records (:meth:`ReportFolder.records`)."""
+
+    version: Path  # the version folder they were read from
+    good: dict[str, Any] | None  # its report.json (None: no good run published)
+    failed: dict[str, Any] | None  # the record of its last failed run, or None
 
 
 @dataclass(frozen=True)
@@ -183,6 +203,24 @@ class ReportFolder:
             return self.path.resolve() if self.path.is_dir() else None
         asides = [p for p in self._asides() if p.is_dir()]
         return asides[-1].resolve() if asides else None
+
+    def records(self) -> ReportRecords | None:
+        """The report's ``report.json`` and the record of its last failed run, both read
+        from one published version: read again (up to three times) when a run published
+        meanwhile and the version read was swapped. None when there is no report or it
+        records neither."""
+        for _ in range(3):
+            current = self.current()
+            if current is None:
+                return None
+            good = read_json(current / "report.json")
+            failures = sorted(current.glob("*.failed.json"))
+            failed = read_json(failures[-1]) if failures else None
+            if self.current() == current:
+                break
+        if current is None or (good is None and failed is None):
+            return None
+        return ReportRecords(current, good, failed)
 
     def good_files(self) -> list[Path]:
         """The current report's files, without the records of a failed run."""

@@ -3,7 +3,7 @@
 The index is what ``reports/index.html`` shows (:func:`workbench.report.schedule.build_index`),
 read the same way: every report folder of the reports folder
 (:func:`workbench.report.publish.report_folders`), each from one published version
-(:meth:`~workbench.report.publish.ReportFolder.current`), its ``report.json`` and the
+(:meth:`~workbench.report.publish.ReportFolder.records`), its ``report.json`` and the
 record of a failed last run, if any.
 
 A page is served only from the reports folder. The name in ``/v1/reports/{name}`` must be
@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import ConfigError
-from workbench.report.index import read_json
-from workbench.report.publish import ReportFolder, report_folders
+from workbench.report.publish import ReportFolder, read_json, report_folders
 from workbench.report.runner import check_report_name
 from workbench.serve.problems import Problem
 
@@ -33,14 +32,10 @@ def report_index(root: Path) -> list[dict[str, Any]]:
     metrics, the failure of the last run (or None) and the page's path on the service."""
     out = []
     for folder in report_folders(root):
-        current = folder.current()
-        if current is None:
+        found = folder.records()
+        if found is None:
             continue
-        good = read_json(current / "report.json")
-        failures = sorted(current.glob("*.failed.json"))
-        failed = read_json(failures[-1]) if failures else None
-        if good is None and failed is None:
-            continue
+        good, failed = found.good, found.failed
         name = folder.path.name
         record = good or {}
         out.append({
