@@ -202,11 +202,13 @@ class SessionValidator(EquityState):
         syms = _list(sym, "i", "sym")
         self._check_positions(syms)
         ups, downs = _list(limit_up, "f", "limit_up"), _list(limit_down, "f", "limit_down")
-        st_, halted, gone = (None if v is None else _list(v, "b", name) for name, v in
-                             (("st", is_st), ("suspended", suspended), ("delisted", delisted)))
+        st_ = None if is_st is None else _list(is_st, "b", "st")
+        halted = None if suspended is None else _list(suspended, "b", "suspended")
+        gone = None if delisted is None else _list(delisted, "b", "delisted")
         n = len(syms)
-        if len(ups) != n or len(downs) != n or any(v is not None and len(v) != n
-                                                    for v in (st_, halted, gone)):
+        if (len(ups) != n or len(downs) != n or (st_ is not None and len(st_) != n)
+                or (halted is not None and len(halted) != n)
+                or (gone is not None and len(gone) != n)):
             _same_length(syms, limit_up=ups, limit_down=downs, **{
                 name: v for name, v in (("st", st_), ("suspended", halted), ("delisted", gone))
                 if v is not None})
@@ -226,15 +228,15 @@ class SessionValidator(EquityState):
                 sec = secs[i]
                 sec.limit_up_fen, sec.limit_down_fen = band
                 sec.limits_known = True
-            if st_ is not None:
-                for i, flag in zip(syms, st_, strict=True):
-                    secs[i].st = flag
-            if halted is not None:
-                for i, flag in zip(syms, halted, strict=True):
-                    secs[i].suspended = flag
-            if gone is not None:
-                for i, flag in zip(syms, gone, strict=True):
-                    secs[i].delisted = flag
+            if st_ is not None and halted is not None and gone is not None:  # the engine's
+                for i, a, b, c in zip(syms, st_, halted, gone, strict=True):
+                    sec = secs[i]
+                    sec.st, sec.suspended, sec.delisted = a, b, c
+            else:
+                for flags, name in ((st_, "st"), (halted, "suspended"), (gone, "delisted")):
+                    if flags is not None:
+                        for i, flag in zip(syms, flags, strict=True):
+                            setattr(secs[i], name, flag)
             self._limited = syms
             for i in self._fresh:
                 sec = secs[i]
