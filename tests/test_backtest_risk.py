@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from test_backtest import Scripted, flat, make_market, trades_of, unfilled_of
 from test_properties import check_invariants, scenarios
 
-from workbench import backtest, metrics
+from workbench import backtest, metrics, strategies
 from workbench.backtest import run
 from workbench.calendar import MARKET_TZ
 from workbench.config import FILL_TIMES, BacktestConfig
@@ -695,3 +695,30 @@ def test_the_session_path_gives_the_results_of_the_per_order_validator(scenario)
         slow = run(market, strategy, config)
     assert_same(fast, slow)
     assert fast.warnings == slow.warnings
+
+
+@pytest.fixture(scope="module")
+def small_market():
+    from workbench.data import synthetic_market
+
+    return synthetic_market(n_stocks=30, start="2021-01-04", end="2023-06-30", seed=11)
+
+
+#: Tight enough that every layer of the stops and caps rejects buys on the small market.
+TIGHT = RiskLimits(max_position_rate=0.04, max_daily_loss_rate=0.01, max_drawdown_rate=0.04,
+                   max_sector_rate=0.12, max_gross_leverage=0.6)
+
+
+@pytest.mark.parametrize("limits", [RiskLimits(), TIGHT], ids=["default", "tight"])
+@pytest.mark.parametrize("name", strategies.available())
+def test_every_strategy_gets_the_per_order_validators_results_from_the_session_path(
+        small_market, name, limits):
+    strategy = strategies.get(name)
+    config = BacktestConfig(risk=limits)
+    fast = run(small_market, strategy, config)
+    with mock.patch.object(backtest, "_RiskGate", PerOrderGate):
+        slow = run(small_market, strategy, config)
+    assert_same(fast, slow)
+    assert fast.warnings == slow.warnings
+    # the default limits let it trade; the tight ones bind
+    assert len(fast.rejections) if limits is TIGHT else len(fast.trades)
