@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--strategies", default="ma_trend",
                         help="comma separated names, or 'all' (default ma_trend)")
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=11)
     parser.add_argument("--full-stocks", type=int, default=3000,
                         help="stocks of the full market (bench_full_market's; 0: leave out)")
     args = parser.parse_args(argv)
