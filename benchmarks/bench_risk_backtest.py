@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/bench_risk_backtest.py                  # ma_trend
     python benchmarks/bench_risk_backtest.py --strategies all # every registered strategy
-    python benchmarks/bench_risk_backtest.py --repeats 11
+    python benchmarks/bench_risk_backtest.py --repeats 21
 
 Two markets, each timed within this one process so that the ratio is not at the mercy of
 another job starting between two scripts:
