@@ -6,7 +6,7 @@ Usage::
     python benchmarks/bench_risk_backtest.py --strategies all # every registered strategy
     python benchmarks/bench_risk_backtest.py --repeats 21
 
-Two markets, each timed within this one process so that the ratio is not at the mercy of
+Three markets, each timed within this one process so that the ratio is not at the mercy of
 another job starting between two scripts:
 
 * the default synthetic market (``synthetic_market()``, 100 stocks) with limits that never
