@@ -16,6 +16,7 @@ from live_server import live_server, small_market
 
 from workbench.errors import ConfigError, LookupFailed
 from workbench.serve import ServeSettings, create_app
+from workbench.serve.settings import DEFAULT_RECOMMENDATION_WORKERS
 from workbench.serve.bodies import recommendation_json
 from workbench.serve.recommenders import Recommenders, WorkerLost
 
@@ -160,3 +161,59 @@ def test_over_http_a_lost_worker_is_answered_by_the_server_itself(caplog):
                             r"threads", line) for line in lines if "computed:" in line)
     assert counts is not None and int(counts[1]) == 1, lines
     assert int(counts[2]) + int(counts[3]) == 2, lines
+
+
+def test_workers_take_queries_in_turn_and_side_by_side():
+    async def run() -> None:
+        pool = Recommenders(MARKET, 2)
+        await pool.start()
+        try:
+            pids = pool.pids
+            queries = _queries()
+            one_by_one = [(await pool.computed(*q))[0] for q in queries[:4]]
+            assert one_by_one == [pids[0], pids[1], pids[0], pids[1]]  # in turn
+            together = await asyncio.gather(*(pool.computed(*q) for q in queries))
+            assert {pid for pid, _ in together} == set(pids)
+            for q, (_, body) in zip(queries, together, strict=True):
+                assert body == recommendation_json(MARKET, *q), q
+        finally:
+            await pool.close()
+
+    asyncio.run(run())
+
+
+@pytest.mark.skipif(DEFAULT_RECOMMENDATION_WORKERS < 2,
+                    reason="one core: the default is one recommendation worker")
+def test_20_concurrent_recommendations_are_computed_by_several_workers_by_default(caplog):
+    """A server as started by default: 20 recommendation requests sent at once are
+    computed by more than one worker process (the X-Workbench-Worker header says which),
+    and each is the call in process."""
+    queries = [{"strategy": strategy, "top": top, "as_of": day,
+                "symbols": ",".join(SYMBOLS[k:k + 6])}
+               for strategy in ("value_quality", "momentum")
+               for top, day, k in ((20, DAYS[0], 0), (3, DAYS[1], 2), (5, DAYS[2], 4),
+                                   (4, DAYS[3], 6), (6, DAYS[-1], 8), (2, DAYS[0], 10),
+                                   (7, DAYS[1], 1), (8, DAYS[2], 3), (9, DAYS[3], 5),
+                                   (10, DAYS[-1], 7))]
+    assert len(queries) == 20 and len({tuple(q.values()) for q in queries}) == 20
+    app = create_app(MARKET, ServeSettings())
+
+    async def send_all(url: str) -> list[httpx.Response]:
+        limits = httpx.Limits(max_connections=20)
+        async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+            return await asyncio.gather(*(client.get("/v1/recommendations", params=q)
+                                          for q in queries))
+
+    with caplog.at_level(logging.INFO, logger="workbench.serve"), live_server(app) as url:
+        answers = asyncio.run(send_all(url))
+    started = next(r.getMessage() for r in caplog.records if "serving market" in
+                   r.getMessage())
+    assert f"computed by {DEFAULT_RECOMMENDATION_WORKERS} worker processes" in started
+    workers = {int(p) for p in started.rsplit("pids ", 1)[1].rstrip(")").split(", ")}
+    by = [int(r.headers["x-workbench-worker"]) for r in answers]
+    assert set(by) <= workers and os.getpid() not in workers
+    assert len(set(by)) > 1, by
+    for q, r in zip(queries, answers, strict=True):
+        assert r.status_code == 200
+        assert r.content == recommendation_json(MARKET, q["strategy"], q["top"], q["as_of"],
+                                                q["symbols"]), q

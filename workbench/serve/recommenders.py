@@ -14,7 +14,11 @@ it as the server does (:func:`~workbench.serve.bodies.warm`), says it is ready a
 answers one query at a time over its own socket pair: the query ``(strategy, top, as_of,
 symbols)`` in, the JSON body out, or the :class:`~workbench.errors.WorkbenchError` that
 ``recommendation`` raised (the route answers it as it would in process: the same 422 and
-message). A query goes to the worker with the fewest queries waiting.
+message). A query goes to the worker with the fewest queries waiting, among those the
+one that was given a query longest ago: queries that arrive together are computed side by
+side, one per worker, and queries one after the other take the workers in turn.
+:meth:`Recommenders.computed` says which worker computed a body (the service sends its
+process id in the ``X-Workbench-Worker`` header).
 
 A worker that dies (killed, out of memory) is not used again: :meth:`Recommenders.body`
 raises :class:`WorkerLost` for the queries it had, and the service computes those in its
@@ -111,6 +115,7 @@ class _Worker:
     writer: asyncio.StreamWriter
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     waiting: int = 0
+    given: int = 0  # when it was last given a query (a count of the queries given)
     lost: bool = False
 
     async def ask(self, payload: bytes) -> bytes:
@@ -145,6 +150,7 @@ class Recommenders:
         self.source = source
         self.processes = processes
         self._workers: list[_Worker] = []
+        self._given = 0  # queries given to workers so far
 
     @property
     def pids(self) -> list[int]:
@@ -208,10 +214,26 @@ class Recommenders:
         WorkerLost
             When the worker stopped, or none is left.
         """
+        return (await self.computed(strategy, top, as_of, symbols))[1]
+
+    async def computed(self, strategy: str, top: int, as_of: str | None,
+                       symbols: str | None) -> tuple[int, bytes]:
+        """:meth:`body`, and the process id of the worker that computed it.
+
+        Raises
+        ------
+        WorkbenchError
+            What ``recommendation`` raised on the query (in the worker).
+        WorkerLost
+            When the worker stopped, or none is left.
+        """
         live = [w for w in self._workers if not w.lost]
         if not live:
             raise WorkerLost("no recommendation worker is left")
-        worker = min(live, key=lambda w: w.waiting)
+        # the fewest waiting, then the one given a query longest ago: the workers in turn
+        worker = min(live, key=lambda w: (w.waiting, w.given))
+        self._given += 1
+        worker.given = self._given
         worker.waiting += 1
         try:
             # shielded: a request cancelled meanwhile still reads its reply, so the next
@@ -223,7 +245,7 @@ class Recommenders:
             worker.waiting -= 1
         kind, data = reply[:1], reply[1:]
         if kind == _BODY:
-            return data
+            return worker.process.pid or 0, data
         if kind == _ERROR:
             raise pickle.loads(data)
         raise RuntimeError(f"a recommendation worker failed:\n{data.decode()}")
