@@ -16,9 +16,9 @@ from live_server import live_server, small_market
 
 from workbench.errors import ConfigError, LookupFailed
 from workbench.serve import ServeSettings, create_app
-from workbench.serve.settings import DEFAULT_RECOMMENDATION_WORKERS
 from workbench.serve.bodies import recommendation_json
 from workbench.serve.recommenders import Recommenders, WorkerLost
+from workbench.serve.settings import DEFAULT_RECOMMENDATION_WORKERS
 
 MARKET = small_market()
 SYMBOLS = [str(s) for s in MARKET.symbols]
