@@ -339,7 +339,8 @@ def _answer(warm: _Warm, strat: Strategy, view: MarketView, scores: Scores,
     n_rated = int(np.isfinite(score[analysed]).sum())
     chosen = ranked[:top]
     extra = np.flatnonzero(held)
-    extra = extra[~np.isin(extra, chosen)]
+    if extra.size:
+        extra = extra[~np.isin(extra, chosen)]
     if extra.size:
         chosen = np.concatenate([chosen, extra])
     day = str(view.date.date())
