@@ -266,7 +266,7 @@ def create_app(market: Market, settings: ServeSettings | None = None, *,
                   "notebook. Errors are RFC 9457 problem details.")
     install_problem_handlers(app)
 
-    async def recommendation_body(strategy: str, top: int, as_of: str | None,
+    async def recommendation_answer(strategy: str, top: int, as_of: str | None,
                                   symbols: str | None) -> tuple[bytes, Headers]:
         """The body, and the header naming the worker process that computed it (none for
         an answer kept or computed in the server's process)."""
@@ -295,7 +295,7 @@ def create_app(market: Market, settings: ServeSettings | None = None, *,
     async def fast_recommendation(query: dict[str, Any], path: str
                                   ) -> tuple[int, bytes, bytes, Headers]:
         try:
-            body, headers = await recommendation_body(
+            body, headers = await recommendation_answer(
                 query.get("strategy", DEFAULT_STRATEGY), query.get("top", 20),
                 query.get("as_of"), query.get("symbols"))
         except WorkbenchError as exc:
@@ -340,7 +340,10 @@ def create_app(market: Market, settings: ServeSettings | None = None, *,
 
     # -- recommendations ----------------------------------------------------------------------
     @app.get("/v1/recommendations", response_model=m.Recommendations,
-             tags=["recommendations"])
+             tags=["recommendations"], responses={200: {"headers": {"X-Workbench-Worker": {
+                 "description": "the process id of the worker that computed the answer "
+                 "(not sent with an answer kept from an earlier request)",
+                 "schema": {"type": "integer"}}}}})
     async def recommendations(
         strategy: str = Query(DEFAULT_STRATEGY, description="a registered strategy"),
         top: int = Query(20, description="rows of candidates"),
@@ -351,7 +354,7 @@ def create_app(market: Market, settings: ServeSettings | None = None, *,
                                     "market"),
     ) -> Response:
         """What ``strategy`` would buy, hold, sell or avoid after a close, with reasons."""
-        body, headers = await recommendation_body(strategy, top, as_of, symbols)
+        body, headers = await recommendation_answer(strategy, top, as_of, symbols)
         return Response(body, media_type=_JSON,
                         headers={k.decode(): v.decode() for k, v in headers})
 
