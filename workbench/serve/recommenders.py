@@ -125,11 +125,14 @@ class _Worker:
 
     def ask(self, payload: bytes) -> asyncio.Future[bytes]:
         """Send one query; the future is its reply (or :class:`WorkerLost`)."""
-        if self.lost:
+        if self.lost or self.writer.is_closing():  # its reader may not have seen it yet
             raise WorkerLost(f"recommendation worker {self.process.pid} stopped")
+        try:
+            self.writer.write(_LENGTH.pack(len(payload)) + payload)
+        except (OSError, RuntimeError) as exc:  # closed meanwhile (uvloop raises then)
+            raise WorkerLost(f"recommendation worker {self.process.pid} stopped") from exc
         reply = asyncio.get_running_loop().create_future()
         self.pending.append(reply)
-        self.writer.write(_LENGTH.pack(len(payload)) + payload)
         return reply
 
     async def read_replies(self) -> None:
