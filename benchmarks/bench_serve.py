@@ -31,7 +31,7 @@ rows):
   default (it keeps the last 1,024 answers by query), every request asks a query no
   request asked before: a session ``as_of`` and a universe of 20 listed stocks that no
   other request shares (checked here), so every answer is computed (by the server's
-  recommendation worker, as started by default);
+  recommendation workers, as started by default: one per core, at most 4);
 * **recommendations, computed, cache off**: one query asked again and again of a server
   started with ``--recommendation-cache 0``, which keeps no answer;
 * **recommendations, answer kept**: one query asked again and again of the default
@@ -47,7 +47,8 @@ columns then). Beside each 1-client run it measures the same calls in this proce
 reports what the server spends per request beyond them: beyond the notebook's call (``recommend``, a
 DataFrame; ``PreTradeValidator.check`` on a parsed order) and beyond the body (the function
 the route runs in the server: the JSON of ``recommendation``; the order parsed from JSON,
-checked and the decision written as JSON).
+checked and the decision written as JSON). At the end it prints the resident memory of the
+default server and of each of its worker processes (each holds the market).
 
 Targets (2-core machine, the client sharing the cores with the server): 1 client,
 recommendations P95 <= 2.3 ms and risk check P95 <= 1 ms; 16 clients, >= 1,000
@@ -129,6 +130,27 @@ def _cpu_s(pid: int) -> float:
         grew = bool(more)
     ticks = sum(int(stats[p][11]) + int(stats[p][12]) for p in family if p in stats)
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _memory(pid: int) -> str:
+    """Resident memory of the server ``pid`` and of each of its spawned children (the
+    recommendation workers; the backtest pool starts with the first backtest), MB."""
+    def rss_mb(p: int) -> float:
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return math.nan
+
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                command = (entry / "cmdline").read_bytes()
+                if parent == pid and b"spawn_main" in command:
+                    children.append(rss_mb(int(entry.name)))
+    workers = ", ".join(f"{mb:.0f}" for mb in sorted(children)) or "none"
+    return f"server {rss_mb(pid):.0f} MB; its worker processes {workers} MB"
 
 
 @dataclass
@@ -460,6 +482,7 @@ def main(argv: list[str]) -> int:
             check_path = f"/v1/risk/sessions/{sid}/check"
             risk_requests: list[Request] = [("POST", check_path, t) for t in texts]
             both(server, RISK, risk_requests[:200], risk_requests, risk_requests)
+        memory = _memory(server.proc.pid)
     finally:
         server.stop()
     logged = sum(1 for log in folder.glob("*.log") for line in log.read_text().splitlines()
@@ -492,6 +515,7 @@ def main(argv: list[str]) -> int:
     print(f"\nlog lines for requests: {logged:,}; requests measured {sent:,}; load average now "
           f"{_load()}")
     print(f"recommendations computed ({'; '.join(placed)})")
+    print(f"resident memory of the default server at the end: {memory}")
 
     checks = []
     for name in names:

@@ -5,6 +5,7 @@ Look-ahead for every registered strategy is covered by ``test_strategies_lookahe
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -23,7 +24,14 @@ from workbench.data.market import Market
 from workbench.data.synthetic import SyntheticConfig, synthetic_market
 from workbench.errors import ConfigError, DataError
 from workbench.strategies import Strategy
-from workbench.strategies.ranking import percentile_rank, slot_weights, strongest, top_n
+from workbench.strategies.base import Factor, Scores
+from workbench.strategies.ranking import (
+    percentile_rank,
+    percentile_ranks,
+    slot_weights,
+    strongest,
+    top_n,
+)
 from workbench.view import MarketView, ViewContext
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real_ashare"
@@ -154,6 +162,91 @@ def test_slot_weights_keep_held_names_untouched():
 def test_strongest_is_the_stable_full_sort(values, k):
     v = np.array(values, dtype=float)
     assert strongest(v, k).tolist() == np.argsort(-v, kind="stable")[:k].tolist()
+
+
+def percentile_rank_by_lexsort(values: np.ndarray, mask: np.ndarray,
+                               groups: np.ndarray | None = None) -> np.ndarray:
+    """percentile_rank as first written: one lexsort by (group, value), every step spelt
+    out; the reference the faster one must equal bit for bit."""
+    out = np.full(values.shape, np.nan)
+    idx = np.flatnonzero(mask & np.isfinite(values))
+    if not idx.size:
+        return out
+    v = values[idx]
+    g = np.zeros(idx.size, dtype=np.int64) if groups is None else groups[idx]
+    order = np.lexsort((v, g))
+    vs, gs = v[order], g[order]
+    n = idx.size
+    pos = np.arange(n)
+    new_group = np.empty(n, dtype=bool)
+    new_group[0] = True
+    np.not_equal(gs[1:], gs[:-1], out=new_group[1:])
+    new_value = new_group.copy()
+    new_value[1:] |= vs[1:] != vs[:-1]
+    group_start = pos[new_group]
+    group_size = np.diff(group_start, append=n)
+    group_of = np.cumsum(new_group) - 1
+    run_start = pos[new_value]
+    run_mid = (run_start + np.append(run_start[1:], n) - 1) / 2.0
+    rank = run_mid[np.cumsum(new_value) - 1] - group_start[group_of]
+    out[idx[order]] = (rank + 0.5) / group_size[group_of]
+    return out
+
+
+_RANKED = st.sampled_from([0.0, -0.0, 0.5, 1.0, 1.0, 2.0, np.inf, -np.inf, np.nan]) | st.floats(
+    allow_nan=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), n=st.integers(0, 40), k=st.integers(1, 5), grouped=st.booleans())
+def test_percentile_ranks_equal_the_lexsort_reference_bit_for_bit(data, n, k, grouped):
+    columns = [np.array(data.draw(st.lists(_RANKED, min_size=n, max_size=n)), dtype=float)
+               for _ in range(k)]
+    mask = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)
+    groups = (np.array(data.draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)),
+                       dtype=np.int64) if grouped else None)
+    expected = [percentile_rank_by_lexsort(c, mask, groups) for c in columns]
+    one_by_one = [percentile_rank(c, mask, groups) for c in columns]
+    together = percentile_ranks(columns, mask, groups)
+    assert len(together) == k
+    for e, a, b in zip(expected, one_by_one, together, strict=True):
+        assert a.dtype == b.dtype == np.float64 and a.shape == b.shape == e.shape
+        assert a.tobytes() == e.tobytes() and b.tobytes() == e.tobytes()
+
+
+def reason_row_by_row(scores: Scores, i: int) -> str:
+    """Scores.reason as first written, one symbol at a time: the reference."""
+    parts: list[tuple[float, str]] = []
+    for f in scores.factors:
+        v = float(f.values[i])
+        text = f"{f.name} {f.fmt.format(v)}" if math.isfinite(v) else f"{f.name} n/a"
+        r = math.nan if f.rank is None else float(f.rank[i])
+        if math.isfinite(r):
+            text += f" (pct {r:.2f})"
+        parts.append((r, text))
+    parts.sort(key=lambda p: -p[0] if math.isfinite(p[0]) else math.inf)
+    return ", ".join(t for _, t in parts)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), n=st.integers(1, 25), k=st.integers(0, 5))
+def test_reasons_equal_the_row_by_row_reference(data, n, k):
+    fmts = ["{:.3g}", "{:.1%}", "{:+.0%}", "{:.2f}", "{:.1f}"]
+    pct = st.sampled_from([0.125, 0.5, 0.5, 0.875, 1.0, 0.0, -0.0, np.nan, np.inf]) | st.floats(
+        0, 1)
+    factors = []
+    for j in range(k):
+        values = np.array(data.draw(st.lists(_RANKED, min_size=n, max_size=n)), dtype=float)
+        rank = (np.array(data.draw(st.lists(pct, min_size=n, max_size=n)), dtype=float)
+                if data.draw(st.booleans()) else None)
+        factors.append(Factor(f"f{j}", values, fmts[j], rank))
+    s = Scores(score=np.zeros(n), weights=np.zeros(n), eligible=np.ones(n, bool),
+               factors=tuple(factors))
+    rows = data.draw(st.lists(st.integers(0, n - 1), max_size=2 * n))
+    expected = [reason_row_by_row(s, i) for i in rows]
+    assert s.reasons(rows) == expected
+    assert s.reasons(np.array(rows, dtype=np.int64)) == expected
+    assert [s.reason(i) for i in rows] == expected
 
 
 def slot_weights_by_masks(view: MarketView, keep: np.ndarray, entries: np.ndarray,

@@ -416,8 +416,9 @@ def build_parser(prog: str = "workbench") -> argparse.ArgumentParser:
                    help="allow browser calls from this origin (repeatable; default: none)")
     p.add_argument("--recommendation-cache", type=int, default=1024, metavar="N",
                    help="recommendation answers kept by query (default 1024; 0: none)")
-    p.add_argument("--recommendation-workers", type=int, default=1, metavar="N",
-                   help="processes computing recommendations (default 1; 0: the server's)")
+    p.add_argument("--recommendation-workers", type=int, default=None, metavar="N",
+                   help="processes computing recommendations, in parallel (default: one "
+                   "per core, at most 4; 0: the server's)")
     p.add_argument("--inline-budget-ms", type=float, default=2.0, metavar="MS",
                    help="run a recommendation on the event loop when the last of its kind "
                    "took at most MS of CPU (default 2.0; 0: always in a thread)")
@@ -453,8 +454,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         max_queued=args.max_queued, max_body_bytes=args.max_body_bytes,
         max_batch=args.max_batch, reports_dir=args.reports,
         cors_origins=tuple(args.cors_origin), recommendation_cache=args.recommendation_cache,
-        recommendation_workers=args.recommendation_workers,
-        inline_budget_ms=args.inline_budget_ms)
+        inline_budget_ms=args.inline_budget_ms,
+        **({} if args.recommendation_workers is None
+           else {"recommendation_workers": args.recommendation_workers}))
     serve(settings, args.market)
     return 0
 

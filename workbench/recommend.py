@@ -339,7 +339,8 @@ def _answer(warm: _Warm, strat: Strategy, view: MarketView, scores: Scores,
     n_rated = int(np.isfinite(score[analysed]).sum())
     chosen = ranked[:top]
     extra = np.flatnonzero(held)
-    extra = extra[~np.isin(extra, chosen)]
+    if extra.size:
+        extra = extra[~np.isin(extra, chosen)]
     if extra.size:
         chosen = np.concatenate([chosen, extra])
     day = str(view.date.date())
@@ -349,6 +350,7 @@ def _answer(warm: _Warm, strat: Strategy, view: MarketView, scores: Scores,
     position = np.empty(len(score), dtype=np.int64)  # place in the ranking, by symbol
     position[ranked] = np.arange(len(ranked))
     actions, reasons = [], []
+    factors = scores.reasons(chosen)
     for k, (i, p, want, own, listed, st, suspended, eligible) in enumerate(zip(
             chosen.tolist(), position[chosen].tolist(), (weights[chosen] > 0).tolist(),
             held[chosen].tolist(), view.listed[chosen].tolist(), view.is_st[chosen].tolist(),
@@ -359,9 +361,8 @@ def _answer(warm: _Warm, strat: Strategy, view: MarketView, scores: Scores,
             limit_up=limit_up[k], limit_down=limit_down[k], close=float(close[k]), day=day,
             eligible=eligible, rank=p + 1 if p < n_rated else None, n_rated=n_rated,
             rule=scores.rule)
-        factors = scores.reason(i)
         actions.append(action)
-        reasons.append(f"{why}; {factors}" if factors else why)
+        reasons.append(f"{why}; {factors[k]}" if factors[k] else why)
     return Recommendation(
         columns={"symbol": warm.symbols[chosen], "name": warm.names[chosen],
                  "sector": warm.sectors[chosen], "action": actions, "score": score[chosen],

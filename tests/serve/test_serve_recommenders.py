@@ -18,6 +18,7 @@ from workbench.errors import ConfigError, LookupFailed
 from workbench.serve import ServeSettings, create_app
 from workbench.serve.bodies import recommendation_json
 from workbench.serve.recommenders import Recommenders, WorkerLost
+from workbench.serve.settings import DEFAULT_RECOMMENDATION_WORKERS
 
 MARKET = small_market()
 SYMBOLS = [str(s) for s in MARKET.symbols]
@@ -160,3 +161,69 @@ def test_over_http_a_lost_worker_is_answered_by_the_server_itself(caplog):
                             r"threads", line) for line in lines if "computed:" in line)
     assert counts is not None and int(counts[1]) == 1, lines
     assert int(counts[2]) + int(counts[3]) == 2, lines
+
+
+def test_queries_one_after_the_other_go_to_the_first_worker_and_together_side_by_side():
+    async def run() -> None:
+        pool = Recommenders(MARKET, 2)
+        await pool.start()
+        try:
+            pids = pool.pids
+            queries = _queries()
+            one_by_one = [(await pool.computed(*q))[0] for q in queries[:4]]
+            assert one_by_one == [pids[0]] * 4  # its caches stay warm
+            together = await asyncio.gather(*(pool.computed(*q) for q in queries))
+            assert [pid for pid, _ in together] == [pids[0], pids[1]] * 4 + [pids[0]]
+            for q, (_, body) in zip(queries, together, strict=True):
+                assert body == recommendation_json(MARKET, *q), q
+        finally:
+            await pool.close()
+
+    asyncio.run(run())
+
+
+@pytest.mark.skipif(DEFAULT_RECOMMENDATION_WORKERS < 2,
+                    reason="one core: the default is one recommendation worker")
+def test_20_concurrent_recommendations_are_computed_by_several_workers_by_default(caplog):
+    """A server as started by default: of 20 recommendation requests sent at once, those
+    that arrive while a worker computes are computed by another worker (the
+    X-Workbench-Worker header says which), and each is the call in process.
+
+    To make "while a worker computes" certain without timing anything, the first worker
+    is stopped (SIGSTOP) until the first answer has come back: the query it was given
+    waits, so the others must be computed by the other workers."""
+    queries = [{"strategy": strategy, "top": top, "as_of": day,
+                "symbols": ",".join(SYMBOLS[k:k + 6])}
+               for strategy in ("value_quality", "momentum")
+               for top, day, k in ((20, DAYS[0], 0), (3, DAYS[1], 2), (5, DAYS[2], 4),
+                                   (4, DAYS[3], 6), (6, DAYS[-1], 8), (2, DAYS[0], 10),
+                                   (7, DAYS[1], 1), (8, DAYS[2], 3), (9, DAYS[3], 5),
+                                   (10, DAYS[-1], 7))]
+    assert len(queries) == 20 and len({tuple(q.values()) for q in queries}) == 20
+    app = create_app(MARKET, ServeSettings())
+
+    async def send_all(url: str, first: int) -> list[httpx.Response]:
+        limits = httpx.Limits(max_connections=20)
+        async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as client:
+            sent = [asyncio.ensure_future(client.get("/v1/recommendations", params=q))
+                    for q in queries]
+            try:
+                await asyncio.wait(sent, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                os.kill(first, signal.SIGCONT)
+            return await asyncio.gather(*sent)
+
+    with caplog.at_level(logging.INFO, logger="workbench.serve"), live_server(app) as url:
+        started = next(r.getMessage() for r in caplog.records if "serving market" in
+                       r.getMessage())
+        assert f"computed by {DEFAULT_RECOMMENDATION_WORKERS} worker processes" in started
+        workers = [int(p) for p in started.rsplit("pids ", 1)[1].rstrip(")").split(", ")]
+        os.kill(workers[0], signal.SIGSTOP)
+        answers = asyncio.run(send_all(url, workers[0]))
+    by = [int(r.headers["x-workbench-worker"]) for r in answers]
+    assert set(by) <= set(workers) and os.getpid() not in workers
+    assert workers[0] in by and len(set(by)) > 1, by
+    for q, r in zip(queries, answers, strict=True):
+        assert r.status_code == 200
+        assert r.content == recommendation_json(MARKET, q["strategy"], q["top"], q["as_of"],
+                                                q["symbols"]), q

@@ -34,8 +34,11 @@ last ``ServeSettings.recommendation_cache`` answers (:class:`Answers`) without a
 computation; a new query is computed as below.
 
 **Recommendations are computed in worker processes** (``ServeSettings.recommendation_workers``,
-1 by default; :mod:`workbench.serve.recommenders`), each holding the market: the server's
-process only reads and writes HTTP, and the event loop never computes one. With 0 workers
+one per core and at most 4 by default; :mod:`workbench.serve.recommenders`), each holding
+the market: the server's process only reads and writes HTTP, the event loop never computes
+one, and concurrent ones are computed side by side, one per worker. A computed answer names
+its worker's process id in the ``X-Workbench-Worker`` header (:data:`WORKER_HEADER`; not
+sent with a kept answer, nor by the server's own process). With 0 workers
 (or none left) they are computed in the server's process: on the event loop while their
 kind is measured short (at most ``ServeSettings.inline_budget_ms`` of CPU, 2 ms by
 default, under the interpreter's 5 ms switch interval: a thread would not free the loop
@@ -87,7 +90,7 @@ from workbench.serve.bodies import (
     strategies_json,
     warm,
 )
-from workbench.serve.fastlane import FastLane
+from workbench.serve.fastlane import FastLane, Headers
 from workbench.serve.guard import Guard
 from workbench.serve.jobs import (
     Backtests,
@@ -117,11 +120,13 @@ from workbench.serve.sessions import (
 )
 from workbench.serve.settings import ServeSettings
 
-__all__ = ["CHECK_PATH", "DEFAULT_STRATEGY", "Answers", "create_app", "decision_json",
-           "market_json", "recommendation_json", "strategies_json", "warm"]
+__all__ = ["CHECK_PATH", "DEFAULT_STRATEGY", "WORKER_HEADER", "Answers", "create_app",
+           "decision_json", "market_json", "recommendation_json", "strategies_json", "warm"]
 
 #: The strategy ``GET /v1/recommendations`` uses when none is named (as ``workbench recommend``).
 DEFAULT_STRATEGY = "value_quality"
+#: The header of a computed recommendation naming the worker process that computed it.
+WORKER_HEADER = b"x-workbench-worker"
 _JSON = "application/json"
 _JSON_BYTES = _JSON.encode()
 _PROBLEM = PROBLEM_JSON.encode()
@@ -261,16 +266,20 @@ def create_app(market: Market, settings: ServeSettings | None = None, *,
                   "notebook. Errors are RFC 9457 problem details.")
     install_problem_handlers(app)
 
-    async def recommendation_body(strategy: str, top: int, as_of: str | None,
-                                  symbols: str | None) -> bytes:
+    async def recommendation_answer(strategy: str, top: int, as_of: str | None,
+                                  symbols: str | None) -> tuple[bytes, Headers]:
+        """The body, and the header naming the worker process that computed it (none for
+        an answer kept or computed in the server's process)."""
         key = (strategy, top, as_of, symbols)
         body = answers.get(key)
         if body is not None:
-            return body
+            return body, []
         if workers:
             try:
-                body = await workers[0].body(strategy, top, as_of, symbols)
+                pid, body = await workers[0].computed(strategy, top, as_of, symbols)
                 computed["workers"] += 1
+                answers.put(key, body)
+                return body, [(WORKER_HEADER, str(pid).encode())]
             except WorkerLost:
                 pass  # computed here, as without workers
         if body is None:
@@ -281,17 +290,17 @@ def create_app(market: Market, settings: ServeSettings | None = None, *,
             body = await offload.run(kind, recommendation_json, market, strategy, top, as_of,
                                      symbols)
         answers.put(key, body)
-        return body
+        return body, []
 
     async def fast_recommendation(query: dict[str, Any], path: str
-                                  ) -> tuple[int, bytes, bytes]:
+                                  ) -> tuple[int, bytes, bytes, Headers]:
         try:
-            body = await recommendation_body(query.get("strategy", DEFAULT_STRATEGY),
-                                             query.get("top", 20), query.get("as_of"),
-                                             query.get("symbols"))
+            body, headers = await recommendation_answer(
+                query.get("strategy", DEFAULT_STRATEGY), query.get("top", 20),
+                query.get("as_of"), query.get("symbols"))
         except WorkbenchError as exc:
-            return 422, _PROBLEM, workbench_problem(exc, path)
-        return 200, _JSON_BYTES, body
+            return 422, _PROBLEM, workbench_problem(exc, path), []
+        return 200, _JSON_BYTES, body, headers
 
     async def fast_check(session_id: str, body: bytes) -> bytes | None:
         session = sessions.sessions.get(session_id)
@@ -331,7 +340,10 @@ def create_app(market: Market, settings: ServeSettings | None = None, *,
 
     # -- recommendations ----------------------------------------------------------------------
     @app.get("/v1/recommendations", response_model=m.Recommendations,
-             tags=["recommendations"])
+             tags=["recommendations"], responses={200: {"headers": {"X-Workbench-Worker": {
+                 "description": "the process id of the worker that computed the answer "
+                 "(not sent with an answer kept from an earlier request)",
+                 "schema": {"type": "integer"}}}}})
     async def recommendations(
         strategy: str = Query(DEFAULT_STRATEGY, description="a registered strategy"),
         top: int = Query(20, description="rows of candidates"),
@@ -342,8 +354,9 @@ def create_app(market: Market, settings: ServeSettings | None = None, *,
                                     "market"),
     ) -> Response:
         """What ``strategy`` would buy, hold, sell or avoid after a close, with reasons."""
-        body = await recommendation_body(strategy, top, as_of, symbols)
-        return Response(body, media_type=_JSON)
+        body, headers = await recommendation_answer(strategy, top, as_of, symbols)
+        return Response(body, media_type=_JSON,
+                        headers={k.decode(): v.decode() for k, v in headers})
 
     # -- risk ---------------------------------------------------------------------------------
     @app.post("/v1/risk/sessions", response_model=m.SessionOut, status_code=201,

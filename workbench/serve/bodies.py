@@ -23,32 +23,71 @@ from workbench.data.market import Market
 from workbench.data.provenance import provenance
 from workbench.errors import WorkbenchError
 from workbench.jsonable import jsonable
-from workbench.recommend import recommend, recommendation
+from workbench.recommend import Recommendation, recommend, recommendation
 from workbench.risk import Decision
 
-__all__ = ["decision_json", "market_json", "recommendation_json", "strategies_json", "warm"]
+__all__ = ["decision_json", "market_json", "recommendation_body", "recommendation_json",
+           "strategies_json", "warm"]
 
 _log = logging.getLogger("workbench.serve")
 
 
-def _finite(values: list[Any]) -> list[Any]:
-    return [None if isinstance(v, float) and not math.isfinite(v) else v for v in values]
+#: How ``json.dumps(..., ensure_ascii=False)`` writes a str (the C function it calls).
+_text = json.encoder.encode_basestring
+
+
+def _json_value(v: Any) -> str:
+    """``v`` as ``json.dumps(v, ensure_ascii=False, allow_nan=False)`` writes it, a float
+    that is not finite as ``null``."""
+    if type(v) is float:
+        return float.__repr__(v) if math.isfinite(v) else "null"  # what json.dumps writes
+    if isinstance(v, float) and not math.isfinite(v):
+        return "null"
+    return json.dumps(v, ensure_ascii=False, allow_nan=False)
+
+
+def _json_column(values: list[Any]) -> list[str]:
+    """Each of ``values`` as :func:`_json_value` writes it (a column of one type at once)."""
+    kinds = set(map(type, values))
+    if kinds <= {str}:
+        return list(map(_text, values))
+    if kinds == {float}:
+        finite, written = math.isfinite, float.__repr__
+        return [written(v) if finite(v) else "null" for v in values]
+    return list(map(_json_value, values))
+
+
+def recommendation_body(market_name: str, answer: Recommendation) -> bytes:
+    """``answer`` (:func:`workbench.recommend.recommendation`'s) as the JSON body of ``GET
+    /v1/recommendations``: the market's name, the answer's ``attrs`` and its rows, one
+    object per row (``recommend``'s table), a float that is not finite as null.
+
+    The bytes are those of ``json.dumps`` of that document (``ensure_ascii=False``, default
+    separators); the rows are written column by column with the encoders ``json.dumps``
+    itself uses (a str by the same C function, a float by ``float.__repr__``), without
+    building a dict per row.
+    """
+    info = answer.attrs
+    head = json.dumps({"market": market_name, "strategy": jsonable(info["strategy"]),
+                       "as_of": info["as_of"], "rule": info["rule"],
+                       "inputs": jsonable(info["inputs"])},
+                      ensure_ascii=False, allow_nan=False)
+    columns = [_json_column(c.tolist() if isinstance(c, np.ndarray) else list(c))
+               for c in answer.columns.values()]
+    one = "{" + ", ".join(_text(str(k)).replace("%", "%%") + ": %s"
+                          for k in answer.columns) + "}"  # a row: {"symbol": ..., ...}
+    rows = ", ".join([one % row for row in zip(*columns, strict=True)])
+    return f"{head[:-1]}, \"rows\": [{rows}]}}".encode()
 
 
 def recommendation_json(market: Market, strategy: str, top: int, as_of: str | None,
                         symbols: str | None) -> bytes:
     """``recommendation(market, strategy, as_of, universe=symbols, top)`` as the JSON body
-    of ``GET /v1/recommendations``: the rows of ``recommend``'s table, NaN scores as null,
-    written from the columns without building the table."""
+    of ``GET /v1/recommendations`` (:func:`recommendation_body`): the rows of
+    ``recommend``'s table, NaN scores as null, written from the columns without building
+    the table."""
     answer = recommendation(market, strategy, as_of=as_of, universe=symbols, top=top)
-    info = answer.attrs
-    columns = [_finite(c.tolist()) if isinstance(c, np.ndarray) else c
-               for c in answer.columns.values()]
-    keys = list(answer.columns)
-    doc = {"market": market.name, "strategy": jsonable(info["strategy"]),
-           "as_of": info["as_of"], "rule": info["rule"], "inputs": jsonable(info["inputs"]),
-           "rows": [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]}
-    return json.dumps(doc, ensure_ascii=False, allow_nan=False).encode()
+    return recommendation_body(market.name, answer)
 
 
 def decision_json(decision: Decision) -> bytes:

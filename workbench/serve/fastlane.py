@@ -22,7 +22,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-__all__ = ["CHECK_PREFIX", "CHECK_SUFFIX", "RECOMMENDATIONS_PATH", "FastLane", "plain_query"]
+__all__ = ["CHECK_PREFIX", "CHECK_SUFFIX", "RECOMMENDATIONS_PATH", "FastLane", "Headers",
+           "plain_query"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -31,8 +32,11 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 #: ``(session id, body) -> JSON body``, or None: not plain, let the FastAPI route answer.
 CheckAnswer = Callable[[str, bytes], Awaitable[bytes | None]]
-#: ``(query parameters) -> (status, content type, body)``.
-RecommendationAnswer = Callable[[dict[str, Any], str], Awaitable[tuple[int, bytes, bytes]]]
+#: A response's headers beyond its length and type, as ASGI sends them.
+Headers = list[tuple[bytes, bytes]]
+#: ``(query parameters) -> (status, content type, body, other headers)``.
+RecommendationAnswer = Callable[[dict[str, Any], str],
+                                Awaitable[tuple[int, bytes, bytes, Headers]]]
 
 RECOMMENDATIONS_PATH = "/v1/recommendations"
 CHECK_PREFIX = "/v1/risk/sessions/"
@@ -105,8 +109,8 @@ class FastLane:
             elif method == "GET" and path == RECOMMENDATIONS_PATH:
                 query = plain_query(scope["query_string"])
                 if query is not None:
-                    status, kind, body = await self.recommendation(query, path)
-                    await _send(send, status, kind, body)
+                    status, kind, body, headers = await self.recommendation(query, path)
+                    await _send(send, status, kind, body, headers)
                     return
         await self.app(scope, receive, send)
 
@@ -137,8 +141,10 @@ class FastLane:
         await self.app(scope, replay, send)
 
 
-async def _send(send: Send, status: int, kind: bytes, body: bytes) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-length", str(len(body)).encode()),
-                            (b"content-type", kind)]})
+async def _send(send: Send, status: int, kind: bytes, body: bytes,
+                headers: Headers | None = None) -> None:
+    sent = [(b"content-length", str(len(body)).encode()), (b"content-type", kind)]
+    if headers:
+        sent += headers
+    await send({"type": "http.response.start", "status": status, "headers": sent})
     await send({"type": "http.response.body", "body": body})

@@ -11,10 +11,24 @@ from pathlib import Path
 from workbench.checks import real_number, whole_number
 from workbench.errors import ConfigError
 
-__all__ = ["LOOPBACK", "ServeSettings", "read_token"]
+__all__ = ["DEFAULT_RECOMMENDATION_WORKERS", "LOOPBACK", "ServeSettings", "cores",
+           "read_token"]
 
 #: The default host: only this machine can connect.
 LOOPBACK = "127.0.0.1"
+
+
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system says, else
+    :func:`os.cpu_count`; at least 1)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(len(os.sched_getaffinity(0)), 1)
+    return max(os.cpu_count() or 1, 1)
+
+
+#: Recommendation worker processes by default: one per core, at most 4 (each holds the
+#: market in memory), so that concurrent recommendations are computed in parallel.
+DEFAULT_RECOMMENDATION_WORKERS = min(cores(), 4)
 
 _log = logging.getLogger("workbench.serve")
 
@@ -62,7 +76,9 @@ class ServeSettings:
         computing it (see :mod:`workbench.serve.app`).
     recommendation_workers
         Worker processes computing recommendations, each holding the market (see
-        :mod:`workbench.serve.recommenders`); 0: computed in the server's process.
+        :mod:`workbench.serve.recommenders`): concurrent recommendations are computed
+        in parallel, one per worker. Default :data:`DEFAULT_RECOMMENDATION_WORKERS` (one
+        per core, at most 4); 0: computed in the server's process.
     inline_budget_ms
         In the server's process (no workers, or none left), a recommendation runs on the
         event loop when the last one of its kind took at most this much CPU time, in
@@ -71,10 +87,10 @@ class ServeSettings:
 
     Examples
     --------
-    >>> ServeSettings().host, ServeSettings(token="s3cret")
+    >>> ServeSettings().host, ServeSettings(token="s3cret", recommendation_workers=2)
     ('127.0.0.1', ServeSettings(host='127.0.0.1', port=8000, workers=1, max_queued=8, \
 scheduler=None, reports_dir=None, max_body_bytes=2097152, max_batch=10000, max_sessions=256, \
-keep_jobs=100, cors_origins=(), recommendation_cache=1024, recommendation_workers=1, \
+keep_jobs=100, cors_origins=(), recommendation_cache=1024, recommendation_workers=2, \
 inline_budget_ms=2.0))
     >>> ServeSettings(max_batch=0)
     Traceback (most recent call last):
@@ -96,7 +112,7 @@ check-batch request, e.g. 10000
     keep_jobs: int = 100
     cors_origins: tuple[str, ...] = ()
     recommendation_cache: int = 1024
-    recommendation_workers: int = 1
+    recommendation_workers: int = DEFAULT_RECOMMENDATION_WORKERS
     inline_budget_ms: float = 2.0
 
     def __post_init__(self) -> None:
@@ -117,7 +133,7 @@ check-batch request, e.g. 10000
         whole_number(self.recommendation_cache, "recommendation_cache", minimum=0,
                      hint="answers kept, e.g. 1024; 0 keeps none")
         whole_number(self.recommendation_workers, "recommendation_workers", minimum=0,
-                     hint="processes computing recommendations, e.g. 1; 0 computes them in "
+                     hint="processes computing recommendations, e.g. 2; 0 computes them in "
                      "the server's process")
         real_number(self.inline_budget_ms, "inline_budget_ms", minimum=0.0, maximum=50.0,
                     kind="CPU time in milliseconds",

@@ -12,7 +12,7 @@ from workbench.strategies.base import Coverage, Factor, Scores, Strategy
 from workbench.strategies.ranking import (
     check_count,
     equal_weights,
-    percentile_rank,
+    percentile_ranks,
     rebalance_due,
     top_n,
 )
@@ -167,8 +167,9 @@ class ValueQuality(Strategy):
         raw = self._factors(view)
         rated = _rated(view, raw)
         groups = view.sector_codes if self.sector_neutral else None
-        factors = tuple(f._replace(rank=percentile_rank(f.values, rated, groups)) for f in raw)
-        composite = np.mean([np.asarray(f.rank) for f in factors], axis=0)  # NaN where not rated
+        ranks = percentile_ranks([f.values for f in raw], rated, groups)
+        factors = tuple(f._replace(rank=r) for f, r in zip(raw, ranks, strict=True))
+        composite = np.mean(ranks, axis=0)  # NaN where not rated
         eligible = rated & view.tradable & ~view.is_st
         weights = equal_weights(top_n(composite, eligible, self.top_n), len(composite))
         within = " within sector" if self.sector_neutral else ""
