@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -49,6 +50,11 @@ def _gone(pid: int, within_s: float = 30.0) -> bool:
     return False
 
 
+async def body(pool: Recommenders, *query: Any) -> bytes:
+    """The body a worker computed for ``query`` (without the worker's pid)."""
+    return (await pool.computed(*query))[1]
+
+
 def test_workers_answer_the_bytes_of_the_call_in_process_and_its_errors():
     async def run() -> None:
         pool = Recommenders(MARKET, 2)
@@ -57,16 +63,16 @@ def test_workers_answer_the_bytes_of_the_call_in_process_and_its_errors():
         try:
             assert len(pids) == 2 and os.getpid() not in pids
             queries = _queries()
-            bodies = await asyncio.gather(*(pool.body(*q) for q in queries))
-            for q, body in zip(queries, bodies, strict=True):
-                assert body == recommendation_json(MARKET, *q), q
+            bodies = await asyncio.gather(*(body(pool, *q) for q in queries))
+            for q, answer in zip(queries, bodies, strict=True):
+                assert answer == recommendation_json(MARKET, *q), q
             with pytest.raises(ConfigError, match=r"top .* must be a whole number") as raised:
-                await pool.body("momentum", 0, None, None)
+                await body(pool, "momentum", 0, None, None)
             with pytest.raises(ConfigError) as here:
                 recommendation_json(MARKET, "momentum", 0, None, None)
             assert str(raised.value) == str(here.value)
             with pytest.raises(LookupFailed, match="unknown symbol"):
-                await pool.body("momentum", 5, None, "999999.SH")
+                await body(pool, "momentum", 5, None, "999999.SH")
         finally:
             await pool.close()
         assert all(_gone(pid) for pid in pids)
@@ -80,11 +86,11 @@ def test_a_cancelled_request_leaves_the_next_reply_to_the_next_query():
         await pool.start()
         try:
             first, second = _queries()[1], _queries()[5]
-            abandoned = asyncio.ensure_future(pool.body(*first))
+            abandoned = asyncio.ensure_future(body(pool, *first))
             await asyncio.sleep(0)  # sent, not yet answered
             abandoned.cancel()
-            assert await pool.body(*second) == recommendation_json(MARKET, *second)
-            assert await pool.body(*first) == recommendation_json(MARKET, *first)
+            assert await body(pool, *second) == recommendation_json(MARKET, *second)
+            assert await body(pool, *first) == recommendation_json(MARKET, *first)
         finally:
             await pool.close()
 
@@ -99,10 +105,10 @@ def test_a_killed_worker_gives_its_queries_back_and_is_not_used_again():
             (pid,) = pool.pids
             os.kill(pid, signal.SIGKILL)
             with pytest.raises(WorkerLost):
-                await pool.body(*_queries()[0])
+                await body(pool, *_queries()[0])
             assert pool.pids == []
             with pytest.raises(WorkerLost, match="no recommendation worker is left"):
-                await pool.body(*_queries()[0])
+                await body(pool, *_queries()[0])
         finally:
             await pool.close()
 
@@ -174,8 +180,8 @@ def test_queries_one_after_the_other_go_to_the_first_worker_and_together_side_by
             assert one_by_one == [pids[0]] * 4  # its caches stay warm
             together = await asyncio.gather(*(pool.computed(*q) for q in queries))
             assert [pid for pid, _ in together] == [pids[0], pids[1]] * 4 + [pids[0]]
-            for q, (_, body) in zip(queries, together, strict=True):
-                assert body == recommendation_json(MARKET, *q), q
+            for q, (_, answer) in zip(queries, together, strict=True):
+                assert answer == recommendation_json(MARKET, *q), q
         finally:
             await pool.close()
 

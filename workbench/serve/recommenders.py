@@ -25,7 +25,7 @@ the workers in turn instead cost a third more CPU per query: each woke up cold).
 :meth:`Recommenders.computed` says which worker computed a body (the service sends its
 process id in the ``X-Workbench-Worker`` header).
 
-A worker that dies (killed, out of memory) is not used again: :meth:`Recommenders.body`
+A worker that dies (killed, out of memory) is not used again: :meth:`Recommenders.computed`
 raises :class:`WorkerLost` for the queries it had, and the service computes those in its
 own process; when no worker is left, every query is computed there.
 
@@ -228,22 +228,10 @@ class Recommenders:
                                f"(exit code {process.exitcode}); its error is above")
         return _Worker(process, reader, writer)
 
-    async def body(self, strategy: str, top: int, as_of: str | None,
-                   symbols: str | None) -> bytes:
-        """The body ``recommendation_json`` gives for the query, computed by a worker.
-
-        Raises
-        ------
-        WorkbenchError
-            What ``recommendation`` raised on the query (in the worker).
-        WorkerLost
-            When the worker stopped, or none is left.
-        """
-        return (await self.computed(strategy, top, as_of, symbols))[1]
-
     async def computed(self, strategy: str, top: int, as_of: str | None,
                        symbols: str | None) -> tuple[int, bytes]:
-        """:meth:`body`, and the process id of the worker that computed it.
+        """The body ``recommendation_json`` gives for the query, computed by a worker, and
+        the process id of that worker.
 
         Raises
         ------
