@@ -274,12 +274,12 @@ def create_app(market: Market, settings: ServeSettings | None = None, *,
         body = answers.get(key)
         if body is not None:
             return body, []
+        headers: Headers = []
         if workers:
             try:
                 pid, body = await workers[0].computed(strategy, top, as_of, symbols)
                 computed["workers"] += 1
-                answers.put(key, body)
-                return body, [(WORKER_HEADER, str(pid).encode())]
+                headers = [(WORKER_HEADER, str(pid).encode())]
             except WorkerLost:
                 pass  # computed here, as without workers
         if body is None:
@@ -290,7 +290,7 @@ def create_app(market: Market, settings: ServeSettings | None = None, *,
             body = await offload.run(kind, recommendation_json, market, strategy, top, as_of,
                                      symbols)
         answers.put(key, body)
-        return body, []
+        return body, headers
 
     async def fast_recommendation(query: dict[str, Any], path: str
                                   ) -> tuple[int, bytes, bytes, Headers]:
