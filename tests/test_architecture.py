@@ -27,7 +27,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "workbench"
 LAYERS: dict[str, int] = {
     # 0 base: no workbench imports but each other
     "errors": 0, "calendar": 0, "symbols": 0, "rules": 0, "atomic": 0, "progress": 0,
-    "jsonable": 0, "checks": 0, "format": 0, "summary": 0,
+    "jsonable": 0, "checks": 0, "format": 0, "summary": 0, "machine": 0,
     # 1 data
     "data": 1,
     # 2 analytics: pure functions over arrays and logs
@@ -67,6 +67,11 @@ LAZY_ALLOWED = frozenset({
 
 #: The public API of ``collections.namedtuple`` is spelled with a leading underscore.
 NAMEDTUPLE_API = frozenset({"_asdict", "_replace", "_fields", "_make", "_field_defaults"})
+#: Underscored names of other libraries a module may use, each with its reason. numpy documents
+#: its huge-page advice as NUMPY_MADVISE_HUGEPAGE, read once at import, and applies it with
+#: these two functions: the only way to change it once numpy is imported (workbench.machine).
+FOREIGN_API = {"workbench.machine": frozenset({"_get_madvise_hugepage",
+                                               "_set_madvise_hugepage"})}
 
 
 @dataclass
@@ -136,7 +141,8 @@ def _scan_module(mod: Module, modules: Mapping[str, Module]) -> None:
                     if base.startswith("workbench") and _is_private(alias.name):
                         mod.private_uses.append((target, child.lineno))
             elif (isinstance(child, ast.Attribute) and _is_private(child.attr)
-                  and child.attr not in defined and child.attr not in NAMEDTUPLE_API):
+                  and child.attr not in defined and child.attr not in NAMEDTUPLE_API
+                  and child.attr not in FOREIGN_API.get(mod.name, ())):
                 mod.private_uses.append((ast.unparse(child), child.lineno))
             visit(child, inner)
 

@@ -374,17 +374,18 @@ def run(market: Market, strategy: Strategy,
         members = ctx.members(config.universe)
         _warn_before_membership(ctx, members, config.universe, r0, r1)
 
-    # Dense arrays, built once: sessions × symbols.
-    close = ctx.array("close")
+    # Dense arrays, built once: sessions × symbols (the stored panels checked together).
+    fill = ("amount", "volume") if config.fill_at == "vwap" else (config.fill_at,)
+    screens = ("is_st",) if config.risk is not None and "is_st" in market.bar_columns else ()
+    close, prev_close, limit_up, limit_down, suspended, volume, *fill_arrays = ctx.arrays(
+        ("close", "prev_close", "limit_up", "limit_down", "suspended", "volume", *screens,
+         *fill))
     if config.fill_at == "vwap":
-        amount, volume_ = ctx.array("amount"), ctx.array("volume")
+        amount, volume_ = fill_arrays[-2:]
         with np.errstate(divide="ignore", invalid="ignore"):
             fill_px = np.where(volume_ > 0, amount / volume_, np.nan)
     else:
-        fill_px = ctx.array(config.fill_at)
-    prev_close = ctx.array("prev_close")
-    limit_up, limit_down = ctx.array("limit_up"), ctx.array("limit_down")
-    suspended, volume = ctx.array("suspended"), ctx.array("volume")
+        fill_px = fill_arrays[-1]
     blocks = _Blocks(ctx, fill_px, limit_up, limit_down, suspended,
                      price_limits=config.price_limits)
     lot_min, lot_step = _lots(ctx, config.board_lots)

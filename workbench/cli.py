@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from workbench.errors import WorkbenchError
+from workbench.machine import prefer_small_pages
 
 if TYPE_CHECKING:
     from workbench.data import Market
@@ -629,9 +630,12 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "workbench") -> int:
         The program name usage lines and hints show: ``"workbench"`` for the installed
         script, :data:`MODULE_PROG` for ``python -m workbench``.
 
-    Warnings print as one line each, ``warning: ...``, while the command runs (where they
-    go, and which are shown, is unchanged).
+    numpy's huge-page advice is turned off first, unless ``NUMPY_MADVISE_HUGEPAGE`` is set
+    (:func:`workbench.machine.prefer_small_pages`). Warnings print as one line each,
+    ``warning: ...``, while the command runs (where they go, and which are shown, is
+    unchanged).
     """
+    prefer_small_pages()  # for this process and the kernels and workers it starts
     args = build_parser(prog).parse_args(argv)
     formatter = warnings.formatwarning
     warnings.formatwarning = _one_line

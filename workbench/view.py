@@ -104,6 +104,17 @@ class ViewContext:
             self._arrays[column] = found
         return found
 
+    def arrays(self, columns: Sequence[str]) -> list[np.ndarray]:
+        """:meth:`array` of each bar column of ``columns``, in order.
+
+        The columns' stored panels are checked together first (:meth:`Market.grids
+        <workbench.data.Market.grids>`), so a cold run does not check them one by one.
+        """
+        todo = [c for c in columns if c not in self._arrays and c != "adj_close"]
+        if todo:
+            self.market.grids(todo)
+        return [self.array(c) for c in columns]
+
     def rolling_mean(self, column: str, window: int) -> np.ndarray:
         """Causal simple moving average of a bar column, all sessions × symbols (read-only).
 

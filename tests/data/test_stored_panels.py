@@ -14,13 +14,14 @@ from test_indicators import one_pass_mean
 
 from workbench.backtest import run
 from workbench.config import BacktestConfig
+from workbench.data import panels
 from workbench.data.checksums import write_manifest
 from workbench.data.importfiles import check_out_folder, market_folder_extras
 from workbench.data.market import Market
 from workbench.data.panels import PANEL_COLUMNS, PANELS_KEY, panel_file
 from workbench.data.store import load_market, save_market
 from workbench.data.synthetic import synthetic_market
-from workbench.errors import DataWarning
+from workbench.errors import ConfigError, DataWarning
 from workbench.risk import RiskLimits
 from workbench.strategies import available, get
 from workbench.view import ViewContext
@@ -172,3 +173,43 @@ def test_a_copy_with_other_bars_never_sees_the_stored_panels(saved: Path):
     other = dataclasses.replace(market, bars=bars)
     assert other.panels is None
     np.testing.assert_array_equal(other.grid("close"), 2 * market.grid("close"))
+
+
+@pytest.mark.parametrize("cores", [1, 4])
+def test_grids_checks_the_panels_together_and_gives_what_grid_gives(
+        saved: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cores: int):
+    monkeypatch.setattr(panels, "usable_cores", lambda: cores)
+    folder = copy_of(saved, tmp_path)
+    (folder / panel_file("close")).unlink()
+    with open(folder / panel_file("high"), "ab") as fh:
+        fh.write(b"\0" * 8)  # trailing bytes: the body still hashes as recorded
+    market = load_market(folder)
+    asked = ["open", "close", "high", "low", "suspended", "open"]
+    with pytest.warns(DataWarning) as seen:
+        found = market.grids(asked)
+    said = sorted(str(w.message) for w in seen if issubclass(w.category, DataWarning))
+    assert len(said) == 2
+    assert "panel 'close' not used (panel.close.npy is missing)" in said[0]
+    assert "panel 'high' not used (panel.high.npy does not match the SHA-256" in said[1]
+    built = from_bars(load_market(saved))
+    assert list(found) == ["open", "close", "high", "low", "suspended"]
+    for column, grid in found.items():
+        assert grid is market.grid(column)  # kept: asking again gives the same array
+        assert grid.tobytes() == built.grid(column).tobytes(), column
+        assert isinstance(grid.base, np.memmap) == (column not in ("close", "high")), column
+    with pytest.raises(ConfigError, match="no bar column 'vwap'"):
+        market.grids(["open", "vwap"])
+
+
+def test_a_fortran_order_panel_is_checked_on_its_bytes_in_file_order(saved: Path,
+                                                                     tmp_path: Path):
+    folder = copy_of(saved, tmp_path)
+    built = load_market(saved).grid("low")
+    np.save(folder / panel_file("low"), np.asfortranarray(built))  # another valid layout
+    rewrite_meta(folder, lambda m: None)  # its checksum recorded, as a re-save would
+    market = load_market(folder)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        low = market.grids(["low"])["low"]
+    assert isinstance(low.base, np.memmap) and low.flags.f_contiguous
+    np.testing.assert_array_equal(low, built)

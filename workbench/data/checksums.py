@@ -35,7 +35,7 @@ from typing import Any
 from workbench.errors import DataError
 
 __all__ = ["CHECKSUMS_KEY", "PLACEHOLDER", "is_sealed", "read_manifest", "seal", "sha256_file",
-           "sha256_hex", "verified_bytes", "verify_file", "write_manifest"]
+           "sha256_hex", "sha256_parts", "verified_bytes", "verify_file", "write_manifest"]
 
 #: Manifest entry that holds the checksums.
 CHECKSUMS_KEY = "checksums"
@@ -71,6 +71,23 @@ def sha256_file(file: Path) -> str:
             return sha256_hex(b"")  # an empty file cannot be mapped
         with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
             return hashlib.sha256(mm).hexdigest()
+
+
+def sha256_parts(*parts: bytes | memoryview) -> str:
+    """SHA-256 of the bytes of ``parts`` one after another, in lowercase hex.
+
+    A file read in pieces (a header read, a body already mapped) hashes as the whole file
+    does. Large parts are hashed with the GIL released, so threads hash in parallel.
+
+    Examples
+    --------
+    >>> sha256_parts(b"a", memoryview(b"bc")) == sha256_hex(b"abc")
+    True
+    """
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part)
+    return digest.hexdigest()
 
 
 def seal(raw: bytes, *, before: bytes = b"", after: bytes = b"") -> bytes:

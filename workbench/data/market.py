@@ -11,7 +11,7 @@ Storing and loading one is :mod:`workbench.data.store`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -242,9 +242,29 @@ class Market:
         read-only, bit for bit what the bars give; :mod:`workbench.data.panels`), unless it
         is stale, missing or damaged.
         """
+        self._bar_column(column)
+        return self.memo(("grid", column), lambda: self._build_grid(column))
+
+    def grids(self, columns: Iterable[str]) -> dict[str, np.ndarray]:
+        """:meth:`grid` of each of ``columns``, keyed by column.
+
+        The same arrays as asking one at a time; but the stored panels among them that are
+        not built yet are checked together, on several threads
+        (:meth:`StoredPanels.prepare <workbench.data.panels.StoredPanels.prepare>`), which
+        is most of what a cold run waits for.
+        """
+        asked = list(dict.fromkeys(columns))
+        for column in asked:
+            self._bar_column(column)
+        if self.panels is not None:
+            with self._memo_lock:
+                todo = [c for c in asked if ("grid", c) not in self._memo]
+            self.panels.prepare(todo)
+        return {column: self.grid(column) for column in asked}
+
+    def _bar_column(self, column: str) -> None:
         if column not in self.bar_columns:
             raise ConfigError(f"no bar column {column!r}; available: {sorted(self.bar_columns)}")
-        return self.memo(("grid", column), lambda: self._build_grid(column))
 
     def _build_grid(self, column: str) -> np.ndarray:
         if self.panels is not None:

@@ -25,14 +25,16 @@ import logging
 import threading
 import warnings
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from workbench.data.checksums import sha256_file
+from workbench.data.checksums import sha256_parts
 from workbench.data.schema import BAR_COLUMNS, OPTIONAL_BAR_COLUMNS
 from workbench.errors import DataWarning
+from workbench.machine import usable_cores
 
 LOG = logging.getLogger(__name__)
 
@@ -110,6 +112,7 @@ class StoredPanels:
         self.record = dict(record or {})
         self._lock = threading.Lock()
         self._warned: set[str] = set()
+        self._ready: dict[str, np.ndarray | str] = {}  # prepare()d, not yet asked for
         self.reason = self._unusable(entry, record)
         self.expected = entry is not None and record is not None  # panels should be usable
         self.columns: frozenset[str] = frozenset(
@@ -145,25 +148,68 @@ class StoredPanels:
                       "workbench import ... --out FOLDER`) to store fresh panels",
                       DataWarning, stacklevel=4)
 
-    def _load(self, name: str, what: str) -> np.ndarray | None:
+    def prepare(self, columns: Iterable[str]) -> None:
+        """Check the stored panels of ``columns`` now, several files at once.
+
+        Each file's SHA-256 is taken on up to :func:`~workbench.machine.usable_cores`
+        threads (hashing releases the GIL), so a run that needs eight panels waits for
+        the slowest share of them rather than their sum. What is found is kept for
+        :meth:`grid`, which is where a panel that cannot be used is reported; columns
+        without a stored panel, or already prepared, are skipped.
+        """
+        if self.reason:
+            return
+        with self._lock:
+            todo = [panel_file(c) for c in dict.fromkeys(columns)
+                    if c in self.columns and panel_file(c) not in self._ready]
+        if not todo:
+            return
+        workers = min(usable_cores(), len(todo))
+        if workers == 1:
+            found = [self._open(name) for name in todo]
+        else:
+            with ThreadPoolExecutor(workers, thread_name_prefix="panels") as pool:
+                found = list(pool.map(self._open, todo))
+        with self._lock:
+            self._ready.update(zip(todo, found, strict=True))
+
+    def _open(self, name: str) -> np.ndarray | str:
+        """The mapped panel file ``name`` once its bytes match their SHA-256, else why not.
+
+        The digest is taken on the very pages the array maps (the header read, the body
+        hashed through the array), so checking a panel touches it once, not twice.
+        """
         digest = self.record.get(name)
         file = self.folder / name
         if digest is None or not file.is_file():
-            self.notice(what, f"{name} is missing")
-            return None
+            return f"{name} is missing"
         try:
             mapped = np.load(file, mmap_mode="r", allow_pickle=False)
+            size = file.stat().st_size
+            with open(file, "rb") as fh:
+                header = fh.read(mapped.offset)
         except (OSError, ValueError) as exc:
-            self.notice(what, f"{name} is not a readable .npy file: {exc}")
-            return None
+            return f"{name} is not a readable .npy file: {exc}"
         if mapped.ndim and mapped.shape[0] != self.shape[0]:
-            self.notice(what, f"{name} has {mapped.shape[0]} rows, not {self.shape[0]}")
-            return None
-        if sha256_file(file) != digest:
-            self.notice(what, f"{name} does not match the SHA-256 meta.json recorded: "
-                              "damaged or changed since it was written")
-            return None
+            return f"{name} has {mapped.shape[0]} rows, not {self.shape[0]}"
+        # the body in file order: C order, or a Fortran-order file's transpose
+        body = mapped if mapped.flags.c_contiguous else mapped.T
+        if (size != mapped.offset + mapped.nbytes or not body.flags.c_contiguous
+                or sha256_parts(header, memoryview(body.reshape(-1).view(np.uint8)))
+                != digest):
+            return (f"{name} does not match the SHA-256 meta.json recorded: damaged or "
+                    "changed since it was written")
         return np.asarray(mapped)  # a plain read-only ndarray on the mapped pages
+
+    def _load(self, name: str, what: str) -> np.ndarray | None:
+        with self._lock:
+            found = self._ready.pop(name, None)
+        if found is None:
+            found = self._open(name)
+        if isinstance(found, str):
+            self.notice(what, found)
+            return None
+        return found
 
     def calendar(self) -> np.ndarray | None:
         """The stored sessions (``datetime64[ns]``), or None (built from the bars)."""

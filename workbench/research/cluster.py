@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import os
 import pickle
 import uuid
 from collections.abc import Callable, Generator, Iterator, Sequence
@@ -45,6 +44,7 @@ from workbench.config import BacktestConfig
 from workbench.data.market import Market
 from workbench.data.store import load_market
 from workbench.errors import ConfigError
+from workbench.machine import usable_cores
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -116,7 +116,8 @@ def local_client(n_workers: int | None = None, **cluster: Any) -> Iterator[Clien
     Parameters
     ----------
     n_workers
-        Worker processes; default the number of cores.
+        Worker processes; default the cores this process may use
+        (:func:`workbench.machine.usable_cores`).
     **cluster
         Further :class:`distributed.LocalCluster` arguments, e.g. ``memory_limit="4GiB"``
         or ``dashboard_address=":0"``.
@@ -124,7 +125,7 @@ def local_client(n_workers: int | None = None, **cluster: Any) -> Iterator[Clien
     import dask  # optional heavy import: only for sweeps on a cluster
     from distributed import Client, LocalCluster
 
-    n = n_workers or os.cpu_count() or 1
+    n = n_workers or usable_cores()
     options = {"n_workers": n, "threads_per_worker": 1, "processes": True} | cluster
     with (dask.config.set(_QUIET_WORKERS),
           LocalCluster(**options) as local_cluster, Client(local_cluster) as client):

@@ -10,25 +10,17 @@ from pathlib import Path
 
 from workbench.checks import real_number, whole_number
 from workbench.errors import ConfigError
+from workbench.machine import usable_cores
 
-__all__ = ["DEFAULT_RECOMMENDATION_WORKERS", "LOOPBACK", "ServeSettings", "cores",
-           "read_token"]
+__all__ = ["DEFAULT_RECOMMENDATION_WORKERS", "LOOPBACK", "ServeSettings", "read_token"]
 
 #: The default host: only this machine can connect.
 LOOPBACK = "127.0.0.1"
 
 
-def cores() -> int:
-    """The cores this process may run on (its CPU affinity where the system says, else
-    :func:`os.cpu_count`; at least 1)."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(len(os.sched_getaffinity(0)), 1)
-    return max(os.cpu_count() or 1, 1)
-
-
 #: Recommendation worker processes by default: one per core, at most 4 (each holds the
 #: market in memory), so that concurrent recommendations are computed in parallel.
-DEFAULT_RECOMMENDATION_WORKERS = min(cores(), 4)
+DEFAULT_RECOMMENDATION_WORKERS = min(usable_cores(), 4)
 
 _log = logging.getLogger("workbench.serve")
 
