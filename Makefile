@@ -8,6 +8,10 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: setup test report lab data bench lint clean
 
+# numpy without its huge-page advice unless you chose (workbench/machine.py says why); the
+# kernels JupyterLab and the reports start inherit it.
+export NUMPY_MADVISE_HUGEPAGE ?= 0
+
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
