@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -73,6 +74,25 @@ def _ns_of_day(t: dt.time) -> int:
 _BOUNDS_NS = {auction: tuple(_ns_of_day(t) for w in (MORNING, AFTERNOON) for t in w)
               + (tuple(_ns_of_day(t) for t in OPENING_AUCTION) if auction else (-1, -1))
               for auction in (False, True)}
+
+
+@lru_cache(maxsize=16_384)
+def _day_window(number: int, auction: bool) -> tuple[bool, tuple[int, ...], tuple[float, ...]]:
+    """Whether day ``number`` (whole days since 1970-01-01) is an XSHG session, and its
+    trading windows as UTC epoch nanoseconds and seconds (zeros on other days); with the
+    opening auction when ``auction``. A pure function of its arguments, kept per process
+    (the same days recur in every run)."""
+    days = session_days()
+    at = int(days.searchsorted(number))
+    if not (at < len(days) and int(days[at]) == number):
+        return False, (0,) * 6, (0.0,) * 6
+    # China has not moved its clocks within trading hours: one offset per day
+    day = dt.date(1970, 1, 1) + dt.timedelta(days=number)
+    offset = (dt.datetime.combine(day, MORNING[0], tzinfo=_SHANGHAI).utcoffset()
+              or dt.timedelta(0))  # never None: the zone is set
+    base = number * _NS_PER_DAY - offset // _MICROSECOND * 1000
+    ns = tuple([base + x if x >= 0 else 0 for x in _BOUNDS_NS[auction]])
+    return True, ns, tuple([x / 1e9 for x in ns])
 
 
 class SymbolState:
@@ -316,21 +336,10 @@ class EquityState:
 
     def enter_day(self, day: pd.Timestamp) -> pd.Timestamp:
         """:meth:`begin_day` for a ``day`` :meth:`next_day` returned (not checked again)."""
-        days = session_days()
         number = day.value // _NS_PER_DAY  # naive midnight: whole days since 1970-01-01
         self.day, self.day_number = day, number
-        at = int(days.searchsorted(number))
-        self.session = at < len(days) and int(days[at]) == number
-        ns: tuple[int, ...] = (0,) * 6
-        if self.session:
-            # China has not moved its clocks within trading hours: one offset per day
-            local = dt.datetime.combine(day.date(), MORNING[0], tzinfo=_SHANGHAI)
-            offset = local.utcoffset() or dt.timedelta(0)  # never None: the zone is set
-            base = number * _NS_PER_DAY - offset // _MICROSECOND * 1000
-            bounds = _BOUNDS_NS[self.limits.allow_opening_auction]
-            ns = tuple([base + x if x >= 0 else 0 for x in bounds])
-        self.window_ns = ns
-        self.window_s = tuple([x / 1e9 for x in ns])
+        self.session, self.window_ns, self.window_s = _day_window(
+            number, self.limits.allow_opening_auction)
         return day
 
     def rebase_day(self) -> None:
