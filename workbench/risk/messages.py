@@ -11,6 +11,8 @@ UNKNOWN_SYMBOL belong to ``check`` alone and stay there.
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -107,29 +109,49 @@ def stop_rejection(state: EquityState, reason: Reason) -> Decision:
         names = ", ".join(sorted(s.unpriced)[:5])
         return reject(reason, f"no valid price for held {names}: equity unknown, buys "
                       "refused until on_price gives one")
+    lim = s.limits
     if reason is Reason.DAILY_LOSS:
-        sod = s.day_base_cny or 0.0
-        pnl = s.priced_equity_cny - sod
+        numbers: tuple[float, ...] = (s.priced_equity_cny, s.day_base_cny or 0.0,
+                                      lim.max_daily_loss_rate)
+        words: tuple[Any, ...] = ()
+    else:
+        numbers = (s.priced_equity_cny, s.peak_cny or 0.0, lim.max_drawdown_rate,
+                   lim.drawdown_release_rate)
+        words = (s.stopped_since_day, s.stopped_sessions, lim.drawdown_rearm,
+                 lim.drawdown_cooloff_sessions)
+    # 0.0 and -0.0 are one key but print differently: a zero is never looked up
+    build = _stop_refusal if all(numbers) else _stop_refusal.__wrapped__
+    return build(reason, numbers, words)
+
+
+@lru_cache(maxsize=64)
+def _stop_refusal(reason: Reason, numbers: tuple[float, ...], words: tuple[Any, ...]
+                  ) -> Decision:
+    """The DAILY_LOSS or DRAWDOWN refusal showing ``numbers`` and ``words``. Every buy of a
+    stopped session gets the same one (nothing changes while all are refused), so it is
+    built once per distinct input: a pure function, kept per process."""
+    if reason is Reason.DAILY_LOSS:
+        equity, sod, max_loss = numbers
+        pnl = equity - sod
         return reject(reason, f"day's P&L {pnl:,.2f} CNY is "
                       f"{_pct(pnl / sod) if sod else 'n/a'} of start-of-day equity "
-                      f"{sod:,.2f} CNY, beyond -{_pct(s.limits.max_daily_loss_rate)}; "
-                      "only risk-reducing sells pass")
-    lim = s.limits
-    peak, equity = s.peak_cny or 0.0, s.priced_equity_cny
-    since = ("" if s.stopped_since_day is None else
-             f" since {s.stopped_since_day.date()}")
-    lifts = f"equity is back within {_pct(lim.drawdown_release_rate)} of the peak"
-    if lim.drawdown_rearm == "never":
-        rearm = f"until {lifts} (drawdown_rearm='never': the peak is never reset)"
-    elif lim.drawdown_rearm == "recover":
-        rearm = f"until {lifts}"
+                      f"{sod:,.2f} CNY, beyond -{_pct(max_loss)}; only risk-reducing sells "
+                      "pass")
+    equity, peak, max_drawdown, release = numbers
+    since_day, sessions, rearm, cooloff = words
+    since = "" if since_day is None else f" since {since_day.date()}"
+    lifts = f"equity is back within {_pct(release)} of the peak"
+    if rearm == "never":
+        then = f"until {lifts} (drawdown_rearm='never': the peak is never reset)"
+    elif rearm == "recover":
+        then = f"until {lifts}"
     else:
-        rearm = (f"until {lifts} or, after {lim.drawdown_cooloff_sessions} more sessions "
-                 f"(this is session {s.stopped_sessions}), the peak resets")
+        then = (f"until {lifts} or, after {cooloff} more sessions (this is session "
+                f"{sessions}), the peak resets")
     return reject(reason, f"equity {equity:,.2f} CNY is "
                   f"{_pct(1 - equity / peak) if peak else 'n/a'} below its peak "
-                  f"{peak:,.2f} CNY, limit {_pct(lim.max_drawdown_rate)}; stopped{since}, "
-                  f"only risk-reducing sells pass {rearm}")
+                  f"{peak:,.2f} CNY, limit {_pct(max_drawdown)}; stopped{since}, "
+                  f"only risk-reducing sells pass {then}")
 
 
 def cap_rejection(reason: Reason, state: EquityState, sec: SymbolState, q: int,
