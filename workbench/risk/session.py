@@ -285,7 +285,7 @@ class SessionValidator(EquityState):
             self._known(syms if not keep_missing else  # a missing price marks nothing
                         [i for i, px in zip(syms, pxs, strict=True) if px > 0.0 and px < _INF])
         try:
-            if self._mark_all(syms, pxs, keep_missing, registered=bool(fine)):
+            if self._mark_all(syms, pxs, keep_missing):
                 self.refresh()
         except BaseException as exc:
             self.fail_closed("mark", exc)
@@ -500,16 +500,15 @@ class SessionValidator(EquityState):
             raise DataError(f"positions {bad} are outside the universe of {n} symbols "
                             f"(0..{n - 1})")
 
-    def _mark_all(self, syms: list[int], prices: list[float], keep_missing: bool, *,
-                  registered: bool = False) -> bool:
+    def _mark_all(self, syms: list[int], prices: list[float], keep_missing: bool) -> bool:
         """:meth:`EquityState.mark_symbol` on each symbol in turn, in one loop (without
-        the refresh); return whether any was marked. ``registered``: every symbol is
-        known to be registered (nothing to check in the loop)."""
+        the refresh); return whether any was marked."""
         secs, unpriced, sums, rank = self._secs, self.unpriced, self.sector_values_cny, self._rank
         inf = _INF
         gross = self.gross_cny
         marked = False
-        if registered and keep_missing and not unpriced:  # the engine's marks of its holdings
+        if keep_missing and not unpriced:  # the engine's marks: the loop below, shortened
+            # (mark() has checked that every symbol with a price to mark is registered)
             sec = None
             for i, px in zip(syms, prices, strict=True):
                 if not (px > 0.0 and px < inf):  # NaN too: the last mark stays
@@ -517,24 +516,6 @@ class SessionValidator(EquityState):
                 sec = secs[i]
                 sec.mark = px
                 value = sec.held * px  # 0.0 when not held (px is finite), as revalue's
-                delta = value - sec.value
-                sec.value = value
-                gross += delta
-                sums[sec.sector] += delta
-            self.gross_cny = gross
-            return sec is not None  # marked one
-        if keep_missing and not unpriced:  # the same, checking each is registered
-            sec = None
-            for i, px in zip(syms, prices, strict=True):
-                if not (px > 0.0 and px < inf):  # NaN too: the last mark stays
-                    continue
-                sec = secs[i]
-                held = sec.held
-                if held == 0 and rank[i] < 0:
-                    self.gross_cny = gross
-                    self._known([i])
-                sec.mark = px
-                value = held * px  # 0.0 when not held (px is finite), as revalue's
                 delta = value - sec.value
                 sec.value = value
                 gross += delta
