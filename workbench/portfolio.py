@@ -109,6 +109,8 @@ FILL_BUFFER_RATE = 0.01
 SIDES: tuple[str, ...] = ("buy", "sell")
 
 _R = {name: code for code, name in enumerate(UNFILLED_REASONS, start=1)}
+_NONE = np.zeros(0, dtype=np.int64)  # no positions (read-only)
+_NONE.flags.writeable = False
 _LIMIT_EPS = 1e-9
 # 0 signal and 1 carried are logged as bools
 _DELISTED, _CORPORATE = FILL_REASONS.index("delisted"), FILL_REASONS.index("corporate_action")
@@ -762,11 +764,12 @@ class Portfolio:
             value, ch, fees = charge(q)
             proceeds = float((value - fees)[sell].sum())
         tax = np.zeros(len(q))
-        if self.dividends is not None and (s := (sell & (q > 0)).nonzero()[0]).size:
-            tax[s] = self.dividends.sale_tax(row, sym[s], q[s])
+        sold = _NONE if self.dividends is None and gate is None else (sell & (q > 0)).nonzero()[0]
+        if sold.size and self.dividends is not None:
+            tax[sold] = self.dividends.sale_tax(row, sym[sold], q[sold])
             proceeds -= float(tax.sum())
-        if gate is not None and (s := (sell & (q > 0)).nonzero()[0]).size:
-            gate.book_sells(sym[s], q[s], px[s], fees[s] + tax[s])
+        if sold.size and gate is not None:
+            gate.book_sells(sym[sold], q[sold], px[sold], fees[sold] + tax[sold])
         cash = self.cash + proceeds
         # Sum buy costs over the buy entries alone, exactly as _fit_to_cash does, so that
         # "spend <= cash" there means cash - spend >= 0 here, bit for bit.
