@@ -10,9 +10,11 @@ Why: a huge page is 2 MiB that the kernel must find free and zero in one piece. 
 machine whose host takes free memory back (free page reporting works on exactly such 2 MiB
 blocks), every huge page a cold run faults in is memory the host must supply again. On the
 project's 2-core Firecracker VM a cold ``ma_trend`` run on 3,000 stocks spent 0.12-0.77 s
-of system time with numpy's advice and 0.06-0.08 s without, while warm runs took the same
+of system time with numpy's advice and 0.06-0.08 s without (four pairs of fresh processes),
+and was slower with it in 7 of 9 comparisons, by up to 0.7 s, while warm runs took the same
 time either way (``benchmarks/bench_full_market.py`` prints both settings). Where huge pages
-are cheap, leaving them off costs a few more page faults: tens of milliseconds a run.
+are cheap, leaving them off costs more, smaller page faults: about 51,000 instead of 18,000
+in that cold run.
 """
 
 from __future__ import annotations
