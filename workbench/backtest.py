@@ -292,17 +292,17 @@ class _RiskGate:
         return out
 
     def _verdicts(self, sym: np.ndarray, shares: np.ndarray, decisions: list[Decision],
-                  buy: bool) -> np.ndarray:
+                  buy: bool) -> list[bool]:
         ok = [d.accepted for d in decisions]
         if not all(ok):
             for j, d in enumerate(decisions):
                 if not d.accepted:
                     self.rejected.append((self.row, int(sym[j]), int(not buy),
                                           int(shares[j]), d.reason.value, d.message))
-        return np.array(ok, dtype=bool)
+        return ok
 
     def judge_sells(self, sym: np.ndarray, shares: np.ndarray,
-                    price: np.ndarray) -> np.ndarray:
+                    price: np.ndarray) -> list[bool]:
         found = self.v.judge_sells(sym, shares, self._limits(sym, price, False), self.stamp)
         return self._verdicts(sym, shares, found, False)
 
@@ -311,7 +311,7 @@ class _RiskGate:
         self.v.book_sells(sym, shares, price, fee_cny)
 
     def judge_buys(self, sym: np.ndarray, shares: np.ndarray, price: np.ndarray,
-                   fee_cny: np.ndarray, limit_price: np.ndarray) -> np.ndarray:
+                   fee_cny: np.ndarray, limit_price: np.ndarray) -> list[bool]:
         found = self.v.judge_buys(sym, shares, limit_price, self.stamp, price=price,
                                   fee_cny=fee_cny)
         return self._verdicts(sym, shares, found, True)

@@ -49,7 +49,7 @@ fifth of the time of ``mask.any()``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, NamedTuple, Protocol
 
@@ -293,7 +293,7 @@ class Gate(Protocol):
     """
 
     def judge_sells(self, sym: np.ndarray, shares: np.ndarray,
-                    price: np.ndarray) -> np.ndarray:
+                    price: np.ndarray) -> Sequence[bool] | np.ndarray:
         """Accept (True) or reject each sell; nothing is booked yet."""
         ...
 
@@ -303,9 +303,10 @@ class Gate(Protocol):
         ...
 
     def judge_buys(self, sym: np.ndarray, shares: np.ndarray, price: np.ndarray,
-                   fee_cny: np.ndarray, limit_price: np.ndarray) -> np.ndarray:
+                   fee_cny: np.ndarray, limit_price: np.ndarray) -> Sequence[bool] | np.ndarray:
         """Judge each buy in turn at ``limit_price`` (what :meth:`buy_limits` gave for
-        it), booking each accepted one before judging the next."""
+        it), booking each accepted one before judging the next: True (accepted) or False
+        for each."""
         ...
 
     def buy_limits(self, sym: np.ndarray, price: np.ndarray) -> np.ndarray:
@@ -835,16 +836,16 @@ class Portfolio:
 
     @staticmethod
     def _gated(q: np.ndarray, mask: np.ndarray, cuts: list[tuple[int, np.ndarray]],
-               judge: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+               judge: Callable[[np.ndarray], Sequence[bool] | np.ndarray]) -> np.ndarray:
         """Zero the orders of ``mask`` that ``judge(positions)`` rejects, logging them as
         ``'risk'``; return ``q`` itself when all pass."""
         at = mask.nonzero()[0]
         if not at.size:
             return q
-        ok = np.asarray(judge(at), dtype=bool)
-        if ok.all():
+        verdicts = judge(at)
+        if all(verdicts):  # the usual case, a few orders: no array needed
             return q
-        out = at[~ok]
+        out = at[~np.asarray(verdicts, dtype=bool)]
         lost = np.zeros_like(q)
         lost[out] = q[out]
         cuts.append((_R["risk"], lost))
