@@ -201,6 +201,20 @@ def test_grids_checks_the_panels_together_and_gives_what_grid_gives(
         market.grids(["open", "vwap"])
 
 
+def test_a_panel_that_is_no_npy_file_is_built_from_the_bars(saved: Path, tmp_path: Path):
+    folder = copy_of(saved, tmp_path)
+    built = load_market(saved).grid("volume")
+    with open(folder / panel_file("volume"), "wb") as fh:
+        np.savez(fh, volume=built)  # an archive under the panel's name
+    rewrite_meta(folder, lambda m: None)  # its checksum recorded: only the format is wrong
+    market = load_market(folder)
+    with pytest.warns(DataWarning, match=r"panel\.volume\.npy is not a \.npy file that can "
+                                         "be memory-mapped"):
+        volume = market.grids(["volume"])["volume"]
+    assert not isinstance(volume.base, np.memmap)
+    assert volume.tobytes() == built.tobytes()
+
+
 def test_a_fortran_order_panel_is_checked_on_its_bytes_in_file_order(saved: Path,
                                                                      tmp_path: Path):
     folder = copy_of(saved, tmp_path)

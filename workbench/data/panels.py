@@ -185,6 +185,9 @@ class StoredPanels:
             return f"{name} is missing"
         try:
             mapped = np.load(file, mmap_mode="r", allow_pickle=False)
+            if not isinstance(mapped, np.memmap):  # e.g. an .npz archive under this name
+                getattr(mapped, "close", lambda: None)()
+                return f"{name} is not a .npy file that can be memory-mapped"
             size = file.stat().st_size
             with open(file, "rb") as fh:
                 header = fh.read(mapped.offset)
@@ -195,7 +198,7 @@ class StoredPanels:
         # the body in file order: C order, or a Fortran-order file's transpose
         body = mapped if mapped.flags.c_contiguous else mapped.T
         if (size != mapped.offset + mapped.nbytes or not body.flags.c_contiguous
-                or sha256_parts(header, memoryview(body.reshape(-1).view(np.uint8)))
+                or sha256_parts(header, body.reshape(-1).view(np.uint8).data)
                 != digest):
             return (f"{name} does not match the SHA-256 meta.json recorded: damaged or "
                     "changed since it was written")
