@@ -55,6 +55,7 @@ __all__ = ["SessionValidator"]
 
 _INF = math.inf
 _PYTHON = {"i": int, "f": float, "b": bool}  # what _list gives, by kind
+_NDARRAY = np.ndarray
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICROSECOND = dt.timedelta(microseconds=1)
 
@@ -600,8 +601,8 @@ def _list(values: Sequence[float] | Sequence[int] | Sequence[bool] | np.ndarray,
     DataError
         When ``values`` is not a flat sequence of such numbers.
     """
-    if isinstance(values, np.ndarray) and values.dtype.kind == kind and values.ndim == 1:
-        return values.tolist()
+    if type(values) is _NDARRAY and values.ndim == 1 and values.dtype.kind == kind:
+        return values.tolist()  # the engine's case (a subclass takes the general path)
     if type(values) is list and all(type(v) is _PYTHON[kind] for v in values):
         return list(values)  # already what the conversion below would give
     try:
