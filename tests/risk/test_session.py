@@ -367,23 +367,33 @@ def test_a_settlement_sets_holdings_cash_and_marks():
     assert type(v.symbol_state(0)) is SymbolState
 
 
+def reference_and_session() -> tuple[Reference, SessionValidator]:
+    """The per-order reference and a session validator over three SH main-board symbols
+    (two banks, one utility), 1,000,000 CNY each."""
+    symbols, boards, sectors = ["600000.SH", "600036.SH", "600900.SH"], ["SH main"] * 3, [
+        "Banks", "Banks", "Power"]
+    return (Reference(RiskLimits(), 1_000_000.0, symbols, boards, sectors),
+            SessionValidator(RiskLimits(), cash_cny=1_000_000.0, symbols=symbols,
+                             boards=boards, sectors=sectors))
+
+
+def buy_on_both(ref: Reference, fast: SessionValidator, day: pd.Timestamp, sym: list[int],
+                q: list[int], px: list[float], fee: list[float]) -> None:
+    """Start ``day`` for ``sym`` (limits 10 % either side of ``px``) on both, then buy."""
+    up, down = [round(p * 1.1, 2) for p in px], [round(p * 0.9, 2) for p in px]
+    ref.start_day(day, sym, up, down, *[[False] * len(sym)] * 3)
+    fast.start_day(day, sym, limit_up=up, limit_down=down)
+    at = pd.Timestamp(f"{day.date()} 09:30", tz=TZ)
+    ref.judge("buy", sym, q, px, at, px, fee)
+    fast.judge_buys(sym, q, px, at, price=px, fee_cny=fee)
+
+
 def test_sums_are_taken_in_registration_order_as_the_per_order_validator_takes_them():
     # 600900.SH (position 2) registers first; a day's start adds the positions in that
     # order, and with these prices the order shows in the last bit of the sum
-    symbols, boards, sectors = ["600000.SH", "600036.SH", "600900.SH"], ["SH main"] * 3, [
-        "Banks", "Banks", "Power"]
-    ref = Reference(RiskLimits(), 1_000_000.0, symbols, boards, sectors)
-    fast = SessionValidator(RiskLimits(), cash_cny=1_000_000.0, symbols=symbols,
-                            boards=boards, sectors=sectors)
+    ref, fast = reference_and_session()
     for k, (sym, px) in enumerate([([2], [0.29]), ([0, 1], [10.03, 10.01])]):
-        day = DAYS[k]
-        up, down = [round(p * 1.1, 2) for p in px], [round(p * 0.9, 2) for p in px]
-        ref.start_day(day, sym, up, down, *[[False] * len(sym)] * 3)
-        fast.start_day(day, sym, limit_up=up, limit_down=down)
-        at = pd.Timestamp(f"{day.date()} 09:30", tz=TZ)
-        q, fee = [100] * len(sym), [0.0] * len(sym)
-        ref.judge("buy", sym, q, px, at, px, fee)
-        fast.judge_buys(sym, q, px, at, price=px, fee_cny=fee)
+        buy_on_both(ref, fast, DAYS[k], sym, [100] * len(sym), px, [0.0] * len(sym))
     ref.start_day(DAYS[2], [0], [11.0], [9.0], [False], [False], [False])
     fast.start_day(DAYS[2], [0], limit_up=[11.0], limit_down=[9.0])
     assert_same_state(ref.v.state, fast)
@@ -395,19 +405,10 @@ def test_sums_are_taken_in_registration_order_as_the_per_order_validator_takes_t
 def test_a_settlement_at_the_current_marks_keeps_the_books_as_on_settlement_does():
     # The engine settles on every ex-date of any symbol; a holding marked again at its
     # mark is skipped (every change would be 0), and the state stays the reference's
-    symbols, boards, sectors = ["600000.SH", "600036.SH", "600900.SH"], ["SH main"] * 3, [
-        "Banks", "Banks", "Power"]
-    ref = Reference(RiskLimits(), 1_000_000.0, symbols, boards, sectors)
-    fast = SessionValidator(RiskLimits(), cash_cny=1_000_000.0, symbols=symbols,
-                            boards=boards, sectors=sectors)
-    sym, px = [0, 1, 2], [10.03, 10.01, 0.29]
-    up, down = [round(p * 1.1, 2) for p in px], [round(p * 0.9, 2) for p in px]
-    ref.start_day(DAYS[0], sym, up, down, *[[False] * 3] * 3)
-    fast.start_day(DAYS[0], sym, limit_up=up, limit_down=down)
-    at = pd.Timestamp(f"{DAYS[0].date()} 09:30", tz=TZ)
-    q, fee = [1_000, 900, 100], [5.0, 5.0, 5.0]
-    ref.judge("buy", sym, q, px, at, px, fee)
-    fast.judge_buys(sym, q, px, at, price=px, fee_cny=fee)
+    ref, fast = reference_and_session()
+    sym = [0, 1, 2]
+    buy_on_both(ref, fast, DAYS[0], sym, [1_000, 900, 100], [10.03, 10.01, 0.29],
+                [5.0, 5.0, 5.0])
     marks = [10.07, 9.99, 0.31]
     ref.mark(sym, marks, keep_missing=True)
     fast.mark(np.array(sym), np.array(marks), keep_missing=True)
