@@ -37,7 +37,6 @@ the backtester samples it once a month and warns when it scores fewer than half 
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeAlias
@@ -151,21 +150,11 @@ class Scores:
         >>> s.reason(0)
         'ROE 12% (pct 0.75), P/E 9.0 (pct 0.25)'
         """
-        # one symbol: plain Python is quicker than reasons()'s arrays (the same text)
-        parts: list[tuple[float, str]] = []
-        for f in self.factors:
-            v = float(f.values[i])
-            text = f"{f.name} {f.fmt.format(v)}" if math.isfinite(v) else f"{f.name} n/a"
-            r = math.nan if f.rank is None else float(f.rank[i])
-            if math.isfinite(r):
-                text += f" (pct {r:.2f})"
-            parts.append((r, text))
-        parts.sort(key=lambda p: -p[0] if math.isfinite(p[0]) else math.inf)  # driver first
-        return ", ".join(t for _, t in parts)
+        return self.reasons([i])[0]
 
     def reasons(self, rows: Sequence[int] | np.ndarray) -> list[str]:
-        """:meth:`reason` for each of ``rows`` (symbol numbers), written in one pass (for
-        20 rows of four factors about a quarter quicker than one call per row).
+        """:meth:`reason` for each of ``rows`` (symbol numbers), written in one pass (the
+        one implementation: :meth:`reason` is a row of it).
 
         Each factor's text is ``'name value'`` (``'name n/a'`` for a value that is not
         finite), followed by ``' (pct 0.75)'`` where its rank is finite; the texts are
