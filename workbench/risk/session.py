@@ -8,7 +8,7 @@ holdings, the session's sells, then its buys). The per-order validator, fed by s
 code (a frame per day, a dict of marks, an :class:`~workbench.risk.Order` per fill, a
 start of day that visits every registered symbol), cost a backtest three times the run
 itself (a risk-on run of ``ma_trend`` on the real 80-stock sample took 4 × the risk-off
-run); fed this way it costs about half the risk-off run (1.4-1.55 x on a 2-core machine,
+run); fed this way it costs about half the risk-off run (1.35-1.5 x on a 2-core machine,
 ``benchmarks/bench_risk_backtest.py``).
 
 It is the per-order validator in another form, not another set of rules. The books are
