@@ -49,11 +49,10 @@ def _noop(i: int) -> int:
 
 
 def _fresh(market):
-    from workbench.data.market import Market
-
-    return Market(bars=market.bars.copy(), securities=market.securities.copy(),
-                  fundamentals=market.fundamentals.copy(), st_periods=market.st_periods.copy(),
-                  benchmark=market.benchmark.copy(), meta=dict(market.meta))
+    """The Market a worker unpickles: every table and the meta, no derived values and no
+    stored panels (``Market.__getstate__``). Built by hand, it once left out the tables
+    added later (corporate actions), and the serial run differed from the workers'."""
+    return pickle.loads(pickle.dumps(market))
 
 
 def main(argv: list[str]) -> int:
