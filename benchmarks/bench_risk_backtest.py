@@ -26,7 +26,7 @@ risk-off run just before it, and the median of these paired ratios is held to th
 a pair shares the machine's state of the moment, so a slow spell (another job, the host
 taking the CPU back) that lands on one configuration more often than the other does not
 move it. Beside it the table gives the medians of the wall times, the ratio of those
-medians (the figure recorded before 2026-12-05, which moved by ±0.05 between runs of this
+medians (the figure held before 2026-12-05, which moved by up to ±0.07 between runs of this
 script on the same tree) and the ratio of the CPU-time medians. Exit status 1 when a target
 is missed.
 """
