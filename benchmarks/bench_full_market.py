@@ -51,7 +51,6 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-HUGE_PAGES_VARIABLE = "NUMPY_MADVISE_HUGEPAGE"  # numpy's switch (workbench.machine)
 START, END, SEED = "2014-09-03", "2024-12-31", 1
 
 
@@ -142,6 +141,8 @@ def reference(stocks: int, repeats: int) -> dict:
 
 def child(mode: str, args: argparse.Namespace, *, huge_pages: bool) -> dict:
     """Run ``mode`` in a fresh process, with numpy's huge-page advice on or off."""
+    from workbench.machine import HUGE_PAGES_VARIABLE
+
     env = os.environ | {HUGE_PAGES_VARIABLE: "1" if huge_pages else "0"}
     out = subprocess.run(
         [sys.executable, __file__, "--child", mode, "--stocks", str(args.stocks),
